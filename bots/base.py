@@ -1,0 +1,88 @@
+"""The adapter contract every channel implements, and the settings base every channel extends.
+
+An adapter MUST translate only: platform events in (`InboundMessage`, `Escalation`,
+`MessageEdit` handed to the engine) and `OutboundMessage` out (platform calls). It MUST NOT
+decide replies, open tickets or touch SQL. `send` MUST raise `RetryLater`/`RateLimited` for
+transient failures and `Undeliverable` for permanent ones, and SHOULD return the platform id of
+what it sent so the store can recognise the echo.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict
+
+from core.models import Escalation, InboundMessage, MessageEdit, OutboundMessage, Sent
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+
+class ChannelSettings(BaseModel):
+    """One `channels.yaml` block. Unknown keys are errors: a typo must not silently disable a feature."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = False
+    # Outbound rate limits the dispatcher enforces for this channel (messages per second).
+    rate_per_second: float = 30.0
+    rate_per_conversation_per_second: float = 1.0
+
+
+class Inbound(Protocol):
+    """What an adapter hands events to (the engine). Each call persists before it returns."""
+
+    async def handle_message(self, message: InboundMessage) -> object: ...
+    async def handle_escalation(self, escalation: Escalation) -> object: ...
+    async def handle_edit(self, edit: MessageEdit) -> object: ...
+
+
+@runtime_checkable
+class ChannelAdapter(Protocol):
+    """Translates one platform to and from the normalised model. MUST NOT decide replies."""
+
+    name: ClassVar[str]
+    max_text_length: ClassVar[int]
+    settings_model: ClassVar[type[ChannelSettings]]
+
+    async def start(self, inbound: Inbound) -> None:
+        """Begin receiving; hand each event to ``inbound``. Returns once receiving is running."""
+        ...
+
+    async def send(self, reply: OutboundMessage) -> Sent:
+        """Deliver one reply. Raises RetryLater / RateLimited / Undeliverable."""
+        ...
+
+    async def stop(self) -> None:
+        """Stop receiving and release connections. MUST be idempotent."""
+        ...
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Split a long reply at paragraph, line or word boundaries so each part fits ``limit``."""
+    if limit <= 0:
+        raise ValueError("limit must be positive")
+    parts: list[str] = []
+    rest = text
+    while len(rest) > limit:
+        cut = -1
+        for sep in ("\n\n", "\n", "。", ". ", " "):
+            cut = rest.rfind(sep, 0, limit)
+            if cut > limit // 3:
+                cut += len(sep)
+                break
+        if cut <= 0 or cut > limit:
+            cut = limit
+        parts.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest or not parts:
+        parts.append(rest)
+    return parts
+
+
+@runtime_checkable
+class ServesWebhooks(Protocol):
+    """An adapter that receives over HTTP mounts its routes on the one shared aiohttp app."""
+
+    def web_routes(self) -> list[web.RouteDef]: ...
