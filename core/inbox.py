@@ -1,0 +1,163 @@
+"""What agents do to tickets: reply, note, assign, change status/priority/tags, merge, link identities.
+
+The web views and the REST API both call this, so a rule lives in one place. Every change is
+recorded as ticket activity and announced on the bus for live inbox updates.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, update
+
+from core.errors import Conflict, NotFound
+from core.events import EventBus
+from core.models import utcnow
+from core.store import Store
+from core.store.records import add_note, queue_reply
+from core.store.tables import Agent, Conversation, Identity, Message, Ticket
+from core.tickets import record, set_priority, set_status, transition
+
+
+class Inbox:
+    def __init__(self, store: Store, kb: Any = None, *, bus: EventBus | None = None) -> None:
+        self.store = store
+        self.kb = kb
+        self.bus = bus or EventBus()
+
+    async def reply(self, ticket_id: int, text: str, *, agent_id: int | None = None,
+                    internal: bool = False) -> int:
+        """Queue an agent's reply for the ticket's home conversation (or store a note). Returns the message id."""
+        text = text.strip()
+        if not text:
+            raise Conflict("a reply needs text")
+        outbox_ids: list[int] = []
+        async with self.store.transaction() as session:
+            ticket = await _ticket(session, ticket_id)
+            if ticket.status == "closed":
+                raise Conflict(f"ticket #{ticket_id} is closed; open a new ticket instead")
+            agent = await session.get(Agent, agent_id) if agent_id is not None else None
+            name = (agent.display_name or agent.name) if agent else "agent"
+            actor = f"agent:{agent.name}" if agent else "agent"
+            if internal:
+                note = add_note(session, ticket.conversation_id, ticket.id, text, channel=ticket.channel,
+                                agent_id=agent_id, author_name=name)
+                await session.flush()
+                record(session, ticket, "note", actor, message_id=note.id)
+                message_id = note.id
+            else:
+                conversation = await session.get(Conversation, ticket.conversation_id)
+                assert conversation is not None
+                message, box = await queue_reply(session, conversation, text, author_kind="agent",
+                                                 ticket_id=ticket.id, agent_id=agent_id, author_name=name)
+                outbox_ids.append(box.id)
+                message_id = message.id
+                if ticket.first_responded_at is None:
+                    ticket.first_responded_at = utcnow()
+                record(session, ticket, "reply", actor, message_id=message.id)
+                ticket.updated_at = utcnow()
+        self._announce(ticket_id, outbox_ids)
+        return message_id
+
+    async def set_status(self, ticket_id: int, status: str, *, agent_id: int | None = None) -> None:
+        """Change status via the transition table; a solved ticket tells the customer in their channel."""
+        outbox_ids: list[int] = []
+        async with self.store.transaction() as session:
+            ticket = await _ticket(session, ticket_id)
+            changed = set_status(session, ticket, status, await _actor(session, agent_id))
+            if changed and status == "solved" and self.kb is not None:
+                conversation = await session.get(Conversation, ticket.conversation_id)
+                assert conversation is not None
+                text = self.kb.message("ticket_solved", ticket.language or "en", ticket=ticket.id)
+                _, box = await queue_reply(session, conversation, text, author_kind="bot", ticket_id=ticket.id)
+                outbox_ids.append(box.id)
+        self._announce(ticket_id, outbox_ids)
+
+    async def set_priority(self, ticket_id: int, priority: str, *, agent_id: int | None = None) -> None:
+        async with self.store.transaction() as session:
+            ticket = await _ticket(session, ticket_id)
+            set_priority(session, ticket, priority, await _actor(session, agent_id))
+        self._announce(ticket_id, [])
+
+    async def assign(self, ticket_id: int, assignee_id: int | None, *, agent_id: int | None = None) -> None:
+        async with self.store.transaction() as session:
+            ticket = await _ticket(session, ticket_id)
+            if assignee_id is not None and await session.get(Agent, assignee_id) is None:
+                raise NotFound(f"agent {assignee_id} does not exist")
+            if ticket.assignee_id != assignee_id:
+                record(session, ticket, "assignee", await _actor(session, agent_id), before=ticket.assignee_id,
+                       after=assignee_id)
+                ticket.assignee_id = assignee_id
+        self._announce(ticket_id, [])
+
+    async def set_tags(self, ticket_id: int, tags: list[str], *, agent_id: int | None = None) -> None:
+        clean = sorted({t.strip().lower() for t in tags if t and t.strip()})
+        async with self.store.transaction() as session:
+            ticket = await _ticket(session, ticket_id)
+            if clean != sorted(ticket.tags or []):
+                record(session, ticket, "tags", await _actor(session, agent_id), before=ticket.tags, after=clean)
+                ticket.tags = clean
+        self._announce(ticket_id, [])
+
+    async def merge(self, source_id: int, target_id: int, *, agent_id: int | None = None) -> None:
+        """Fold ``source`` into ``target`` (same case): its messages move, it closes pointing at the target."""
+        if source_id == target_id:
+            raise Conflict("a ticket cannot be merged into itself")
+        async with self.store.transaction() as session:
+            source, target = await _ticket(session, source_id), await _ticket(session, target_id)
+            if target.status == "closed":
+                raise Conflict(f"ticket #{target_id} is closed")
+            if source.customer_id != target.customer_id:
+                raise Conflict("only tickets of the same customer can be merged; link the customers first")
+            actor = await _actor(session, agent_id)
+            await session.execute(update(Message).where(Message.ticket_id == source.id).values(ticket_id=target.id))
+            transition(session, source, "merge", actor)
+            source.merged_into_id = target.id
+            record(session, source, "merged_into", actor, target=target.id)
+            record(session, target, "merged_from", actor, source=source.id)
+            target.tags = sorted(set(target.tags or []) | set(source.tags or []))
+        self._announce(source_id, [])
+        self._announce(target_id, [])
+
+    async def link_identity(self, customer_id: int, identity_id: int, *, agent_id: int | None = None) -> None:
+        """Attach another channel identity (and its conversations and tickets) to one customer, by hand."""
+        async with self.store.transaction() as session:
+            identity = await session.get(Identity, identity_id)
+            if identity is None:
+                raise NotFound(f"identity {identity_id} does not exist")
+            old = identity.customer_id
+            if old == customer_id:
+                return
+            identity.customer_id = customer_id
+            owned = select(Identity.id).where(Identity.customer_id == old, Identity.id != identity_id)
+            if (await session.scalar(owned.limit(1))) is None:  # the old customer had only this identity
+                await session.execute(update(Conversation).where(Conversation.customer_id == old)
+                                      .values(customer_id=customer_id))
+                await session.execute(update(Ticket).where(Ticket.customer_id == old).values(customer_id=customer_id))
+            else:
+                conv_ids = select(Conversation.id).where(Conversation.customer_id == old,
+                                                         Conversation.channel == identity.channel)
+                await session.execute(update(Ticket).where(Ticket.conversation_id.in_(conv_ids))
+                                      .values(customer_id=customer_id))
+                await session.execute(update(Conversation).where(Conversation.customer_id == old,
+                                                                 Conversation.channel == identity.channel)
+                                      .values(customer_id=customer_id))
+
+    def _announce(self, ticket_id: int, outbox_ids: list[int]) -> None:
+        self.bus.publish("ticket", ticket_id=ticket_id)
+        if outbox_ids:
+            self.bus.publish("outbox", ids=outbox_ids)
+
+
+async def _ticket(session: Any, ticket_id: int) -> Ticket:
+    ticket = await session.get(Ticket, ticket_id)
+    if ticket is None:
+        raise NotFound(f"ticket #{ticket_id} does not exist")
+    return ticket
+
+
+async def _actor(session: Any, agent_id: int | None) -> str:
+    if agent_id is None:
+        return "agent"
+    agent = await session.get(Agent, agent_id)
+    return f"agent:{agent.name}" if agent else f"agent:{agent_id}"

@@ -1,0 +1,294 @@
+"""The engine: the one entry point every channel calls. Store first, then decide, then queue replies.
+
+Phase 1 commits the customer's message (idempotent on channel + platform id). Phase 2 triages it
+and commits the decision, any ticket and every reply into the outbox in one transaction. A crash
+between the two leaves a stored message with ``handled_at`` unset, which `recover()` finishes on
+the next start: nothing a customer sends is lost, nothing is answered twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlalchemy import select
+
+from core.events import EventBus
+from core.models import Author, Escalation, InboundMessage, MessageEdit, QuickReply, utcnow
+from core.store import Store
+from core.store.records import (
+    active_ticket,
+    add_note,
+    ensure_conversation,
+    ensure_customer,
+    find_message,
+    insert_inbound,
+    queue_reply,
+)
+from core.store.tables import Conversation, Customer, Identity, Message, Ticket
+from core.tickets import first_response_due, raise_priority, record, transition
+
+log = logging.getLogger(__name__)
+
+COMMAND = re.compile(r"^/(?P<name>[A-Za-z_]+)(?:@\w+)?(?:\s+(?P<args>.*))?$", re.S)
+GREETING_COMMANDS = frozenset({"start", "help", "menu"})
+HUMAN_COMMANDS = frozenset({"human", "agent", "support"})
+FAQ_PAYLOAD = "faq:"
+
+
+class Decider(Protocol):
+    """core.triage.Triage: pure, no I/O."""
+
+    def decide(self, text: str, context: Any = None) -> Any: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What happened to one event. Adapters only need ``notice`` (shown to a moderator) and ``ticket_id``."""
+
+    action: str  # answer | handoff | greet | joined | stored | duplicate | escalated | refused | edited | unknown
+    message_id: int | None = None
+    ticket_id: int | None = None
+    notice: str | None = None
+    outbox_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class _Decision:
+    action: str
+    lang: str
+    reply: str
+    faq_id: str | None = None
+    confidence: float = 1.0
+    reason: str | None = None
+    priority: str = "normal"
+
+
+class Engine:
+    def __init__(self, store: Store, triage: Decider, kb: Any, *, bus: EventBus | None = None,
+                 first_response_hours: float = 24.0) -> None:
+        self.store = store
+        self.triage = triage
+        self.kb = kb
+        self.bus = bus or EventBus()
+        self.first_response_hours = first_response_hours
+
+    # ---- inbound messages -------------------------------------------------------------------
+    async def handle_message(self, message: InboundMessage) -> Outcome:
+        async with self.store.transaction() as session:
+            customer = await ensure_customer(session, message.channel, message.author)
+            conversation = await ensure_conversation(session, message.channel, message.conversation, customer,
+                                                     public=message.public)
+            row = await insert_inbound(session, conversation, message)
+            if row is None:
+                return Outcome("duplicate")
+            message_id = row.id
+        self.bus.publish("message", message_id=message_id, conversation_id=conversation.id)
+        return await self.process(message_id, language_hint=message.author.language)
+
+    async def recover(self) -> int:
+        """Finish messages stored before a crash but never triaged. Returns how many."""
+        ids = await self.store.all(select(Message.id).where(Message.direction == "in",
+                                                            Message.handled_at.is_(None)).order_by(Message.id))
+        for message_id in ids:
+            await self.process(message_id)
+        return len(ids)
+
+    async def process(self, message_id: int, *, language_hint: str | None = None) -> Outcome:
+        outbox: list[int] = []
+        async with self.store.transaction() as session:
+            row = await session.get(Message, message_id)
+            if row is None or row.handled_at is not None:
+                return Outcome("duplicate", message_id)
+            conversation = await session.get(Conversation, row.conversation_id)
+            assert conversation is not None
+            if language_hint is None:
+                language_hint = await session.scalar(select(Identity.language).where(
+                    Identity.customer_id == conversation.customer_id, Identity.channel == row.channel))
+            ticket = await active_ticket(session, conversation.id)
+            row.handled_at = utcnow()
+            if ticket is not None:
+                row.ticket_id = ticket.id
+                transition(session, ticket, "customer_message", "customer")
+            if not row.addressed:
+                return Outcome("stored", message_id, ticket.id if ticket else None)
+            decision = self._decide(row.text, conversation, language_hint, button=bool(row.raw.get("button")))
+            row.decision = {"action": decision.action, "faq_id": decision.faq_id, "lang": decision.lang,
+                            "confidence": decision.confidence, "reason": decision.reason}
+            reply_to = row.platform_id if row.public else None
+            if ticket is not None and (ticket.assignee_id is not None or decision.action == "handoff"):
+                if decision.action == "handoff":
+                    raise_priority(session, ticket, decision.priority, "triage")
+                action, ticket_id = "joined", ticket.id
+            elif decision.action == "handoff":
+                ticket_id = await self._open_ticket(session, row, conversation, decision, outbox)
+                action = "handoff"
+            else:
+                quick = self._quick_replies(decision)
+                _, box = await queue_reply(session, conversation, decision.reply, author_kind="bot",
+                                           ticket_id=ticket.id if ticket else None, reply_to=reply_to,
+                                           quick_replies=quick, decision=row.decision)
+                outbox.append(box.id)
+                if decision.faq_id:
+                    conversation.state = {**conversation.state, "last_faq": decision.faq_id,
+                                          "turns": int(conversation.state.get("turns", 0)) + 1}
+                action, ticket_id = decision.action, ticket.id if ticket else None
+        self._announce(conversation.id, ticket_id, outbox)
+        return Outcome(action, message_id, ticket_id, None, tuple(outbox))
+
+    def _decide(self, text: str, conversation: Conversation, hint: str | None, *, button: bool) -> _Decision:
+        from core.language import detect_language
+        from core.triage import TriageContext
+
+        lang = detect_language(text, hint or conversation.language)
+        command = COMMAND.match(text.strip())
+        name = command.group("name").lower() if command else None
+        if name in GREETING_COMMANDS:
+            return _Decision("greet", lang, self.kb.message("greeting", lang), reason="command")
+        if name in HUMAN_COMMANDS:
+            return _Decision("handoff", lang, "", reason="asked_for_human")
+        if button and text.startswith(FAQ_PAYLOAD):
+            faq_id = text[len(FAQ_PAYLOAD):]
+            try:
+                return _Decision("answer", lang, self.kb.answer(faq_id, lang), faq_id=faq_id)
+            except KeyError:
+                pass
+        context = TriageContext(language_hint=hint, previous_faq_id=conversation.state.get("last_faq"),
+                                turns=int(conversation.state.get("turns", 0)))
+        d = self.triage.decide(text, context)
+        return _Decision(d.action, d.lang, d.reply, getattr(d, "faq_id", None), d.confidence,
+                         getattr(d, "reason", None), getattr(d, "priority", "normal"))
+
+    def _quick_replies(self, decision: _Decision) -> tuple[QuickReply, ...]:
+        """Topics after a greeting; a way to a person after an answer (a wrong answer must have an exit)."""
+        human = QuickReply(self.kb.message("button_human", decision.lang), "/human")
+        if decision.action == "greet" and decision.reason == "command":
+            topics = tuple(QuickReply(title, FAQ_PAYLOAD + faq_id) for faq_id, title in self.kb.topics(decision.lang))
+            return (*topics, human)
+        if decision.action == "answer":
+            return (human,)
+        return ()
+
+    async def _open_ticket(self, session: Any, row: Message, conversation: Conversation, decision: _Decision,
+                           outbox: list[int], *, source: str = "customer", actor: str = "customer") -> int:
+        """A new ticket; account talk always continues in private, never in a public place."""
+        home = conversation
+        if conversation.public and row.private_address:
+            customer = await session.get(Customer, conversation.customer_id)
+            home = await ensure_conversation(session, row.channel, row.private_address, customer, public=False)
+        subject = " ".join(row.text.split())[:120] or "(no text)"
+        ticket = Ticket(customer_id=conversation.customer_id, conversation_id=home.id, channel=row.channel,
+                        status="open", priority=decision.priority, subject=subject, reason=decision.reason,
+                        source=source, language=decision.lang,
+                        first_response_due=first_response_due(self.first_response_hours),
+                        created_at=utcnow(), updated_at=utcnow(), tags=[])
+        session.add(ticket)
+        await session.flush()
+        row.ticket_id = ticket.id
+        record(session, ticket, "created", actor, reason=decision.reason, priority=decision.priority)
+        ack_key = "urgent_handoff" if decision.priority == "urgent" else "handoff"
+        ack = self.kb.message(ack_key, decision.lang, ticket=ticket.id)
+        if conversation.public:
+            _, box = await queue_reply(session, conversation, self.kb.message("handoff_public", decision.lang),
+                                       author_kind="bot", ticket_id=ticket.id, reply_to=row.platform_id,
+                                       invite_private=True)
+            outbox.append(box.id)
+        if home is not conversation or not conversation.public:
+            _, box = await queue_reply(session, home, ack, author_kind="bot", ticket_id=ticket.id)
+            outbox.append(box.id)
+        return ticket.id
+
+    # ---- moderator escalations ---------------------------------------------------------------
+    async def handle_escalation(self, escalation: Escalation) -> Outcome:
+        from core.language import detect_language
+
+        lang = detect_language(escalation.note or escalation.target.text, escalation.moderator.language)
+        if not escalation.moderator.is_moderator:
+            return Outcome("refused", notice=self.kb.message("escalation_refused", lang))
+        target = escalation.target
+        outbox: list[int] = []
+        async with self.store.transaction() as session:
+            marker = f"escalation:{escalation.platform_id}"
+            existing = await find_message(session, escalation.channel, marker)
+            if existing is not None and existing.ticket_id is not None:
+                return Outcome("duplicate", existing.id, existing.ticket_id,
+                               self.kb.message("escalated_notice", lang, ticket=existing.ticket_id))
+            customer = await ensure_customer(session, target.channel, target.author)
+            conversation = await ensure_conversation(session, target.channel, target.conversation, customer,
+                                                     public=target.public)
+            rows: list[Message] = []
+            for earlier in escalation.context:
+                author = await ensure_customer(session, earlier.channel, earlier.author)
+                place = await ensure_conversation(session, earlier.channel, earlier.conversation, author,
+                                                  public=earlier.public)
+                stored = await insert_inbound(session, place, earlier) or await find_message(
+                    session, earlier.channel, earlier.platform_id)
+                if stored is not None:
+                    stored.handled_at = stored.handled_at or utcnow()
+                    rows.append(stored)
+            row = await insert_inbound(session, conversation, target) or await find_message(
+                session, target.channel, target.platform_id)
+            assert row is not None
+            row.handled_at = row.handled_at or utcnow()
+            ticket = await active_ticket(session, conversation.id)
+            if ticket is None and row.private_address:
+                private = await session.scalar(select(Conversation).where(
+                    Conversation.channel == target.channel, Conversation.address == row.private_address,
+                    Conversation.customer_id == customer.id))
+                ticket = await active_ticket(session, private.id) if private else None
+            cust_lang = detect_language(target.text, target.author.language)
+            if ticket is None:
+                decision = _Decision("handoff", cust_lang, "", reason="escalated", priority="normal")
+                ticket_id = await self._open_ticket(session, row, conversation, decision, outbox,
+                                                    source="escalation", actor=_actor(escalation.moderator))
+                ticket = await session.get(Ticket, ticket_id)
+                assert ticket is not None
+            else:
+                row.ticket_id = ticket.id
+            for stored in rows:
+                stored.ticket_id = stored.ticket_id or ticket.id
+            note_text = escalation.note or ""
+            add_note(session, ticket.conversation_id, ticket.id, note_text, channel=escalation.channel,
+                     author_kind="moderator", author_name=_actor(escalation.moderator), platform_id=marker)
+            record(session, ticket, "escalated", _actor(escalation.moderator), note=note_text,
+                   message_id=row.id, context=len(rows))
+            ticket_id = ticket.id
+        self._announce(conversation.id, ticket_id, outbox)
+        return Outcome("escalated", row.id, ticket_id, self.kb.message("escalated_notice", lang, ticket=ticket_id),
+                       tuple(outbox))
+
+    # ---- edits and deletions -----------------------------------------------------------------
+    async def handle_edit(self, edit: MessageEdit) -> Outcome:
+        async with self.store.transaction() as session:
+            row = await find_message(session, edit.channel, edit.platform_id)
+            if row is None:
+                return Outcome("unknown")
+            if edit.deleted:
+                row.deleted_at = edit.edited_at
+            elif edit.text is not None and edit.text != row.text:
+                before, row.text, row.edited_at = row.text, edit.text, edit.edited_at
+                if row.ticket_id is not None:
+                    ticket = await session.get(Ticket, row.ticket_id)
+                    assert ticket is not None
+                    record(session, ticket, "message_edited", "customer", message_id=row.id, before=before,
+                           after=edit.text)
+            if edit.deleted and row.ticket_id is not None:
+                ticket = await session.get(Ticket, row.ticket_id)
+                assert ticket is not None
+                record(session, ticket, "message_deleted", "customer", message_id=row.id)
+            message_id, ticket_id, conversation_id = row.id, row.ticket_id, row.conversation_id
+        self._announce(conversation_id, ticket_id, [])
+        return Outcome("edited", message_id, ticket_id)
+
+    def _announce(self, conversation_id: int, ticket_id: int | None, outbox: list[int]) -> None:
+        self.bus.publish("message", conversation_id=conversation_id, ticket_id=ticket_id)
+        if ticket_id is not None:
+            self.bus.publish("ticket", ticket_id=ticket_id)
+        if outbox:
+            self.bus.publish("outbox", ids=list(outbox))
+
+
+def _actor(author: Author) -> str:
+    return author.display_name or author.handle or author.platform_user_id

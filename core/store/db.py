@@ -1,0 +1,147 @@
+"""The Store: one async engine, sessions, migrations. SQLite (one file) by default, PostgreSQL by URL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from core.errors import StorageError
+from core.models import utcnow
+from core.store.reads import ThreadMessage, TicketRecord, conversation_messages, ticket_record
+from core.store.tables import Cursor, Outbox
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def normalise_url(url: str) -> str:
+    """Accept the URLs people paste (postgres://, postgresql://, sqlite:///) and pick the async drivers."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    if url.startswith("sqlite:///"):
+        return "sqlite+aiosqlite:///" + url[len("sqlite:///") :]
+    return url
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+class Store:
+    """Owns the database connection pool; everything else asks it for sessions."""
+
+    def __init__(self, url: str, *, echo: bool = False, schema: str | None = None) -> None:
+        """``schema`` (PostgreSQL only) isolates one deployment or one test run inside a shared database."""
+        self.url = normalise_url(url)
+        kwargs: dict[str, Any] = {"echo": echo}
+        if self.url.startswith("sqlite"):
+            kwargs["connect_args"] = {"timeout": 10}
+        else:
+            kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
+            if schema:
+                kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
+        try:
+            self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
+        except (SQLAlchemyError, ImportError, ValueError) as exc:
+            raise StorageError(f"cannot use database URL {self.safe_url}: {exc}") from exc
+        if self.dialect == "sqlite":
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name if hasattr(self, "engine") else self.url.split(":", 1)[0]
+
+    @property
+    def safe_url(self) -> str:
+        """The URL with any password masked, for messages and logs."""
+        from sqlalchemy.engine import make_url
+
+        try:
+            return make_url(self.url).render_as_string(hide_password=True)
+        except Exception:
+            return "<unparseable url>"
+
+    @classmethod
+    async def open(cls, url: str, *, migrate: bool = True, schema: str | None = None) -> Store:
+        store = cls(url, schema=schema)
+        if migrate:
+            await store.migrate()
+        return store
+
+    async def migrate(self) -> None:
+        """Bring the schema to the newest Alembic revision (safe to run on every start)."""
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+
+        def upgrade(connection: Any) -> None:
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, "head")
+
+        try:
+            async with self.engine.begin() as conn:
+                await conn.run_sync(upgrade)
+        except (SQLAlchemyError, OSError) as exc:
+            raise StorageError(f"cannot migrate {self.safe_url}: {exc}") from exc
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A session in a transaction: committed on success, rolled back on any error."""
+        async with self.sessions() as session, session.begin():
+            yield session
+
+    async def get_cursor(self, channel: str, key: str) -> str | None:
+        async with self.sessions() as session:
+            row = await session.get(Cursor, (channel, key))
+            return row.value if row else None
+
+    async def set_cursor(self, channel: str, key: str, value: str) -> None:
+        async with self.transaction() as session:
+            row = await session.get(Cursor, (channel, key))
+            if row is None:
+                session.add(Cursor(channel=channel, key=key, value=value, updated_at=utcnow()))
+            else:
+                row.value, row.updated_at = value, utcnow()
+
+    async def ticket(self, ticket_id: int) -> TicketRecord:
+        """The ticket with its whole thread (and each reply's delivery state) and activity."""
+        async with self.sessions() as session:
+            return await ticket_record(session, ticket_id)
+
+    async def messages_for_conversation(self, channel: str, address: str) -> list[ThreadMessage]:
+        async with self.sessions() as session:
+            return await conversation_messages(session, channel, address)
+
+    async def outbox_rows(self) -> list[Outbox]:
+        return await self.all(select(Outbox).order_by(Outbox.id))
+
+    async def scalar(self, statement: Any) -> Any:
+        async with self.sessions() as session:
+            return await session.scalar(statement)
+
+    async def all(self, statement: Any) -> list[Any]:
+        async with self.sessions() as session:
+            return list((await session.scalars(statement)).all())
+
+    async def ping(self) -> bool:
+        try:
+            await self.scalar(select(1))
+        except SQLAlchemyError:
+            return False
+        return True

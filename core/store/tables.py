@@ -1,0 +1,221 @@
+"""The database schema. One table per domain word; every change goes through an Alembic migration."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from core.models import utcnow
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Always timezone-aware UTC in Python; SQLite forgets the zone, so it is restored on the way out."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use core.models.utcnow()")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
+
+
+# BIGINT primary keys on PostgreSQL, INTEGER (rowid alias) on SQLite.
+PK = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Agent(Base):
+    __tablename__ = "agents"
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(128), default="")
+    password_hash: Mapped[str | None] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16), default="agent")  # agent | admin
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    seen_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    token_hash: Mapped[str] = mapped_column(String(128), unique=True)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class WebSession(Base):
+    __tablename__ = "web_sessions"
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(128), unique=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(256), default="")
+    language: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Identity(Base):
+    """One customer's account on one channel; several identities may point at one customer."""
+
+    __tablename__ = "identities"
+    __table_args__ = (UniqueConstraint("channel", "platform_user_id", name="uq_identity"),)
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    platform_user_id: Mapped[str] = mapped_column(String(128))
+    handle: Mapped[str | None] = mapped_column(String(256))
+    display_name: Mapped[str] = mapped_column(String(256), default="")
+    language: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Conversation(Base):
+    """Where replies go for one customer: a DM, a group chat, a thread, a post."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (UniqueConstraint("channel", "address", "customer_id", name="uq_conversation"),)
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    address: Mapped[str] = mapped_column(String(256))
+    public: Mapped[bool] = mapped_column(Boolean, default=False)
+    language: Mapped[str | None] = mapped_column(String(16))
+    state: Mapped[dict[str, Any]] = mapped_column(default=dict)  # multi-turn flow state lives here, not in memory
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_message_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    __table_args__ = (Index("ix_tickets_status_created", "status", "created_at"),)
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(32), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    priority: Mapped[str] = mapped_column(String(16), default="normal")
+    subject: Mapped[str] = mapped_column(String(256), default="")
+    reason: Mapped[str | None] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(16), default="customer")  # customer | escalation | agent
+    language: Mapped[str | None] = mapped_column(String(16))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), index=True)
+    tags: Mapped[list[Any]] = mapped_column(default=list)
+    first_response_due: Mapped[datetime | None]
+    first_responded_at: Mapped[datetime | None]
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    solved_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+
+
+class Message(Base):
+    """Every message in or out. ``(channel, platform_id)`` is unique: redeliveries and echoes collide here."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("channel", "platform_id", name="uq_message_platform_id"),
+        Index("ix_messages_conversation_created", "conversation_id", "created_at"),
+    )
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    platform_id: Mapped[str | None] = mapped_column(String(256))
+    direction: Mapped[str] = mapped_column(String(8))  # in | out | note
+    author_kind: Mapped[str] = mapped_column(String(16))  # customer | bot | agent | note | moderator
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    author_name: Mapped[str] = mapped_column(String(256), default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    attachments: Mapped[list[Any]] = mapped_column(default=list)
+    reply_to: Mapped[str | None] = mapped_column(String(256))
+    private_address: Mapped[str | None] = mapped_column(String(256))  # where a private follow-up may go
+    public: Mapped[bool] = mapped_column(Boolean, default=False)
+    addressed: Mapped[bool] = mapped_column(Boolean, default=True)
+    decision: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    raw: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    handled_at: Mapped[datetime | None]  # inbound: triage done; None after a crash -> recovered on start
+    edited_at: Mapped[datetime | None]
+    deleted_at: Mapped[datetime | None]
+
+
+class Outbox(Base):
+    """One delivery to make. Written in the same transaction as its message; the dispatcher empties it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_conversation", "channel", "conversation", "id"),
+    )
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), unique=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    conversation: Mapped[str] = mapped_column(String(256))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="queued")  # queued|sending|sent|failed|dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    locked_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+
+
+class TicketEvent(Base):
+    """The ticket's activity log: every status, priority, assignee, tag, merge and edit change."""
+
+    __tablename__ = "ticket_events"
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(128), default="system")
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Cursor(Base):
+    """Where a polling channel stopped reading (e.g. X since_id), so a restart neither misses nor repeats."""
+
+    __tablename__ = "cursors"
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(256))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,56 @@
+"""An in-memory channel for core tests: the adapter boundary itself, recording what would be sent.
+
+Core behaviour (engine, outbox, dispatcher) is tested through it; the real platform adapters have
+their own fake servers. It can be told to fail the next sends the way platforms do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from bots.base import ChannelSettings, Inbound
+from core.errors import RateLimited, RetryLater, Undeliverable
+from core.models import OutboundMessage, Sent
+
+
+class MemorySettings(ChannelSettings):
+    enabled: bool = True
+    rate_per_second: float = 1000.0
+    rate_per_conversation_per_second: float = 1000.0
+
+
+@dataclass
+class MemoryChannel:
+    name: ClassVar[str] = "memory"
+    max_text_length: ClassVar[int] = 4096
+    settings_model: ClassVar[type[ChannelSettings]] = MemorySettings
+    settings: MemorySettings = field(default_factory=MemorySettings)
+    sent: list[OutboundMessage] = field(default_factory=list)
+    failures: list[Exception] = field(default_factory=list)
+    attempts: int = 0
+
+    async def start(self, inbound: Inbound) -> None:
+        self.inbound = inbound
+
+    async def send(self, reply: OutboundMessage) -> Sent:
+        self.attempts += 1
+        if self.failures:
+            raise self.failures.pop(0)
+        self.sent.append(reply)
+        return Sent(platform_id=f"out-{len(self.sent)}")
+
+    async def stop(self) -> None:
+        return None
+
+    def fail_next(self, status: int, *, count: int = 1, retry_after: float | None = None) -> None:
+        for _ in range(count):
+            if status == 429:
+                self.failures.append(RateLimited("429 Too Many Requests", retry_after=retry_after))
+            elif status >= 500:
+                self.failures.append(RetryLater(f"{status} server error"))
+            else:
+                self.failures.append(Undeliverable(f"{status} refused"))
+
+    def texts(self, conversation: str | None = None) -> list[str]:
+        return [r.text for r in self.sent if conversation is None or r.conversation == conversation]
