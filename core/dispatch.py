@@ -232,7 +232,7 @@ class Dispatcher:
             return len((await session.scalars(select(Outbox.id).where(
                 Outbox.status.in_(PENDING), Outbox.channel.in_(list(self.adapters))))).all())
 
-    async def drain(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109 - a budget, not a socket timeout
+    async def drain(self, timeout: float = 10.0) -> None:
         """Run until every row for our channels is sent or given up (waits out backoffs); for tests and shutdown."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout

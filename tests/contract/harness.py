@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from bots.base import ChannelAdapter, Inbound
+from bots.base import ChannelAdapter
 
 
 @dataclass(frozen=True)

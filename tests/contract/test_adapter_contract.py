@@ -19,7 +19,6 @@ from core.errors import RateLimited, RetryLater, Undeliverable
 from core.models import OutboundMessage
 from core.pipeline import Engine
 from core.store import Store
-from tests.contract.harness import Harness
 
 HARNESSES = sorted(
     m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)]) if m.name.startswith("harness_")
@@ -46,15 +45,6 @@ def harness_factory(request):  # type: ignore[no-untyped-def]
 @pytest.fixture(params=REMOTE)
 def remote_harness_factory(request):  # type: ignore[no-untyped-def]
     return _factory(request.param)
-
-
-async def _wait_for(predicate, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not await predicate():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)
 
 
 async def test_adapter_satisfies_the_protocol(harness_factory, engine: Engine) -> None:
