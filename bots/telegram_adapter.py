@@ -1,12 +1,59 @@
-"""Telegram through python-telegram-bot (polling or webhook on the shared aiohttp app)."""
+"""Telegram through python-telegram-bot (polling or webhook on the shared aiohttp app).
+
+PTB runs inside our event loop: ``initialize()``/``start()`` and its Updater for polling, or
+``updater(None)`` plus our own aiohttp route for webhooks; never ``run_polling``. Translation lives
+in ``telegram_inbound`` (updates in) and ``telegram_outbound`` (replies out, error mapping).
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+import asyncio
+import hmac
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, ClassVar, Literal
 
+from aiohttp import web
 from pydantic import Field, SecretStr, model_validator
+from telegram import CallbackQuery, Message, ReplyParameters, Update
+from telegram.error import InvalidToken, TelegramError
+from telegram.ext import Application, ContextTypes, TypeHandler
 
-from bots.base import ChannelSettings
+from bots.base import ChannelSettings, Inbound
+from bots.telegram_escalation import USAGE_PRIVATE, ModeratorCheck, RecentMessages, escalate
+from bots.telegram_files import FileFetcher
+from bots.telegram_inbound import (
+    CHANNEL,
+    ESCALATE,
+    BotIdentity,
+    author_of,
+    command_of,
+    conversation_of,
+    files_of,
+    is_private,
+    message_id,
+    to_inbound,
+)
+from bots.telegram_outbound import (
+    CursorStore,
+    PayloadMemory,
+    fit_text,
+    keyboard_for,
+    map_error,
+    parse_conversation,
+    parse_message_ref,
+)
+from core.errors import ConfigError, Undeliverable
+from core.models import Attachment, InboundMessage, MessageEdit, OutboundMessage, Sent, utcnow
+
+log = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+HANDOVER_ATTEMPTS = 3
 
 
 class TelegramSettings(ChannelSettings):
@@ -20,6 +67,8 @@ class TelegramSettings(ChannelSettings):
     rate_per_second: float = 30.0
     rate_per_conversation_per_second: float = 1.0
     group_messages_per_minute: int = 20
+    moderator_cache_seconds: float = Field(default=300.0, ge=0)
+    poll_timeout_seconds: int = Field(default=30, ge=0, le=50)
 
     @model_validator(mode="after")
     def _needs_credentials(self) -> TelegramSettings:
@@ -27,4 +76,315 @@ class TelegramSettings(ChannelSettings):
             raise ValueError("token is required when the channel is enabled (token: ${TELEGRAM_BOT_TOKEN})")
         if self.enabled and self.mode == "webhook" and self.webhook_secret is None:
             raise ValueError("webhook_secret is required in webhook mode")
+        if self.webhook_secret is not None and not re.fullmatch(
+            r"[A-Za-z0-9_-]{1,256}", self.webhook_secret.get_secret_value()
+        ):
+            raise ValueError("webhook_secret must be 1-256 characters of A-Z a-z 0-9 _ -")
         return self
+
+
+class TelegramAdapter:
+    """One bot account. ``send`` works without ``start`` (a dispatcher-only process)."""
+
+    name: ClassVar[str] = CHANNEL
+    max_text_length: ClassVar[int] = 4096
+    settings_model: ClassVar[type[ChannelSettings]] = TelegramSettings
+
+    def __init__(
+        self,
+        settings: TelegramSettings,
+        *,
+        public_url: str | None = None,
+        data_dir: str | Path = "data",
+        cursor_store: CursorStore | None = None,
+    ) -> None:
+        self.settings = settings
+        self.public_url = public_url.rstrip("/") if public_url else None
+        self.files_dir = Path(data_dir) / "telegram"
+        self._app: Application | None = None  # type: ignore[type-arg]
+        self._lock = asyncio.Lock()
+        self._inbound: Inbound | None = None
+        self._identity: BotIdentity | None = None
+        self._payloads = PayloadMemory(cursor_store)
+        self._progress: dict[int, tuple[int, str | None]] = {}  # outbox id -> (parts sent, first id)
+        self._moderators: ModeratorCheck | None = None
+        self._files: FileFetcher | None = None
+        self._recent = RecentMessages()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    async def _application(self) -> Application:  # type: ignore[type-arg]
+        async with self._lock:
+            if self._app is not None:
+                return self._app
+            if self.settings.token is None:
+                raise ConfigError("channels.telegram.token is not set")
+            # httpx logs every request URL at INFO, and the URL holds the bot token.
+            logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger("httpx").level))
+            base = self.settings.api_base_url.rstrip("/")
+            builder = (
+                Application.builder()
+                .token(self.settings.token.get_secret_value())
+                .base_url(f"{base}/bot")
+                .base_file_url(f"{base}/file/bot")
+                .job_queue(None)
+            )
+            if self.settings.mode == "webhook":
+                builder = builder.updater(None)
+            app = builder.build()
+            try:
+                await app.initialize()
+            except TelegramError as exc:
+                await app.bot.shutdown()  # close the HTTP pools opened before getMe failed
+                if isinstance(exc, InvalidToken):  # PTB's message quotes the token: not chained, not logged
+                    raise ConfigError("channels.telegram.token was rejected by the Bot API") from None
+                raise map_error(exc) from exc
+            self._identity = BotIdentity(app.bot.id, app.bot.username)
+            self._moderators = ModeratorCheck(
+                app.bot, set(self.settings.moderators), self.settings.moderator_cache_seconds
+            )
+            self._files = FileFetcher(app.bot, self.files_dir, self.settings.max_download_bytes)
+            self._app = app
+            return app
+
+    @property
+    def bot(self) -> BotIdentity:
+        if self._identity is None:
+            raise RuntimeError("the Telegram adapter is not initialised yet")
+        return self._identity
+
+    async def start(self, inbound: Inbound) -> None:
+        app = await self._application()
+        if app.running:
+            return
+        self._inbound = inbound
+        app.add_handler(TypeHandler(Update, self._on_update))
+        await app.start()
+        try:
+            if app.updater is not None:
+                await app.updater.start_polling(
+                    allowed_updates=ALLOWED_UPDATES,
+                    timeout=self.settings.poll_timeout_seconds,
+                    drop_pending_updates=False,
+                )
+            elif self.public_url:
+                secret = self.settings.webhook_secret
+                await app.bot.set_webhook(
+                    url=self.public_url + self.settings.webhook_path,
+                    secret_token=secret.get_secret_value() if secret else None,
+                    allowed_updates=ALLOWED_UPDATES,
+                )
+            else:
+                log.info("telegram: webhook mode without public_url; assuming the webhook is set elsewhere")
+        except TelegramError as exc:
+            await self.stop()
+            raise map_error(exc) from exc
+
+    async def stop(self) -> None:
+        async with self._lock:
+            app, self._app = self._app, None
+        if app is None:
+            return
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()  # handles what is already queued
+        await app.shutdown()
+
+    def conversation_rate(self, conversation: str) -> float | None:
+        """Groups (negative chat ids) take at most ``group_messages_per_minute``; others use the default."""
+        chat_id, _ = parse_conversation(conversation)
+        return self.settings.group_messages_per_minute / 60 if chat_id < 0 else None
+
+    # -- webhook ----------------------------------------------------------------------------
+    def web_routes(self) -> list[web.RouteDef]:
+        if self.settings.mode != "webhook":
+            return []
+        return [web.post(self.settings.webhook_path, self._webhook)]
+
+    async def _webhook(self, request: web.Request) -> web.Response:
+        """Verify the secret, queue the update for the application, answer 200 at once."""
+        secret = self.settings.webhook_secret
+        given = request.headers.get(SECRET_HEADER, "")
+        if secret is None or not hmac.compare_digest(given.encode(), secret.get_secret_value().encode()):
+            return web.Response(status=403, text="forbidden")
+        try:
+            data = json.loads(await request.read())
+        except (ValueError, UnicodeDecodeError):
+            return web.Response(status=400, text="malformed JSON")
+        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+            return web.Response(status=400, text="not a Telegram update")
+        app = self._app
+        if app is None or not app.running:
+            return web.Response(status=503, text="not running")  # Telegram retries later
+        try:
+            update = Update.de_json(data, app.bot)
+        except Exception:  # any shape PTB cannot read is the sender's mistake, not ours
+            return web.Response(status=400, text="not a Telegram update")
+        await app.update_queue.put(update)
+        return web.Response(text="ok")
+
+    # -- inbound ----------------------------------------------------------------------------
+    async def _on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Hand one update over. The engine is idempotent on message identity, so a failure (a
+        database blip) is simply tried again; the last resort is a file on disk, never silence."""
+        failure: BaseException | None = None
+        for attempt in range(HANDOVER_ATTEMPTS):
+            try:
+                if update.callback_query is not None:
+                    await self._on_button(update.callback_query)
+                elif update.edited_message is not None:
+                    await self._on_edit(update.edited_message)
+                elif update.message is not None:
+                    await self._on_message(update.message)
+                return
+            except Exception as exc:
+                failure = exc
+                if attempt + 1 < HANDOVER_ATTEMPTS:
+                    await asyncio.sleep(0.5 * 2**attempt)
+        log.error("telegram: update %s could not be handed over", update.update_id, exc_info=failure)
+        self._dead_letter(update)
+
+    def _dead_letter(self, update: Update) -> None:
+        """The Bot API will not send it again: keep the update on disk for an operator to replay."""
+        folder = self.files_dir / "failed-updates"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{update.update_id}.json").write_text(json.dumps(update.to_dict(), ensure_ascii=False))
+        except OSError:
+            log.exception("telegram: could not write failed update %s", update.update_id)
+
+    def _is_echo(self, message: Message) -> bool:
+        return message.from_user is not None and message.from_user.id == self.bot.id
+
+    async def _on_message(self, message: Message) -> None:
+        if self._is_echo(message) or message.is_automatic_forward:
+            return
+        if not (message.text or message.caption or files_of(message)):
+            return  # service messages (joins, pins, topic changes)
+        assert self._inbound is not None and self._moderators is not None
+        command = command_of(message, self.bot)
+        if command is not None and command.name == ESCALATE:
+            if is_private(message.chat):
+                await self.post_notice(message, USAGE_PRIVATE)
+                return
+            await escalate(self, message, command, self._inbound, self._moderators, self._recent)
+            return
+        private = is_private(message.chat)
+        moderator = False if private else await self._moderators.check(message)
+        attachments = await self.attachments(message)
+        inbound = to_inbound(message, self.bot, attachments=attachments, is_moderator=moderator)
+        await self._inbound.handle_message(inbound)
+        if not private:
+            self._recent.add(inbound)
+
+    async def _on_edit(self, message: Message) -> None:
+        if self._is_echo(message):
+            return
+        assert self._inbound is not None
+        text = message.text if message.text is not None else message.caption
+        edited = to_inbound(message, self.bot).text if text is not None else None
+        await self._inbound.handle_edit(
+            MessageEdit(
+                channel=CHANNEL,
+                platform_id=message_id(message.chat.id, message.message_id),
+                text=edited,
+                edited_at=message.edit_date or utcnow(),
+            )
+        )
+
+    async def _on_button(self, query: CallbackQuery) -> None:
+        assert self._inbound is not None
+        try:
+            if query.data is None:
+                return  # game buttons: nothing to hand over
+            payload = await self._payloads.payload(query.data)
+            shown = query.message
+            if shown is None:
+                conversation, public = str(query.from_user.id), False
+            else:
+                public = not is_private(shown.chat)
+                conversation = conversation_of(shown) if isinstance(shown, Message) else str(shown.chat.id)
+            raw: dict[str, Any] = {"button": True, "callback_data": query.data}
+            if shown is not None:
+                raw["keyboard_message"] = message_id(shown.chat.id, shown.message_id)
+            await self._inbound.handle_message(
+                InboundMessage(
+                    channel=CHANNEL,
+                    platform_id=f"cb:{query.id}",
+                    conversation=conversation,
+                    author=author_of(query.from_user),
+                    text=payload,
+                    public=public,
+                    private_conversation=str(query.from_user.id) if public else None,
+                    addressed=True,
+                    raw=raw,
+                )
+            )
+        finally:
+            try:
+                await query.answer()  # stops the button's spinner
+            except TelegramError as exc:
+                log.info("telegram: callback query %s not answered: %s", query.id, exc)
+
+    async def attachments(self, message: Message) -> tuple[Attachment, ...]:
+        assert self._files is not None
+        return await self._files.attachments(message)
+
+    async def post_notice(self, message: Message, text: str) -> None:
+        """A short adapter-level reply (usage, escalation notice) under ``message``, in its topic."""
+        assert self._app is not None
+        thread = message.message_thread_id if message.is_topic_message else None
+        try:
+            await self._app.bot.send_message(
+                message.chat.id,
+                text,
+                message_thread_id=thread,
+                reply_parameters=ReplyParameters(message.message_id, allow_sending_without_reply=True),
+            )
+        except TelegramError as exc:
+            log.warning("telegram: notice not posted in %s: %s", message.chat.id, exc)
+
+    # -- outbound ---------------------------------------------------------------------------
+    async def send(self, reply: OutboundMessage) -> Sent:
+        app = await self._application()
+        bot = app.bot
+        chat_id, thread_id = parse_conversation(reply.conversation)
+        if not reply.text.strip() and not reply.attachments:
+            raise Undeliverable("telegram: nothing to send (empty text)")
+        hashed: dict[str, str] = {}
+        markup = keyboard_for(reply, self.bot.username, hashed)
+        await self._payloads.remember(hashed)
+        answer_to = parse_message_ref(reply.reply_to, chat_id)
+        steps: list[Callable[[dict[str, Any]], Awaitable[Message]]] = []
+        for part in fit_text(reply.text, self.max_text_length) if reply.text.strip() else []:
+            steps.append(lambda extra, part=part: bot.send_message(chat_id, part, **extra))
+        for attachment in reply.attachments:
+            source: Any = Path(attachment.local_path) if attachment.local_path else attachment.url or attachment.ref
+            sender = bot.send_photo if attachment.kind == "image" else bot.send_document
+            steps.append(lambda extra, sender=sender, source=source: sender(chat_id, source, **extra))
+        # A retried row continues after the parts that already went out: nothing is sent twice.
+        done, first = self._progress.get(reply.outbox_id, (0, None)) if reply.outbox_id else (0, None)
+        for index, step in enumerate(steps):
+            if index < done:
+                continue
+            extra: dict[str, Any] = {"message_thread_id": thread_id}
+            if index == 0 and answer_to is not None:
+                extra["reply_parameters"] = ReplyParameters(answer_to, allow_sending_without_reply=True)
+            if index == len(steps) - 1 and markup is not None:
+                extra["reply_markup"] = markup
+            try:
+                sent = await step(extra)
+            except (TelegramError, OSError) as exc:  # OSError: an attachment file that is gone
+                error = map_error(exc) if isinstance(exc, TelegramError) else Undeliverable(f"telegram: {exc}")
+                if isinstance(error, Undeliverable) and reply.outbox_id:
+                    self._progress.pop(reply.outbox_id, None)
+                raise error from exc
+            first = first or message_id(sent.chat.id, sent.message_id)
+            if reply.outbox_id:
+                if len(self._progress) >= 10_000:
+                    self._progress.pop(next(iter(self._progress)))
+                self._progress[reply.outbox_id] = (index + 1, first)
+        if reply.outbox_id:
+            self._progress.pop(reply.outbox_id, None)
+        assert first is not None
+        return Sent(first)

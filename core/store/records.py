@@ -140,13 +140,22 @@ async def queue_reply(session: AsyncSession, conversation: Conversation, text: s
     await session.flush()
     outbound = OutboundMessage(channel=conversation.channel, conversation=conversation.address, text=text,
                                reply_to=reply_to, quick_replies=quick_replies, invite_private=invite_private,
-                               public=is_public)
+                               public=is_public, meta=_reply_meta(message, ticket_id))
     outbox = Outbox(message_id=message.id, channel=conversation.channel, conversation=conversation.address,
                     payload=outbound_to_json(outbound), status="queued", next_attempt_at=now, created_at=now)
     session.add(outbox)
     await session.flush()
     conversation.last_message_at = now
     return message, outbox
+
+
+def _reply_meta(message: Message, ticket_id: int | None) -> dict[str, Any]:
+    """What a channel may show besides the text: who wrote it and the stored message id (the website chat's key)."""
+    meta: dict[str, Any] = {"author": message.author_kind, "message_id": message.id,
+                            "at": message.created_at.isoformat()}
+    if ticket_id is not None:
+        meta["ticket_id"] = ticket_id
+    return meta
 
 
 def add_note(session: AsyncSession, conversation_id: int, ticket_id: int, text: str, *, channel: str,

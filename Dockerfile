@@ -1,0 +1,21 @@
+# supportbot: one process serving the inbox, the website chat, the webhooks, the adapters and the dispatcher.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY core ./core
+COPY bots ./bots
+RUN pip install . \
+    && useradd --system --uid 10001 --no-create-home --home-dir /app supportbot
+
+# The example configuration; docker-compose mounts the deployment's own channels.yaml over it.
+COPY channels.yaml ./channels.yaml
+
+USER supportbot
+EXPOSE 8080
+CMD ["supportbot", "run", "--host", "0.0.0.0"]

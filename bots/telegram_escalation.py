@@ -1,0 +1,145 @@
+"""Moderators in Telegram groups: who is one, and ``/escalate`` as a reply to a customer's message.
+
+Being a moderator is a platform fact (chat administrator, anonymous admin, or a user id listed in
+``channels.telegram.moderators``); what an escalation does is the engine's decision.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import OrderedDict, deque
+from typing import TYPE_CHECKING
+
+from telegram import Bot, ChatMember, Message
+from telegram.error import TelegramError
+
+from bots.base import Inbound
+from bots.telegram_inbound import (
+    CHANNEL,
+    Command,
+    author_of,
+    message_id,
+    received_at,
+    replied_message,
+    to_inbound,
+)
+from core.models import Escalation, InboundMessage
+
+if TYPE_CHECKING:
+    from bots.telegram_adapter import TelegramAdapter
+
+log = logging.getLogger(__name__)
+
+# The one place the adapter's own usage text lives (everything else the moderator reads comes
+# from the engine's Outcome.notice, in the moderator's language).
+USAGE = "Reply to the customer's message with /escalate [note] to open a ticket for it."
+USAGE_PRIVATE = "/escalate works in a group: reply there to a customer's message with /escalate [note]."
+FAILURE_TTL = 30.0  # seconds an unknown administrator list is not asked again
+ADMIN_STATUSES = frozenset({ChatMember.ADMINISTRATOR, ChatMember.OWNER})
+
+
+class ModeratorCheck:
+    """Chat administrators per chat, cached for ``ttl`` seconds (one getChatAdministrators a chat)."""
+
+    def __init__(self, bot: Bot, listed: set[int], ttl: float) -> None:
+        self._bot = bot
+        self._listed = listed
+        self._ttl = ttl
+        self._admins: dict[int, tuple[float, frozenset[int]]] = {}
+
+    async def check(self, message: Message) -> bool:
+        """Is the author of ``message`` a moderator of its chat?"""
+        chat = message.chat
+        if message.sender_chat is not None:
+            return message.sender_chat.id == chat.id  # an anonymous administrator posts as the group
+        user = message.from_user
+        if user is None:
+            return False
+        if user.id in self._listed:
+            return True
+        if chat.type == chat.PRIVATE:
+            return False
+        return user.id in await self.admins(chat.id)
+
+    async def admins(self, chat_id: int) -> frozenset[int]:
+        cached = self._admins.get(chat_id)
+        now = time.monotonic()
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        try:
+            members = await self._bot.get_chat_administrators(chat_id)
+        except TelegramError as exc:
+            log.warning("telegram: administrators of %s unknown: %s", chat_id, exc)
+            # remembered briefly, so a busy group does not turn one failure into a request per message
+            self._admins[chat_id] = (now + min(self._ttl, FAILURE_TTL), frozenset())
+            return frozenset()
+        ids = frozenset(m.user.id for m in members if m.status in ADMIN_STATUSES)
+        self._admins[chat_id] = (now + self._ttl, ids)
+        return ids
+
+
+class RecentMessages:
+    """The last group messages seen, per conversation.
+
+    The Bot API gives bots no chat history, so the context an agent reads with an escalated message
+    (what the same customer said just before, and the message it answered) comes from here.
+    """
+
+    def __init__(self, per_conversation: int = 50, conversations: int = 2000) -> None:
+        self._per = per_conversation
+        self._max = conversations
+        self._seen: OrderedDict[str, deque[InboundMessage]] = OrderedDict()
+
+    def add(self, message: InboundMessage) -> None:
+        seen = self._seen.get(message.conversation)
+        if seen is None:
+            seen = self._seen[message.conversation] = deque(maxlen=self._per)
+            if len(self._seen) > self._max:
+                self._seen.popitem(last=False)
+        self._seen.move_to_end(message.conversation)
+        seen.append(message)
+
+    def before(self, target: InboundMessage, limit: int = 5) -> tuple[InboundMessage, ...]:
+        """Up to ``limit`` earlier messages of the target's author (or replied to by it), oldest first."""
+        earlier: list[InboundMessage] = []
+        for seen in self._seen.get(target.conversation, ()):
+            if seen.platform_id == target.platform_id:
+                break
+            if seen.author.platform_user_id == target.author.platform_user_id or seen.platform_id == target.reply_to:
+                earlier.append(seen)
+        return tuple(earlier[-limit:])
+
+
+async def escalate(
+    adapter: TelegramAdapter, message: Message, command: Command, inbound: Inbound, moderators: ModeratorCheck,
+    recent: RecentMessages,
+) -> None:
+    """Build the Escalation for ``/escalate`` sent as a reply, hand it over, post the engine's notice."""
+    target = replied_message(message)
+    if target is None:
+        await adapter.post_notice(message, USAGE)
+        return
+    bot = adapter.bot
+    is_moderator = await moderators.check(message)
+    target_in = to_inbound(
+        target,
+        bot,
+        attachments=await adapter.attachments(target),
+        is_moderator=await moderators.check(target),
+        addressed=False,
+    )
+    escalation = Escalation(
+        channel=CHANNEL,
+        platform_id=message_id(message.chat.id, message.message_id),
+        moderator=author_of(message.from_user, message, is_moderator=is_moderator),
+        target=target_in,
+        note=command.args,
+        context=recent.before(target_in),
+        received_at=received_at(message),
+        raw={"chat_type": message.chat.type, "message_thread_id": message.message_thread_id},
+    )
+    outcome = await inbound.handle_escalation(escalation)
+    notice = getattr(outcome, "notice", None)
+    if notice:
+        await adapter.post_notice(message, str(notice))

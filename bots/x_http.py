@@ -1,0 +1,160 @@
+"""The HTTP edge of the X channel: where requests go, what the rate-limit headers say, error mapping.
+
+tweepy hard-codes ``https://api.twitter.com``; ``ApiSession`` is the session object tweepy's
+AsyncClient accepts, sending each request to ``api_base_url`` instead (a proxy, a regional
+gateway, or the fake server in tests). OAuth 1.0a signatures cover the URL, so a rewritten
+request is signed again for the URL it is really sent to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import aiohttp
+import tweepy
+from oauthlib.oauth1 import Client as OAuthClient
+from yarl import URL
+
+from core.errors import AdapterError, RateLimited, RetryLater, Undeliverable
+
+TWEEPY_HOST = "api.twitter.com"
+DEFAULT_RETRY_AFTER = 60.0
+
+
+class ApiSession:
+    """Duck-types the part of ``aiohttp.ClientSession`` tweepy uses: ``request()`` as a context manager."""
+
+    def __init__(self, base_url: str, oauth: tuple[str, str, str, str] | None,
+                 session: aiohttp.ClientSession | None = None) -> None:
+        self._base = URL(base_url)
+        self._oauth = oauth
+        self._session = session or aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+        self._rewrite = self._base.host != TWEEPY_HOST or self._base.scheme != "https"
+
+    def request(self, method: str, url: str | URL, **kwargs: Any) -> Any:
+        url = URL(url) if isinstance(url, str) else url
+        if self._rewrite:
+            url = self._target(url)
+            headers = dict(kwargs.pop("headers", None) or {})
+            if self._oauth and str(headers.get("Authorization", "")).startswith("OAuth "):
+                headers.pop("Authorization")
+                signed_url, headers, _ = OAuthClient(*self._oauth).sign(str(url), method, headers=headers)
+                url = URL(signed_url, encoded=True)
+            kwargs["headers"] = headers
+        return self._session.request(method, url, **kwargs)
+
+    def _target(self, url: URL) -> URL:
+        prefix = self._base.raw_path.rstrip("/")
+        return URL.build(scheme=self._base.scheme, host=self._base.raw_host or "",
+                         port=self._base.explicit_port, path=prefix + url.raw_path,
+                         query_string=url.raw_query_string, encoded=True)
+
+    async def close(self) -> None:
+        await self._session.close()
+
+
+@dataclass
+class RateWindow:
+    """What the last ``x-rate-limit-*`` headers of one endpoint said."""
+
+    remaining: int | None = None
+    reset: float | None = None  # epoch seconds
+
+    def update(self, headers: Mapping[str, str]) -> None:
+        try:
+            if "x-rate-limit-remaining" in headers:
+                self.remaining = int(headers["x-rate-limit-remaining"])
+            if "x-rate-limit-reset" in headers:
+                self.reset = float(headers["x-rate-limit-reset"])
+        except ValueError:
+            pass
+        day_left = headers.get("x-user-limit-24hour-remaining")
+        if day_left == "0" and "x-user-limit-24hour-reset" in headers:
+            self.remaining, self.reset = 0, float(headers["x-user-limit-24hour-reset"])
+
+    def next_delay(self, floor: float, now: float | None = None) -> float:
+        """Spread the calls left over the rest of the window, never faster than ``floor``."""
+        if self.remaining is None or self.reset is None:
+            return floor
+        left = max(0.0, self.reset - (time.time() if now is None else now))
+        if self.remaining <= 0:
+            return max(floor, left + 1.0)
+        return max(floor, left / self.remaining)
+
+    def blocked_for(self, now: float | None = None) -> float | None:
+        """Seconds until the window reopens when it is used up, else None."""
+        if self.remaining is None or self.reset is None or self.remaining > 0:
+            return None
+        left = self.reset - (time.time() if now is None else now)
+        return left + 1.0 if left > 0 else None
+
+
+def retry_after(exc: tweepy.HTTPException, now: float | None = None) -> float:
+    """Seconds until X accepts the call again, from the 429's own headers."""
+    window = RateWindow()
+    window.update(exc.response.headers)
+    wait = window.blocked_for(now) if window.remaining == 0 else None
+    if wait is None and window.reset is not None:
+        wait = window.reset - (time.time() if now is None else now) + 1.0
+    return max(1.0, wait) if wait is not None else DEFAULT_RETRY_AFTER
+
+
+def map_error(exc: BaseException) -> AdapterError:
+    """The one place X failures become typed errors."""
+    if isinstance(exc, AdapterError):
+        return exc
+    if isinstance(exc, tweepy.TooManyRequests):
+        return RateLimited("X rate limit reached", retry_after=retry_after(exc))
+    if isinstance(exc, tweepy.TwitterServerError):
+        return RetryLater(f"X server error {exc.response.status}")
+    if isinstance(exc, tweepy.Unauthorized):
+        # Credentials are being rotated or are wrong: keep the message queued until they work.
+        return RetryLater("X refused the credentials (401)", retry_after=300.0)
+    if isinstance(exc, tweepy.HTTPException):
+        detail = "; ".join(exc.api_messages) or f"HTTP {exc.response.status}"
+        return Undeliverable(f"X refused: {detail}")
+    if isinstance(exc, (aiohttp.ClientError, asyncio.TimeoutError, OSError)):
+        return RetryLater(f"X unreachable: {exc.__class__.__name__}")
+    raise exc
+
+
+async def body_of(response: aiohttp.ClientResponse) -> dict[str, Any]:
+    """The JSON body of a response tweepy already read."""
+    return await response.json(content_type=None)
+
+
+class CursorStore(Protocol):
+    """Where polling positions live (the Store offers these two methods)."""
+
+    async def get_cursor(self, channel: str, key: str) -> str | None: ...
+    async def set_cursor(self, channel: str, key: str, value: str) -> None: ...
+
+
+class FileCursors:
+    """Fallback cursor store: one small JSON file, for a deployment without the store wired in."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+
+    def _load(self) -> dict[str, str]:
+        try:
+            return json.loads(self._path.read_text("utf-8"))
+        except (FileNotFoundError, ValueError):
+            return {}
+
+    async def get_cursor(self, channel: str, key: str) -> str | None:
+        return self._load().get(f"{channel}:{key}")
+
+    async def set_cursor(self, channel: str, key: str, value: str) -> None:
+        data = self._load()
+        data[f"{channel}:{key}"] = value
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self._path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data), "utf-8")
+        tmp.replace(self._path)

@@ -1,0 +1,254 @@
+"""X payloads -> the normalised model. Pure functions, shared by polling and the webhook.
+
+Polling reads API v2 objects (tweets, DM events, ``includes``). The Account Activity webhook
+delivers v1.1-shaped objects; ``activity_to_v2`` reshapes them into v2 first so one set of
+translation functions serves both.
+
+Addresses: a DM is ``dm:<customer user id>`` (one-to-one; replies use
+POST /2/dm_conversations/with/:participant_id/messages, which also opens the conversation for a
+private follow-up of a public post), a group DM is ``dm_group:<dm_conversation_id>``, a public
+post is ``tweet:<tweet id>`` (replies thread under it).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from bots.x_text import strip_reply_prefix
+from core.models import Attachment, AttachmentKind, Author, InboundMessage, utcnow
+
+CHANNEL = "x"
+TWEET_FIELDS = (
+    "author_id", "conversation_id", "created_at", "entities", "in_reply_to_user_id", "lang",
+    "referenced_tweets", "attachments",
+)
+TWEET_EXPANSIONS = (
+    "author_id", "referenced_tweets.id", "referenced_tweets.id.author_id", "attachments.media_keys",
+)
+DM_FIELDS = ("id", "text", "event_type", "created_at", "dm_conversation_id", "sender_id",
+             "participant_ids", "referenced_tweets", "attachments")
+DM_EXPANSIONS = ("sender_id", "attachments.media_keys")
+USER_FIELDS = ("name", "username")
+MEDIA_FIELDS = ("type", "url", "preview_image_url", "variants")
+_NO_LANGUAGE = {"und", "zxx", "art", "qme", "qam", "qct", "qht", "qst"}
+_MEDIA_KINDS = {"photo": AttachmentKind.IMAGE, "video": AttachmentKind.VIDEO,
+                "animated_gif": AttachmentKind.VIDEO}
+
+
+@dataclass(frozen=True)
+class Includes:
+    """The ``includes`` block of a v2 response, indexed by id."""
+
+    users: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    tweets: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    media: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, body: Mapping[str, Any]) -> Includes:
+        inc = body.get("includes") or {}
+        return cls(
+            users={u["id"]: u for u in inc.get("users", ())},
+            tweets={t["id"]: t for t in inc.get("tweets", ())},
+            media={m["media_key"]: m for m in inc.get("media", ())},
+        )
+
+    def merged(self, other: Includes) -> Includes:
+        return Includes({**self.users, **other.users}, {**self.tweets, **other.tweets},
+                        {**self.media, **other.media})
+
+
+def parse_time(value: str | None) -> datetime:
+    if not value:
+        return utcnow()
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def is_moderator(user_id: str, handle: str | None, moderators: Iterable[str]) -> bool:
+    """Settings list handles (without @, any case) or numeric user ids."""
+    names = {m.lstrip("@").lower() for m in moderators}
+    return user_id in names or (handle is not None and handle.lower() in names)
+
+
+def author_of(user_id: str, includes: Includes, moderators: Iterable[str],
+              language: str | None = None, me: str | None = None) -> Author:
+    user = includes.users.get(user_id, {})
+    handle = user.get("username")
+    return Author(
+        platform_user_id=user_id,
+        display_name=user.get("name") or handle or "",
+        handle=handle,
+        language=language,
+        is_moderator=is_moderator(user_id, handle, moderators),
+        is_bot=user_id == me,
+    )
+
+
+def replied_to(tweet: Mapping[str, Any]) -> str | None:
+    for ref in tweet.get("referenced_tweets") or ():
+        if ref.get("type") == "replied_to":
+            return str(ref["id"])
+    return None
+
+
+def is_retweet(tweet: Mapping[str, Any]) -> bool:
+    return any(ref.get("type") == "retweeted" for ref in tweet.get("referenced_tweets") or ())
+
+
+def has_keyword(text: str, keyword: str) -> bool:
+    return re.search(rf"(?<!\w){re.escape(keyword)}(?!\w)", text, re.IGNORECASE) is not None
+
+
+def without_keyword(text: str, keyword: str) -> str:
+    text = re.sub(rf"(?<!\w){re.escape(keyword)}(?!\w)", "", text, flags=re.IGNORECASE)
+    text = re.sub(r"(?<!\w)@\w{1,15}", "", text)
+    return " ".join(text.split())
+
+
+def _attachments(keys: Iterable[str], includes: Includes) -> tuple[Attachment, ...]:
+    out = []
+    for key in keys:
+        media = includes.media.get(key, {})
+        url = media.get("url") or media.get("preview_image_url")
+        out.append(Attachment(kind=_MEDIA_KINDS.get(media.get("type", ""), AttachmentKind.OTHER),
+                              ref=key, url=url))
+    return tuple(out)
+
+
+def tweet_to_inbound(tweet: Mapping[str, Any], includes: Includes, *, moderators: Iterable[str],
+                     addressed: bool = True, me: str | None = None) -> InboundMessage:
+    """A public post: replies thread under it; account matters move to ``dm:<author>``."""
+    author_id = str(tweet["author_id"])
+    lang = tweet.get("lang")
+    language = None if not lang or lang in _NO_LANGUAGE else lang
+    keys = (tweet.get("attachments") or {}).get("media_keys", ())
+    return InboundMessage(
+        channel=CHANNEL,
+        platform_id=str(tweet["id"]),
+        conversation=f"tweet:{tweet['id']}",
+        author=author_of(author_id, includes, moderators, language, me),
+        text=strip_reply_prefix(tweet.get("text", "")),
+        public=True,
+        received_at=parse_time(tweet.get("created_at")),
+        attachments=_attachments(keys, includes),
+        reply_to=replied_to(tweet),
+        private_conversation=f"dm:{author_id}",
+        addressed=addressed,
+        raw={"kind": "tweet", "tweet": dict(tweet)},
+    )
+
+
+def dm_conversation_address(event: Mapping[str, Any], me: str) -> str:
+    """``dm:<other user>`` for one-to-one conversations (id "<a>-<b>"), else ``dm_group:<id>``."""
+    conv = str(event.get("dm_conversation_id") or "")
+    ids = conv.split("-")
+    if len(ids) == 2 and all(i.isdigit() for i in ids):
+        other = ids[0] if ids[1] == me else ids[1]
+        return f"dm:{other}"
+    if conv:
+        return f"dm_group:{conv}"
+    return f"dm:{event['sender_id']}"
+
+
+def dm_to_inbound(event: Mapping[str, Any], includes: Includes, *, me: str,
+                  moderators: Iterable[str]) -> InboundMessage:
+    sender = str(event["sender_id"])
+    keys = (event.get("attachments") or {}).get("media_keys", ())
+    return InboundMessage(
+        channel=CHANNEL,
+        platform_id=str(event["id"]),
+        conversation=dm_conversation_address(event, me),
+        author=author_of(sender, includes, moderators),
+        text=event.get("text", ""),
+        public=False,
+        received_at=parse_time(event.get("created_at")),
+        attachments=_attachments(keys, includes),
+        raw={"kind": "dm", "event": dict(event)},
+    )
+
+
+def mentions_me(tweet: Mapping[str, Any], me: str, my_handle: str | None) -> bool:
+    if str(tweet.get("in_reply_to_user_id") or "") == me:
+        return True
+    for m in (tweet.get("entities") or {}).get("mentions", ()):
+        if str(m.get("id", "")) == me or (my_handle and m.get("username", "").lower() == my_handle.lower()):
+            return True
+    return False
+
+
+# --- Account Activity (v1.1 shapes) -> v2 shapes -------------------------------------------------
+
+def _v1_time(value: str | None) -> str | None:
+    if not value:
+        return None
+    return datetime.strptime(value, "%a %b %d %H:%M:%S %z %Y").astimezone(UTC).isoformat()
+
+
+def _v1_user(user: Mapping[str, Any]) -> dict[str, Any]:
+    return {"id": str(user.get("id_str") or user.get("id")), "name": user.get("name", ""),
+            "username": user.get("screen_name", "")}
+
+
+def _v1_tweet(status: Mapping[str, Any], media: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    ext = status.get("extended_tweet") or {}
+    entities = ext.get("entities") or status.get("entities") or {}
+    ext_media = (ext.get("extended_entities") or status.get("extended_entities") or {}).get("media", ())
+    refs = []
+    if status.get("in_reply_to_status_id_str"):
+        refs.append({"type": "replied_to", "id": status["in_reply_to_status_id_str"]})
+    if status.get("quoted_status_id_str"):
+        refs.append({"type": "quoted", "id": status["quoted_status_id_str"]})
+    if status.get("retweeted_status"):
+        refs.append({"type": "retweeted", "id": status["retweeted_status"].get("id_str")})
+    keys = []
+    for m in ext_media:
+        key = f"3_{m.get('id_str')}"
+        keys.append(key)
+        media[key] = {"media_key": key, "type": m.get("type", "photo"), "url": m.get("media_url_https")}
+    tweet: dict[str, Any] = {
+        "id": str(status["id_str"]),
+        "text": ext.get("full_text") or status.get("full_text") or status.get("text", ""),
+        "author_id": str(status["user"]["id_str"]),
+        "created_at": _v1_time(status.get("created_at")),
+        "lang": status.get("lang"),
+        "in_reply_to_user_id": status.get("in_reply_to_user_id_str"),
+        "entities": {"mentions": [{"id": u.get("id_str"), "username": u.get("screen_name", "")}
+                                  for u in entities.get("user_mentions", ())]},
+        "referenced_tweets": refs,
+    }
+    if keys:
+        tweet["attachments"] = {"media_keys": keys}
+    return tweet
+
+
+def activity_to_v2(payload: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Split an Account Activity POST into v2-shaped ``(tweets_body, dm_body)``."""
+    users: dict[str, dict[str, Any]] = {}
+    media: dict[str, dict[str, Any]] = {}
+    tweets = []
+    for status in payload.get("tweet_create_events") or ():
+        user = _v1_user(status["user"])
+        users[user["id"]] = user
+        tweets.append(_v1_tweet(status, media))
+    for uid, user in (payload.get("users") or {}).items():
+        users[str(uid)] = _v1_user({"id_str": uid, **user})
+    events = []
+    for ev in payload.get("direct_message_events") or ():
+        if ev.get("type") != "message_create":
+            continue
+        mc = ev["message_create"]
+        sender, recipient = str(mc["sender_id"]), str(mc["target"]["recipient_id"])
+        low, high = sorted((sender, recipient), key=int)
+        events.append({
+            "id": str(ev["id"]),
+            "event_type": "MessageCreate",
+            "text": (mc.get("message_data") or {}).get("text", ""),
+            "sender_id": sender,
+            "dm_conversation_id": f"{low}-{high}",
+            "created_at": datetime.fromtimestamp(int(ev["created_timestamp"]) / 1000, UTC).isoformat(),
+        })
+    includes = {"users": list(users.values()), "media": list(media.values())}
+    return {"data": tweets, "includes": includes}, {"data": events, "includes": includes}

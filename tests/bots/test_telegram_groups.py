@@ -1,0 +1,160 @@
+"""Groups, supergroups and forum topics: the bot answers only when addressed; moderators escalate
+customers' messages with ``/escalate`` as a reply. Real PTB, fake Bot API, real engine and dispatcher."""
+
+from __future__ import annotations
+
+from tests.fakes.telegram_world import telegram_world
+
+GROUP = -1001500600700
+ADMIN = 9000
+CUSTOMER = 5001
+
+
+async def test_a_mention_is_answered_and_an_unaddressed_message_is_only_stored(
+    engine, store, kb, make_dispatcher, tmp_path
+):
+    async with telegram_world(engine, tmp_path) as world:
+        fake = world.fake
+        group = fake.group(GROUP, admins=[ADMIN])
+        ann = fake.user(CUSTOMER, "Ann", language_code="en")
+        chatter = fake.message(group, ann, "I forgot my password again lol")
+        asked = fake.message(group, ann, "@okpay_support_bot I forgot my password, how do I reset it?")
+        await fake.deliver("message", chatter)
+        await fake.deliver("message", asked)
+        quiet = await world.stored(store, f"{GROUP}:{chatter['message_id']}")
+        loud = await world.stored(store, f"{GROUP}:{asked['message_id']}")
+        await make_dispatcher({"telegram": world.adapter}).drain()
+
+        assert quiet.addressed is False and quiet.public is True
+        assert loud.addressed is True and loud.text == "I forgot my password, how do I reset it?"
+        [answer] = fake.sent_to(GROUP)
+        assert answer["text"] == kb.answer("login", "en")
+        assert answer["reply_to_message"]["message_id"] == asked["message_id"]
+        assert "message_thread_id" not in answer
+
+
+async def test_replies_to_the_bot_and_commands_count_as_addressed(engine, store, make_dispatcher, tmp_path):
+    async with telegram_world(engine, tmp_path) as world:
+        fake = world.fake
+        group = fake.group(GROUP)
+        ann = fake.user(CUSTOMER, "Ann")
+        first = fake.message(group, ann, "@okpay_support_bot is OKPay safe?")
+        await fake.deliver("message", first)
+        await world.stored(store, f"{GROUP}:{first['message_id']}")
+        await make_dispatcher({"telegram": world.adapter}).drain()
+        [bot_answer] = fake.sent_to(GROUP)
+        follow_up = fake.message(group, ann, "and what about 2FA?", reply_to=bot_answer)
+        other_bot = fake.message(group, ann, "/help@some_other_bot")
+        ours = fake.message(group, ann, "/help@okpay_support_bot")
+        for message in (follow_up, other_bot, ours):
+            await fake.deliver("message", message)
+        rows = [await world.stored(store, f"{GROUP}:{m['message_id']}") for m in (follow_up, other_bot, ours)]
+        assert [r.addressed for r in rows] == [True, False, True]
+        assert rows[0].reply_to == f"{GROUP}:{bot_answer['message_id']}"
+        assert rows[2].text == "/help"
+
+
+async def test_a_forum_topic_is_its_own_conversation_and_the_answer_stays_in_it(
+    engine, store, kb, make_dispatcher, tmp_path
+):
+    async with telegram_world(engine, tmp_path) as world:
+        fake = world.fake
+        forum = fake.group(GROUP, "OKPay 社区", forum=True)
+        li = fake.user(CUSTOMER, "李", language_code="zh-hans")
+        topic = fake.message(forum, li, None, forum_topic_created={"name": "帮助", "icon_color": 7322096})
+        asked = fake.message(forum, li, "@okpay_support_bot 忘记密码了怎么办", thread_id=topic["message_id"],
+                             reply_to=topic)
+        await fake.deliver("message", topic)
+        await fake.deliver("message", asked)
+        row = await world.stored(store, f"{GROUP}:{asked['message_id']}")
+        await make_dispatcher({"telegram": world.adapter}).drain()
+
+        assert row.reply_to is None  # the implicit reply to the topic's first message is not a reply
+        stored = await store.messages_for_conversation("telegram", f"{GROUP}:{topic['message_id']}")
+        assert [m.message.text for m in stored] == ["忘记密码了怎么办", kb.answer("login", "zh-Hans")]
+        [answer] = fake.sent_to(GROUP)
+        assert answer["message_thread_id"] == topic["message_id"]
+        assert answer["reply_to_message"]["message_id"] == asked["message_id"]
+
+
+async def test_a_moderator_escalates_a_customer_message_into_a_ticket(engine, store, kb, make_dispatcher, tmp_path):
+    async with telegram_world(engine, tmp_path) as world:
+        fake = world.fake
+        group = fake.group(GROUP, admins=[1, ADMIN])
+        ann = fake.user(CUSTOMER, "Ann", language_code="en")
+        mod = fake.user(ADMIN, "Mia", username="mia_mod", language_code="en")
+        earlier = fake.message(group, ann, "hi all, anyone else having trouble?")
+        problem = fake.message(group, ann, "my withdrawal of 300 USDT is stuck since Monday")
+        command = fake.message(group, mod, "/escalate VIP, checked: not on our status page", reply_to=problem)
+        for message in (earlier, problem, command):
+            await fake.deliver("message", message)
+        escalated = await world.stored(store, f"{GROUP}:{problem['message_id']}", until=lambda r: r.ticket_id)
+
+        ticket = await store.ticket(escalated.ticket_id)
+        assert ticket.ticket.source == "escalation"
+        assert "my withdrawal of 300 USDT is stuck since Monday" in ticket.texts
+        assert "hi all, anyone else having trouble?" in ticket.texts  # context the agent reads
+        assert "VIP, checked: not on our status page" in ticket.texts  # the moderator's note
+        assert [m for m, _ in fake.calls].count("getchatadministrators") == 1  # cached for the chat
+        await make_dispatcher({"telegram": world.adapter}).drain()
+
+        in_group = fake.sent_to(GROUP)
+        notice = next(m for m in in_group if m["reply_to_message"]["message_id"] == command["message_id"])
+        assert notice["text"] == kb.message("escalated_notice", "en", ticket=ticket.ticket.id)
+        invite = next(m for m in in_group if m["reply_to_message"]["message_id"] == problem["message_id"])
+        [[button]] = invite["reply_markup"]["inline_keyboard"]
+        assert button["url"] == f"https://t.me/okpay_support_bot?start=ticket-{ticket.ticket.id}"
+        # Ann never opened a private chat: Telegram refuses, and the failure is data on the message
+        private = await store.messages_for_conversation("telegram", str(CUSTOMER))
+        assert [(m.delivery, "initiate conversation" in (m.delivery_error or ""))
+                for m in private if m.message.direction == "out"] == [
+            ("dead", True)
+        ]
+
+
+async def test_a_listed_moderator_may_escalate_and_others_are_refused(engine, store, kb, tmp_path):
+    async with telegram_world(engine, tmp_path, moderators=[7777]) as world:
+        fake = world.fake
+        group = fake.group(GROUP, admins=[ADMIN])
+        ann = fake.user(CUSTOMER, "Ann", language_code="en")
+        bob = fake.user(6002, "Bob", language_code="en")
+        helper = fake.user(7777, "Hal", language_code="en")
+        problem = fake.message(group, ann, "my card payment was declined twice")
+        refused = fake.message(group, bob, "/escalate", reply_to=problem)
+        accepted = fake.message(group, helper, "/escalate", reply_to=problem)
+        await fake.deliver("message", problem)
+        await fake.deliver("message", refused)
+        await world.stored(store, f"{GROUP}:{problem['message_id']}")
+
+        def notice_for(command: dict) -> dict | None:
+            return next((m for m in fake.sent_to(GROUP)
+                         if m["reply_to_message"]["message_id"] == command["message_id"]), None)
+
+        from tests.fakes.telegram_world import wait_until
+
+        no = await wait_until(lambda: notice_for(refused), what="the refusal")
+        assert no["text"] == kb.message("escalation_refused", "en")
+        row = await world.stored(store, f"{GROUP}:{problem['message_id']}")
+        assert row.ticket_id is None
+
+        await fake.deliver("message", accepted)
+        yes = await wait_until(lambda: notice_for(accepted), what="the confirmation")
+        row = await world.stored(store, f"{GROUP}:{problem['message_id']}")
+        assert row.ticket_id is not None
+        assert yes["text"] == kb.message("escalated_notice", "en", ticket=row.ticket_id)
+
+
+async def test_escalate_without_a_reply_gets_the_usage_and_opens_nothing(engine, store, tmp_path):
+    from bots.telegram_escalation import USAGE
+    from tests.fakes.telegram_world import wait_until
+
+    async with telegram_world(engine, tmp_path) as world:
+        fake = world.fake
+        group = fake.group(GROUP, admins=[ADMIN])
+        mod = fake.user(ADMIN, "Mia")
+        command = fake.message(group, mod, "/escalate please look")
+        await fake.deliver("message", command)
+        [usage] = await wait_until(lambda: fake.sent_to(GROUP), what="the usage notice")
+        assert usage["text"] == USAGE
+        assert usage["reply_to_message"]["message_id"] == command["message_id"]
+        assert await store.outbox_rows() == []

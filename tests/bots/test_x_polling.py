@@ -1,0 +1,153 @@
+"""Polling X within its rate limits, and the typed errors of send(). Real tweepy, the fake X API v2."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from bots.x_adapter import DM_CURSOR, MENTIONS_CURSOR
+from bots.x_http import RateWindow
+from core.errors import RateLimited, RetryLater, Undeliverable
+from core.models import OutboundMessage
+from tests.contract.harness_x import MemoryCursors, XHarness
+from tests.fakes.x_api import FakeX
+
+
+class Recorder:
+    """The engine's side of the boundary, recording what the adapter hands over."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+        self.escalations: list = []
+
+    async def handle_message(self, message):  # type: ignore[no-untyped-def]
+        self.messages.append(message)
+
+    async def handle_escalation(self, escalation):  # type: ignore[no-untyped-def]
+        self.escalations.append(escalation)
+
+    async def handle_edit(self, edit):  # type: ignore[no-untyped-def]
+        return None
+
+
+async def test_a_429_on_polling_waits_for_the_reset_and_loses_nothing():
+    rec = Recorder()
+    async with XHarness(rec) as x:
+        x.customer("5001")
+        x.fake.fail_next("dm_events", 429, retry_after=2)
+        polls = x.fake.count("dm_events")
+        started = time.monotonic()
+        event = x.fake.dm("5001", "hello?")
+        await x.until_handed(DM_CURSOR, event)
+        waited = time.monotonic() - started
+        assert waited >= 1.0  # it waited for X's reset instead of hammering
+        assert x.fake.count("dm_events") - polls <= 3
+        assert [m.platform_id for m in rec.messages] == [event]
+
+
+async def test_poll_interval_spreads_the_remaining_calls_over_the_window():
+    rec = Recorder()
+    fake = FakeX()
+    fake.set_limit("mentions", 3, window=60)  # 3 calls per minute: at most one every ~20-30 s
+    async with XHarness(rec, fake=fake):
+        await asyncio.sleep(1.0)
+        assert fake.count("mentions") <= 2
+        assert fake.count("dm_events") >= 5  # the other feed, with room to spare, polls at poll_interval
+
+
+def test_rate_window_arithmetic():
+    now = 1_000_000.0
+    w = RateWindow()
+    assert w.next_delay(5.0, now) == 5.0  # nothing known yet: the configured interval
+    w.update({"x-rate-limit-remaining": "10", "x-rate-limit-reset": str(int(now + 300))})
+    assert w.next_delay(5.0, now) == pytest.approx(30.0)
+    assert w.next_delay(60.0, now) == 60.0  # never faster than poll_interval
+    w.update({"x-rate-limit-remaining": "0", "x-rate-limit-reset": str(int(now + 300))})
+    assert w.next_delay(5.0, now) == pytest.approx(301.0) and w.blocked_for(now) == pytest.approx(301.0)
+    w.update({"x-rate-limit-remaining": "5", "x-user-limit-24hour-remaining": "0",
+              "x-user-limit-24hour-reset": str(int(now + 7200))})
+    assert w.blocked_for(now) == pytest.approx(7201.0)  # the daily cap outranks the 15-minute window
+
+
+async def test_a_backlog_larger_than_a_page_is_handed_over_in_order():
+    rec = Recorder()
+    cursors = MemoryCursors()
+    fake = FakeX()
+    fake.add_user("5001", "ann")
+    async with XHarness(rec, fake=fake, cursor_store=cursors):
+        pass  # first start: baseline
+    dms = [fake.dm("5001", f"dm {i}") for i in range(230)]
+    posts = [fake.post("5001", f"@OKPaySupport question {i}") for i in range(120)]
+    async with XHarness(rec, fake=fake, cursor_store=cursors) as x:
+        await x.until_handed(DM_CURSOR, dms[-1])
+        await x.until_handed(MENTIONS_CURSOR, posts[-1])
+    assert [m.platform_id for m in rec.messages if not m.public] == dms
+    assert [m.platform_id for m in rec.messages if m.public] == posts
+    assert fake.count("dm_events") >= 3  # three pages of 100, newest first, back to the cursor
+
+
+async def test_send_maps_x_errors_to_typed_errors():
+    async with XHarness(Recorder()) as x:
+        x.customer("5001")
+        dm = OutboundMessage(channel="x", conversation="dm:5001", text="hello")
+        x.fake.fail_next("dm_send", 429, retry_after=30)
+        with pytest.raises(RateLimited) as limited:
+            await x.adapter.send(dm)
+        assert 25 <= limited.value.retry_after <= 32  # X's reset time, not a guess
+        with pytest.raises(RateLimited):  # the window is known to be used up: no call is made
+            await x.adapter.send(dm)
+        assert x.fake.count("dm_send") == 1
+        x.adapter.client.window("dm_send").remaining = None  # (as after the reset)
+        x.fake.fail_next("dm_send", 503)
+        with pytest.raises(RetryLater):
+            await x.adapter.send(dm)
+        x.fake.fail_next("dm_send", 400)
+        with pytest.raises(Undeliverable):
+            await x.adapter.send(dm)
+        with pytest.raises(Undeliverable):  # replying to a deleted post
+            await x.adapter.send(OutboundMessage(channel="x", conversation="tweet:42", text="hi"))
+        with pytest.raises(Undeliverable):
+            await x.adapter.send(OutboundMessage(channel="x", conversation="telegram:5", text="hi"))
+        sent = await x.adapter.send(dm)
+        assert [e["id"] for e in x.fake.bot_dms()] == [sent.platform_id]
+
+
+async def test_requests_are_signed_for_the_host_they_really_go_to():
+    """The fake checks OAuth 1.0a signatures against its own URL: with a wrong secret X says 401."""
+    async with XHarness(Recorder()) as x:
+        x.customer("5001")
+        x.fake.creds.consumer_secret = "rotated-on-the-x-side"
+        with pytest.raises(RetryLater) as err:  # keep the reply queued until the credentials are fixed
+            await x.adapter.send(OutboundMessage(channel="x", conversation="dm:5001", text="hello"))
+        assert "401" in str(err.value)
+        assert x.fake.bot_dms() == []
+
+
+async def test_a_photo_in_a_dm_arrives_as_a_typed_attachment():
+    rec = Recorder()
+    async with XHarness(rec) as x:
+        x.customer("5001", "ann")
+        event = x.fake.dm("5001", "this error appears", photo="https://ton.x.com/i/ton/data/dm/1/2/shot.jpg")
+        await x.until_handed(DM_CURSOR, event)
+    [message] = rec.messages
+    [photo] = message.attachments
+    assert message.text == "this error appears"
+    assert photo.kind == "image" and photo.url == "https://ton.x.com/i/ton/data/dm/1/2/shot.jpg"
+    assert photo.ref.startswith("3_")
+
+
+async def test_without_the_store_cursors_survive_a_restart_in_a_file(tmp_path):
+    from bots.x_http import FileCursors
+
+    rec = Recorder()
+    fake = FakeX()
+    fake.add_user("5001", "ann")
+    async with XHarness(rec, fake=fake, cursor_store=FileCursors(tmp_path / "x_cursors.json")) as x:
+        first = await x.customer_dm("first", user_id="5001")
+    later = fake.dm("5001", "while the bot was down")
+    async with XHarness(rec, fake=fake, cursor_store=FileCursors(tmp_path / "x_cursors.json")) as x:
+        await x.until_handed(DM_CURSOR, later)
+    assert first == "dm:5001"
+    assert [m.text for m in rec.messages] == ["first", "while the bot was down"]
