@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 COMMAND = re.compile(r"^/(?P<name>[A-Za-z_]+)(?:@\w+)?(?:\s+(?P<args>.*))?$", re.S)
 GREETING_COMMANDS = frozenset({"start", "help", "menu"})
 HUMAN_COMMANDS = frozenset({"human", "agent", "support"})
+DEEP_LINK_TICKET = re.compile(r"ticket-(\d+)")  # "/start ticket-12": the customer followed a public invitation
 FAQ_PAYLOAD = "faq:"
 
 
@@ -74,6 +75,7 @@ class Engine:
         self.kb = kb
         self.bus = bus or EventBus()
         self.first_response_hours = first_response_hours
+        self.assigner: Any = None  # core.assignment.AutoAssigner when settings.tickets.auto_assign (set by create_app)
 
     # ---- inbound messages -------------------------------------------------------------------
     async def handle_message(self, message: InboundMessage) -> Outcome:
@@ -114,11 +116,15 @@ class Engine:
                 transition(session, ticket, "customer_message", "customer")
             if not row.addressed:
                 return Outcome("stored", message_id, ticket.id if ticket else None)
-            decision = self._decide(row.text, conversation, language_hint, button=bool(row.raw.get("button")))
+            decision = self._decide(row.text, conversation, language_hint, button=bool(row.raw.get("button")),
+                                    open_tickets=frozenset({ticket.id}) if ticket else frozenset())
+            if decision.action in ("answer", "handoff"):
+                conversation.language = decision.lang  # what the customer writes in beats the platform's UI language
             row.decision = {"action": decision.action, "faq_id": decision.faq_id, "lang": decision.lang,
                             "confidence": decision.confidence, "reason": decision.reason}
             reply_to = row.platform_id if row.public else None
-            if ticket is not None and (ticket.assignee_id is not None or decision.action == "handoff"):
+            owned = ticket is not None and (ticket.assignee_id is not None or decision.action == "handoff")
+            if ticket is not None and owned and decision.reason != "deep_link":
                 if decision.action == "handoff":
                     raise_priority(session, ticket, decision.priority, "triage")
                 action, ticket_id = "joined", ticket.id
@@ -138,14 +144,23 @@ class Engine:
         self._announce(conversation.id, ticket_id, outbox)
         return Outcome(action, message_id, ticket_id, None, tuple(outbox))
 
-    def _decide(self, text: str, conversation: Conversation, hint: str | None, *, button: bool) -> _Decision:
+    def _decide(self, text: str, conversation: Conversation, hint: str | None, *, button: bool,
+                open_tickets: frozenset[int] = frozenset()) -> _Decision:
         from core.language import detect_language
         from core.triage import TriageContext
 
-        lang = detect_language(text, hint or conversation.language)
         command = COMMAND.match(text.strip())
+        # "/start" or a button payload says nothing about the customer's language: only free text does.
+        evidence = (command.group("args") or "") if command else ("" if button else text)
+        known = conversation.language or hint
+        lang = detect_language(evidence, known)
         name = command.group("name").lower() if command else None
         if name in GREETING_COMMANDS:
+            ticket_ref = DEEP_LINK_TICKET.fullmatch((command.group("args") or "").strip()) if command else None
+            if ticket_ref and int(ticket_ref.group(1)) in open_tickets:
+                ticket_id = int(ticket_ref.group(1))
+                return _Decision("greet", lang, self.kb.message("ticket_joined", lang, ticket=ticket_id),
+                                 reason="deep_link")
             return _Decision("greet", lang, self.kb.message("greeting", lang), reason="command")
         if name in HUMAN_COMMANDS:
             return _Decision("handoff", lang, "", reason="asked_for_human")
@@ -188,6 +203,8 @@ class Engine:
         await session.flush()
         row.ticket_id = ticket.id
         record(session, ticket, "created", actor, reason=decision.reason, priority=decision.priority)
+        if self.assigner is not None:
+            await self.assigner(session, ticket)
         ack_key = "urgent_handoff" if decision.priority == "urgent" else "handoff"
         ack = self.kb.message(ack_key, decision.lang, ticket=ticket.id)
         if conversation.public:

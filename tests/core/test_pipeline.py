@@ -185,3 +185,24 @@ def test_received_at_must_be_aware() -> None:
     with pytest.raises(ValueError):
         InboundMessage("memory", "1", "c", ALICE, "x", received_at=datetime(2026, 1, 1))
     assert InboundMessage("memory", "1", "c", ALICE, "x", received_at=datetime(2026, 1, 1, tzinfo=UTC))
+
+
+async def test_following_the_private_invitation_confirms_the_ticket(engine: Engine, make_dispatcher, channel) -> None:
+    public = await engine.handle_message(msg("g5", "转人工", conversation="group-1", public=True,
+                                             private_conversation="dm-alice"))
+    follow = await engine.handle_message(msg("p1", f"/start ticket-{public.ticket_id}"))
+    assert follow.ticket_id == public.ticket_id and follow.action == "greet"
+    await make_dispatcher({"memory": channel}).drain()
+    assert f"#{public.ticket_id}" in channel.texts("dm-alice")[-1]
+    assert channel.texts("dm-alice")[-1] != channel.texts("dm-alice")[0]  # not the generic greeting
+    # a made-up ticket number in the link gets the plain greeting, not someone else's case
+    other = await engine.handle_message(msg("p2", "/start ticket-999", BOB, "dm-bob"))
+    assert other.action == "greet" and other.ticket_id is None
+
+
+async def test_commands_answer_in_the_language_the_customer_writes(engine: Engine, make_dispatcher,
+                                                                   channel) -> None:
+    await engine.handle_message(msg("1", "你好，我想问一下"))
+    await engine.handle_message(msg("2", "/start"))
+    await make_dispatcher({"memory": channel}).drain()
+    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in text) for text in channel.texts("dm-alice"))
