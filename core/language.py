@@ -1,0 +1,155 @@
+"""Language detection and Chinese script conversion.
+
+Replies go out in the customer's own script, so the decision is per message, not per account:
+any Chinese character makes the message Chinese (mixed zh/en customers read Chinese); the script
+is whichever of traditional or simplified has more characters that exist only in that script.
+The author's platform language is only a tie-breaker.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import opencc
+
+LANGUAGES = ("zh-Hans", "zh-Hant", "en")
+
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LATIN = re.compile(r"[A-Za-z]")
+
+_t2s = opencc.OpenCC("t2s")
+_s2t = opencc.OpenCC("s2twp")
+_s2t_chars = opencc.OpenCC("s2t")  # character level only: tells which script a character belongs to
+
+
+def to_simplified(text: str) -> str:
+    """Traditional -> simplified (character and phrase level); other text passes through."""
+    return _t2s.convert(text) if text else text
+
+
+@lru_cache(maxsize=4096)
+def to_traditional(text: str) -> str:
+    """Simplified -> traditional with Taiwan phrasing (OpenCC s2twp). Cached: answers repeat."""
+    return _s2t.convert(text) if text else text
+
+
+@lru_cache(maxsize=65536)
+def _script_of(char: str) -> int:
+    """+1 traditional-only character, -1 simplified-only, 0 shared by both scripts."""
+    if _t2s.convert(char) != char:
+        return 1
+    if _s2t_chars.convert(char) != char:
+        return -1
+    return 0
+
+
+def normalise_hint(hint: str | None) -> str | None:
+    """Map a platform locale ("zh-TW", "zh_CN", "en-US", "zh-hant") to one of LANGUAGES, or None."""
+    if not hint:
+        return None
+    h = hint.strip().lower().replace("_", "-")
+    if h.startswith("zh"):
+        if any(tag in h for tag in ("hant", "tw", "hk", "mo")):
+            return "zh-Hant"
+        return "zh-Hans"
+    if h.startswith("en"):
+        return "en"
+    return None
+
+
+def detect_language(text: str, hint: str | None = None) -> str:
+    """Return "zh-Hans", "zh-Hant" or "en" for a customer message.
+
+    Chinese wins over English in mixed messages; text with neither (emoji, digits) takes the hint,
+    else English.
+    """
+    norm_hint = normalise_hint(hint)
+    text = unicodedata.normalize("NFKC", text or "")
+    han = _HAN.findall(text)
+    if not han:
+        if _LATIN.search(text):
+            return "en"
+        return norm_hint or "en"
+    balance = sum(_script_of(c) for c in han)
+    if balance > 0:
+        return "zh-Hant"
+    if balance < 0:
+        return "zh-Hans"
+    return norm_hint if norm_hint in ("zh-Hans", "zh-Hant") else "zh-Hans"
+
+
+# --- matching terms -----------------------------------------------------------------------------
+
+_APOSTROPHES = re.compile(r"['’`´]")
+_MENTION = re.compile(r"(?<![\w.])@\w+")
+_TOKEN = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*|[\u3400-\u4dbf\u4e00-\u9fff]+")
+_WORD = re.compile(r"[a-z]+")
+_DOMAIN_WORDS = ("OKPay", "2FA", "二次验证", "双重验证", "交易编号", "交易号", "订单号", "实名认证", "转人工",
+                 "人工客服", "客服小姐姐", "谷歌验证器", "身份证", "护照", "提现", "到账", "冻结", "被盗")
+STOPWORDS = frozenset(
+    """a an the i me my mine we our us you your yours he she it its they them this that these those is are am
+    was were be been being do does did done to of in on at for from with by and or but so if then than as
+    there here just please pls plz can could would should will shall may might must have has had get got
+    im ive id ill youre hi hello hey thanks thank u ur r also still some any very really too much many
+    now again yet okpay my how why what when where which who whom up use using keep keeps kept getting gets
+    after before not no yes one all via through into out off over know tell want need try tried trying
+    about whats take takes took something anything way thing things does doing make work works working worked reason
+    的 了 吗 呢 吧 啊 呀 哦 嗯 么 我 你 您 他 她 它 我们 你们 他们 是 在 有 就 都 也 还 又 和 与 跟 及 或
+    能 会 要 想 给 被 把 个 一 一下 下 这 那 这个 那个 这样 那样 怎么 怎么办 怎样 如何 为什么 什么 请问 请
+    麻烦 一直 已经 现在 今天 昨天 刚才 刚刚 然后 但是 可是 因为 所以 自己 没有 不 没 得 地 着 过 吗吗
+    okpay 哈 哈哈 呢呢 以后 之后 后 时候 的时候 还是 可能 知道 告诉 需要 想要 应该
+    咋 咋办 啥 为啥 怎么样 问 问题""".split()
+)
+
+_jieba_ready = False
+
+
+def _jieba():
+    """Import and initialise jieba once, quietly, with the domain words added for stable cuts."""
+    global _jieba_ready
+    import jieba
+
+    if not _jieba_ready:
+        import logging
+
+        jieba.setLogLevel(logging.WARNING)
+        jieba.initialize()
+        for word in _DOMAIN_WORDS:
+            jieba.add_word(word)
+        _jieba_ready = True
+    return jieba
+
+
+def add_words(words: list[str]) -> None:
+    """Teach jieba extra words (synonym variants) so they are never cut apart."""
+    jieba = _jieba()
+    for word in words:
+        if _HAN.search(word):
+            jieba.add_word(word)
+
+
+def prepare(text: str) -> str:
+    """Normalise for matching: NFKC, lower case, simplified script, apostrophes dropped (can't -> cant)."""
+    text = unicodedata.normalize("NFKC", text or "").lower()
+    text = _MENTION.sub(" ", text)  # "@okpay_bot my transfer is stuck": the mention is addressing, not content
+    # OpenCC turns 帳 into 帐, but money words are written with 账 (账户, 到账, 转账) in simplified Chinese
+    return _APOSTROPHES.sub("", to_simplified(text)).replace("帐", "账")
+
+
+def split_terms(text: str) -> list[str]:
+    """Cut prepared text into terms: latin words as they are, Chinese runs with jieba; no stopwords."""
+    jieba = _jieba()
+    out: list[str] = []
+    for token in _TOKEN.findall(text):
+        if token.isascii():
+            if token not in STOPWORDS and not token.isdigit():
+                out.append(token)
+        else:
+            out.extend(w for w in jieba.lcut(token) if w.strip() and w not in STOPWORDS)
+    return out
+
+
+def latin_words(text: str) -> list[str]:
+    return _WORD.findall(text)

@@ -1,0 +1,219 @@
+"""Triage: one customer message -> answer an FAQ, hand off to a human, or greet. Pure, no I/O.
+
+Order of questions, because a wrong answer about money is worse than a handoff:
+1. incidents and explicit requests for a person (pattern tables, highest priority wins);
+2. small talk with nothing else in it (hello / thanks / ok);
+3. FAQ matching (synonyms -> terms -> BM25 over sample questions and per-FAQ documents), answered
+   only when the best FAQ is confident and clearly ahead of the runner-up.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from core.knowledge import KnowledgeBase
+from core.language import detect_language, prepare, to_traditional
+from core.matcher import QUERY_TERMS, Analyzer, Index
+from core.triage_rules import GREETING_FILLER, GREETINGS, RULES, UNRESOLVED, Rule
+
+PRIORITY_RANK = {"urgent": 3, "high": 2, "normal": 1, "low": 0}
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    faq_id: str
+    confidence: float
+    lang: str
+    reply: str
+    action: Literal["answer"] = "answer"
+
+
+@dataclass(frozen=True, slots=True)
+class Handoff:
+    """``reply`` may contain ``{ticket}``: the pipeline fills it once the ticket exists."""
+
+    reason: str
+    priority: str
+    lang: str
+    confidence: float
+    reply: str
+    action: Literal["handoff"] = "handoff"
+    faq_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Greet:
+    kind: str
+    lang: str
+    reply: str
+    confidence: float
+    action: Literal["greet"] = "greet"
+
+
+Decision = Answer | Handoff | Greet
+
+
+@dataclass(frozen=True, slots=True)
+class TriageContext:
+    language_hint: str | None = None
+    previous_faq_id: str | None = None
+    turns: int = 0
+
+
+class SemanticBackend(Protocol):
+    """Optional embedding scorer, e.g. a sentence-transformer loaded from a local model path.
+
+    ``scores`` returns faq_id -> similarity in [0, 1]; it is blended with the lexical score.
+    Nothing in the product requires one.
+    """
+
+    def scores(self, text: str, kb: KnowledgeBase) -> Mapping[str, float]: ...
+
+
+class Triage:
+    """Decides what to do with one message. Build once per knowledge base; ``decide`` is pure."""
+
+    def __init__(
+        self, kb: KnowledgeBase, *, min_confidence: float = 0.30, semantic: SemanticBackend | None = None
+    ) -> None:
+        self.kb = kb
+        self.min_confidence = min_confidence
+        self.min_specificity = 0.45  # only words every FAQ shares ("account") are no evidence
+        self.min_margin = 0.12  # runner-up within 12 % of the best: ambiguous, hand off
+        self.semantic = semantic
+        self._analyzer = Analyzer(kb.synonyms)
+        texts = [q for e in kb.entries for qs in e.questions.values() for q in qs]
+        texts += [k for e in kb.entries for ks in e.keywords.values() for k in ks]
+        self._analyzer.learn(texts)
+        faq_ids = [e.id for e in kb.entries]
+        docs: list[tuple[int, list[str]]] = []
+        for i, e in enumerate(kb.entries):
+            for lang, qs in e.questions.items():
+                docs.extend((i, self._analyzer.terms(prepare(q))) for q in qs)
+                docs.append((i, self._analyzer.terms(prepare(e.title.get(lang, "")))))
+            for ks in e.keywords.values():
+                docs.extend((i, self._analyzer.terms(prepare(k))) for k in ks)
+        self._index = Index(faq_ids, [d for d in docs if d[1]])
+
+    def decide(self, text: str, context: TriageContext | None = None) -> Decision:
+        ctx = context or TriageContext()
+        text = text if isinstance(text, str) else ""
+        lang = detect_language(text, ctx.language_hint)
+        prepared = prepare(text)
+        if not prepared.strip():
+            if text.strip():  # only a mention of the bot: it was called, say hello
+                return Greet("greeting", lang, self.kb.message("greeting", lang), 0.9)
+            return self._handoff("empty", "low", lang, 1.0)
+        rule = _first_rule(prepared)
+        if rule is not None:
+            return self._handoff(rule.reason, rule.priority, lang, 0.95)
+        if ctx.previous_faq_id and UNRESOLVED.search(prepared):
+            return self._handoff("unresolved", "normal", lang, 0.9, ctx.previous_faq_id)
+        rest, kind = _strip_greetings(prepared)
+        if kind is not None and not _has_content(rest):
+            return Greet(kind, lang, self.kb.message(kind, lang), 0.95)
+        terms = self._analyzer.terms(rest)
+        if not terms:
+            return self._handoff("low_confidence", "normal", lang, 0.0)
+        scores = self._scores(text, terms)
+        known = sum(1 for t in terms if self._index.known(t))
+        coverage = min(1.0, known / min(len(terms), QUERY_TERMS))  # long messages carry context words
+        if not scores:
+            return self._handoff("not_covered", "normal", lang, 0.0)
+        best_id, best, second = _top_two(scores)
+        margin = (best - second) / best if best > 0 else 0.0
+        confidence = round(min(1.0, max(0.0, best * min(1.0, 0.5 + margin)) * (0.6 + 0.4 * coverage)), 4)
+        specific = self._index.specificity(terms, best_id)
+        thin = known < 2 and coverage < 0.5  # one known word among strangers is no evidence
+        if confidence < self.min_confidence or specific < self.min_specificity or thin:
+            reason = "not_covered" if coverage < 0.5 else "low_confidence"
+            return self._handoff(reason, "normal", lang, confidence, best_id if best > 0.15 else None)
+        if margin < self.min_margin:
+            return self._handoff("low_confidence", "normal", lang, confidence, best_id)
+        return Answer(best_id, confidence, lang, self._answer(best_id, lang))
+
+    def _scores(self, text: str, terms: list[str]) -> dict[str, float]:
+        lexical = self._index.score(terms)
+        if self.semantic is None:
+            return lexical
+        sem = self.semantic.scores(text, self.kb)
+        ids = set(lexical) | {k for k in sem if k in self._index.position}
+        return {f: 0.5 * lexical.get(f, 0.0) + 0.5 * max(0.0, min(1.0, sem.get(f, 0.0))) for f in ids}
+
+    def _answer(self, faq_id: str, lang: str) -> str:
+        return self.kb.answer(faq_id, lang)
+
+    def _handoff(
+        self, reason: str, priority: str, lang: str, confidence: float, faq_id: str | None = None
+    ) -> Handoff:
+        key = "urgent_handoff" if priority == "urgent" else "handoff"
+        reply = self.kb.message(key, lang)
+        return Handoff(reason, priority, lang, min(1.0, max(0.0, confidence)), reply, faq_id=faq_id)
+
+
+def _top_two(scores: dict[str, float]) -> tuple[str, float, float]:
+    """Best id and score, and the runner-up's score; ties go to the smaller id (deterministic)."""
+    best_id, best, second = "", -1.0, 0.0
+    for faq_id, s in scores.items():
+        if s > best or (s == best and faq_id < best_id):
+            if best >= 0:
+                second = max(second, best)
+            best_id, best = faq_id, s
+        elif s > second:
+            second = s
+    return best_id, best, second
+
+
+def _first_rule(prepared: str) -> Rule | None:
+    """The matching rule with the highest priority; table order breaks ties."""
+    found: Rule | None = None
+    for rule in RULES:
+        if found is not None and PRIORITY_RANK[rule.priority] <= PRIORITY_RANK[found.priority]:
+            continue
+        if rule.matches(prepared):
+            found = rule
+    return found
+
+
+_GREET = [(kind, re.compile("|".join(pats))) for kind, pats in GREETINGS]
+_FILLER = re.compile("|".join(GREETING_FILLER))
+_CONTENT = re.compile(r"[a-z0-9\u3400-\u4dbf\u4e00-\u9fff]")
+
+
+def _strip_greetings(prepared: str) -> tuple[str, str | None]:
+    """Remove hello/thanks/ok phrases; return the rest and the strongest kind found."""
+    kinds: list[str] = []
+    rest = prepared
+    for kind, pattern in _GREET:
+        rest, n = pattern.subn(" ", rest)
+        if n:
+            kinds.append(kind)
+    if not kinds:
+        return prepared, None
+    kind = "thanks" if "thanks" in kinds else ("greeting" if "greeting" in kinds else "ack")
+    return rest, kind
+
+
+def _has_content(rest: str) -> bool:
+    return bool(_CONTENT.search(_FILLER.sub(" ", rest)))
+
+
+def decision_to_dict(d: Decision) -> dict:
+    """Plain JSON-able form (CLI, API, logs)."""
+    return {
+        "action": d.action,
+        "faq_id": getattr(d, "faq_id", None),
+        "confidence": d.confidence,
+        "lang": d.lang,
+        "reply": d.reply,
+        "reason": d.reason if isinstance(d, Handoff) else None,
+    }
+
+
+__all__ = [
+    "Answer", "Decision", "Greet", "Handoff", "SemanticBackend", "Triage", "TriageContext",
+    "decision_to_dict", "detect_language", "to_traditional",
+]

@@ -1,0 +1,206 @@
+"""Pattern tables for triage: incidents and requests that always go to a human, and small talk.
+
+Data, not code: each row is (reason, priority, patterns, unless-patterns). Patterns run on prepared
+text (lower case, simplified Chinese, apostrophes dropped: "didn't" -> "didnt"). A row whose
+``unless`` matches is skipped, so "how do I stop my account being hacked" stays a security question.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# amounts: "$500", "500 usdt", "3000元", "1,200.50 eur", "五百块"
+_AMOUNT = (
+    r"(?:[$€£¥]\s?\d[\d,.]*|\d[\d,.]*\s?(?:k\b)?\s?(?:usd|usdt|usdc|eur|gbp|btc|eth|rmb|cny|hkd|twd|dollars?|"
+    r"bucks|euros?|pounds?|元|块|美元|美金|刀|港币|台币|u\b|个u)|[一二两三四五六七八九十百千万]+(?:块|元))"
+)
+_PROBLEM = (
+    r"(?:fail|not (?:received|arrived|showing|credited)|didnt (?:arrive|receive|get|go)|never (?:arrived|got|came)|"
+    r"hasnt (?:arrived|come|shown)|havent (?:received|got)|missing|stuck|pending|deducted|disappeared|gone|"
+    r"lost|where is|没到|未到|没收到|没有收到|失败|扣了|被扣|卡住|卡在|不见|少了|丢了|去哪|没了|还没到)"
+)
+# transaction / order references: "订单号 2024...", "tx id: ab12cd34ef", "order #123456", long digit runs
+_REFERENCE = (
+    r"(?:(?:订单号|订单编号|交易号|交易编号|流水号|单号|哈希|(?<![a-z])(?:txid|tx id|tx hash|txn|"
+    r"transaction (?:id|number|no|hash|ref)|order (?:id|number|no)|reference (?:number|no|code)|"
+    r"ref(?: no| number)?))\s*[:：#]?\s*(?=[a-z0-9-]*\d)[a-z0-9-]{4,}|"
+    r"#\s?\d{5,}|(?<![a-z0-9])(?=[a-z0-9]*\d)(?=[a-z0-9]*[a-z])[a-z0-9]{12,}(?![a-z0-9])|\d{9,}|0x[0-9a-f]{8,})"
+)
+_PREVENT = (
+    # prevention questions only: "what if my account is hacked" may be a customer who is hacked now
+    r"(?:prevent|avoid|protect|stop (?:my|me|it|them|someone|people)|keep .{0,20}(?:safe|secure)|"
+    r"keep .{0,25} from (?:being|getting)|in case|"
+    r"how (?:do|can|to) (?:i |you )?(?:avoid|prevent|spot|recogni[sz]e)|"
+    r"tips|防止|避免|防范|预防|以防|如何防|怎么防|怎样防|怎么避免|怎么识别|识别)"
+)
+_HOWTO = r"(?:how|where|which|what is the way|way to|怎么|如何|哪里|哪儿|在哪|哪个|方式|渠道|入口)"
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    reason: str
+    priority: str
+    pattern: re.Pattern[str]
+    unless: re.Pattern[str] | None = None
+
+    def matches(self, text: str) -> bool:
+        return bool(self.pattern.search(text)) and not (self.unless and self.unless.search(text))
+
+
+_TABLE: list[tuple[str, str, list[str], list[str]]] = [
+    ("hacked_account", "urgent", [
+        r"hacked|hacker (?:got|took|logged|accessed|changed)|compromised|someone (?:else )?(?:logged|log|got|has|"
+        r"accessed|is using|changed|took)|somebody (?:logged|accessed|changed)|taken over|took over|"
+        r"(?:login|log in|sign in)s? (?:from|in) (?:a |an )?(?:unknown|strange|different|another) "
+        r"(?:device|location|country|place|ip)|password (?:was |has been )?changed (?:by|without)|"
+        r"i didnt change my (?:password|email|phone)|"
+        r"(?:email|password|phone number) (?:was|were|has been|have been|got) changed",
+        r"被黑|盗号|号被盗|账号被盗|被人登录|别人登录|有人登录|异地登录|陌生设备登录|被人改了|密码被改|"
+        r"被人修改|账号被盗用|被盗用|被人控制|不是我登录",
+    ], [_PREVENT]),
+    ("stolen_funds", "urgent", [
+        r"stolen|steal|stole|theft|被盗|被偷|盗走|偷走|盗刷|被转走|转走了|被人转|被划走|被提走|被取走",
+        r"unauthori[sz]ed|without (?:my )?(?:permission|consent|authori[sz]ation)|didnt (?:make|authori[sz]e) "
+        r"(?:this|that|these|those|it|the|a|any)|wasnt me|not me who|i never (?:made|sent|authori[sz]ed)",
+        r"(?:money|funds|balance|coins|tokens|usdt|usdc|btc|bitcoin|eth|ether|crypto|assets|savings|everything)"
+        r".{0,25}(?:gone|disappeared|vanished|emptied|drained|"
+        r"missing from|taken)|(?:wallet|account).{0,15}(?:emptied|drained|wiped)|(?:empty|drained) (?:wallet|account)",
+        r"(?:钱|资金|余额|资产|币|存款|积蓄).{0,8}(?:不见了|没了|消失|清零|被清空|少了很多|被扣光|全没)|"
+        r"不是我(?:本人)?(?:操作|转|付|买|提)|我没有(?:操作|转账|授权)|没有授权|未经授权|莫名其妙.{0,6}(?:扣|转|少)",
+    ], [_PREVENT]),
+    ("scam", "high", [
+        r"scam|scammed|scammer|fraud|fraudster|phishing|impersonat|pretend(?:ing|ed)? to be|"
+        r"claim(?:ing|s|ed)? to be|fake (?:support|"
+        r"customer service|okpay|agent|admin|staff|website|site|app|account)|ponzi|rug ?pull|"
+        r"asked (?:me )?for my (?:seed|recovery|private key|password|2fa|otp|code|verification code)|seed phrase|"
+        r"private key",
+        r"诈骗|骗子|被骗|骗了|骗局|骗钱|冒充|假冒|假客服|钓鱼|仿冒|杀猪盘|资金盘|助记词|私钥",
+    ], [r"(?:how (?:do|can|to) (?:i |you )?(?:avoid|spot|recogni[sz]e|protect)|tips|防范|如何识别|怎么识别|怎么防|"
+        r"怎样防|怎么避免|如何避免)"]),
+    ("frozen_funds", "high", [
+        r"frozen|freeze|froze|suspended|suspension|banned|account (?:is |was |got |has been )?restricted|"
+        r"restriction on my|on hold|held my|"
+        r"holding my (?:money|funds)|blocked my (?:money|funds|account|withdrawal)|account (?:is |was |got )?"
+        r"(?:blocked|disabled|closed)|(?:money|funds) (?:is |are )?(?:blocked|held|locked)",
+        r"冻结|冻住|被冻|封号|封我|封.{0,2}号|被封|封了|封禁|限制交易|限制提现|被限制|资金被锁|钱被锁|账户被禁|被停用|暂停使用|扣押",
+    ], []),
+    ("double_charge", "high", [
+        r"charged (?:me )?(?:twice|two times|double|2 times|three times|multiple times)|double[- ]?(?:charged|"
+        r"charge|payment|billed|debited|deducted)|duplicate (?:charge|payment|transaction|deduction)|"
+        r"paid twice|deducted twice|debited twice|billed twice|taken twice|charged more than once",
+        r"扣了两次|扣款两次|两次扣款|重复扣款|重复扣费|重复支付|重复收费|多扣|扣了两笔|扣两次|扣费两次|付了两次|"
+        r"被扣了两|扣了双倍|收了两次",
+    ], []),
+    ("legal", "high", [
+        r"lawyer|attorney|solicitor|lawsuit|sue (?:you|okpay|them|your)|suing|legal action|take (?:you|this) to "
+        r"court|court|police|regulator|regulatory|report (?:you|okpay) to|consumer protection|ombudsman|"
+        r"\bsec\b|\bfca\b|\bcftc\b|\bfbi\b",
+        r"律师|起诉|告你们|告到|法院|报警|警察|公安|监管|银保监|证监会|消协|消费者协会|12315|法律途径|法律责任|立案|仲裁",
+    ], []),
+    ("asked_for_human", "normal", [
+        r"human|real person|live person|actual person|real agent|live agent|an agent|to an agent|agent please|"
+        r"representative|\brep\b|operator|someone real|real someone|talk to (?:a |an )?(?:someone|somebody|person)|"
+        r"speak (?:to|with) (?:a |an )?(?:someone|somebody|person)|not a bot|no bots?\b|stop the bot|"
+        r"staff member|real human|manager|supervisor",
+        r"人工|真人|活人|客服小姐姐|客服小哥|客服妹妹|客服姐姐|找个人|找人工|经理|主管|负责人",
+    ], [r"人工智能|artificial intelligence"]),
+    ("asked_for_human", "normal", [
+        r"(?:talk|speak|chat) (?:to|with) (?:your |the )?(?:support|customer service|team|staff|someone from)|"
+        r"(?:connect|transfer|put) me (?:to|through)|i (?:want|need|would like|wanna) (?:to )?(?:talk|speak|contact)",
+        r"(?:我要|我想|帮我|给我|麻烦)(?:找|转|接|联系)?客服|(?:叫|让)客服|客服(?:出来|呢|快点|回复我)",
+    ], [_HOWTO]),
+    ("complaint", "normal", [
+        r"complain|complaint|terrible|horrible|awful|worst|useless|ridiculous|unacceptable|disgusting|pathetic|"
+        r"fed up|rubbish|garbage|trash|joke of a|shame on|never (?:use|using) .{0,20} again|waste of time",
+        r"投诉|差评|垃圾|太差|真差|什么破|破app|破软件|坑人|坑爹|恶心|气死|忍无可忍|无语|离谱|太烂|烂透|骗人的吧|没人管|"
+        r"没人回|没人理|等了(?:好)?几天|欺负人",
+    ], []),
+    ("transaction_investigation", "normal", [
+        _REFERENCE,
+        _AMOUNT + r".{0,40}" + _PROBLEM,
+        _PROBLEM + r".{0,40}" + _AMOUNT,
+    ], []),
+    ("not_covered", "normal", [
+        r"(?:price|rate|value|chart|forecast|prediction|pump|moon|ath)\b.{0,20}(?:btc|bitcoin|eth|ethereum|"
+        r"crypto|coin|token|usdt|sol|doge|stock|gold)|(?:btc|bitcoin|eth|ethereum|doge|sol|crypto|coin|token)"
+        r".{0,20}(?:price|rate|worth|go up|go down|going up|going down|forecast|prediction|pump|moon|crash)",
+        r"(?:recommend|suggest|advice|should i buy|should i sell) .{0,25}(?:stock|stocks|coin|coins|"
+        r"token|tokens|crypto|invest|shares|fund)|investment advice|financial advice|good investment|"
+        r"get rich|make money fast|trading signal",
+        r"hiring|(?<![a-z])jobs?(?: (?:at|opening|openings|offer|vacanc))|any jobs|job opening|career|careers|"
+        r"internship|vacanc|work for (?:you|okpay)|apply for a position|"
+        r"partnership|partner with|business cooperation|sponsor|advertis|listing fee|list (?:my|our) token",
+        r"weather|joke|poem|recipe|football|movie|homework|write (?:me )?(?:a|an) |translate|who won|capital of",
+        r"(?:比特币|以太坊|币|usdt|btc|eth|股票|黄金|汇率)(?:价格|行情|走势|多少钱|现在多少|涨|跌|能涨|会涨|会跌)|"
+        r"(?:推荐|荐).{0,6}(?:股票|币|基金|理财产品|项目)|买什么(?:币|股票)|哪个币|炒币|带单|喊单|能不能赚钱|稳赚|"
+        r"招聘|招人|工作机会|实习|应聘|求职|商务合作|合作伙伴|广告合作|上币|天气|讲个笑话|写首诗|作业",
+    ], []),
+    # Wallet topics the default knowledge base has no answer for: a person answers rather than the
+    # nearest FAQ. A deployment whose knowledge base covers one of them should drop its line.
+    ("not_covered", "normal", [
+        r"(?<![a-z])(?:fees?|commission|charges|pricing)(?![a-z])|how much (?:does it|do you) charge|"
+        r"exchange rate|conversion rate|手续费|费用|费率|收费|汇率|兑换率",
+        r"(?:how|where|can i|way to) .{0,20}(?:top up|top-up|topup|add (?:money|funds|cash)|fund my|load (?:money|my))|"
+        r"怎么充值|如何充值|充值方式|怎样充值|在哪充值",
+        r"(?:link|add|bind|connect|remove) (?:a |my |the )?(?:bank|card|credit card|debit card)|bank card|"
+        r"(?<![a-z])(?:debit|credit|virtual|prepaid|physical) card|apple pay|google pay|paypal|alipay|wechat pay|"
+        r"(?<![a-z])bank(?![a-z])|wire transfer|绑定银行卡|绑卡|银行|信用卡|借记卡|虚拟卡|支付宝|微信支付",
+        r"(?:change|update|edit|replace) (?:my |the )?(?:phone|phone number|mobile number|number|email|e-mail|"
+        r"name|username|user name|nickname|address)|换绑|"
+        r"(?:改|更换|修改|换)(?:绑定的?)?(?:手机号|手机号码|邮箱|名字|用户名|昵称)",
+        r"(?:delete|close|deactivate|remove|terminate|cancel) (?:my |the |this )?account|"
+        r"注销|销户|删除账户|删号|关闭账户",
+        r"download|install|app store|play store|google play|update the app|latest version|下载|安装|更新版本|新版本",
+        r"(?<![a-z])(?:api|sdk|developer|developers|integrat\w*|plugin|merchant account)(?![a-z])|商户接入|开发者|接口",
+        r"referral|invite code|invitation code|promo|promotion|bonus|cashback|cash back|reward|coupon|airdrop|"
+        r"邀请码|推荐码|返现|优惠|活动奖励|奖励|空投|红包",
+        r"interest rate|staking|(?<![a-z])stake|(?<![a-z])apy(?![a-z])|(?<![a-z])yield|loan|borrow|lend|"
+        r"利息|收益率|年化|质押|贷款|借钱|借款",
+        r"statement|export|invoice|receipt|tax|对账单|导出|发票|收据|报税",
+        r"available in|which countries|supported countries|what countries|哪些国家|哪些地区|哪个国家可以",
+        r"regulated|licensed|(?:have|hold) a (?:license|licence)|headquarter|head office|office address|"
+        r"where are you based|"
+        r"牌照|正规|总部|办公地址|公司地址|公司在哪",
+        r"(?:change|switch|set) (?:the )?language|语言设置|切换语言|改语言",
+    ], []),
+]
+
+RULES: tuple[Rule, ...] = tuple(
+    Rule(reason, priority, re.compile("|".join(f"(?:{p})" for p in pats)),
+         re.compile("|".join(f"(?:{p})" for p in unless)) if unless else None)
+    for reason, priority, pats, unless in _TABLE
+)
+
+# The customer says the answer did not help (used only after an answer: context.previous_faq_id).
+UNRESOLVED = re.compile(
+    r"still (?:not|doesnt|dont|cant|cannot|isnt|wont|no|the same|failing|broken)|didnt help|doesnt help|not helpful|"
+    r"doesnt work|didnt work|not working|no use|useless|same problem|tried (?:that|this|it|all|everything)|"
+    r"还是不行|还是没用|还是不能|还是登不|没用|不管用|没解决|试过了|都试了|不行啊|没有用"
+)
+
+# Small talk, by kind. Matched text is removed; if nothing but filler remains, the message is a greeting.
+GREETINGS: list[tuple[str, list[str]]] = [
+    ("thanks", [
+        r"(?<![a-z])(?:thank(?:s| you| u| ya| yu)?(?: (?:so|very) much| a lot| a bunch)?|thx|thanx|thnx|tks|ty|"
+        r"tysm|cheers|"
+        r"appreciate (?:it|that|your help)|much appreciated|bye|goodbye|see you)(?![a-z])",
+        r"谢谢你?们?|谢了|多谢|感谢|感恩|辛苦了|拜拜|再见|3q|🙏|❤️?|♥",
+    ]),
+    ("greeting", [
+        r"(?<![a-z])(?:hi+|hello+|hey+|hiya|howdy|yo|good (?:morning|afternoon|evening|day)|gm|greetings|"
+        r"anyone (?:there|here|around)|is anyone there|are you there|you there|hello\?)(?![a-z])",
+        r"你好|您好|哈喽|哈啰|嗨|hello|在吗|在不在|在么|有人吗|有人在吗|早上好|下午好|晚上好|早安|晚安|^喂|👋",
+    ]),
+    ("ack", [
+        r"(?<![a-z])(?:ok+|okay|okie|k+|kk|fine|alright|all right|got it|gotcha|cool|great|nice|sure|noted|"
+        r"understood|perfect|sounds good|i see|no problem|np|roger|will do|yes|yep|yeah|no worries)(?![a-z])",
+        r"好的|好吧|好滴|好哒|好嘞|行吧|^\W*(?:好|行|嗯|哦|噢|对)+\W*$|嗯嗯|哦哦|收到|明白了?|知道了|了解了?|懂了|可以了|没问题|👍|👌|✅|😊|🙂|😀|😄",
+    ]),
+]
+# Words that may surround small talk without making it a question ("hi there", "thanks team", "在吗客服").
+GREETING_FILLER = [
+    r"(?<![a-z])(?:there|team|guys|all|everyone|folks|support|okpay|bot|admin|mate|sir|madam|again|for|the|your|"
+    r"help|so|much|very|a|lot|and|you|u|!|\.)(?![a-z])",
+    r"客服|你们|大家|朋友|亲|啊|呀|哈|哈哈|呢|吧|了|的|哦|嘛|哈喽|一下|小助手|助手|机器人|帮助|帮忙|你",
+]

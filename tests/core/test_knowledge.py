@@ -1,0 +1,136 @@
+"""Knowledge base loading: the packaged default, a deployment's own file, and the errors it gets."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from core.errors import KnowledgeBaseError
+from core.knowledge import MESSAGE_KEYS, load_knowledge_base
+from core.language import detect_language
+
+FAQ_IDS = ["about", "contact", "login", "security", "transaction-failed", "verification", "cancel-transaction"]
+
+
+@pytest.fixture(scope="module")
+def kb():
+    return load_knowledge_base()
+
+
+def test_default_has_the_seven_faqs_in_three_languages(kb):
+    assert sorted(e.id for e in kb.entries) == sorted(FAQ_IDS)
+    for faq_id in FAQ_IDS:
+        assert detect_language(kb.answer(faq_id, "en")) == "en"
+        assert detect_language(kb.answer(faq_id, "zh-Hans")) == "zh-Hans"
+        assert detect_language(kb.answer(faq_id, "zh-Hant")) == "zh-Hant"
+    assert kb.languages == ("zh-Hans", "zh-Hant", "en")
+
+
+def test_answers_keep_the_guide_facts(kb):
+    login = kb.answer("login", "en")
+    for fact in ("Forgot password", "e-mail or phone number", "locked", "cache", "exact error message"):
+        assert fact in login
+    assert "24 hours" in kb.answer("transaction-failed", "en")
+    assert "transaction number" in kb.answer("transaction-failed", "en")
+    assert "24 小时" in kb.answer("verification", "zh-Hans")
+    assert "2FA" in kb.answer("security", "en")
+    assert "忘记密码" in kb.answer("login", "zh-Hans")
+    assert "忘記密碼" in kb.answer("login", "zh-Hant")
+
+
+def test_brand_is_configuration(kb):
+    assert "OKPay" in kb.answer("about", "en") and "{brand}" not in kb.answer("about", "en")
+    other = load_knowledge_base(brand="ZetaPay")
+    assert "ZetaPay" in other.answer("about", "en") and "OKPay" not in other.answer("about", "en")
+    assert "ZetaPay" in other.message("handoff", "en", ticket=7)
+    assert other.topics("en")[0][1].startswith("What ZetaPay")
+
+
+def test_messages_fill_ticket_and_keep_unknown_placeholders(kb):
+    assert "#42" in kb.message("handoff", "en", ticket=42)
+    assert "#42" in kb.message("ticket_solved", "zh-Hant", ticket=42)
+    assert "{ticket}" in kb.message("handoff", "en")
+    for key in MESSAGE_KEYS:
+        for lang in kb.languages:
+            assert kb.message(key, lang).strip()
+    assert detect_language(kb.message("greeting", "zh-Hant")) == "zh-Hant"
+    with pytest.raises(KeyError):
+        kb.message("no_such_message", "en")
+
+
+def test_topics_and_entries(kb):
+    topics = kb.topics("zh-Hans")
+    assert [faq_id for faq_id, _ in topics] == [e.id for e in kb.entries]
+    assert all(title for _, title in topics)
+    assert kb.entry("login").questions["en"]
+    with pytest.raises(KeyError):
+        kb.entry("nope")
+
+
+def test_knowledge_base_is_immutable(kb):
+    with pytest.raises(AttributeError):
+        kb.brand = "Other"
+    with pytest.raises(TypeError):
+        kb.synonyms["x"] = ("y",)  # type: ignore[index]
+    with pytest.raises(AttributeError):
+        kb.entries[0].id = "other"  # type: ignore[misc]
+
+
+def _write(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "kb.yaml"
+    path.write_text(textwrap.dedent(body), encoding="utf-8")
+    return path
+
+
+GOOD_ENTRY = """
+  - id: opening-hours
+    title: {zh-Hans: 营业时间, en: Opening hours}
+    questions:
+      zh-Hans: [你们几点上班]
+      en: [when are you open]
+    answer:
+      zh-Hans: 我们 24 小时在线。
+      en: We are online around the clock.
+"""
+
+
+def test_a_deployment_file_with_only_entries_loads(tmp_path):
+    kb = load_knowledge_base(_write(tmp_path, "entries:" + GOOD_ENTRY), brand="Acme")
+    assert [e.id for e in kb.entries] == ["opening-hours"]
+    assert kb.answer("opening-hours", "zh-Hant") == "我們 24 小時線上。"
+    assert "Acme" in kb.message("greeting", "en")  # messages fall back to the packaged defaults
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("entries:\n  - title: {en: x, zh-Hans: x}\n    questions: {en: [x]}\n    answer: {en: x, zh-Hans: x}\n",
+         "entry #1: missing or invalid 'id'"),
+        ("entries:" + GOOD_ENTRY.replace("      en: We are online around the clock.\n", ""),
+         "entry 'opening-hours': answer: missing en"),
+        ("entries:" + GOOD_ENTRY + GOOD_ENTRY, "entry 'opening-hours': duplicate id"),
+        ("entries:" + GOOD_ENTRY + "    answers: {en: typo}\n", "entry 'opening-hours': unknown key 'answers'"),
+        ("entries:" + GOOD_ENTRY.replace("en: [when are you open]", "fr: [quand]"),
+         "entry 'opening-hours': questions: unknown language 'fr'"),
+        ("entries:" + GOOD_ENTRY + "faq: []\n", "unknown top-level key 'faq'"),
+        ("entries:" + GOOD_ENTRY + "messages:\n  hello: {en: hi, zh-Hans: 你好}\n", "messages: unknown key 'hello'"),
+        ("entries:" + GOOD_ENTRY + "messages:\n  thanks: {en: thanks}\n", "messages: thanks: missing zh-Hans"),
+        ("entries: []\n", "'entries' must be a non-empty list"),
+        ("- just a list\n", "must be a mapping"),
+        ("entries: [\n", "not valid YAML"),
+    ],
+)
+def test_malformed_files_name_the_entry_and_key(tmp_path, body, expected):
+    path = _write(tmp_path, body)
+    with pytest.raises(KnowledgeBaseError) as err:
+        load_knowledge_base(path)
+    assert expected in str(err.value)
+    assert err.value.path == str(path)
+    assert expected in err.value.report()
+
+
+def test_missing_file_is_a_knowledge_base_error(tmp_path):
+    with pytest.raises(KnowledgeBaseError, match="cannot read"):
+        load_knowledge_base(tmp_path / "absent.yaml")

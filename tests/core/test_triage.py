@@ -1,0 +1,218 @@
+"""Triage behaviour a customer would notice: the right answer, in their script, or a person."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from core.knowledge import KnowledgeBase, load_knowledge_base
+from core.language import detect_language, to_traditional
+from core.triage import Answer, Greet, Handoff, Triage, TriageContext, decision_to_dict
+
+
+@pytest.fixture(scope="module")
+def kb() -> KnowledgeBase:
+    return load_knowledge_base()
+
+
+@pytest.fixture(scope="module")
+def triage(kb) -> Triage:
+    return Triage(kb)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "lang"),
+    [("hi", "greeting", "en"), ("你好", "greeting", "zh-Hans"), ("在嗎", "greeting", "zh-Hant"),
+     ("thanks!", "thanks", "en"), ("謝謝", "thanks", "zh-Hant"), ("ok", "ack", "en"), ("好的", "ack", "zh-Hans"),
+     ("👍", "ack", "en"), ("ok thanks", "thanks", "en")],
+)
+def test_small_talk_is_a_brief_greeting_never_a_ticket(triage, kb, text, kind, lang):
+    d = triage.decide(text)
+    assert isinstance(d, Greet) and d.kind == kind and d.lang == lang
+    assert d.reply == kb.message(kind, lang)
+
+
+def test_greeting_lists_the_topics(kb):
+    reply = kb.message("greeting", "en")
+    for topic in ("login", "security", "verification", "contact"):
+        assert topic in reply
+
+
+def test_a_greeting_with_a_question_is_answered(triage, kb):
+    d = triage.decide("hi, I can't log in")
+    assert isinstance(d, Answer) and d.faq_id == "login" and d.reply == kb.answer("login", "en")
+
+
+@pytest.mark.parametrize(
+    ("text", "faq_id", "lang"),
+    [("忘记密码了怎么办", "login", "zh-Hans"), ("忘記密碼了怎麼辦", "login", "zh-Hant"),
+     ("how do I turn on 2FA", "security", "en"), ("转账一直没到账", "transaction-failed", "zh-Hans"),
+     ("KYC 要多久", "verification", "zh-Hans"), ("can I cancel a payment?", "cancel-transaction", "en"),
+     ("你們的客服電話是多少", "contact", "zh-Hant"), ("what is okpay", "about", "en"),
+     ("我的2FA怎么开启", "security", "zh-Hans")],
+)
+def test_faq_questions_get_the_answer_in_the_customers_language(triage, kb, text, faq_id, lang):
+    d = triage.decide(text)
+    assert isinstance(d, Answer), d
+    assert (d.faq_id, d.lang) == (faq_id, lang)
+    assert d.reply == kb.answer(faq_id, lang)
+    assert 0 < d.confidence <= 1
+
+
+def test_traditional_answers_are_converted_with_opencc(triage, kb):
+    d = triage.decide("帳戶被鎖了登入不了")
+    assert d.lang == "zh-Hant" and d.reply == to_traditional(kb.answer("login", "zh-Hans"))
+
+
+@pytest.mark.parametrize(
+    ("text", "reason", "priority"),
+    [("转人工", "asked_for_human", "normal"), ("I want to talk to a real person", "asked_for_human", "normal"),
+     ("我的钱被盗了", "stolen_funds", "urgent"), ("someone logged into my account, not me", "hacked_account", "urgent"),
+     ("有人冒充客服让我转账", "scam", "high"), ("my account is frozen", "frozen_funds", "high"),
+     ("I was charged twice", "double_charge", "high"), ("我要找律师起诉你们", "legal", "high"),
+     ("order #88120934 paid but not received", "transaction_investigation", "normal"),
+     ("I want to file a complaint", "complaint", "normal"), ("what's the bitcoin price", "not_covered", "normal"),
+     ("", "empty", "low"), ("   ", "empty", "low")],
+)
+def test_incidents_and_requests_for_a_person_are_handed_off(triage, text, reason, priority):
+    d = triage.decide(text)
+    assert isinstance(d, Handoff), d
+    assert (d.reason, d.priority) == (reason, priority)
+
+
+def test_urgent_handoff_tells_the_customer_to_secure_the_account(triage):
+    d = triage.decide("my account was hacked and my USDT is gone")
+    assert isinstance(d, Handoff) and d.priority == "urgent"
+    assert "2FA" in d.reply and "password" in d.reply
+    zh = triage.decide("账号被盗了")
+    assert "二次验证" in zh.reply and zh.lang == "zh-Hans"
+
+
+def test_handoff_reply_keeps_the_ticket_placeholder_for_the_pipeline(triage):
+    d = triage.decide("转人工")
+    assert "{ticket}" in d.reply and "{brand}" not in d.reply
+
+
+def test_security_questions_about_hacking_are_answered_not_escalated(triage):
+    d = triage.decide("how do I protect my account from being hacked")
+    assert isinstance(d, Answer) and d.faq_id == "security"
+
+
+def test_a_question_the_knowledge_base_does_not_cover_is_handed_off(triage):
+    for text in ("can you recommend a stock", "is OKPay hiring?", "阿斯顿发生地方", "qwertyuiop asdfgh"):
+        d = triage.decide(text)
+        assert isinstance(d, Handoff), (text, d)
+
+
+def test_an_answer_that_did_not_help_goes_to_a_person(triage):
+    ctx = TriageContext(previous_faq_id="login", turns=2)
+    d = triage.decide("还是不行", ctx)
+    assert isinstance(d, Handoff) and d.reason == "unresolved" and d.faq_id == "login"
+    assert isinstance(triage.decide("I still can't log in"), Answer)
+
+
+@pytest.mark.parametrize(
+    ("text", "hint", "lang"),
+    [("hello", "zh-TW", "en"), ("你好", "zh-TW", "zh-Hant"), ("你好", None, "zh-Hans"), ("👍", "zh_CN", "zh-Hans"),
+     ("👍", None, "en"), ("12345", "zh-HK", "zh-Hant"), ("my 账户 is locked", "en", "zh-Hans"),
+     ("我的帳戶 login 不了", None, "zh-Hant"), ("", "de", "en")],
+)
+def test_language_detection(text, hint, lang):
+    assert detect_language(text, hint) == lang
+
+
+def test_mentions_of_the_bot_are_not_content(triage, kb):
+    d = triage.decide("@okpay_bot my transfer is stuck")
+    assert isinstance(d, Answer) and d.faq_id == "transaction-failed"
+    bare = triage.decide("@okpay_bot")
+    assert isinstance(bare, Greet) and bare.reply == kb.message("greeting", "en")
+
+
+def test_topics_the_knowledge_base_does_not_cover_go_to_a_person(triage):
+    for text in ("what are your fees", "手续费多少", "how do I close my account", "怎么绑定银行卡",
+                 "do you have an API", "is there a referral bonus"):
+        d = triage.decide(text)
+        assert isinstance(d, Handoff) and d.reason == "not_covered", (text, d)
+
+
+def test_language_hint_flows_through_context(triage):
+    d = triage.decide("👍", TriageContext(language_hint="zh-Hant"))
+    assert d.lang == "zh-Hant" and detect_language(d.reply) == "zh-Hant"
+
+
+def test_decision_to_dict(triage):
+    ans = decision_to_dict(triage.decide("forgot my password"))
+    assert set(ans) == {"action", "faq_id", "confidence", "lang", "reply", "reason"}
+    assert ans["action"] == "answer" and ans["faq_id"] == "login" and ans["reason"] is None
+    hand = decision_to_dict(triage.decide("agent please"))
+    assert hand["action"] == "handoff" and hand["reason"] == "asked_for_human"
+    greet = decision_to_dict(triage.decide("thanks"))
+    assert greet["action"] == "greet" and greet["faq_id"] is None and greet["reason"] is None
+
+
+def test_raising_min_confidence_hands_off_more(kb):
+    strict = Triage(kb, min_confidence=0.99)
+    d = strict.decide("forgot my password")
+    assert isinstance(d, Handoff) and d.reason == "low_confidence"
+
+
+class KeywordBackend:
+    """A stand-in semantic plugin: says every message is about verification."""
+
+    def scores(self, text: str, kb: KnowledgeBase) -> Mapping[str, float]:
+        return {"verification": 1.0}
+
+
+def test_a_semantic_backend_is_blended_in(kb):
+    lexical = Triage(kb).decide("how long does the review take")
+    blended = Triage(kb, semantic=KeywordBackend()).decide("how long does the review take")
+    assert isinstance(blended, Answer) and blended.faq_id == "verification"
+    assert blended.confidence != lexical.confidence
+
+
+# ---- properties -----------------------------------------------------------------------------------
+
+VALID_LANGS = {"zh-Hans", "zh-Hant", "en"}
+FAQ_PHRASES_ZH = ["忘记密码了怎么办", "账户被锁定了", "怎么开启二次验证", "转账失败了", "实名认证要多久",
+                  "怎么取消交易", "怎么联系客服", "谢谢", "转人工", "我的钱被盗了"]
+
+
+def _check(d, kb):
+    assert isinstance(d, Answer | Handoff | Greet)
+    assert d.action in {"answer", "handoff", "greet"}
+    assert 0.0 <= d.confidence <= 1.0
+    assert d.reply.strip()
+    assert d.lang in VALID_LANGS
+    if isinstance(d, Answer):
+        assert d.faq_id in {e.id for e in kb.entries}
+    if isinstance(d, Handoff):
+        assert d.priority in {"low", "normal", "high", "urgent"} and d.reason
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300))
+def test_any_text_gets_exactly_one_valid_decision(triage, kb, text):
+    first = triage.decide(text)
+    _check(first, kb)
+    assert triage.decide(text) == first  # deterministic
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet=st.characters(categories=["Lo", "Nd", "P", "Zs", "So"]), max_size=80),
+       st.sampled_from([None, "en", "zh-TW", "zh-CN", "xx"]))
+def test_cjk_noise_and_hints_never_break(triage, kb, text, hint):
+    _check(triage.decide(text, TriageContext(language_hint=hint, previous_faq_id="login", turns=3)), kb)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.sampled_from(FAQ_PHRASES_ZH), st.text(alphabet="，。！？ okOK123", max_size=6))
+def test_traditional_input_gets_a_traditional_reply(triage, phrase, noise):
+    text = to_traditional(phrase) + noise
+    d = triage.decide(text)
+    assert d.lang == "zh-Hant"
+    assert detect_language(d.reply) == "zh-Hant"
+    simplified = triage.decide(phrase + noise)
+    assert simplified.action == d.action and getattr(simplified, "faq_id", None) == getattr(d, "faq_id", None)
