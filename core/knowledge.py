@@ -50,6 +50,9 @@ class _KeepMissing(dict):
         return "{" + key + "}"
 
 
+_UNFILLED_TICKET = re.compile(r"\s*[（(][^（()）]*\{ticket\}[^（()）]*[)）]")
+
+
 def _fill(text: str, **fmt: Any) -> str:
     try:
         return string.Formatter().vformat(text, (), _KeepMissing(fmt))
@@ -97,7 +100,10 @@ class KnowledgeBase:
         """A short text; ``fmt`` fills placeholders such as ``ticket``; unknown ones are left as is."""
         if key not in self._messages:
             raise KeyError(f"no message {key!r}")
-        return _fill(self._messages[key][_lang(lang)], brand=self.brand, **fmt)
+        text = self._messages[key][_lang(lang)]
+        if "ticket" not in fmt:  # before a ticket exists (a triage preview): drop the "(ticket #{ticket})" aside
+            text = _UNFILLED_TICKET.sub("", text)
+        return _fill(text, brand=self.brand, **fmt)
 
     def topics(self, lang: str) -> list[tuple[str, str]]:
         return [(e.id, e.title[_lang(lang)]) for e in self.entries]

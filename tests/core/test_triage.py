@@ -91,9 +91,10 @@ def test_urgent_handoff_tells_the_customer_to_secure_the_account(triage):
     assert "二次验证" in zh.reply and zh.lang == "zh-Hans"
 
 
-def test_handoff_reply_keeps_the_ticket_placeholder_for_the_pipeline(triage):
+def test_handoff_reply_previews_without_a_ticket_number(triage, kb):
     d = triage.decide("转人工")
-    assert "{ticket}" in d.reply and "{brand}" not in d.reply
+    assert "{" not in d.reply and "OKPay" in d.reply and "24" in d.reply
+    assert "#7" in kb.message("handoff", d.lang, ticket=7)  # the pipeline fills the number once it exists
 
 
 def test_security_questions_about_hacking_are_answered_not_escalated(triage):
