@@ -1,0 +1,162 @@
+"""Moderator escalation: the "Escalate to support" message command and ``/escalate [note]``.
+
+Both defer ephemerally at once (Discord wants an answer within 3 s), collect the message or the
+thread transcript over REST, hand an ``Escalation`` to the engine and show its notice to the
+moderator only (flags 64). Whether the moderator may escalate is the engine's decision.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+
+from bots import discord_translate as tr
+from core.models import Escalation, InboundMessage
+
+if TYPE_CHECKING:
+    from bots.discord_adapter import DiscordSettings
+
+log = logging.getLogger(__name__)
+
+CONTEXT_MENU = "Escalate to support"
+SLASH = "escalate"
+NOTHING_TO_ESCALATE = "Nothing to escalate here: use the message menu (Apps > Escalate to support)."
+FAILED = "The ticket could not be opened right now; please try again in a minute."
+
+
+class Escalations:
+    """Registers the two commands on a CommandTree and turns their use into ``Escalation``s."""
+
+    def __init__(self, client: discord.Client, settings: DiscordSettings,
+                 hand_over: Callable[[Escalation], Awaitable[object]]) -> None:
+        self.client = client
+        self.settings = settings
+        self.hand_over = hand_over
+
+    def install(self, tree: app_commands.CommandTree) -> None:
+        """Per configured guild (instant on Discord); globally when no guild is configured."""
+
+        async def context_menu(interaction: discord.Interaction, message: discord.Message) -> None:
+            await self._guarded(interaction, self.from_message(interaction, message))
+
+        async def slash(interaction: discord.Interaction, note: str | None = None) -> None:
+            await self._guarded(interaction, self.from_channel(interaction, note or ""))
+
+        slash = app_commands.describe(note="What support should know")(slash)
+        menu = app_commands.ContextMenu(name=CONTEXT_MENU, callback=context_menu)
+        command = app_commands.Command(name=SLASH, description="Open a support ticket for this thread or "
+                                       "the latest customer message here", callback=slash)
+        for cmd in (menu, command):
+            cmd.allowed_contexts = app_commands.AppCommandContext(guild=True)
+        guilds = [discord.Object(int(g)) for g in self.settings.guilds]
+        for cmd in (menu, command):
+            if guilds:
+                tree.add_command(cmd, guilds=guilds)
+            else:
+                tree.add_command(cmd)
+
+    async def sync(self, tree: app_commands.CommandTree) -> None:
+        scopes: list[discord.Object | None] = [discord.Object(int(g)) for g in self.settings.guilds] or [None]
+        for guild in scopes:
+            try:
+                await tree.sync(guild=guild)
+            except discord.HTTPException as exc:  # e.g. 403: invited without applications.commands
+                log.warning("discord: could not register commands in guild %s: %s", guild and guild.id, exc)
+
+    # -- the two entry points -------------------------------------------------------------------
+    async def _guarded(self, interaction: discord.Interaction, work: Awaitable[None]) -> None:
+        """A REST failure while collecting the transcript must not leave the moderator "thinking"."""
+        try:
+            await work
+        except Exception:
+            log.exception("discord: escalation by interaction %s failed", interaction.id)
+            if interaction.response.is_done():
+                await self._tell(interaction, FAILED)
+
+    async def from_message(self, interaction: discord.Interaction, message: discord.Message) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        target = self._inbound(message)
+        if target is None:
+            await self._tell(interaction, NOTHING_TO_ESCALATE)
+            return
+        await self._escalate(interaction, target, (), "")
+
+    async def from_channel(self, interaction: discord.Interaction, note: str) -> None:
+        """In a thread or forum post: its transcript, for the thread starter. Elsewhere: the latest
+        customer message (not the moderator's, not a bot's) and that customer's earlier lines."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        channel = interaction.channel
+        if isinstance(channel, discord.Thread):
+            messages = await self._transcript(channel)
+            starter = ([m for m in messages if m.id == channel.id]
+                       or [m for m in messages if m.author.id == channel.owner_id] or messages)
+        else:
+            messages = await self._recent(channel, exclude=interaction.user.id)
+            starter = messages[-1:]
+            if starter:
+                messages = [m for m in messages if m.author.id == starter[0].author.id]
+        if not starter:
+            await self._tell(interaction, NOTHING_TO_ESCALATE)
+            return
+        target = self._inbound(starter[0])
+        context = tuple(i for m in messages if m.id != starter[0].id and (i := self._inbound(m)) is not None)
+        await self._escalate(interaction, target, context, note)
+
+    # -- helpers --------------------------------------------------------------------------------
+    def _inbound(self, message: discord.Message) -> InboundMessage | None:
+        assert self.client.user is not None
+        return tr.inbound(message, bot_id=self.client.user.id, settings=self.settings, require_human=False)
+
+    async def _transcript(self, thread: discord.Thread) -> list[discord.Message]:
+        """The thread oldest first, over REST (the cache holds only what arrived since start).
+        A thread started from a message also gets that starter message, which lives in the parent."""
+        limit = self.settings.transcript_limit
+        messages = [m async for m in thread.history(limit=limit, oldest_first=True)]
+        humans = [m for m in messages if not m.author.bot]
+        if not any(m.id == thread.id for m in messages) and isinstance(thread.parent, discord.TextChannel):
+            try:
+                humans.insert(0, await thread.parent.fetch_message(thread.id))
+            except discord.HTTPException:
+                pass  # a thread without a starter message
+        return humans
+
+    async def _recent(self, channel: Any, *, exclude: int) -> list[discord.Message]:
+        if channel is None or not hasattr(channel, "history"):
+            return []
+        recent = [m async for m in channel.history(limit=50)]  # newest first
+        latest = next((m for m in recent if m.author.id != exclude and not m.author.bot
+                       and m.type in tr.USER_TYPES), None)
+        if latest is None:
+            return []
+        return [m for m in reversed(recent) if m.id <= latest.id and m.author.id == latest.author.id]
+
+    async def _escalate(self, interaction: discord.Interaction, target: InboundMessage,
+                        context: tuple[InboundMessage, ...], note: str) -> None:
+        moderator = tr.author(interaction.user, interaction.guild_id, self.settings,
+                              permissions=interaction.permissions, locale=interaction.locale.value)
+        escalation = Escalation(channel=tr.CHANNEL, platform_id=f"ix:{interaction.id}", moderator=moderator,
+                                target=target, note=note.strip(), context=context,
+                                received_at=interaction.created_at,
+                                raw={"guild_id": str(interaction.guild_id), "channel_id": str(interaction.channel_id),
+                                     "command": interaction.command.name if interaction.command else None})
+        try:
+            outcome = await self.hand_over(escalation)
+        except Exception:
+            log.exception("discord: escalation %s could not be handed over", escalation.platform_id)
+            await self._tell(interaction, FAILED)
+            return
+        notice = getattr(outcome, "notice", None)
+        ticket = getattr(outcome, "ticket_id", None)
+        await self._tell(interaction, notice or (f"Ticket #{ticket} opened." if ticket else FAILED))
+
+    @staticmethod
+    async def _tell(interaction: discord.Interaction, text: str) -> None:
+        """Replace the ephemeral "thinking..." with ``text`` (only the moderator sees it)."""
+        try:
+            await interaction.edit_original_response(content=text[:2000])
+        except discord.HTTPException as exc:
+            log.warning("discord: could not answer interaction %s: %s", interaction.id, exc)

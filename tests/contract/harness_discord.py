@@ -1,0 +1,127 @@
+"""Discord harness: the fake Discord (tests/fakes/discord_api.py) and the real discord.py adapter.
+
+discord.py has no option for another API host, so the two URL constants are redirected for the
+life of the harness and restored afterwards (the same switch the tests make with monkeypatch).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import discord
+import yarl
+
+from bots.base import Inbound
+from bots.discord_adapter import DiscordAdapter, DiscordSettings
+from tests.contract.harness import Delivered
+from tests.fakes.discord_api import FakeDiscord
+from tests.fakes.discord_world import DM
+
+TOKEN = "test-token.discord"
+
+
+class Tap:
+    """Passes every event to the real inbound side and notes, once it returned, what was handed over."""
+
+    def __init__(self, inner: Inbound) -> None:
+        self.inner = inner
+        self.handled: list[str] = []
+        self.outcomes: dict[str, object] = {}
+
+    async def _pass(self, call: Any, item: Any) -> object:
+        outcome = await call(item)
+        self.handled.append(item.platform_id)
+        self.outcomes[item.platform_id] = outcome
+        return outcome
+
+    async def handle_message(self, message: Any) -> object:
+        return await self._pass(self.inner.handle_message, message)
+
+    async def handle_escalation(self, escalation: Any) -> object:
+        return await self._pass(self.inner.handle_escalation, escalation)
+
+    async def handle_edit(self, edit: Any) -> object:
+        return await self._pass(self.inner.handle_edit, edit)
+
+
+class DiscordHarness:
+    channel = "discord"
+
+    def __init__(self, inbound: Inbound, *, settings: dict[str, Any] | None = None,
+                 fake: FakeDiscord | None = None, cursor_store: Any = None) -> None:
+        """``fake`` may come with guilds and users already built (their ids go into ``settings``)."""
+        self.tap = Tap(inbound)
+        self.fake = fake or FakeDiscord(token=TOKEN)
+        self.fake.token = TOKEN
+        options = {"guild_ready_timeout": 0.2, "max_ratelimit_wait": 2.0, "send_timeout": 10, **(settings or {})}
+        self.settings = DiscordSettings(enabled=True, token=TOKEN, **options)
+        self.adapter = DiscordAdapter(self.settings, cursor_store=cursor_store)
+        self.customers: dict[str, dict[str, Any]] = {}
+        self._last: dict[str, Any] | None = None
+        self._saved: tuple[str, yarl.URL] | None = None
+
+    async def __aenter__(self) -> DiscordHarness:
+        await self.fake.start()
+        self._saved = (discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)
+        discord.http.Route.BASE = self.fake.rest_base
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(self.fake.gateway_url)
+        try:
+            await self.adapter.start(self.tap)
+        except BaseException:
+            await self.__aexit__()
+            raise
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.adapter.stop()
+        await self.fake.close()
+        if self._saved is not None:
+            discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = self._saved
+            self._saved = None
+
+    def customer(self, user_id: str = "5001") -> dict[str, Any]:
+        """A fake user per contract user id (Discord ids are snowflakes the fake assigns)."""
+        if user_id not in self.customers:
+            self.customers[user_id] = self.fake.add_user(f"customer{user_id}")
+        return self.customers[user_id]
+
+    async def customer_dm(self, text: str, *, user_id: str = "5001") -> str:
+        user = self.customer(user_id)
+        msg = await self.fake.user_dm(user, text)
+        self._last = msg
+        await self.handled(msg["id"])
+        return f"dm:{user['id']}"
+
+    async def handled(self, platform_id: str, count: int = 1, within: float = 10.0) -> object:
+        """Wait (bounded) until the adapter handed ``platform_id`` over ``count`` times; its outcome."""
+        await self.fake.wait_for(lambda: self.tap.handled.count(platform_id) >= count, within,
+                                 what=f"{platform_id} handed over")
+        return self.tap.outcomes[platform_id]
+
+    async def redeliver_last(self) -> None:
+        """Replay the last event on the gateway: drop the socket, let discord.py RESUME, resend it."""
+        assert self._last is not None
+        before = self.tap.handled.count(self._last["id"])
+        self.fake.replay_on_resume = [self.fake.frame_of("MESSAGE_CREATE", self._last["id"])]
+        resumes = len(self.fake.resumes)
+        await self.fake.drop()
+        await self.fake.wait_for(lambda: len(self.fake.resumes) > resumes and self.fake.connected(),
+                                 what="RESUME after the drop")
+        await self.handled(self._last["id"], count=before + 1)
+
+    def conversation_of(self, channel_id: str) -> str:
+        channel = self.fake.channels[int(channel_id)]
+        if channel["type"] == DM:
+            return f"dm:{channel['recipients'][0]['id']}"
+        return channel_id
+
+    def delivered(self) -> list[Delivered]:
+        return [Delivered(conversation=self.conversation_of(m["channel_id"]), text=m["content"],
+                          platform_id=m["id"]) for m in self.fake.sent]
+
+    def fail_next_sends(self, status: int, *, count: int = 1, retry_after: float | None = None) -> None:
+        self.fake.fail_next_sends(status, count=count, retry_after=retry_after)
+
+
+def make_harness(inbound: Inbound) -> DiscordHarness:
+    return DiscordHarness(inbound)
