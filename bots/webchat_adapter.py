@@ -1,10 +1,64 @@
-"""The website chat: a WebSocket at /chat/ws served by the shared aiohttp app."""
+"""The website chat: a page at /chat and a WebSocket at /chat/ws, served by the shared aiohttp app.
+
+A visitor is a random secret in an HttpOnly cookie; the conversation is ``web:<visitor id>``, where
+the visitor id is a hash of that secret (so the id the inbox shows cannot be replayed as the cookie).
+Inbound frames become `InboundMessage`s handed to the engine; replies come back through the outbox
+and the dispatcher to `send`, which pushes them to every open socket of the conversation (several
+tabs) and reports them sent even when none is open: the store keeps them and the history frame
+shows them on the next connect. Delivery is at least once, so every frame carries an id the page
+dedupes on.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import json
+import logging
+import re
+import secrets
+import uuid
+from collections import OrderedDict
+from importlib import resources
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+import jinja2
+from aiohttp import WSMsgType, web
+from aiolimiter import AsyncLimiter
 from pydantic import Field
 
-from bots.base import ChannelSettings
+from bots.base import ChannelSettings, Inbound, split_text
+from core.language import normalise_hint
+from core.models import Author, InboundMessage, OutboundMessage, Sent, utcnow
+
+log = logging.getLogger(__name__)
+
+COOKIE = "supportbot_visitor"
+COOKIE_MAX_AGE = 180 * 24 * 3600
+CHANNEL = "webchat"
+HISTORY_LIMIT = 200
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
+_CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_FROM = {"agent": "agent", "customer": "customer"}  # everything else we send is the bot's
+
+UI_TEXT: dict[str, dict[str, str]] = {
+    "en": {"title": "{brand} support", "placeholder": "Type your question…", "send": "Send",
+           "human": "Talk to a person", "topics": "Topics", "connecting": "Connecting…",
+           "offline": "Connection lost, reconnecting…", "online": "Connected", "unsent": "Not sent yet",
+           "you": "You", "bot": "{brand} assistant", "agent": "Support agent", "log": "Conversation",
+           "too_long": "This message is too long.",
+           "privacy": "Never send your password, PIN or verification codes."},
+    "zh-Hans": {"title": "{brand} 客服", "placeholder": "请输入你的问题…", "send": "发送", "human": "转人工客服",
+                "topics": "常见问题", "connecting": "正在连接…", "offline": "连接已断开，正在重连…", "online": "已连接",
+                "unsent": "尚未发送", "you": "你", "bot": "{brand} 助手", "agent": "客服人员", "log": "对话记录",
+                "too_long": "消息太长了。", "privacy": "请勿发送密码、PIN 码或验证码。"},
+    "zh-Hant": {"title": "{brand} 客服", "placeholder": "請輸入你的問題…", "send": "傳送", "human": "轉人工客服",
+                "topics": "常見問題", "connecting": "正在連線…", "offline": "連線已中斷，正在重新連線…",
+                "online": "已連線",
+                "unsent": "尚未傳送", "you": "你", "bot": "{brand} 助理", "agent": "客服人員", "log": "對話紀錄",
+                "too_long": "訊息太長了。", "privacy": "請勿傳送密碼、PIN 碼或驗證碼。"},
+}
 
 
 class WebchatSettings(ChannelSettings):
@@ -13,3 +67,271 @@ class WebchatSettings(ChannelSettings):
     allowed_origins: list[str] = Field(default_factory=list)  # empty: same origin only
     rate_per_second: float = 1000.0
     rate_per_conversation_per_second: float = 50.0
+    # Inbound: a visitor may send this many messages at once, refilled over a minute; more get an error frame.
+    visitor_messages_per_minute: int = Field(default=30, gt=0)
+
+
+def visitor_id(token: str) -> str:
+    """The visitor's public id (conversation key) derived from the cookie secret."""
+    return hashlib.sha256(token.encode()).hexdigest()[:32]
+
+
+def conversation_of(token: str) -> str:
+    return f"web:{visitor_id(token)}"
+
+
+class WebchatAdapter:
+    name: ClassVar[str] = CHANNEL
+    max_text_length: ClassVar[int] = 4000  # longer replies arrive as several bubbles
+    settings_model: ClassVar[type[ChannelSettings]] = WebchatSettings
+
+    def __init__(self, settings: WebchatSettings, *, public_url: str | None = None, data_dir: str = "data") -> None:
+        self.settings = settings
+        self.public_url = public_url.rstrip("/") if public_url else None
+        self.data_dir = data_dir
+        self._inbound: Inbound | None = None
+        self._sockets: dict[str, set[web.WebSocketResponse]] = {}
+        self._limits: OrderedDict[str, AsyncLimiter] = OrderedDict()
+        self._template: jinja2.Template | None = None
+
+    # ---- lifecycle ---------------------------------------------------------------------------
+    async def start(self, inbound: Inbound) -> None:
+        """Sockets are accepted from now on; ``inbound`` is the engine (its ``store`` serves history)."""
+        self._inbound = inbound
+
+    async def stop(self) -> None:
+        """Close every socket (the page reconnects to the next server). Idempotent."""
+        self._inbound = None
+        sockets = [ws for group in self._sockets.values() for ws in group]
+        self._sockets.clear()
+        results = await asyncio.gather(*(ws.close(code=1001, message=b"server restarting") for ws in sockets),
+                                       return_exceptions=True)
+        for result in results:
+            if isinstance(result, Exception):  # a socket that is already gone needs no closing
+                log.debug("closing a chat socket failed: %r", result)
+
+    @property
+    def open_sockets(self) -> int:
+        return sum(len(group) for group in self._sockets.values())
+
+    def web_routes(self) -> list[web.RouteDef]:
+        return [web.get("/chat", self._page, name="chat"), web.get("/chat/ws", self._socket, name="chat_ws")]
+
+    # ---- outbound ----------------------------------------------------------------------------
+    async def send(self, reply: OutboundMessage) -> Sent:
+        """Push to every open tab of the conversation; with none open the stored reply waits for the history."""
+        frame = _reply_frame(reply)
+        parts = split_text(reply.text, self.max_text_length)
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            data = json.dumps({**frame, "id": frame["id"] + (f".{index}" if index else ""), "text": part,
+                               "quick_replies": frame["quick_replies"] if last else []}, ensure_ascii=False)
+            for ws in list(self._sockets.get(reply.conversation, ())):
+                try:
+                    await ws.send_str(data)
+                except Exception:  # the tab went away mid-send: it gets the reply from the history
+                    self._sockets.get(reply.conversation, set()).discard(ws)
+        return Sent(platform_id=frame["id"])
+
+    # ---- the page ----------------------------------------------------------------------------
+    async def _page(self, request: web.Request) -> web.Response:
+        token = request.cookies.get(COOKIE)
+        if not token or not _TOKEN.match(token):
+            token = secrets.token_urlsafe(32)
+        lang = page_language(request.headers.get("Accept-Language"))
+        kb = getattr(self._inbound, "kb", None)
+        brand = getattr(kb, "brand", None) or "Support"
+        text = {k: v.replace("{brand}", brand) for k, v in UI_TEXT[lang].items()}
+        greeting = kb.message("greeting", lang) if kb is not None else ""
+        html = self._page_template().render(lang=lang, text=text, greeting=greeting,
+                                             max_length=self.settings.max_message_length)
+        response = web.Response(text=html, content_type="text/html", charset="utf-8")
+        self._set_cookie(response, token, request)
+        response.headers["Cache-Control"] = "no-store"
+        response.headers.setdefault("Content-Security-Policy", self._csp())
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    def _page_template(self) -> jinja2.Template:
+        if self._template is None:
+            folder = resources.files("core.web") / "templates"
+            env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(folder)), autoescape=True)
+            self._template = env.get_template("chat.html")
+        return self._template
+
+    def _csp(self) -> str:
+        ancestors = " ".join(["'self'", *self.settings.allowed_origins])
+        return ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                f"connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors {ancestors}")
+
+    def _set_cookie(self, response: web.StreamResponse, token: str, request: web.Request) -> None:
+        secure = request.secure or bool(self.public_url and self.public_url.startswith("https://"))
+        # Embedded on another site (allowed_origins) the cookie must be cross-site: browsers allow that over HTTPS.
+        samesite = "None" if secure and self.settings.allowed_origins else "Lax"
+        response.set_cookie(COOKIE, token, max_age=COOKIE_MAX_AGE, path="/chat", httponly=True, secure=secure,
+                            samesite=samesite)
+
+    # ---- the socket --------------------------------------------------------------------------
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        if self._inbound is None:
+            raise web.HTTPServiceUnavailable(text="the chat is starting, try again in a moment")
+        if not self._origin_allowed(request):
+            raise web.HTTPForbidden(text="this origin may not open the chat")
+        token = request.cookies.get(COOKIE)
+        fresh = not token or not _TOKEN.match(token)
+        if fresh:
+            token = secrets.token_urlsafe(32)
+        assert token is not None
+        limit = self.settings.max_message_length
+        # timeout: how long close() waits for the browser's answer (a shutdown must not hang on a dead tab)
+        ws = web.WebSocketResponse(heartbeat=30, timeout=3.0, max_msg_size=limit * 6 + 4096)
+        if fresh:
+            self._set_cookie(ws, token, request)
+        await ws.prepare(request)
+        visitor = visitor_id(token)
+        conversation = f"web:{visitor}"
+        language = request.headers.get("Accept-Language", "").split(",")[0].split(";")[0].strip() or None
+        group = self._sockets.setdefault(conversation, set())
+        group.add(ws)  # before reading the history: a reply sent meanwhile is pushed, never missed
+        try:
+            await self._send_history(ws, conversation, visitor)
+            async for frame in ws:
+                if frame.type == WSMsgType.TEXT:
+                    await self._receive(ws, frame.data, visitor, conversation, language)
+                elif frame.type == WSMsgType.BINARY:
+                    await _error(ws, "send JSON text frames")
+        finally:
+            group.discard(ws)
+            if not group and self._sockets.get(conversation) is group:
+                del self._sockets[conversation]
+        return ws
+
+    def _origin_allowed(self, request: web.Request) -> bool:
+        origin = request.headers.get("Origin")
+        if origin is None:  # not a browser: Origin is the browser's defence against other sites' pages
+            return True
+        origin = origin.strip().rstrip("/").lower()
+        allowed = {o.strip().rstrip("/").lower() for o in self.settings.allowed_origins}
+        if self.public_url:
+            parts = urlsplit(self.public_url)
+            allowed.add(f"{parts.scheme}://{parts.netloc}".lower())
+        if origin in allowed:
+            return True
+        parts = urlsplit(origin)
+        return parts.scheme in ("http", "https") and parts.netloc == request.host.lower()
+
+    async def _send_history(self, ws: web.WebSocketResponse, conversation: str, visitor: str) -> None:
+        store = getattr(self._inbound, "store", None)
+        messages: list[dict[str, Any]] = []
+        if store is not None:
+            try:
+                thread = await store.messages_for_conversation(CHANNEL, conversation)
+            except Exception:
+                log.exception("reading the chat history of %s failed", conversation)
+                await _error(ws, "your earlier messages could not be loaded; new messages work")
+                thread = []
+            for item in thread[-HISTORY_LIMIT:]:
+                row = item.message
+                if row.direction not in ("in", "out") or row.deleted_at is not None:
+                    continue
+                if row.direction == "in":
+                    frame_id = (row.platform_id or "").removeprefix(f"{visitor}:")
+                    author = "customer"
+                else:
+                    frame_id, author = f"m{row.id}", _FROM.get(row.author_kind, "bot")
+                messages.append({"id": frame_id, "from": author, "text": row.text,
+                                 "at": row.created_at.isoformat(), "quick_replies": []})
+        await ws.send_str(json.dumps({"type": "history", "messages": messages}, ensure_ascii=False))
+
+    async def _receive(self, ws: web.WebSocketResponse, data: str, visitor: str, conversation: str,
+                       language: str | None) -> None:
+        """One client frame: validate, rate-limit, hand to the engine, echo to the visitor's tabs."""
+        try:
+            frame = json.loads(data)
+        except ValueError:
+            await _error(ws, "malformed JSON")
+            return
+        if not isinstance(frame, dict):
+            await _error(ws, "a frame must be a JSON object")
+            return
+        kind = frame.get("type")
+        raw_id = frame.get("id")
+        client_id = raw_id if isinstance(raw_id, str) and _CLIENT_ID.match(raw_id) else None
+        if kind not in ("message", "button"):
+            await _error(ws, f"unknown frame type {kind!r}; use 'message' or 'button'", client_id)
+            return
+        text = frame.get("text" if kind == "message" else "payload")
+        if not isinstance(text, str) or not text.strip():
+            await _error(ws, "empty message" if kind == "message" else "a button needs a payload", client_id)
+            return
+        text = text.strip()
+        if len(text) > self.settings.max_message_length:
+            await _error(ws, f"message too long: {len(text)} characters, at most "
+                             f"{self.settings.max_message_length}", client_id, code="too_long")
+            return
+        if not self._limiter(visitor).has_capacity():
+            await _error(ws, "too many messages; please wait a moment and send again", client_id,
+                         code="rate_limited")
+            return
+        await self._limiter(visitor).acquire()
+        client_id = client_id or uuid.uuid4().hex
+        message = InboundMessage(
+            channel=CHANNEL, platform_id=f"{visitor}:{client_id}", conversation=conversation,
+            author=Author(platform_user_id=visitor, display_name=f"Web visitor {visitor[:6]}", language=language),
+            text=text, received_at=utcnow(), raw={"button": True} if kind == "button" else {})
+        inbound = self._inbound
+        if inbound is None:
+            await _error(ws, "the chat is restarting; send again in a moment", client_id, code="unavailable")
+            return
+        try:
+            outcome = await inbound.handle_message(message)
+        except Exception:
+            log.exception("storing a chat message of %s failed", conversation)
+            await _error(ws, "your message could not be saved; please send it again", client_id,
+                         code="unavailable")
+            return
+        echo = json.dumps({"type": "message", "from": "customer", "id": client_id, "text": text,
+                           "at": message.received_at.isoformat(), "quick_replies": []}, ensure_ascii=False)
+        duplicate = getattr(outcome, "action", None) == "duplicate"
+        for tab in [ws] if duplicate else list(self._sockets.get(conversation, ())):
+            try:
+                await tab.send_str(echo)
+            except Exception:
+                log.debug("echo to a closed tab", exc_info=True)
+
+    def _limiter(self, visitor: str) -> AsyncLimiter:
+        limiter = self._limits.get(visitor)
+        if limiter is None:
+            limiter = self._limits[visitor] = AsyncLimiter(self.settings.visitor_messages_per_minute, 60)
+            if len(self._limits) > 10_000:
+                self._limits.popitem(last=False)
+        else:
+            self._limits.move_to_end(visitor)
+        return limiter
+
+
+def page_language(accept_language: str | None) -> str:
+    """The page's own language from the browser's preference: zh-Hant, zh-Hans or en."""
+    for part in (accept_language or "").split(","):
+        lang = normalise_hint(part.split(";")[0])
+        if lang:
+            return lang
+    return "en"
+
+
+def _reply_frame(reply: OutboundMessage) -> dict[str, Any]:
+    message_id = reply.meta.get("message_id")
+    frame_id = f"m{message_id}" if message_id is not None else f"o{reply.outbox_id or uuid.uuid4().hex}"
+    quick = [{"label": q.label, "payload": q.payload, **({"url": q.url} if q.url else {})}
+             for q in reply.quick_replies]
+    return {"type": "message", "from": _FROM.get(str(reply.meta.get("author")), "bot"), "id": frame_id,
+            "text": reply.text, "at": reply.meta.get("at") or utcnow().isoformat(), "quick_replies": quick}
+
+
+async def _error(ws: web.WebSocketResponse, error: str, client_id: str | None = None, *,
+                 code: str = "bad_frame") -> None:
+    frame: dict[str, Any] = {"type": "error", "error": error, "code": code}
+    if client_id:
+        frame["id"] = client_id
+    await ws.send_str(json.dumps(frame))

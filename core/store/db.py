@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -19,6 +21,7 @@ from core.store.reads import ThreadMessage, TicketRecord, conversation_messages,
 from core.store.tables import Cursor, Outbox
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+_WRITING: ContextVar[bool] = ContextVar("supportbot_sqlite_writing", default=False)
 
 
 def normalise_url(url: str) -> str:
@@ -60,6 +63,7 @@ class Store:
         if self.dialect == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._sqlite_writer = asyncio.Lock()
 
     @property
     def dialect(self) -> str:
@@ -106,9 +110,25 @@ class Store:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A session in a transaction: committed on success, rolled back on any error."""
-        async with self.sessions() as session, session.begin():
-            yield session
+        """A session in a transaction: committed on success, rolled back on any error.
+
+        SQLite has one writer: a deferred transaction that reads and then writes fails at once with
+        "database is locked" when another one committed meanwhile. So on SQLite write transactions
+        take the lock up front (BEGIN IMMEDIATE; other processes wait in SQLite's busy handler) and
+        queue on an asyncio lock in this process (woken at once, not after the busy handler's sleeps).
+        """
+        if self.dialect != "sqlite" or _WRITING.get():
+            async with self.sessions() as session, session.begin():
+                yield session
+            return
+        async with self._sqlite_writer:
+            writing = _WRITING.set(True)
+            try:
+                async with self.sessions() as session, session.begin():
+                    await session.execute(text("BEGIN IMMEDIATE"))
+                    yield session
+            finally:
+                _WRITING.reset(writing)
 
     async def get_cursor(self, channel: str, key: str) -> str | None:
         async with self.sessions() as session:

@@ -1,0 +1,205 @@
+"""`supportbot run`: the whole product in one process and one event loop.
+
+Start order: store (migrations) -> knowledge base, triage, engine (+ recovery of messages stored
+before a crash) -> inbox -> channel adapters built from `channels.yaml` -> the web app (inbox, API,
+website chat, webhooks) on aiohttp's AppRunner/TCPSite -> adapters started -> dispatcher.
+Stop order: adapters (no new messages), dispatcher (finishes the sends in flight; the rest stays
+queued in the outbox for the next start), web server, store.
+
+A channel that fails to start is reported on stderr and left out; the others keep running and its
+replies wait in the outbox until it starts again. Only the store and the web server are fatal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import signal
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from aiohttp import web
+
+from bots import adapter_class
+from bots.base import ServesWebhooks
+from core.config import Settings
+from core.errors import ConfigError, Conflict
+from core.events import EventBus
+from core.store import Store
+from core.web.context import AppContext
+
+log = logging.getLogger(__name__)
+
+ADMIN_NAME = "admin"
+
+
+@dataclass
+class Running:
+    """A started supportbot: what `stop` needs, and where it listens."""
+
+    ctx: AppContext
+    runner: web.AppRunner
+    dispatcher: Any
+    url: str
+    failed: dict[str, str] = field(default_factory=dict)  # channel -> why it did not start
+    admin_password: str | None = None  # set on a first start only
+
+    @property
+    def adapters(self) -> dict[str, Any]:
+        return dict(self.ctx.adapters)
+
+
+async def start(settings: Settings, *, host: str | None = None, port: int | None = None,
+                out: TextIO | None = None, data_dir: str | Path = "data") -> Running:
+    """Start everything and return once the web server listens and the channels run."""
+    from core.dispatch import Dispatcher
+    from core.inbox import Inbox
+    from core.knowledge import load_knowledge_base
+    from core.pipeline import Engine
+    from core.triage import Triage
+
+    out = out or sys.stdout
+    host = host or settings.web.host
+    port = settings.web.port if port is None else port
+    kb = load_knowledge_base(settings.knowledge_base_path, brand=settings.brand)
+    minimum = settings.triage.min_confidence
+    triage = Triage(kb) if minimum is None else Triage(kb, min_confidence=minimum)
+    store = await Store.open(settings.database_url)
+    try:
+        bus = EventBus()
+        engine = Engine(store, triage, kb, bus=bus, first_response_hours=settings.tickets.first_response_hours)
+        inbox = Inbox(store, kb, bus=bus)
+        recovered = await engine.recover()
+        if recovered:
+            log.info("finished %d message(s) stored before the last stop", recovered)
+        adapters, failed = _build_adapters(settings, data_dir)
+        ctx = AppContext(store=store, engine=engine, inbox=inbox, bus=bus, kb=kb, settings=settings,
+                         adapters=adapters)
+        runner, url = await _start_web(ctx, settings, host, port)
+        try:  # only once we listen: a password made by a start that then failed would never be seen
+            admin_password = await ensure_first_admin(store)
+        except BaseException:
+            await runner.cleanup()
+            raise
+    except BaseException:
+        await store.close()
+        raise
+    for name, adapter in list(adapters.items()):
+        try:
+            await adapter.start(engine)
+        except Exception as exc:
+            failed[name] = _reason(exc)
+            del adapters[name]
+            with contextlib.suppress(Exception):
+                await adapter.stop()
+    dispatcher = Dispatcher(store, adapters, settings.dispatch, bus=bus)
+    await dispatcher.start()
+    running = Running(ctx, runner, dispatcher, url, failed, admin_password)
+    _announce(running, settings, out)
+    return running
+
+
+async def stop(running: Running) -> None:
+    """Stop receiving, finish in-flight sends, close the web server and the store. Queued replies stay queued."""
+    for name, adapter in running.ctx.adapters.items():
+        try:
+            await adapter.stop()
+        except Exception:
+            log.exception("channel %s did not stop cleanly", name)
+    await running.dispatcher.stop()
+    await running.runner.cleanup()
+    await running.ctx.store.close()
+
+
+async def serve(settings: Settings, *, host: str | None = None, port: int | None = None) -> None:
+    """Run until SIGINT or SIGTERM, then shut down cleanly (used by `supportbot run`)."""
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stopping.set)
+    try:
+        running = await start(settings, host=host, port=port)
+        try:
+            await stopping.wait()
+            print("stopping: finishing sends in flight; queued replies stay in the outbox", flush=True)
+        finally:
+            await stop(running)
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+    print("stopped", flush=True)
+
+
+async def ensure_first_admin(store: Store) -> str | None:
+    """On a first start (no agent at all) create `admin` with a random password and return it, once."""
+    from core.accounts import agent_count, create_agent
+
+    if await agent_count(store):
+        return None
+    password = secrets.token_urlsafe(12)
+    try:
+        await create_agent(store, ADMIN_NAME, password, role="admin", display_name="Administrator")
+    except Conflict:  # another process started at the same moment and created it
+        return None
+    return password
+
+
+def _build_adapters(settings: Settings, data_dir: str | Path) -> tuple[dict[str, Any], dict[str, str]]:
+    adapters: dict[str, Any] = {}
+    failed: dict[str, str] = {}
+    for name in settings.enabled_channels():
+        try:
+            adapters[name] = adapter_class(name)(settings.channels[name], public_url=settings.web.public_url,
+                                                 data_dir=str(data_dir))
+        except Exception as exc:
+            failed[name] = _reason(exc)
+    return adapters, failed
+
+
+async def _start_web(ctx: AppContext, settings: Settings, host: str, port: int) -> tuple[web.AppRunner, str]:
+    from core.web.app import create_app
+
+    routes = [route for adapter in ctx.adapters.values() if isinstance(adapter, ServesWebhooks)
+              for route in adapter.web_routes()]
+    app = create_app(ctx, extra_routes=routes)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise ConfigError(f"web: cannot listen on {host}:{port}: {exc.strerror or exc}; "
+                          "choose another port with --port or web.port") from None
+    bound = runner.addresses[0][1] if runner.addresses else port
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    url = settings.web.public_url or f"http://{shown}:{bound}"
+    return runner, url
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _announce(running: Running, settings: Settings, out: TextIO) -> None:
+    store = running.ctx.store
+    lines = ["supportbot is running", f"  inbox:         {running.url}/"]
+    if "webchat" in running.adapters:
+        lines.append(f"  website chat:  {running.url}/chat")
+    lines += [f"  channels:      {', '.join(running.adapters) or '(none)'}",
+              f"  database:      {store.safe_url}"]
+    if running.admin_password:
+        lines += ["",
+                  "First start: created the administrator account (shown only this once):",
+                  f"  name:      {ADMIN_NAME}",
+                  f"  password:  {running.admin_password}",
+                  "Sign in to the inbox with it; add agents with `supportbot user add NAME --role agent`."]
+    lines += ["", "Press Ctrl+C to stop."]
+    print("\n".join(lines), file=out, flush=True)
+    for name, why in running.failed.items():
+        print(f"channel {name} did not start: {why}. The other channels keep running; "
+              f"its replies stay queued until it starts.", file=sys.stderr, flush=True)

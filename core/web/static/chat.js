@@ -1,0 +1,256 @@
+// The website chat page. No inline script (strict CSP); every text goes in through textContent.
+// Messages the visitor typed stay in localStorage until the server echoes them, so a reload or a
+// dropped connection resends them; the server dedupes on the id, the page dedupes on every frame id.
+"use strict";
+
+(function () {
+  const root = document.getElementById("chat");
+  if (!root) return;
+  const log = document.getElementById("chat-log");
+  const status = document.getElementById("chat-status");
+  const quick = document.getElementById("chat-quick");
+  const form = document.getElementById("chat-form");
+  const input = document.getElementById("chat-input");
+  const actions = document.querySelectorAll(".chat-actions button[data-payload]");
+  const label = root.dataset;
+  const maxLength = parseInt(label.maxLength || "4000", 10);
+  const PENDING_KEY = "supportbot.chat.pending";
+  const RETRY_CODES = new Set(["rate_limited", "unavailable"]);
+
+  const shown = new Map(); // frame id -> <li>
+  let pending = loadPending(); // [{id, type, text, label}]
+  let socket = null;
+  let backoff = 500;
+  let retryTimer = null;
+
+  function loadPending() {
+    try {
+      const value = JSON.parse(localStorage.getItem(PENDING_KEY) || "[]");
+      return Array.isArray(value) ? value : [];
+    } catch (e) {
+      return [];
+    }
+  }
+
+  function savePending() {
+    try {
+      localStorage.setItem(PENDING_KEY, JSON.stringify(pending));
+    } catch (e) {
+      /* private mode: pending messages live as long as the tab */
+    }
+  }
+
+  function newId() {
+    if (window.crypto && crypto.randomUUID) return "c" + crypto.randomUUID().replace(/-/g, "");
+    return "c" + Date.now().toString(36) + Math.random().toString(36).slice(2, 12);
+  }
+
+  function setStatus(state) {
+    status.dataset.state = state;
+    status.textContent = label["label" + state.charAt(0).toUpperCase() + state.slice(1)] || state;
+  }
+
+  function who(from) {
+    if (from === "customer") return label.labelYou;
+    if (from === "agent") return label.labelAgent;
+    return label.labelBot;
+  }
+
+  function formatTime(iso) {
+    const when = iso ? new Date(iso) : new Date();
+    if (isNaN(when.getTime())) return "";
+    return when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  }
+
+  function render(message) {
+    let item = shown.get(message.id);
+    if (item) return item;
+    item = document.createElement("li");
+    item.className = "msg from-" + (message.from || "bot");
+    item.dataset.id = message.id;
+    const name = document.createElement("span");
+    name.className = "msg-who";
+    name.textContent = who(message.from);
+    const text = document.createElement("p");
+    text.className = "msg-text";
+    text.textContent = message.label || message.text;
+    const time = document.createElement("time");
+    time.className = "msg-time";
+    if (message.at) time.dateTime = message.at;
+    time.textContent = formatTime(message.at);
+    const note = document.createElement("span");
+    note.className = "msg-note";
+    item.append(name, text, time, note);
+    log.appendChild(item);
+    shown.set(message.id, item);
+    log.scrollTop = log.scrollHeight;
+    return item;
+  }
+
+  function markPending(id, note) {
+    const item = shown.get(id);
+    if (!item) return;
+    item.classList.add("pending");
+    item.querySelector(".msg-note").textContent = note || label.labelUnsent;
+  }
+
+  function markSent(id) {
+    const item = shown.get(id);
+    if (item) {
+      item.classList.remove("pending", "failed");
+      item.querySelector(".msg-note").textContent = "";
+    }
+    const before = pending.length;
+    pending = pending.filter((p) => p.id !== id);
+    if (pending.length !== before) savePending();
+  }
+
+  function markFailed(id, error) {
+    const item = shown.get(id);
+    if (item) {
+      item.classList.remove("pending");
+      item.classList.add("failed");
+      item.querySelector(".msg-note").textContent = error;
+    }
+    pending = pending.filter((p) => p.id !== id);
+    savePending();
+  }
+
+  function showQuickReplies(replies) {
+    quick.replaceChildren();
+    const offered = new Set((replies || []).map((reply) => reply.payload));
+    // a permanent action that is also offered as a quick reply is shown once
+    actions.forEach((button) => { button.hidden = offered.has(button.dataset.payload); });
+    (replies || []).forEach((reply) => {
+      if (reply.url) {
+        const link = document.createElement("a");
+        link.className = "chip";
+        link.href = reply.url;
+        link.rel = "noopener noreferrer";
+        link.target = "_blank";
+        link.textContent = reply.label;
+        quick.appendChild(link);
+        return;
+      }
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "chip";
+      button.textContent = reply.label;
+      button.dataset.payload = reply.payload;
+      quick.appendChild(button);
+    });
+    log.scrollTop = log.scrollHeight;
+  }
+
+  function transmit(item) {
+    if (!socket || socket.readyState !== WebSocket.OPEN) return;
+    const frame = item.type === "button"
+      ? { type: "button", payload: item.text, id: item.id }
+      : { type: "message", text: item.text, id: item.id };
+    socket.send(JSON.stringify(frame));
+  }
+
+  function submit(type, text, shownLabel) {
+    text = text.trim();
+    if (!text) return;
+    const item = { id: newId(), type: type, text: text, label: shownLabel || "" };
+    showQuickReplies([]);
+    render({ id: item.id, from: "customer", text: text, label: shownLabel, at: new Date().toISOString() });
+    if (text.length > maxLength) {
+      markFailed(item.id, label.labelTooLong);
+      return;
+    }
+    pending.push(item);
+    savePending();
+    markPending(item.id);
+    transmit(item);
+  }
+
+  function onFrame(frame) {
+    if (frame.type === "history") {
+      (frame.messages || []).forEach((message) => render(message));
+      (frame.messages || []).forEach((message) => {
+        if (message.from === "customer") markSent(message.id);
+      });
+      pending.forEach((item) => {
+        render({ id: item.id, from: "customer", text: item.text, label: item.label });
+        markPending(item.id);
+        transmit(item);
+      });
+      return;
+    }
+    if (frame.type === "message") {
+      const fresh = !shown.has(frame.id);
+      render(frame);
+      if (frame.from === "customer") {
+        markSent(frame.id);
+      } else if (fresh) {
+        showQuickReplies(frame.quick_replies);
+      }
+      return;
+    }
+    if (frame.type === "error") {
+      if (frame.id && RETRY_CODES.has(frame.code)) {
+        markPending(frame.id, frame.error);
+        clearTimeout(retryTimer);
+        retryTimer = setTimeout(() => pending.forEach(transmit), 5000);
+      } else if (frame.id) {
+        markFailed(frame.id, frame.error);
+      } else {
+        setStatus("online");
+      }
+    }
+  }
+
+  function connect() {
+    setStatus("connecting");
+    const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    socket = new WebSocket(scheme + location.host + label.socket);
+    socket.addEventListener("open", () => {
+      backoff = 500;
+      setStatus("online");
+    });
+    socket.addEventListener("message", (event) => {
+      let frame;
+      try {
+        frame = JSON.parse(event.data);
+      } catch (e) {
+        return;
+      }
+      onFrame(frame);
+    });
+    socket.addEventListener("close", () => {
+      setStatus("offline");
+      setTimeout(connect, backoff);
+      backoff = Math.min(backoff * 2, 10000);
+    });
+  }
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    submit("message", input.value);
+    input.value = "";
+    input.style.height = "";
+    input.focus();
+  });
+
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+
+  input.addEventListener("input", () => {
+    input.style.height = "";
+    input.style.height = Math.min(input.scrollHeight, 160) + "px";
+  });
+
+  root.addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-payload]");
+    if (!button) return;
+    submit("button", button.dataset.payload, button.textContent);
+  });
+
+  connect();
+})();

@@ -1,0 +1,380 @@
+"""The website chat as a visitor uses it: real aiohttp server and WebSocket client, real engine and dispatcher."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import aiohttp
+import pytest
+import pytest_asyncio
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from sqlalchemy import select
+from yarl import URL
+
+from bots.webchat_adapter import COOKIE, WebchatAdapter, WebchatSettings, conversation_of
+from core.dispatch import Dispatcher
+from core.inbox import Inbox
+from core.knowledge import KnowledgeBase
+from core.pipeline import Engine
+from core.store import Store
+from core.store.tables import Message, Outbox, Ticket
+
+
+class Visitor:
+    """A browser: its own cookie jar; each `connect()` is one tab's WebSocket."""
+
+    def __init__(self, base: URL, headers: dict[str, str] | None = None) -> None:
+        self.base = base
+        self.headers = headers or {}
+        self.session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+        self.ws: aiohttp.ClientWebSocketResponse | None = None
+        self.frames: list[dict[str, Any]] = []
+
+    async def load_page(self) -> aiohttp.ClientResponse:
+        async with self.session.get(self.base / "chat", headers=self.headers) as response:
+            await response.read()
+            return response
+
+    @property
+    def conversation(self) -> str:
+        return conversation_of(self.session.cookie_jar.filter_cookies(self.base / "chat")[COOKIE].value)
+
+    async def connect(self) -> list[dict[str, Any]]:
+        """Open a socket and return the history it starts with."""
+        self.ws = await self.session.ws_connect(self.base / "chat" / "ws", headers=self.headers)
+        self.frames = []
+        return (await self.next(lambda f: f["type"] == "history"))["messages"]
+
+    async def send(self, frame: dict[str, Any] | str) -> None:
+        assert self.ws is not None
+        await self.ws.send_str(frame if isinstance(frame, str) else json.dumps(frame))
+
+    async def say(self, text: str, *, client_id: str | None = None) -> str:
+        client_id = client_id or uuid.uuid4().hex
+        await self.send({"type": "message", "text": text, "id": client_id})
+        return client_id
+
+    async def next(self, probe: Callable[[dict[str, Any]], bool], timeout: float = 10.0) -> dict[str, Any]:
+        """The first frame (already received or still to come) that matches ``probe``; it is consumed."""
+        assert self.ws is not None
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            for index, frame in enumerate(self.frames):
+                if probe(frame):
+                    return self.frames.pop(index)
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                raise TimeoutError(f"no matching frame; unmatched: {self.frames}")
+            message = await self.ws.receive(timeout=remaining)
+            if message.type != aiohttp.WSMsgType.TEXT:
+                raise AssertionError(f"socket ended: {message.type} {message.data} {message.extra}")
+            self.frames.append(json.loads(message.data))
+
+    async def reply(self, timeout: float = 10.0) -> dict[str, Any]:
+        return await self.next(lambda f: f["type"] == "message" and f["from"] in ("bot", "agent"), timeout)
+
+    async def error(self) -> dict[str, Any]:
+        return await self.next(lambda f: f["type"] == "error")
+
+    async def close(self) -> None:
+        if self.ws is not None:
+            await self.ws.close()
+        await self.session.close()
+
+
+class Chat:
+    def __init__(self, server: TestServer, adapter: WebchatAdapter, dispatcher: Dispatcher) -> None:
+        self.server, self.adapter, self.dispatcher = server, adapter, dispatcher
+        self.visitors: list[Visitor] = []
+
+    async def visitor(self, *, connect: bool = True, headers: dict[str, str] | None = None) -> Visitor:
+        visitor = Visitor(self.server.make_url(""), headers)
+        self.visitors.append(visitor)
+        await visitor.load_page()
+        if connect:
+            await visitor.connect()
+        return visitor
+
+
+def make_chat_fixture(settings: WebchatSettings):  # type: ignore[no-untyped-def]
+    async def fixture(engine: Engine, make_dispatcher: Callable[..., Dispatcher]) -> AsyncIterator[Chat]:
+        adapter = WebchatAdapter(settings)
+        app = web.Application()
+        app.add_routes(adapter.web_routes())
+        server = TestServer(app, host="127.0.0.1")
+        await server.start_server()
+        await adapter.start(engine)
+        dispatcher = make_dispatcher({"webchat": adapter})
+        await dispatcher.start()
+        chat = Chat(server, adapter, dispatcher)
+        try:
+            yield chat
+        finally:
+            for visitor in chat.visitors:
+                await visitor.close()
+            await adapter.stop()
+            await dispatcher.stop()
+            await server.close()
+
+    return pytest_asyncio.fixture(fixture)
+
+
+chat = make_chat_fixture(WebchatSettings(max_message_length=500))
+strict_chat = make_chat_fixture(WebchatSettings(visitor_messages_per_minute=3,
+                                                allowed_origins=["https://www.okpay.example"]))
+
+
+async def _ticket_of(store: Store, conversation: str) -> Ticket:
+    thread = await store.messages_for_conversation("webchat", conversation)
+    ticket = await store.scalar(select(Ticket).where(Ticket.conversation_id == thread[0].message.conversation_id))
+    assert ticket is not None, "a ticket was opened for the conversation"
+    return ticket
+
+
+async def _delivered(store: Store, message_id: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if await store.scalar(select(Outbox.status).where(Outbox.message_id == message_id)) == "sent":
+            return
+        await asyncio.sleep(0.02)
+    raise TimeoutError(f"message {message_id} was not delivered")
+
+
+# ---- answers ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("question", "faq_id", "lang"), [
+    ("I forgot my password, how do I log in?", "login", "en"),
+    ("如何联系客服", "contact", "zh-Hans"),
+])
+async def test_faq_is_answered_over_the_socket_in_the_visitors_language(
+        chat: Chat, kb: KnowledgeBase, question: str, faq_id: str, lang: str) -> None:
+    visitor = await chat.visitor()
+    client_id = await visitor.say(question)
+    echo = await visitor.next(lambda f: f.get("from") == "customer")
+    assert echo["id"] == client_id and echo["text"] == question
+    answer = await visitor.reply()
+    assert answer["from"] == "bot"
+    assert answer["text"] == kb.answer(faq_id, lang)
+    assert re.fullmatch(r"m\d+", answer["id"]) and answer["at"].endswith("+00:00")
+    assert {"label": kb.message("button_human", lang), "payload": "/human"} in answer["quick_replies"]
+
+
+async def test_quick_reply_button_is_answered(chat: Chat, kb: KnowledgeBase) -> None:
+    visitor = await chat.visitor()
+    await visitor.send({"type": "button", "payload": "/menu", "id": "menu1"})
+    menu = await visitor.reply()
+    assert menu["text"] == kb.message("greeting", "en")
+    payloads = [q["payload"] for q in menu["quick_replies"]]
+    assert "faq:login" in payloads and payloads[-1] == "/human"
+    await visitor.send({"type": "button", "payload": "faq:login", "id": "pick1"})
+    assert (await visitor.reply())["text"] == kb.answer("login", "en")
+
+
+# ---- handoff and the agent's reply ----------------------------------------------------------------
+
+
+async def test_handoff_opens_a_ticket_and_the_agent_reply_reaches_the_socket(
+        chat: Chat, store: Store, inbox: Inbox) -> None:
+    visitor = await chat.visitor()
+    await visitor.say("I want to talk to a human")
+    ack = await visitor.reply()
+    ticket = await _ticket_of(store, visitor.conversation)
+    assert f"#{ticket.id}" in ack["text"] and ticket.status == "open"
+    message_id = await inbox.reply(ticket.id, "Hi, this is Alice from OKPay. How can I help?")
+    reply = await visitor.reply()
+    assert reply == {"type": "message", "from": "agent", "id": f"m{message_id}",
+                     "text": "Hi, this is Alice from OKPay. How can I help?", "at": reply["at"],
+                     "quick_replies": []}
+    await _delivered(store, message_id)
+    record = await store.ticket(ticket.id)
+    assert [m.delivery for m in record.messages if m.message.id == message_id] == ["sent"]
+
+
+async def test_agent_reply_to_an_offline_visitor_appears_in_history_on_reconnect(
+        chat: Chat, store: Store, inbox: Inbox) -> None:
+    visitor = await chat.visitor()
+    await visitor.say("人工客服")
+    await visitor.reply()
+    ticket = await _ticket_of(store, visitor.conversation)
+    assert visitor.ws is not None
+    await visitor.ws.close()
+    message_id = await inbox.reply(ticket.id, "您好，我们已经查到您的交易。")
+    await _delivered(store, message_id)  # delivered with nobody online: stored, shown later
+    history = await visitor.connect()
+    assert [m["from"] for m in history] == ["customer", "bot", "agent"]
+    assert history[0]["text"] == "人工客服" and history[-1]["text"] == "您好，我们已经查到您的交易。"
+    assert history[-1]["id"] == f"m{message_id}"
+
+
+async def test_every_open_tab_gets_the_conversation(chat: Chat, kb: KnowledgeBase) -> None:
+    first = await chat.visitor()
+    second = Visitor(first.base)
+    second.session.cookie_jar.update_cookies({COOKIE: first.session.cookie_jar.filter_cookies(
+        first.base / "chat")[COOKIE].value}, first.base / "chat")
+    chat.visitors.append(second)
+    await second.connect()
+    client_id = await first.say("How can I contact customer support?")
+    for tab in (first, second):
+        assert (await tab.next(lambda f: f.get("from") == "customer"))["id"] == client_id
+        assert (await tab.reply())["text"] == kb.answer("contact", "en")
+
+
+# ---- history and identity -------------------------------------------------------------------------
+
+
+async def test_reload_keeps_the_conversation_and_a_new_visitor_starts_empty(chat: Chat, kb: KnowledgeBase) -> None:
+    visitor = await chat.visitor()
+    first = await visitor.say("How can I contact customer support?")
+    answer = await visitor.reply()
+    assert visitor.ws is not None
+    await visitor.ws.close()
+    await visitor.load_page()  # a reload: same cookie
+    history = await visitor.connect()
+    assert [(m["id"], m["from"], m["text"]) for m in history] == [
+        (first, "customer", "How can I contact customer support?"), (answer["id"], "bot", answer["text"])]
+    stranger = await chat.visitor()
+    assert await stranger.connect() == []
+    assert stranger.conversation != visitor.conversation
+
+
+async def test_page_sets_an_httponly_visitor_cookie_and_has_no_inline_script(chat: Chat) -> None:
+    visitor = Visitor(chat.server.make_url(""), {"Accept-Language": "zh-TW,zh;q=0.9"})
+    chat.visitors.append(visitor)
+    async with visitor.session.get(visitor.base / "chat", headers=visitor.headers) as page:
+        html = await page.text()
+        cookie = page.cookies[COOKIE]
+        csp = page.headers["Content-Security-Policy"]
+    assert cookie["httponly"] and cookie["path"] == "/chat" and len(cookie.value) >= 32
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert re.findall(r"<script(?![^>]*\bsrc=)", html) == [] and re.search(r"<[^>]+\son[a-z]+\s*=", html) is None
+    assert '<html lang="zh-Hant">' in html and "轉人工客服" in html
+    again = await chat.visitor()  # the same browser keeps its cookie across page loads
+    before = again.conversation
+    await again.load_page()
+    assert again.conversation == before
+
+
+async def test_socket_without_the_page_cookie_gets_a_visitor_of_its_own(chat: Chat, kb: KnowledgeBase) -> None:
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session, \
+            session.ws_connect(chat.server.make_url("/chat/ws")) as ws:
+        assert (await ws.receive_json(timeout=5)) == {"type": "history", "messages": []}
+        await ws.send_json({"type": "message", "text": "How can I contact customer support?", "id": "x1"})
+        texts = [(await ws.receive_json(timeout=5)).get("text") for _ in range(2)]
+        assert kb.answer("contact", "en") in texts
+
+
+# ---- bad input ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("frame", "words"), [
+    ("this is not json", "malformed JSON"),
+    ("[1, 2]", "JSON object"),
+    ({"type": "dance", "text": "hi"}, "unknown frame type"),
+    ({"type": "message", "text": "   "}, "empty message"),
+    ({"type": "message", "text": 42}, "empty message"),
+    ({"type": "button"}, "payload"),
+])
+async def test_bad_frames_get_an_error_and_the_socket_stays_open(chat: Chat, store: Store, kb: KnowledgeBase,
+                                                                 frame: Any, words: str) -> None:
+    visitor = await chat.visitor()
+    await visitor.send(frame)
+    error = await visitor.error()
+    assert words in error["error"]
+    await visitor.say("How can I contact customer support?")
+    assert (await visitor.reply())["text"] == kb.answer("contact", "en")
+    stored = await store.messages_for_conversation("webchat", visitor.conversation)
+    assert [m.message.author_kind for m in stored] == ["customer", "bot"]
+
+
+async def test_oversized_text_is_refused_and_the_limit_itself_is_accepted(chat: Chat, store: Store) -> None:
+    visitor = await chat.visitor()
+    await visitor.say("x" * 501, client_id="big")
+    error = await visitor.error()
+    assert error["code"] == "too_long" and error["id"] == "big" and "500" in error["error"]
+    assert await store.messages_for_conversation("webchat", visitor.conversation) == []
+    await visitor.say("y" * 500, client_id="fits")
+    assert (await visitor.next(lambda f: f.get("from") == "customer"))["id"] == "fits"
+
+
+async def test_resending_the_same_client_id_stores_it_once(chat: Chat, store: Store) -> None:
+    visitor = await chat.visitor()
+    for _ in range(3):
+        await visitor.say("How can I contact customer support?", client_id="same-id-1")
+        assert (await visitor.next(lambda f: f.get("from") == "customer"))["id"] == "same-id-1"
+    await visitor.reply()
+    await asyncio.sleep(0.3)
+    assert [f for f in visitor.frames if f.get("from") == "bot"] == []  # answered once
+    rows = await store.all(select(Message).where(Message.channel == "webchat", Message.direction == "in"))
+    assert len(rows) == 1
+
+
+async def test_same_client_id_from_two_visitors_is_two_messages(chat: Chat, store: Store) -> None:
+    one, two = await chat.visitor(), await chat.visitor()
+    await one.say("hello", client_id="c1")
+    await two.say("hello", client_id="c1")
+    for visitor in (one, two):
+        await visitor.next(lambda f: f.get("from") == "customer")
+    rows = await store.all(select(Message).where(Message.channel == "webchat", Message.direction == "in"))
+    assert len(rows) == 2
+
+
+async def test_foreign_origin_is_refused(strict_chat: Chat) -> None:
+    base = strict_chat.server.make_url("")
+    async with aiohttp.ClientSession() as session:
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await session.ws_connect(base / "chat" / "ws", headers={"Origin": "https://evil.example"})
+        assert refused.value.status == 403
+        for origin in (f"http://{base.host}:{base.port}", "https://www.okpay.example"):
+            async with session.ws_connect(base / "chat" / "ws", headers={"Origin": origin}) as ws:
+                assert (await ws.receive_json(timeout=5))["type"] == "history"
+
+
+async def test_a_chatty_visitor_is_rate_limited_with_an_error_frame(strict_chat: Chat, store: Store) -> None:
+    visitor = await strict_chat.visitor()
+    for n in range(5):
+        await visitor.say(f"hello number {n}", client_id=f"n{n}")
+    errors = [await visitor.error() for _ in range(2)]
+    assert {e["code"] for e in errors} == {"rate_limited"} and {e["id"] for e in errors} == {"n3", "n4"}
+    stored = await store.messages_for_conversation("webchat", visitor.conversation)
+    assert [m.message.text for m in stored if m.message.direction == "in"] == [f"hello number {n}" for n in range(3)]
+    assert visitor.ws is not None and not visitor.ws.closed
+
+
+async def test_stop_closes_sockets_and_new_ones_are_refused_until_started(chat: Chat, engine: Engine) -> None:
+    visitor = await chat.visitor()
+    await chat.adapter.stop()
+    assert visitor.ws is not None
+    closed = await visitor.ws.receive(timeout=5)
+    assert closed.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+    with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+        await visitor.connect()
+    assert refused.value.status == 503
+    await chat.adapter.start(engine)
+    assert await visitor.connect() == []
+
+
+async def test_the_browser_language_is_the_hint_for_text_without_a_language(chat: Chat, kb: KnowledgeBase) -> None:
+    visitor = await chat.visitor(headers={"Accept-Language": "zh-TW,zh;q=0.9,en;q=0.5"})
+    await visitor.send({"type": "button", "payload": "/menu", "id": "menu-tw"})
+    menu = await visitor.reply()
+    assert menu["text"] == kb.message("greeting", "zh-Hant")
+    assert {"label": kb.message("button_human", "zh-Hant"), "payload": "/human"} in menu["quick_replies"]
+
+
+async def test_visitors_writing_at_the_same_moment_are_all_stored_and_answered(chat: Chat, store: Store,
+                                                                                  kb: KnowledgeBase) -> None:
+    crowd = [await chat.visitor() for _ in range(12)]
+    await asyncio.gather(*(v.say("How can I contact customer support?", client_id="same") for v in crowd))
+    answers = await asyncio.gather(*(v.reply() for v in crowd))
+    assert {a["text"] for a in answers} == {kb.answer("contact", "en")}
+    assert all(f["type"] != "error" for v in crowd for f in v.frames)  # no "database is locked" on SQLite
+    rows = await store.all(select(Message).where(Message.channel == "webchat", Message.direction == "in"))
+    assert len(rows) == 12

@@ -1,0 +1,294 @@
+"""`supportbot run` as an operator starts it: a real process, a real port, SIGTERM, and what survives a restart."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+from sqlalchemy import select
+
+from core.accounts import agent_count, api_token_agent, verify_password
+from core.cli import main
+from core.knowledge import load_knowledge_base
+from core.models import Author, InboundMessage
+from core.pipeline import Engine
+from core.store import Store
+from core.store.records import ensure_conversation, ensure_customer, insert_inbound
+from core.store.tables import Message, Outbox
+from core.triage import Triage
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def write_config(folder: Path, extra: str = "") -> Path:
+    path = folder / "channels.yaml"
+    path.write_text(f"""\
+brand: OKPay
+database_url: sqlite+aiosqlite:///{folder}/supportbot.db
+dispatch:
+  poll_interval_seconds: 0.2
+channels:
+  webchat:
+    enabled: true
+{extra}""")
+    return path
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DISCORD_", "X_"))}
+    env.pop("SUPPORTBOT_DB_URL", None)
+    env["PYTHONPATH"] = str(REPO)
+    env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
+    return env
+
+
+class Server:
+    """`supportbot run` in a subprocess; stdout is read line by line."""
+
+    def __init__(self, config: Path, port: int, env: dict[str, str] | None = None) -> None:
+        self.port = port
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "core.cli", "run", "--config", str(config), "--port", str(port)],
+            cwd=config.parent, env={**_env(), **(env or {})}, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True)
+        self.lines: list[str] = []
+        self.url = f"http://127.0.0.1:{port}"
+
+    def wait_started(self, timeout: float = 60) -> None:
+        assert self.process.stdout is not None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            line = self.process.stdout.readline()
+            if not line:
+                raise AssertionError(f"exited early: {self.process.wait()} {self.process.stderr.read()}")  # type: ignore[union-attr]
+            self.lines.append(line)
+            if line.startswith("Press Ctrl+C"):
+                return
+        raise TimeoutError("supportbot run did not start")
+
+    def terminate(self, timeout: float = 60) -> tuple[int, str, str]:
+        self.process.send_signal(signal.SIGTERM)
+        out, err = self.process.communicate(timeout=timeout)
+        return self.process.returncode, "".join(self.lines) + out, err
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.communicate(timeout=30)
+
+
+@pytest.fixture
+def servers() -> Iterator[list[Server]]:
+    started: list[Server] = []
+    yield started
+    for server in started:
+        server.kill()
+
+
+def start(servers: list[Server], config: Path, env: dict[str, str] | None = None) -> Server:
+    server = Server(config, free_port(), env)
+    servers.append(server)
+    server.wait_started(timeout=120)
+    return server
+
+
+async def _healthy(url: str) -> dict[str, str]:
+    async with aiohttp.ClientSession() as session, session.get(url + "/healthz") as response:
+        assert response.status == 200
+        return await response.json()
+
+
+async def _chat(url: str, text: str) -> str:
+    """A visitor asks over the real WebSocket; returns the bot's answer."""
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
+        async with session.get(url + "/chat") as page:
+            assert page.status == 200
+        async with session.ws_connect(url + "/chat/ws") as ws:
+            assert (await ws.receive_json(timeout=10))["type"] == "history"
+            await ws.send_str(json.dumps({"type": "message", "text": text, "id": "q1"}))
+            while True:
+                frame = await ws.receive_json(timeout=10)
+                if frame.get("from") == "bot":
+                    return str(frame["text"])
+
+
+async def _queue_telegram_answer(db_url: str) -> int:
+    """A Telegram customer's question answered while Telegram is not running: the reply waits in the outbox."""
+    store = await Store.open(db_url)
+    try:
+        kb = load_knowledge_base()
+        outcome = await Engine(store, Triage(kb), kb).handle_message(InboundMessage(
+            "telegram", "tg-1", "9001", Author("9001", "Mei"), "How can I contact customer support?"))
+        assert outcome.action == "answer" and len(outcome.outbox_ids) == 1
+        return outcome.outbox_ids[0]
+    finally:
+        await store.close()
+
+
+async def _store_unhandled(db_url: str) -> int:
+    """A webchat message stored but never triaged: what a crash between the two steps leaves behind."""
+    store = await Store.open(db_url)
+    try:
+        message = InboundMessage("webchat", "crash:1", "web:crashed", Author("crashed"), "How can I contact support?")
+        async with store.transaction() as session:
+            customer = await ensure_customer(session, "webchat", message.author)
+            conversation = await ensure_conversation(session, "webchat", "web:crashed", customer, public=False)
+            row = await insert_inbound(session, conversation, message)
+            assert row is not None
+            return row.id
+    finally:
+        await store.close()
+
+
+async def _outbox_status(db_url: str, outbox_id: int) -> str:
+    store = await Store.open(db_url, migrate=False)
+    try:
+        return str(await store.scalar(select(Outbox.status).where(Outbox.id == outbox_id)))
+    finally:
+        await store.close()
+
+
+async def test_run_serves_prints_the_first_admin_once_and_stops_cleanly(tmp_path: Path, servers: list[Server]) -> None:
+    config = write_config(tmp_path)
+    db_url = f"sqlite+aiosqlite:///{tmp_path}/supportbot.db"
+    kb = load_knowledge_base()
+
+    first = start(servers, config)
+    assert await _healthy(first.url) == {"status": "ok"}
+    assert await _chat(first.url, "How can I contact customer support?") == kb.answer("contact", "en")
+    outbox_id = await _queue_telegram_answer(db_url)
+    async with aiohttp.ClientSession() as session, session.ws_connect(first.url + "/chat/ws") as tab:
+        assert (await tab.receive_json(timeout=10))["type"] == "history"
+        closing = asyncio.ensure_future(tab.receive(timeout=30))  # the tab answers the close, like a browser
+        began = time.monotonic()
+        code, out, err = await asyncio.to_thread(first.terminate)  # an open chat tab does not hold the stop
+        assert (await closing).type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+    assert code == 0, err
+    assert time.monotonic() - began < 8
+    assert f"inbox:         {first.url}/" in out and f"website chat:  {first.url}/chat" in out
+    password_lines = [line for line in out.splitlines() if line.strip().startswith("password:")]
+    assert len(password_lines) == 1
+    password = password_lines[0].split(":", 1)[1].strip()
+    assert out.rstrip().endswith("stopped")
+    assert await _outbox_status(db_url, outbox_id) == "queued"  # not lost, not sent by a channel that is off
+
+    store = await Store.open(db_url, migrate=False)
+    try:
+        assert await verify_password(store, "admin", password) is not None
+    finally:
+        await store.close()
+
+    unhandled = await _store_unhandled(db_url)
+    second = start(servers, config)
+    await _healthy(second.url)
+    code, out, err = second.terminate()
+    assert code == 0, err
+    assert "password:" not in out and "First start" not in out  # printed once, on the first start only
+    store = await Store.open(db_url, migrate=False)
+    try:
+        row = await store.scalar(select(Message).where(Message.id == unhandled))
+        assert row.handled_at is not None and row.decision["faq_id"] == "contact"  # recovered on start
+        assert await store.scalar(select(Outbox.status).where(Outbox.id == outbox_id)) == "queued"
+    finally:
+        await store.close()
+
+
+async def test_a_channel_that_cannot_start_is_reported_and_the_rest_keep_running(
+        tmp_path: Path, servers: list[Server]) -> None:
+    closed = free_port()  # nothing listens there: Telegram's API is "down"
+    config = write_config(tmp_path, f"""\
+  telegram:
+    enabled: true
+    token: ${{TELEGRAM_BOT_TOKEN}}
+    api_base_url: http://127.0.0.1:{closed}
+""")
+    server = start(servers, config, {"TELEGRAM_BOT_TOKEN": "7012345678:AAE-do-not-print-me"})
+    assert "channels:      webchat\n" in "".join(server.lines)
+    assert await _chat(server.url, "How can I contact customer support?")
+    code, _, err = server.terminate()
+    assert code == 0
+    assert "channel telegram did not start" in err
+    assert "AAE-do-not-print-me" not in err
+
+
+def _cli(args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+         stdin: str = "") -> tuple[int, str, str]:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    code = main(args)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_user_add_token_create_and_db_upgrade(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.delenv("SUPPORTBOT_DB_URL", raising=False)
+    config = str(write_config(tmp_path))
+    db_url = f"sqlite+aiosqlite:///{tmp_path}/supportbot.db"
+    code, out, _ = _cli(["db", "upgrade", "--config", config], monkeypatch, capsys)
+    assert code == 0 and "newest schema" in out
+
+    code, out, err = _cli(["user", "add", "alice", "--role", "agent", "--display-name", "Alice", "--config", config],
+                          monkeypatch, capsys, "correct horse battery\n")
+    assert code == 0, err
+    assert "created agent 'alice'" in out and "correct horse" not in out + err
+    code, _, err = _cli(["user", "add", "alice", "--config", config], monkeypatch, capsys, "another password\n")
+    assert code == 1 and "already exists" in err
+    code, _, err = _cli(["user", "add", "bob", "--config", config], monkeypatch, capsys, "short\n")
+    assert code == 1 and "8 characters" in err
+    code, _, err = _cli(["user", "add", "carol", "--config", config], monkeypatch, capsys, "")
+    assert code == 2 and "no password" in err
+
+    code, out, err = _cli(["token", "create", "crm-sync", "--agent", "alice", "--config", config], monkeypatch, capsys)
+    assert code == 0, err
+    token = out.strip()
+    assert "shown only this once" in err and token.count("\n") == 0
+    code, _, err = _cli(["token", "create", "x", "--agent", "nobody", "--config", config], monkeypatch, capsys)
+    assert code == 2 and "nobody" in err
+
+    async def check() -> None:
+        store = await Store.open(db_url, migrate=False)
+        try:
+            alice = await verify_password(store, "alice", "correct horse battery")
+            assert alice is not None
+            assert await verify_password(store, "alice", "wrong password") is None
+            valid, agent = await api_token_agent(store, token)
+            assert valid and agent is not None and agent.id == alice
+        finally:
+            await store.close()
+
+    asyncio.run(check())
+
+
+async def test_a_busy_port_is_a_clear_error_and_the_first_password_is_not_spent(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = await asyncio.to_thread(
+            subprocess.run, [sys.executable, "-m", "core.cli", "run", "--config", str(config), "--port", str(port)],
+            cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr and "--port" in result.stderr
+    store = await Store.open(f"sqlite+aiosqlite:///{tmp_path}/supportbot.db", migrate=False)
+    try:
+        assert await agent_count(store) == 0  # the next successful start still creates and prints the admin
+    finally:
+        await store.close()

@@ -1,0 +1,154 @@
+"""The new user's loop in a real browser (Debian's Chromium driven by Playwright), against the real `supportbot run`.
+
+A customer asks an FAQ in /chat and gets the answer, asks for a human; the ticket appears live in the
+signed-in agent's inbox (a second browser context); the agent replies; the reply appears in the
+customer's chat. Screenshots go to test-artifacts/e2e/ (printed); the README's docs/inbox.png is
+written when missing or with SUPPORTBOT_UPDATE_SCREENSHOTS=1 (so a test run leaves tracked files alone).
+Never downloads a browser: /usr/bin/chromium is installed by apt.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from playwright.async_api import Browser, Page, async_playwright, expect
+
+from core.config import load_settings
+from core.models import Author, InboundMessage
+from core.runner import Running, start, stop
+
+pytestmark = pytest.mark.browser
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "test-artifacts" / "e2e"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+TIMEOUT = 20_000  # ms, per expectation
+
+
+@pytest_asyncio.fixture
+async def running(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Running]:
+    monkeypatch.delenv("SUPPORTBOT_DB_URL", raising=False)
+    config = tmp_path / "channels.yaml"
+    config.write_text(f"database_url: sqlite+aiosqlite:///{tmp_path}/supportbot.db\n"
+                      "dispatch:\n  poll_interval_seconds: 0.2\n")
+    app = await start(load_settings(config), host="127.0.0.1", port=0, out=io.StringIO(), data_dir=tmp_path)
+    try:
+        yield app
+    finally:
+        await stop(app)
+
+
+@pytest_asyncio.fixture
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            await chromium.close()
+
+
+async def _seed_other_channels(app: Running) -> None:
+    """Tickets from the other doors, so the inbox looks like a working day (their replies wait in the outbox)."""
+    for channel, user, text in [
+        ("telegram", "7001", "我的账户被冻结了，转人工"),
+        ("discord", "8801", "Someone logged into my account and I did not do it, I need a human now"),
+        ("x", "9901", "請幫我轉人工客服，提現一直沒到帳"),
+    ]:
+        await app.ctx.engine.handle_message(InboundMessage(channel, f"{channel}-seed-1", user,
+                                                           Author(user, f"{channel} customer {user}"), text))
+
+
+async def _sign_in(page: Page, base: str, password: str) -> None:
+    await page.goto(base + "/login")
+    await page.get_by_label("Name").fill("admin")
+    await page.get_by_label("Password").fill(password)
+    await page.get_by_role("button", name="Sign in").click()
+    await page.wait_for_url(re.compile(re.escape(base) + r"/(\?.*)?$"), timeout=TIMEOUT)
+
+
+async def test_customer_and_agent_loop_in_a_real_browser(running: Running, browser: Browser) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    print(f"\nscreenshots: {ARTIFACTS}")
+    base = running.url
+    kb = running.ctx.kb
+    assert running.admin_password, "a first start prints an admin password"
+    await _seed_other_channels(running)
+
+    agent_context = await browser.new_context(viewport={"width": 1280, "height": 800})
+    customer_context = await browser.new_context(viewport={"width": 390, "height": 780}, is_mobile=True,
+                                                 has_touch=True, locale="en-US")
+    agent = await agent_context.new_page()
+    customer = await customer_context.new_page()
+    page_errors: list[str] = []
+    for page in (agent, customer):
+        page.on("pageerror", lambda exc: page_errors.append(str(exc)))
+        page.on("response", lambda r: page_errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+
+    await _sign_in(agent, base, running.admin_password)
+    await expect(agent.locator("body[data-live-ready='1']")).to_have_count(1, timeout=TIMEOUT)
+
+    # The customer asks an FAQ and gets the knowledge base's answer.
+    await customer.goto(base + "/chat")
+    await expect(customer.locator("#chat-status")).to_have_attribute("data-state", "online", timeout=TIMEOUT)
+    await customer.get_by_label("Type your question…").fill("How can I contact customer support?")
+    await customer.keyboard.press("Enter")
+    answer = kb.answer("contact", "en").splitlines()[0]
+    await expect(customer.locator(".msg.from-bot .msg-text").filter(has_text=answer)).to_have_count(1,
+                                                                                                    timeout=TIMEOUT)
+    await customer.screenshot(path=str(ARTIFACTS / "1-chat-faq-answer.png"), full_page=True)
+
+    # ... then asks for a human: the bot confirms with the ticket number.
+    await customer.get_by_label("Type your question…").fill("I want to talk to a human about a missing transfer")
+    await customer.get_by_role("button", name="Send").click()
+    ack = customer.locator(".msg.from-bot .msg-text").filter(has_text=re.compile(r"ticket #\d+"))
+    await expect(ack).to_have_count(1, timeout=TIMEOUT)
+    ticket_id = re.search(r"#(\d+)", await ack.inner_text()).group(1)  # type: ignore[union-attr]
+
+    # The ticket appears in the agent's inbox without a reload.
+    row = agent.locator(f"li.ticket[data-ticket='{ticket_id}']")
+    await expect(row).to_contain_text("I want to talk to a human about a missing transfer", timeout=TIMEOUT)
+    await expect(row).to_contain_text("webchat")
+    await agent.screenshot(path=str(ARTIFACTS / "2-inbox.png"))
+    readme_picture = REPO / "docs" / "inbox.png"
+    if not readme_picture.exists() or os.environ.get("SUPPORTBOT_UPDATE_SCREENSHOTS") == "1":
+        readme_picture.parent.mkdir(exist_ok=True)
+        await agent.screenshot(path=str(readme_picture))
+
+    # The agent opens it and replies.
+    await row.get_by_role("link").click()
+    await agent.wait_for_url(f"{base}/tickets/{ticket_id}", timeout=TIMEOUT)
+    await expect(agent.locator("#thread")).to_contain_text("I want to talk to a human about a missing transfer")
+    reply = "Hi, this is the OKPay team. Please send us the transaction number and we will trace the transfer."
+    await agent.locator("#reply-text").fill(reply)
+    await agent.locator("#reply-button").click()
+    await expect(agent.locator("#thread")).to_contain_text(reply, timeout=TIMEOUT)
+
+    # The reply reaches the customer's open chat, marked as from a support agent.
+    agent_message = customer.locator(".msg.from-agent")
+    await expect(agent_message.locator(".msg-text")).to_have_text(reply, timeout=TIMEOUT)
+    await expect(agent_message.locator(".msg-who")).to_have_text("Support agent")
+    await customer.screenshot(path=str(ARTIFACTS / "3-chat-agent-reply.png"), full_page=True)
+
+    # The agent sees it delivered.
+    await agent.reload()
+    await expect(agent.locator("#thread .delivery").last).to_contain_text("sent", timeout=TIMEOUT)
+    await agent.screenshot(path=str(ARTIFACTS / "4-ticket.png"), full_page=True)
+
+    # A reload keeps the whole conversation (cookie), each message once.
+    await customer.reload()
+    await expect(customer.locator("#chat-status")).to_have_attribute("data-state", "online", timeout=TIMEOUT)
+    await expect(customer.locator(".msg.from-agent .msg-text")).to_have_text(reply, timeout=TIMEOUT)
+    await expect(customer.locator(".msg.from-customer")).to_have_count(2)
+
+    assert page_errors == [], page_errors
+    await agent_context.close()
+    await customer_context.close()
