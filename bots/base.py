@@ -5,6 +5,11 @@ An adapter MUST translate only: platform events in (`InboundMessage`, `Escalatio
 decide replies, open tickets or touch SQL. `send` MUST raise `RetryLater`/`RateLimited` for
 transient failures and `Undeliverable` for permanent ones, and SHOULD return the platform id of
 what it sent so the store can recognise the echo.
+
+Every adapter is built the same way by the runner:
+``Adapter(settings, *, public_url=None, data_dir="data", cursor_store=None)``, where
+``cursor_store`` (the Store) keeps read positions and small delivery state across restarts and
+processes.
 """
 
 from __future__ import annotations

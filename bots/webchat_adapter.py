@@ -85,7 +85,9 @@ class WebchatAdapter:
     max_text_length: ClassVar[int] = 4000  # longer replies arrive as several bubbles
     settings_model: ClassVar[type[ChannelSettings]] = WebchatSettings
 
-    def __init__(self, settings: WebchatSettings, *, public_url: str | None = None, data_dir: str = "data") -> None:
+    def __init__(self, settings: WebchatSettings, *, public_url: str | None = None, data_dir: str = "data",
+                 cursor_store: object | None = None) -> None:
+        """``cursor_store`` is accepted like every adapter's; the chat keeps no cursors (history is the store)."""
         self.settings = settings
         self.public_url = public_url.rstrip("/") if public_url else None
         self.data_dir = data_dir

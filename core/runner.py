@@ -76,7 +76,7 @@ async def start(settings: Settings, *, host: str | None = None, port: int | None
         recovered = await engine.recover()
         if recovered:
             log.info("finished %d message(s) stored before the last stop", recovered)
-        adapters, failed = _build_adapters(settings, data_dir)
+        adapters, failed = _build_adapters(settings, data_dir, store)
         ctx = AppContext(store=store, engine=engine, inbox=inbox, bus=bus, kb=kb, settings=settings,
                          adapters=adapters)
         runner, url = await _start_web(ctx, settings, host, port)
@@ -104,13 +104,16 @@ async def start(settings: Settings, *, host: str | None = None, port: int | None
 
 
 async def stop(running: Running) -> None:
-    """Stop receiving, finish in-flight sends, close the web server and the store. Queued replies stay queued."""
+    """Finish in-flight sends, stop the channels, close the web server and the store. Queued replies stay queued.
+
+    The dispatcher stops first: a send after a channel stopped would reopen its platform connection.
+    """
+    await running.dispatcher.stop()
     for name, adapter in running.ctx.adapters.items():
         try:
             await adapter.stop()
         except Exception:
             log.exception("channel %s did not stop cleanly", name)
-    await running.dispatcher.stop()
     await running.runner.cleanup()
     await running.ctx.store.close()
 
@@ -148,13 +151,13 @@ async def ensure_first_admin(store: Store) -> str | None:
     return password
 
 
-def _build_adapters(settings: Settings, data_dir: str | Path) -> tuple[dict[str, Any], dict[str, str]]:
+def _build_adapters(settings: Settings, data_dir: str | Path, store: Store) -> tuple[dict[str, Any], dict[str, str]]:
     adapters: dict[str, Any] = {}
     failed: dict[str, str] = {}
     for name in settings.enabled_channels():
         try:
             adapters[name] = adapter_class(name)(settings.channels[name], public_url=settings.web.public_url,
-                                                 data_dir=str(data_dir))
+                                                 data_dir=str(data_dir), cursor_store=store)
         except Exception as exc:
             failed[name] = _reason(exc)
     return adapters, failed
