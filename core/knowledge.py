@@ -19,17 +19,34 @@ from typing import Any
 import yaml
 
 from core.errors import KnowledgeBaseError
-from core.language import LANGUAGES, to_traditional
+from core.language import LANGUAGES, prepare, to_simplified, to_traditional
 
 AUTHORED = ("zh-Hans", "en")  # zh-Hant is converted from zh-Hans unless given
 MESSAGE_KEYS = (
     "greeting", "thanks", "ack", "handoff", "handoff_public", "urgent_handoff", "ticket_joined",
     "ticket_solved", "escalated_notice", "escalation_refused", "invite_private", "button_human",
 )
-_TOP_KEYS = {"entries", "messages", "synonyms"}
+_TOP_KEYS = {"entries", "messages", "not_covered", "synonyms"}
+_TOPIC_KEYS = {"keywords", "patterns", "unless"}
 _ENTRY_KEYS = {"id", "title", "questions", "answer", "keywords"}
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _DEFAULT_PACKAGE_FILE = "okpay.yaml"
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    """A subject this knowledge base has no answer for: a person answers instead of the nearest FAQ.
+
+    ``pattern`` and ``unless`` run on prepared text (lower case, simplified Chinese); a message matching
+    ``pattern`` and not ``unless`` is handed off with reason ``not_covered``.
+    """
+
+    name: str
+    pattern: re.Pattern[str]
+    unless: re.Pattern[str] | None = None
+
+    def matches(self, prepared: str) -> bool:
+        return bool(self.pattern.search(prepared)) and not (self.unless and self.unless.search(prepared))
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,9 +78,9 @@ def _fill(text: str, **fmt: Any) -> str:
 
 
 class KnowledgeBase:
-    """Immutable after load: entries, messages and synonyms for the configured brand."""
+    """Immutable after load: entries, messages, synonyms and uncovered topics for the configured brand."""
 
-    __slots__ = ("_by_id", "_messages", "brand", "entries", "languages", "path", "synonyms")
+    __slots__ = ("_by_id", "_messages", "brand", "entries", "languages", "not_covered", "path", "synonyms")
 
     def __init__(
         self,
@@ -73,8 +90,10 @@ class KnowledgeBase:
         *,
         brand: str,
         path: str | None = None,
+        not_covered: Mapping[str, Topic] | None = None,
     ) -> None:
         self.entries = entries
+        self.not_covered = MappingProxyType(dict(not_covered or {}))
         self.brand = brand
         self.path = path
         self.languages = LANGUAGES
@@ -161,9 +180,11 @@ def _build(raw: Any, default: Any, *, brand: str, where: str) -> KnowledgeBase:
         entries.append(entry)
     messages = _messages(raw.get("messages"), default.get("messages") or {}, brand, problems)
     synonyms = _synonyms(raw.get("synonyms", default.get("synonyms")), problems)
+    # not inherited from the default: another deployment's knowledge base may well cover OKPay's gaps
+    not_covered = _not_covered(raw.get("not_covered"), problems)
     if problems:
         raise KnowledgeBaseError(problems, where)
-    return KnowledgeBase(tuple(entries), messages, synonyms, brand=brand, path=where)
+    return KnowledgeBase(tuple(entries), messages, synonyms, brand=brand, path=where, not_covered=not_covered)
 
 
 def _entry(item: Any, index: int, brand: str, problems: list[str]) -> Entry | None:
@@ -206,7 +227,8 @@ def _texts(value: Any, name: str, brand: str, problems: list[str]) -> Mapping[st
     return MappingProxyType(out)
 
 
-def _lists(value: Any, name: str, brand: str, problems: list[str], *, required: bool) -> Mapping:
+def _lists(value: Any, name: str, brand: str | None, problems: list[str], *, required: bool) -> Mapping:
+    """language -> tuple of texts; ``brand=None`` keeps texts as written (regular expressions)."""
     if not isinstance(value, dict) or (required and not value):
         problems.append(f"{name}: must be a mapping of language -> list of texts")
         return MappingProxyType({})
@@ -217,7 +239,7 @@ def _lists(value: Any, name: str, brand: str, problems: list[str], *, required: 
         elif not isinstance(items, list) or not all(isinstance(i, str) and i.strip() for i in items):
             problems.append(f"{name}: {lang} must be a list of non-empty texts")
         else:
-            out[lang] = tuple(_fill(i.strip(), brand=brand) for i in items)
+            out[lang] = tuple(i.strip() if brand is None else _fill(i.strip(), brand=brand) for i in items)
     return MappingProxyType(out)
 
 
@@ -252,3 +274,60 @@ def _synonyms(value: Any, problems: list[str]) -> dict[str, tuple[str, ...]]:
             continue
         out[canon.lower()] = tuple(str(v).lower() for v in variants if str(v).strip())
     return out
+
+
+def _not_covered(value: Any, problems: list[str]) -> dict[str, Topic]:
+    """topic -> {keywords, patterns, unless}: each a mapping language -> list, compiled to one regex."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        problems.append("not_covered: must be a mapping of topic -> {keywords, patterns, unless}")
+        return {}
+    out: dict[str, Topic] = {}
+    for topic, spec in value.items():
+        name = f"not_covered: {topic!r}"
+        if not isinstance(spec, dict) or not spec:
+            problems.append(f"{name}: must be a mapping with 'keywords' and/or 'patterns'")
+            continue
+        for key in spec:
+            if key not in _TOPIC_KEYS:
+                problems.append(f"{name}: unknown key {key!r} (allowed: {', '.join(sorted(_TOPIC_KEYS))})")
+        keywords = _lists(spec.get("keywords", {}), f"{name}: keywords", None, problems, required=False)
+        patterns = _lists(spec.get("patterns", {}), f"{name}: patterns", None, problems, required=False)
+        unless = _lists(spec.get("unless", {}), f"{name}: unless", None, problems, required=False)
+        alternatives = [_keyword(k) for ks in keywords.values() for k in ks if prepare(k).strip()]
+        alternatives += [to_simplified(p) for ps in patterns.values() for p in ps]
+        if not alternatives:
+            problems.append(f"{name}: needs at least one keyword or pattern")
+            continue
+        pattern = _compile(alternatives, name, problems)
+        skip = _compile([to_simplified(p) for ps in unless.values() for p in ps], f"{name}: unless", problems)
+        if pattern is not None:
+            out[str(topic)] = Topic(str(topic), pattern, skip)
+    return out
+
+
+def _keyword(word: str) -> str:
+    """A literal word or phrase; latin ones must not be part of a longer word ("fee" is not "feedback")."""
+    text = " ".join(prepare(word).split())
+    escaped = re.escape(text).replace(r"\ ", r"\s+")
+    return rf"(?<![a-z]){escaped}(?![a-z])" if text[:1].isascii() or text[-1:].isascii() else escaped
+
+
+def _compile(alternatives: list[str], name: str, problems: list[str]) -> re.Pattern[str] | None:
+    if not alternatives:
+        return None
+    try:
+        return re.compile("|".join(f"(?:{a})" for a in alternatives))
+    except re.error as exc:
+        bad = next((a for a in alternatives if not _valid(a)), "?")
+        problems.append(f"{name}: invalid pattern {bad!r}: {exc}")
+        return None
+
+
+def _valid(pattern: str) -> bool:
+    try:
+        re.compile(pattern)
+    except re.error:
+        return False
+    return True

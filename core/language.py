@@ -100,8 +100,13 @@ STOPWORDS = frozenset(
     能 会 要 想 给 被 把 个 一 一下 下 这 那 这个 那个 这样 那样 怎么 怎么办 怎样 如何 为什么 什么 请问 请
     麻烦 一直 已经 现在 今天 昨天 刚才 刚刚 然后 但是 可是 因为 所以 自己 没有 不 没 得 地 着 过 吗吗
     okpay 哈 哈哈 呢呢 以后 之后 后 时候 的时候 还是 可能 知道 告诉 需要 想要 应该
-    咋 咋办 啥 为啥 怎么样 问 问题""".split()
+    咋 咋办 啥 为啥 怎么样 问 问题 可以 用 能不能 可不可以 是不是 有没有 好 个 这是 那是 一下子 嘛 呗 哈哈哈
+    怎么弄 怎么搞 怎么操作 咋弄 咋整 提示 显示 刚 到 help helps issue issues problem problems question questions
+    啦 咧 嘞 喔 诶 欸 pls plz pleaseee thx idk wdym lol btw tbh ngl rn tho ya yo guys bro sis dude""".split()
 )
+
+# Variant spellings OpenCC keeps: 帐 for 账 (账户, 到账), and the Taiwan spelling 身分 for 身份
+_VARIANTS = (("帐", "账"), ("身分", "身份"))
 
 _jieba_ready = False
 
@@ -135,7 +140,10 @@ def prepare(text: str) -> str:
     text = unicodedata.normalize("NFKC", text or "").lower()
     text = _MENTION.sub(" ", text)  # "@okpay_bot my transfer is stuck": the mention is addressing, not content
     # OpenCC turns 帳 into 帐, but money words are written with 账 (账户, 到账, 转账) in simplified Chinese
-    return _APOSTROPHES.sub("", to_simplified(text)).replace("帐", "账")
+    text = _APOSTROPHES.sub("", to_simplified(text))
+    for variant, usual in _VARIANTS:
+        text = text.replace(variant, usual)
+    return text
 
 
 def split_terms(text: str) -> list[str]:

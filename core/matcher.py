@@ -23,6 +23,9 @@ K1, B = 1.2, 0.75
 QUERY_TERMS = 6  # a long message is judged like a question of this many words: the rest is context
 W_DOC = 0.5  # share of the best single sample question in an FAQ's score
 _SUFFIXES = ("ing", "ed", "est", "er", "es", "s", "ly", "ment")
+# Words people drop into a question without changing it ("what does it actually do"). Removed before
+# phrase synonyms are looked up, so "what is this app even" still reads as "what is this app".
+FILLER = frozenset("actually basically literally kinda sorta um uh umm hmm lol pls plz please just even really".split())
 _CHUNK = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*|[\u3400-\u4dbf\u4e00-\u9fff]+|[^\sa-z0-9\u3400-\u4dbf\u4e00-\u9fff]+")
 
 
@@ -40,6 +43,7 @@ class Analyzer:
         self._latin_max = max((len(v.split()) for v in self._latin), default=1)
         self._han_max = max((len(v) for v in self._han), default=1)
         self._known: set[str] = {w for v in self._latin for w in latin_words(v)}
+        self._filler = FILLER - self._known  # a word some phrase synonym needs is kept
         self._vocab: list[str] = []
         self._typos: dict[str, str] = {}
         add_words(list(self._han))
@@ -56,7 +60,8 @@ class Analyzer:
         for m in _CHUNK.finditer(prepared):
             token = m.group(0)
             if token[0].isascii() and token[0].isalnum():
-                run.append(self._fix(token) if token.isalpha() else token)
+                if token not in self._filler:
+                    run.append(self._fix(token) if token.isalpha() else token)
                 continue
             self._phrases(run, parts)
             run = []
@@ -165,16 +170,28 @@ class Index:
             for faq, w in plist:
                 self.faq_weights[faq][term] = w
         self.top_faq_idf = max(self.faq_idf.values(), default=0.0)
+        # share of a word's use that falls in each FAQ (FAQ sizes evened out): "delayed" lives in the
+        # failed-transaction FAQ even if one cancel question says "pending"; "account" lives everywhere
+        sizes = [0] * len(faq_ids)
+        df: dict[str, Counter[int]] = defaultdict(Counter)
+        for faq, terms in docs:
+            sizes[faq] += 1
+            for term in set(terms):
+                df[term][faq] += 1
+        self.concentration: dict[str, dict[int, float]] = {}
+        for term, per_faq in df.items():
+            rates = {faq: n / sizes[faq] for faq, n in per_faq.items()}
+            total = sum(rates.values())
+            self.concentration[term] = {faq: r / total for faq, r in rates.items()}
         self.budget = max(1000, len(docs) // 60)  # postings walked per message, at most
 
     def known(self, term: str) -> bool:
         return term in self.postings
 
     def specificity(self, terms: list[str], faq_id: str) -> float:
-        """How specific the best shared word is: 1.0 if only this FAQ uses it, near 0 if every FAQ does."""
-        own = self.faq_weights[self.position[faq_id]]
-        shared = [self.faq_idf[t] for t in set(terms) if t in own]
-        return max(shared, default=0.0) / self.top_faq_idf if self.top_faq_idf else 0.0
+        """How much the best shared word belongs to this FAQ: 1.0 if only it uses the word, 1/n if all n do."""
+        faq = self.position[faq_id]
+        return max((self.concentration[t].get(faq, 0.0) for t in set(terms) if t in self.concentration), default=0.0)
 
     def score(self, terms: list[str]) -> dict[str, float]:
         """faq id -> score in [0, 1], for the FAQs that share a word with the message."""

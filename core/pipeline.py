@@ -1,9 +1,9 @@
 """The engine: the one entry point every channel calls. Store first, then decide, then queue replies.
 
-Phase 1 commits the customer's message (idempotent on channel + platform id). Phase 2 triages it
-and commits the decision, any ticket and every reply into the outbox in one transaction. A crash
-between the two leaves a stored message with ``handled_at`` unset, which `recover()` finishes on
-the next start: nothing a customer sends is lost, nothing is answered twice.
+The customer's message is written first (idempotent on channel + platform id); the decision, any
+ticket and every reply go into the outbox inside a savepoint of the same transaction. If deciding
+fails, only the savepoint rolls back: the message commits with ``handled_at`` unset and
+`recover()` finishes it on the next start. Nothing a customer sends is lost, nothing is answered twice.
 """
 
 from __future__ import annotations
@@ -79,6 +79,11 @@ class Engine:
 
     # ---- inbound messages -------------------------------------------------------------------
     async def handle_message(self, message: InboundMessage) -> Outcome:
+        """Store the message, then decide and queue the replies, in one transaction.
+
+        The decision runs inside a savepoint: if deciding fails, the savepoint rolls back and the
+        customer's message still commits, unhandled, for `recover()` to finish.
+        """
         async with self.store.transaction() as session:
             customer = await ensure_customer(session, message.channel, message.author)
             conversation = await ensure_conversation(session, message.channel, message.conversation, customer,
@@ -86,9 +91,14 @@ class Engine:
             row = await insert_inbound(session, conversation, message)
             if row is None:
                 return Outcome("duplicate")
-            message_id = row.id
-        self.bus.publish("message", message_id=message_id, conversation_id=conversation.id)
-        return await self.process(message_id, language_hint=message.author.language)
+            try:
+                async with session.begin_nested():
+                    outcome = await self._handle(session, row, conversation, message.author.language)
+            except Exception:
+                log.exception("deciding on message %s failed; it is stored and will be retried", row.id)
+                outcome = Outcome("stored", row.id)
+        self._announce(conversation.id, outcome.ticket_id, outcome.outbox_ids)
+        return outcome
 
     async def recover(self) -> int:
         """Finish messages stored before a crash but never triaged. Returns how many."""
@@ -98,50 +108,56 @@ class Engine:
             await self.process(message_id)
         return len(ids)
 
-    async def process(self, message_id: int, *, language_hint: str | None = None) -> Outcome:
-        outbox: list[int] = []
+    async def process(self, message_id: int) -> Outcome:
+        """Decide on one stored, unhandled message (the recovery path)."""
         async with self.store.transaction() as session:
             row = await session.get(Message, message_id)
             if row is None or row.handled_at is not None:
                 return Outcome("duplicate", message_id)
             conversation = await session.get(Conversation, row.conversation_id)
             assert conversation is not None
-            if language_hint is None:
-                language_hint = await session.scalar(select(Identity.language).where(
-                    Identity.customer_id == conversation.customer_id, Identity.channel == row.channel))
-            ticket = await active_ticket(session, conversation.id)
-            row.handled_at = utcnow()
-            if ticket is not None:
-                row.ticket_id = ticket.id
-                transition(session, ticket, "customer_message", "customer")
-            if not row.addressed:
-                return Outcome("stored", message_id, ticket.id if ticket else None)
-            decision = self._decide(row.text, conversation, language_hint, button=bool(row.raw.get("button")),
-                                    open_tickets=frozenset({ticket.id}) if ticket else frozenset())
-            if decision.action in ("answer", "handoff"):
-                conversation.language = decision.lang  # what the customer writes in beats the platform's UI language
-            row.decision = {"action": decision.action, "faq_id": decision.faq_id, "lang": decision.lang,
-                            "confidence": decision.confidence, "reason": decision.reason}
-            reply_to = row.platform_id if row.public else None
-            owned = ticket is not None and (ticket.assignee_id is not None or decision.action == "handoff")
-            if ticket is not None and owned and decision.reason != "deep_link":
-                if decision.action == "handoff":
-                    raise_priority(session, ticket, decision.priority, "triage")
-                action, ticket_id = "joined", ticket.id
-            elif decision.action == "handoff":
-                ticket_id = await self._open_ticket(session, row, conversation, decision, outbox)
-                action = "handoff"
-            else:
-                quick = self._quick_replies(decision)
-                _, box = await queue_reply(session, conversation, decision.reply, author_kind="bot",
-                                           ticket_id=ticket.id if ticket else None, reply_to=reply_to,
-                                           quick_replies=quick, decision=row.decision)
-                outbox.append(box.id)
-                if decision.faq_id:
-                    conversation.state = {**conversation.state, "last_faq": decision.faq_id,
-                                          "turns": int(conversation.state.get("turns", 0)) + 1}
-                action, ticket_id = decision.action, ticket.id if ticket else None
-        self._announce(conversation.id, ticket_id, outbox)
+            hint = await session.scalar(select(Identity.language).where(
+                Identity.customer_id == conversation.customer_id, Identity.channel == row.channel))
+            outcome = await self._handle(session, row, conversation, hint)
+        self._announce(conversation.id, outcome.ticket_id, outcome.outbox_ids)
+        return outcome
+
+    async def _handle(self, session: Any, row: Message, conversation: Conversation,
+                      language_hint: str | None) -> Outcome:
+        outbox: list[int] = []
+        message_id = row.id
+        ticket = await active_ticket(session, conversation.id)
+        row.handled_at = utcnow()
+        if ticket is not None:
+            row.ticket_id = ticket.id
+            transition(session, ticket, "customer_message", "customer")
+        if not row.addressed:
+            return Outcome("stored", message_id, ticket.id if ticket else None)
+        decision = self._decide(row.text, conversation, language_hint, button=bool(row.raw.get("button")),
+                                open_tickets=frozenset({ticket.id}) if ticket else frozenset())
+        if decision.action in ("answer", "handoff"):
+            conversation.language = decision.lang  # what the customer writes in beats the platform's UI language
+        row.decision = {"action": decision.action, "faq_id": decision.faq_id, "lang": decision.lang,
+                        "confidence": decision.confidence, "reason": decision.reason}
+        reply_to = row.platform_id if row.public else None
+        owned = ticket is not None and (ticket.assignee_id is not None or decision.action == "handoff")
+        if ticket is not None and owned and decision.reason != "deep_link":
+            if decision.action == "handoff":
+                raise_priority(session, ticket, decision.priority, "triage")
+            action, ticket_id = "joined", ticket.id
+        elif decision.action == "handoff":
+            ticket_id = await self._open_ticket(session, row, conversation, decision, outbox)
+            action = "handoff"
+        else:
+            quick = self._quick_replies(decision)
+            _, box = await queue_reply(session, conversation, decision.reply, author_kind="bot",
+                                       ticket_id=ticket.id if ticket else None, reply_to=reply_to,
+                                       quick_replies=quick, decision=row.decision)
+            outbox.append(box.id)
+            if decision.faq_id:
+                conversation.state = {**conversation.state, "last_faq": decision.faq_id,
+                                      "turns": int(conversation.state.get("turns", 0)) + 1}
+            action, ticket_id = decision.action, ticket.id if ticket else None
         return Outcome(action, message_id, ticket_id, None, tuple(outbox))
 
     def _decide(self, text: str, conversation: Conversation, hint: str | None, *, button: bool,

@@ -1,7 +1,8 @@
 """Triage: one customer message -> answer an FAQ, hand off to a human, or greet. Pure, no I/O.
 
 Order of questions, because a wrong answer about money is worse than a handoff:
-1. incidents and explicit requests for a person (pattern tables, highest priority wins);
+1. incidents and explicit requests for a person (pattern tables, highest priority wins), then the
+   topics the knowledge base says it does not cover (its ``not_covered`` section);
 2. small talk with nothing else in it (hello / thanks / ok);
 3. FAQ matching (synonyms -> terms -> BM25 over sample questions and per-FAQ documents), answered
    only when the best FAQ is confident and clearly ahead of the runner-up.
@@ -82,6 +83,7 @@ class Triage:
         self.kb = kb
         self.min_confidence = min_confidence
         self.min_specificity = 0.45  # only words every FAQ shares ("account") are no evidence
+        self.min_single_specificity = 0.6
         self.min_margin = 0.12  # runner-up within 12 % of the best: ambiguous, hand off
         self.semantic = semantic
         self._analyzer = Analyzer(kb.synonyms)
@@ -97,6 +99,10 @@ class Triage:
             for ks in e.keywords.values():
                 docs.extend((i, self._analyzer.terms(prepare(k))) for k in ks)
         self._index = Index(faq_ids, [d for d in docs if d[1]])
+        # generic incidents first; this knowledge base's uncovered topics break ties after them
+        self._rules = RULES + tuple(
+            Rule("not_covered", "normal", t.pattern, t.unless) for t in kb.not_covered.values()
+        )
 
     def decide(self, text: str, context: TriageContext | None = None) -> Decision:
         ctx = context or TriageContext()
@@ -107,7 +113,7 @@ class Triage:
             if text.strip():  # only a mention of the bot: it was called, say hello
                 return Greet("greeting", lang, self.kb.message("greeting", lang), 0.9)
             return self._handoff("empty", "low", lang, 1.0)
-        rule = _first_rule(prepared)
+        rule = _first_rule(self._rules, prepared)
         if rule is not None:
             return self._handoff(rule.reason, rule.priority, lang, 0.95)
         if ctx.previous_faq_id and UNRESOLVED.search(prepared):
@@ -127,7 +133,8 @@ class Triage:
         margin = (best - second) / best if best > 0 else 0.0
         confidence = round(min(1.0, max(0.0, best * min(1.0, 0.5 + margin)) * (0.6 + 0.4 * coverage)), 4)
         specific = self._index.specificity(terms, best_id)
-        thin = known < 2 and coverage < 0.5  # one known word among strangers is no evidence
+        # one known word among strangers is no evidence, nor is one word several FAQs share ("phone")
+        thin = known < 2 and (coverage < 0.5 or specific < self.min_single_specificity)
         if confidence < self.min_confidence or specific < self.min_specificity or thin:
             reason = "not_covered" if coverage < 0.5 else "low_confidence"
             return self._handoff(reason, "normal", lang, confidence, best_id if best > 0.15 else None)
@@ -167,10 +174,10 @@ def _top_two(scores: dict[str, float]) -> tuple[str, float, float]:
     return best_id, best, second
 
 
-def _first_rule(prepared: str) -> Rule | None:
+def _first_rule(rules: tuple[Rule, ...], prepared: str) -> Rule | None:
     """The matching rule with the highest priority; table order breaks ties."""
     found: Rule | None = None
-    for rule in RULES:
+    for rule in rules:
         if found is not None and PRIORITY_RANK[rule.priority] <= PRIORITY_RANK[found.priority]:
             continue
         if rule.matches(prepared):

@@ -9,7 +9,7 @@ import pytest
 
 from core.errors import KnowledgeBaseError
 from core.knowledge import MESSAGE_KEYS, load_knowledge_base
-from core.language import detect_language
+from core.language import detect_language, prepare
 
 FAQ_IDS = ["about", "contact", "login", "security", "transaction-failed", "verification", "cancel-transaction"]
 
@@ -134,3 +134,51 @@ def test_malformed_files_name_the_entry_and_key(tmp_path, body, expected):
 def test_missing_file_is_a_knowledge_base_error(tmp_path):
     with pytest.raises(KnowledgeBaseError, match="cannot read"):
         load_knowledge_base(tmp_path / "absent.yaml")
+
+
+def test_uncovered_topics_are_data_of_the_default_knowledge_base(kb):
+    fees = kb.not_covered["fees"]
+    assert fees.matches("what are the fees") and fees.matches("手续费多少")
+    assert not fees.matches("any feedback?")  # whole words only
+    assert kb.not_covered["cards_and_banks"].matches(prepare("怎麼綁定銀行卡"))  # topics run on prepared text
+    assert not any(t.matches("i forgot my password") for t in kb.not_covered.values())
+
+
+NOT_COVERED = """
+not_covered:
+  opening-hours-abroad:
+    keywords:
+      en: [holiday hours]
+      zh-Hant: [假日營業]
+    patterns:
+      en: ['open (?:on|during) (?:sunday|saturday)s?']
+    unless:
+      en: ['\\bnot\\b']
+"""
+
+
+def test_a_deployment_lists_its_own_uncovered_topics(tmp_path):
+    kb = load_knowledge_base(_write(tmp_path, "entries:" + GOOD_ENTRY + NOT_COVERED))
+    topic = kb.not_covered["opening-hours-abroad"]
+    assert topic.matches("what are your holiday hours") and topic.matches("are you open on sundays")
+    assert topic.matches(prepare("假日營業嗎"))  # keywords are kept in the prepared (simplified) form
+    assert not topic.matches("you are not open on sundays?")
+    plain = load_knowledge_base(_write(tmp_path, "entries:" + GOOD_ENTRY))
+    assert dict(plain.not_covered) == {}  # not inherited: OKPay's gaps are not every deployment's
+
+
+@pytest.mark.parametrize(
+    ("section", "expected"),
+    [
+        ("not_covered:\n  fees:\n    patterns:\n      en: ['fee(']\n", "not_covered: 'fees': invalid pattern 'fee('"),
+        ("not_covered:\n  fees:\n    words:\n      en: [fee]\n", "not_covered: 'fees': unknown key 'words'"),
+        ("not_covered:\n  fees: {}\n", "not_covered: 'fees': must be a mapping"),
+        ("not_covered:\n  fees:\n    keywords:\n      fr: [frais]\n",
+         "not_covered: 'fees': keywords: unknown language 'fr'"),
+        ("not_covered: [fees]\n", "not_covered: must be a mapping"),
+    ],
+)
+def test_malformed_uncovered_topics_are_named(tmp_path, section, expected):
+    with pytest.raises(KnowledgeBaseError) as err:
+        load_knowledge_base(_write(tmp_path, "entries:" + GOOD_ENTRY + section))
+    assert expected in str(err.value)

@@ -139,6 +139,27 @@ def test_topics_the_knowledge_base_does_not_cover_go_to_a_person(triage):
         assert isinstance(d, Handoff) and d.reason == "not_covered", (text, d)
 
 
+def test_uncovered_topics_come_from_the_knowledge_base_not_the_code(tmp_path):
+    entry = """
+entries:
+  - id: fees
+    title: {zh-Hans: 费用, en: Fees}
+    questions:
+      zh-Hans: [手续费多少, 转账收费吗]
+      en: [what are your fees, how much does a transfer cost, is there a fee for withdrawals]
+    answer: {zh-Hans: 转账免费。, en: Transfers are free.}
+"""
+    path = tmp_path / "kb.yaml"
+    path.write_text(entry, encoding="utf-8")
+    d = Triage(load_knowledge_base(path)).decide("what are your fees")
+    assert isinstance(d, Answer) and d.faq_id == "fees"  # this deployment covers fees
+    path.write_text(entry + "not_covered:\n  careers:\n    keywords:\n      en: [jobs, hiring]\n", encoding="utf-8")
+    d = Triage(load_knowledge_base(path)).decide("are you hiring? any jobs for a fees expert")
+    assert isinstance(d, Handoff) and d.reason == "not_covered"
+    d = Triage(load_knowledge_base(path)).decide("my account was hacked")  # incidents stay in code
+    assert isinstance(d, Handoff) and d.reason == "hacked_account" and d.priority == "urgent"
+
+
 def test_language_hint_flows_through_context(triage):
     d = triage.decide("👍", TriageContext(language_hint="zh-Hant"))
     assert d.lang == "zh-Hant" and detect_language(d.reply) == "zh-Hant"
