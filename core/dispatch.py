@@ -73,38 +73,37 @@ class Dispatcher:
         return len(rows)
 
     async def _claim(self) -> list[Outbox]:
+        """Lease the due rows in one UPDATE ... RETURNING (SKIP LOCKED on PostgreSQL, one writer on SQLite)."""
         now = utcnow()
         older = aliased(Outbox)
+        claimable = or_(
+            and_(Outbox.status.in_(("queued", "failed")), Outbox.next_attempt_at <= now),
+            and_(Outbox.status == "sending", Outbox.locked_until < now),
+        )
         due = (
-            select(Outbox)
+            select(Outbox.id)
             .where(
                 Outbox.channel.in_(list(self.adapters)),
-                or_(
-                    and_(Outbox.status.in_(("queued", "failed")), Outbox.next_attempt_at <= now),
-                    and_(Outbox.status == "sending", Outbox.locked_until < now),
-                ),
+                claimable,
                 ~exists().where(older.channel == Outbox.channel, older.conversation == Outbox.conversation,
                                 older.id < Outbox.id, older.status.in_(PENDING)),
             )
             .order_by(Outbox.id)
             .limit(self.policy.batch_size)
         )
-        claimed: list[Outbox] = []
+        if self.store.dialect == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        claim = (
+            update(Outbox)
+            .where(Outbox.id.in_(due.scalar_subquery()), claimable)
+            .values(status="sending", locked_until=now + LEASE, attempts=Outbox.attempts + 1)
+            .returning(Outbox)
+            .execution_options(synchronize_session=False)
+        )
         async with self.store.transaction() as session:
-            if self.store.dialect == "postgresql":
-                due = due.with_for_update(skip_locked=True, of=Outbox)
-            candidates = list((await session.scalars(due)).all())
-            for row in candidates:
-                result = await session.execute(
-                    update(Outbox)
-                    .where(Outbox.id == row.id, Outbox.status == row.status, Outbox.attempts == row.attempts)
-                    .values(status="sending", locked_until=now + LEASE, attempts=Outbox.attempts + 1)
-                    .execution_options(synchronize_session=False)
-                )
-                if result.rowcount == 1:
-                    row.status, row.attempts = "sending", row.attempts + 1
-                    claimed.append(row)
-        return claimed
+            rows = list((await session.scalars(claim)).all())
+            session.expunge_all()
+        return sorted(rows, key=lambda r: r.id)
 
     async def _deliver(self, row: Outbox) -> None:
         adapter = self.adapters[row.channel]
@@ -129,16 +128,18 @@ class Dispatcher:
 
     async def _sent(self, row: Outbox, platform_id: str | None) -> None:
         now = utcnow()
-        async with self.store.transaction() as session:
-            await session.execute(update(Outbox).where(Outbox.id == row.id).values(
-                status="sent", sent_at=now, locked_until=None, last_error=None))
-            if platform_id:
-                try:
-                    async with session.begin_nested():
-                        await session.execute(update(Message).where(Message.id == row.message_id)
-                                              .values(platform_id=str(platform_id)))
-                except IntegrityError:
-                    log.warning("platform id %s of outbox row %s is already stored", platform_id, row.id)
+        mark_sent = update(Outbox).where(Outbox.id == row.id).values(
+            status="sent", sent_at=now, locked_until=None, last_error=None)
+        try:
+            async with self.store.transaction() as session:
+                await session.execute(mark_sent)
+                if platform_id:
+                    await session.execute(update(Message).where(Message.id == row.message_id)
+                                          .values(platform_id=str(platform_id)))
+        except IntegrityError:  # that platform id is already stored (a platform reusing ids): keep the delivery
+            log.warning("platform id %s of outbox row %s is already stored", platform_id, row.id)
+            async with self.store.transaction() as session:
+                await session.execute(mark_sent)
         self.bus.publish("delivery", outbox_id=row.id, message_id=row.message_id, status="sent")
 
     async def _failed(self, row: Outbox, error: str, wait: float, *, count_attempt: bool = True) -> None:

@@ -1,8 +1,8 @@
 """The engine: the one entry point every channel calls. Store first, then decide, then queue replies.
 
-The customer's message is written first (idempotent on channel + platform id); the decision, any
-ticket and every reply go into the outbox inside a savepoint of the same transaction. If deciding
-fails, only the savepoint rolls back: the message commits with ``handled_at`` unset and
+The customer's message, the decision, any ticket and every reply (into the outbox) commit in one
+transaction; the insert is idempotent on channel + platform id, so a redelivery changes nothing.
+Deciding is pure; if it fails the message is still stored with ``handled_at`` unset, and
 `recover()` finishes it on the next start. Nothing a customer sends is lost, nothing is answered twice.
 """
 
@@ -79,24 +79,33 @@ class Engine:
 
     # ---- inbound messages -------------------------------------------------------------------
     async def handle_message(self, message: InboundMessage) -> Outcome:
-        """Store the message, then decide and queue the replies, in one transaction.
+        """Store the message and queue what it calls for, in one transaction.
 
-        The decision runs inside a savepoint: if deciding fails, the savepoint rolls back and the
-        customer's message still commits, unhandled, for `recover()` to finish.
+        Deciding is pure and happens before the write; if it fails, the message is still stored,
+        unhandled, and `recover()` finishes it. A redelivery is recognised by the insert itself.
         """
         async with self.store.transaction() as session:
             customer = await ensure_customer(session, message.channel, message.author)
             conversation = await ensure_conversation(session, message.channel, message.conversation, customer,
                                                      public=message.public)
-            row = await insert_inbound(session, conversation, message)
+            ticket = await active_ticket(session, conversation.id)
+            decision: _Decision | None = None
+            failed = False
+            if message.addressed:
+                try:
+                    decision = self._decide(message.text, conversation, message.author.language,
+                                            button=bool(message.raw.get("button")),
+                                            open_tickets=frozenset({ticket.id}) if ticket else frozenset())
+                except Exception:
+                    log.exception("deciding on %s %s failed; storing it for recovery", message.channel,
+                                  message.platform_id)
+                    failed = True
+            row = await insert_inbound(session, conversation, message, ticket_id=ticket.id if ticket else None,
+                                       handled=not failed, decision=_as_record(decision))
             if row is None:
                 return Outcome("duplicate")
-            try:
-                async with session.begin_nested():
-                    outcome = await self._handle(session, row, conversation, message.author.language)
-            except Exception:
-                log.exception("deciding on message %s failed; it is stored and will be retried", row.id)
-                outcome = Outcome("stored", row.id)
+            outcome = Outcome("stored", row.id) if failed else await self._apply(
+                session, row, conversation, ticket, decision)
         self._announce(conversation.id, outcome.ticket_id, outcome.outbox_ids)
         return outcome
 
@@ -118,47 +127,44 @@ class Engine:
             assert conversation is not None
             hint = await session.scalar(select(Identity.language).where(
                 Identity.customer_id == conversation.customer_id, Identity.channel == row.channel))
-            outcome = await self._handle(session, row, conversation, hint)
+            ticket = await active_ticket(session, conversation.id)
+            decision = None
+            if row.addressed:
+                decision = self._decide(row.text, conversation, hint, button=bool(row.raw.get("button")),
+                                        open_tickets=frozenset({ticket.id}) if ticket else frozenset())
+            row.handled_at, row.decision = utcnow(), _as_record(decision)
+            row.ticket_id = ticket.id if ticket else None
+            outcome = await self._apply(session, row, conversation, ticket, decision)
         self._announce(conversation.id, outcome.ticket_id, outcome.outbox_ids)
         return outcome
 
-    async def _handle(self, session: Any, row: Message, conversation: Conversation,
-                      language_hint: str | None) -> Outcome:
+    async def _apply(self, session: Any, row: Message, conversation: Conversation, ticket: Ticket | None,
+                     decision: _Decision | None) -> Outcome:
+        """Carry out a decision for a stored message: join or open a ticket, queue the replies."""
         outbox: list[int] = []
-        message_id = row.id
-        ticket = await active_ticket(session, conversation.id)
-        row.handled_at = utcnow()
         if ticket is not None:
-            row.ticket_id = ticket.id
             transition(session, ticket, "customer_message", "customer")
-        if not row.addressed:
-            return Outcome("stored", message_id, ticket.id if ticket else None)
-        decision = self._decide(row.text, conversation, language_hint, button=bool(row.raw.get("button")),
-                                open_tickets=frozenset({ticket.id}) if ticket else frozenset())
+        if decision is None:  # not addressed to the bot (group chatter): kept as context only
+            return Outcome("stored", row.id, ticket.id if ticket else None)
         if decision.action in ("answer", "handoff"):
             conversation.language = decision.lang  # what the customer writes in beats the platform's UI language
-        row.decision = {"action": decision.action, "faq_id": decision.faq_id, "lang": decision.lang,
-                        "confidence": decision.confidence, "reason": decision.reason}
-        reply_to = row.platform_id if row.public else None
         owned = ticket is not None and (ticket.assignee_id is not None or decision.action == "handoff")
         if ticket is not None and owned and decision.reason != "deep_link":
             if decision.action == "handoff":
                 raise_priority(session, ticket, decision.priority, "triage")
-            action, ticket_id = "joined", ticket.id
-        elif decision.action == "handoff":
+            return Outcome("joined", row.id, ticket.id)
+        if decision.action == "handoff":
             ticket_id = await self._open_ticket(session, row, conversation, decision, outbox)
-            action = "handoff"
-        else:
-            quick = self._quick_replies(decision)
-            _, box = await queue_reply(session, conversation, decision.reply, author_kind="bot",
-                                       ticket_id=ticket.id if ticket else None, reply_to=reply_to,
-                                       quick_replies=quick, decision=row.decision)
-            outbox.append(box.id)
-            if decision.faq_id:
-                conversation.state = {**conversation.state, "last_faq": decision.faq_id,
-                                      "turns": int(conversation.state.get("turns", 0)) + 1}
-            action, ticket_id = decision.action, ticket.id if ticket else None
-        return Outcome(action, message_id, ticket_id, None, tuple(outbox))
+            return Outcome("handoff", row.id, ticket_id, None, tuple(outbox))
+        if decision.faq_id:
+            conversation.state = {**conversation.state, "last_faq": decision.faq_id,
+                                  "turns": int(conversation.state.get("turns", 0)) + 1}
+        _, box = await queue_reply(session, conversation, decision.reply, author_kind="bot",
+                                   ticket_id=ticket.id if ticket else None,
+                                   reply_to=row.platform_id if row.public else None,
+                                   quick_replies=self._quick_replies(decision), decision=_as_record(decision))
+        outbox.append(box.id)
+        return Outcome(decision.action, row.id, ticket.id if ticket else None, None, tuple(outbox))
 
     def _decide(self, text: str, conversation: Conversation, hint: str | None, *, button: bool,
                 open_tickets: frozenset[int] = frozenset()) -> _Decision:
@@ -321,6 +327,14 @@ class Engine:
             self.bus.publish("ticket", ticket_id=ticket_id)
         if outbox:
             self.bus.publish("outbox", ids=list(outbox))
+
+
+def _as_record(decision: _Decision | None) -> dict[str, Any] | None:
+    """What is kept of a decision on the message (the reply text itself is its own message)."""
+    if decision is None:
+        return None
+    return {"action": decision.action, "faq_id": decision.faq_id, "lang": decision.lang,
+            "confidence": decision.confidence, "reason": decision.reason}
 
 
 def _actor(author: Author) -> str:

@@ -9,8 +9,11 @@ from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
 
 from core.models import (
     Attachment,
@@ -27,34 +30,29 @@ from core.tickets import ACTIVE
 
 async def ensure_customer(session: AsyncSession, channel: str, author: Author) -> Customer:
     """The customer behind a platform identity, created on first contact (race-safe)."""
-    stmt = select(Identity).where(
-        Identity.channel == channel, Identity.platform_user_id == author.platform_user_id
-    )
-    identity = await session.scalar(stmt)
-    if identity is None:
+    stmt = (select(Identity, Customer).join(Customer, Customer.id == Identity.customer_id)
+            .where(Identity.channel == channel, Identity.platform_user_id == author.platform_user_id))
+    found = (await session.execute(stmt)).first()
+    if found is None:
         try:
             async with session.begin_nested():
                 customer = Customer(display_name=author.display_name or (author.handle or ""),
                                     language=author.language)
                 session.add(customer)
                 await session.flush()
-                identity = Identity(customer_id=customer.id, channel=channel,
-                                    platform_user_id=author.platform_user_id, handle=author.handle,
-                                    display_name=author.display_name, language=author.language)
-                session.add(identity)
+                session.add(Identity(customer_id=customer.id, channel=channel,
+                                     platform_user_id=author.platform_user_id, handle=author.handle,
+                                     display_name=author.display_name, language=author.language))
                 await session.flush()
                 return customer
         except IntegrityError:
-            identity = await session.scalar(stmt)
-            assert identity is not None
-    else:
-        changed = (author.display_name and identity.display_name != author.display_name) or (
-            author.handle and identity.handle != author.handle)
-        if changed:
-            identity.display_name = author.display_name or identity.display_name
-            identity.handle = author.handle or identity.handle
-    customer = await session.get(Customer, identity.customer_id)
-    assert customer is not None
+            found = (await session.execute(stmt)).first()
+            assert found is not None
+    identity, customer = found
+    if author.display_name and identity.display_name != author.display_name:
+        identity.display_name = author.display_name
+    if author.handle and identity.handle != author.handle:
+        identity.handle = author.handle
     return customer
 
 
@@ -90,24 +88,27 @@ def attachment_from_json(data: dict[str, Any]) -> Attachment:
 
 async def insert_inbound(session: AsyncSession, conversation: Conversation, message: InboundMessage, *,
                          author_kind: str = "customer", ticket_id: int | None = None,
-                         text: str | None = None) -> Message | None:
-    """Store a customer's message once; a redelivery (same channel + platform id) returns None."""
-    row = Message(
+                         handled: bool = False, decision: dict[str, Any] | None = None) -> Message | None:
+    """Store a customer's message once, in one statement; a redelivery (same channel + platform id) returns None."""
+    values: dict[str, Any] = dict(
         conversation_id=conversation.id, ticket_id=ticket_id, channel=message.channel,
         platform_id=message.platform_id, direction="in", author_kind=author_kind,
         author_name=message.author.display_name or (message.author.handle or message.author.platform_user_id),
-        text=message.text if text is None else text,
-        attachments=[attachment_json(a) for a in message.attachments], reply_to=message.reply_to,
-        private_address=message.private_conversation, public=message.public, addressed=message.addressed,
-        raw=_jsonable(message.raw),
-        created_at=message.received_at,
+        text=message.text, attachments=[attachment_json(a) for a in message.attachments],
+        reply_to=message.reply_to, private_address=message.private_conversation, public=message.public,
+        addressed=message.addressed, raw=_jsonable(message.raw), created_at=message.received_at,
+        handled_at=utcnow() if handled else None, decision=decision, agent_id=None, edited_at=None,
+        deleted_at=None,
     )
-    try:
-        async with session.begin_nested():
-            session.add(row)
-            await session.flush()
-    except IntegrityError:
+    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    statement = (insert(Message).values(**values)
+                 .on_conflict_do_nothing(index_elements=["channel", "platform_id"]).returning(Message.id))
+    new_id = await session.scalar(statement)
+    if new_id is None:
         return None
+    row = Message(id=new_id, **values)
+    make_transient_to_detached(row)  # it is in the database now: later changes become UPDATEs
+    session.add(row)
     conversation.last_message_at = max(conversation.last_message_at, message.received_at)
     return row
 
@@ -132,6 +133,7 @@ async def queue_reply(session: AsyncSession, conversation: Conversation, text: s
     """Write a reply and its delivery row in the caller's transaction: persisted before anything sends."""
     now = utcnow()
     is_public = conversation.public if public is None else public
+    conversation.last_message_at = now  # set before the flush below: one UPDATE, not two
     message = Message(conversation_id=conversation.id, ticket_id=ticket_id, channel=conversation.channel,
                       direction="out", author_kind=author_kind, agent_id=agent_id, author_name=author_name,
                       text=text, reply_to=reply_to, public=is_public, decision=decision, created_at=now,
@@ -145,7 +147,6 @@ async def queue_reply(session: AsyncSession, conversation: Conversation, text: s
                     payload=outbound_to_json(outbound), status="queued", next_attempt_at=now, created_at=now)
     session.add(outbox)
     await session.flush()
-    conversation.last_message_at = now
     return message, outbox
 
 

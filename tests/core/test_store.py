@@ -117,3 +117,16 @@ async def test_unreachable_database_is_a_storage_error(tmp_path) -> None:  # typ
     assert "secret" not in str(err.value)  # the password is never shown
     with pytest.raises(StorageError):
         await Store.open(f"sqlite+aiosqlite:///{tmp_path}/missing-dir/x.db")
+
+
+async def test_two_dispatchers_share_the_outbox_without_double_sends(parts) -> None:  # type: ignore[no-untyped-def]
+    engine, _, store = parts
+    for c in range(15):
+        await engine.handle_message(InboundMessage("memory", f"q{c}", f"dm-{c}", Author(f"u{c}", "U"),
+                                                   "how do I contact customer support?"))
+    channel = MemoryChannel()
+    policy = DispatchPolicy(base_backoff_seconds=0.01, poll_interval_seconds=0.01)
+    first, second = Dispatcher(store, {"memory": channel}, policy), Dispatcher(store, {"memory": channel}, policy)
+    await asyncio.gather(first.drain(timeout=20), second.drain(timeout=20))
+    ids = [r.outbox_id for r in channel.sent]
+    assert len(ids) == 15 and len(set(ids)) == 15
