@@ -30,6 +30,13 @@ _REFERENCE = (
     r"ref(?: no| number)?))\s*[:：#]?\s*(?=[a-z0-9-]*\d)[a-z0-9-]{4,}|"
     r"#\s?\d{5,}|(?<![a-z0-9])(?=[a-z0-9]*\d)(?=[a-z0-9]*[a-z])[a-z0-9]{12,}(?![a-z0-9])|\d{9,}|0x[0-9a-f]{8,})"
 )
+# account, card or phone numbers written in groups: "6222 0211 4455", "4111-1111-1111"
+_GROUPED_NUMBER = r"(?<!\d)\d{3,6}(?:[ -]\d{2,6}){2,}(?!\d)"
+# the customer asks staff to look at their own case: "can you check", "帮我查一下"
+_CHECK_MINE = (
+    r"(?:(?:can|could|would) (?:you|u|someone)|pls|plz|please|help me) (?:check|look into|investigate|trace|track)|"
+    r"帮我查|帮忙查|给我查|查一下|查查|核实一下|帮我看看"
+)
 _PREVENT = (
     # prevention questions only: "what if my account is hacked" may be a customer who is hacked now
     r"(?:prevent|avoid|protect|stop (?:my|me|it|them|someone|people)|keep .{0,20}(?:safe|secure)|"
@@ -126,8 +133,11 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
     ], []),
     ("transaction_investigation", "normal", [
         _REFERENCE,
+        _GROUPED_NUMBER,
         _AMOUNT + r".{0,40}" + _PROBLEM,
         _PROBLEM + r".{0,40}" + _AMOUNT,
+        _PROBLEM + r".{0,60}" + _CHECK_MINE,
+        _CHECK_MINE + r".{0,60}" + _PROBLEM,
     ], []),
 ]
 
