@@ -11,7 +11,11 @@ COPY pyproject.toml README.md ./
 COPY core ./core
 COPY bots ./bots
 RUN pip install . \
-    && useradd --system --uid 10001 --no-create-home --home-dir /app supportbot
+    && useradd --system --uid 10001 --no-create-home --home-dir /app supportbot \
+    && mkdir -p /app/data && chown supportbot /app/data
+
+# Downloaded attachments and channel state files; docker-compose keeps it on a volume.
+VOLUME ["/app/data"]
 
 # The example configuration; docker-compose mounts the deployment's own channels.yaml over it.
 COPY channels.yaml ./channels.yaml
