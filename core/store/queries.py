@@ -1,0 +1,292 @@
+"""Inbox read queries: the filtered, searchable ticket list, a customer across channels, identity lookup.
+
+The list pages by keyset (a cursor holding the last row's sort key), so page 500 costs what page 1
+costs. Text search uses the trigram indexes of migration 0002: FTS5 on SQLite, pg_trgm on
+PostgreSQL, both with case-insensitive substring semantics.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, Text, and_, cast, or_, select, text
+from sqlalchemy.orm import aliased
+
+from core.errors import NotFound
+from core.models import utcnow
+from core.store import Store
+from core.store.tables import Agent, Conversation, Customer, Identity, Message, Ticket
+from core.tickets import PRIORITIES, STATUSES
+
+SORTS = ("newest", "due")
+MAX_LIMIT = 200
+MIN_INDEXED_QUERY = 3  # trigram indexes need three characters; shorter queries scan
+SCAN_WINDOW = 2000  # newest tickets checked directly before a search falls back to the index
+
+
+class InvalidQuery(ValueError):
+    """A filter value or cursor the list cannot use (the API answers 422)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TicketFilter:
+    status: str | None = None  # one of STATUSES, "active" (open + pending) or None for all
+    channel: str | None = None
+    assignee: str | None = None  # "mine" | "unassigned" | an agent id | an agent name
+    priority: str | None = None
+    tag: str | None = None
+    overdue: bool = False  # first response still owed and its due time passed
+    q: str | None = None
+    sort: str = "newest"
+
+    def validate(self) -> TicketFilter:
+        """Raise InvalidQuery for values the list cannot use (PostgreSQL also refuses NUL in text)."""
+        for value in (self.channel, self.assignee, self.tag, self.q):
+            if value is not None and "\x00" in value:
+                raise InvalidQuery("text filters cannot contain NUL characters")
+        if self.status not in (None, "active", *STATUSES):
+            raise InvalidQuery(f"unknown status {self.status!r}")
+        if self.priority not in (None, *PRIORITIES):
+            raise InvalidQuery(f"unknown priority {self.priority!r}")
+        if self.sort not in SORTS:
+            raise InvalidQuery(f"unknown sort {self.sort!r}; expected newest or due")
+        if self.q is not None and len(self.q) > 200:
+            raise InvalidQuery("search text is limited to 200 characters")
+        return self
+
+
+@dataclass(frozen=True, slots=True)
+class TicketRow:
+    id: int
+    status: str
+    priority: str
+    channel: str
+    subject: str
+    customer_id: int
+    customer: str
+    assignee_id: int | None
+    assignee: str | None
+    tags: list[str]
+    created_at: datetime
+    updated_at: datetime
+    first_response_due: datetime | None
+    first_responded_at: datetime | None
+
+    @property
+    def overdue(self) -> bool:
+        return (self.first_responded_at is None and self.first_response_due is not None
+                and self.status in ("open", "pending") and self.first_response_due < utcnow())
+
+
+def encode_cursor(values: list[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> list[Any]:
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise InvalidQuery("malformed cursor") from None
+    if not isinstance(values, list) or len(values) != 2 or not isinstance(values[1], int):
+        raise InvalidQuery("malformed cursor")
+    return values
+
+
+def _like(q: str) -> str:
+    return "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _indexed_search(dialect: str, q: str) -> Any:
+    """Tickets whose subject or any message contains ``q``, found through the trigram indexes.
+
+    Cheap when few rows match; a common term makes the index return (and the database collect)
+    every match, which is what `_recent_search` avoids.
+    """
+    if dialect == "sqlite" and len(q) >= MIN_INDEXED_QUERY:
+        phrase = '"' + q.replace('"', '""') + '"'
+        ids = text("SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH :fts_q UNION "
+                   "SELECT m.ticket_id FROM messages_fts f JOIN messages m ON m.id = f.rowid "
+                   "WHERE messages_fts MATCH :fts_q").bindparams(fts_q=phrase)
+        return Ticket.id.in_(ids.columns(Ticket.id))
+    pattern = _like(q)
+    subjects = select(Ticket.id).where(Ticket.subject.ilike(pattern, escape="\\"))
+    messages = select(Message.ticket_id).where(Message.text.ilike(pattern, escape="\\"))
+    return Ticket.id.in_(subjects.union(messages))
+
+
+def _row_matches(q: str) -> Any:
+    """The same test per ticket (subject, or one of its messages), for scanning a few recent tickets."""
+    pattern = _like(q)
+    return or_(Ticket.subject.ilike(pattern, escape="\\"),
+               select(Message.id).where(Message.ticket_id == Ticket.id,
+                                        Message.text.ilike(pattern, escape="\\")).exists())
+
+
+def _assignee_condition(value: str, me: int | None) -> Any:
+    if value == "mine":
+        if me is None:
+            raise InvalidQuery("'mine' needs a signed-in agent")
+        return Ticket.assignee_id == me
+    if value == "unassigned":
+        return Ticket.assignee_id.is_(None)
+    if value.isdigit():
+        return Ticket.assignee_id == int(value)
+    return Ticket.assignee_id.in_(select(Agent.id).where(Agent.name == value))
+
+
+def _conditions(f: TicketFilter, me: int | None) -> list[Any]:
+    """Every filter but the text search, on the tickets table alone."""
+    conditions: list[Any] = []
+    if f.status == "active":
+        conditions.append(Ticket.status.in_(("open", "pending")))
+    elif f.status:
+        conditions.append(Ticket.status == f.status)
+    if f.channel:
+        conditions.append(Ticket.channel == f.channel)
+    if f.priority:
+        conditions.append(Ticket.priority == f.priority)
+    if f.assignee:
+        conditions.append(_assignee_condition(f.assignee, me))
+    if f.tag:
+        # tags is a JSON list serialised by json.dumps; a quoted element is matched whole.
+        tag = json.dumps(f.tag.strip().lower())
+        conditions.append(cast(Ticket.tags, Text).like(_like(tag), escape="\\"))
+    if f.overdue:
+        conditions.extend((Ticket.first_responded_at.is_(None), Ticket.status.in_(("open", "pending")),
+                           Ticket.first_response_due < utcnow()))
+    return conditions
+
+
+def ticket_query(f: TicketFilter, *, dialect: str, me: int | None = None) -> Select[Any]:
+    """Tickets with their customer's and assignee's names, filtered (text search is added by list_tickets)."""
+    assignee = aliased(Agent)
+    return (select(Ticket, Customer.display_name, assignee.display_name, assignee.name)
+            .join(Customer, Customer.id == Ticket.customer_id)
+            .outerjoin(assignee, assignee.id == Ticket.assignee_id).where(*_conditions(f, me)))
+
+
+async def list_tickets(store: Store, f: TicketFilter, *, me: int | None = None, limit: int = 50,
+                       cursor: str | None = None) -> tuple[list[TicketRow], str | None]:
+    """One page of tickets and the cursor of the next page (None at the end).
+
+    A search first scans the newest ``SCAN_WINDOW`` tickets that pass the other filters (in page
+    order): when a page fills there, it is exactly the page the index would give, and a common
+    word costs a few thousand substring checks instead of collecting every match. Otherwise the
+    trigram indexes answer (rare words: few matches, fast).
+    """
+    f.validate()
+    limit = max(1, min(int(limit), MAX_LIMIT))
+    stmt = _ordered(ticket_query(f, dialect=store.dialect, me=me), f, cursor)
+    q = (f.q or "").strip()
+    async with store.sessions() as session:
+        if q:
+            if store.dialect == "postgresql":
+                # A cached generic plan cannot see how common the word is and picks a slow join: plan each time.
+                await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+            candidates = _ordered(select(Ticket.id).where(*_conditions(f, me)), f, cursor).limit(SCAN_WINDOW)
+            recent = stmt.where(Ticket.id.in_(candidates), _row_matches(q)).limit(limit + 1)
+            rows = (await session.execute(recent)).all()
+            if len(rows) <= limit:
+                rows = (await session.execute(stmt.where(_indexed_search(store.dialect, q)).limit(limit + 1))).all()
+        else:
+            rows = (await session.execute(stmt.limit(limit + 1))).all()
+    tickets = [_row(t, cname, aname, alogin) for t, cname, aname, alogin in rows[:limit]]
+    if len(rows) <= limit or not tickets:
+        return tickets, None
+    last = tickets[-1]
+    key = last.first_response_due.isoformat() if f.sort == "due" and last.first_response_due else None
+    return tickets, encode_cursor([key, last.id])
+
+
+def _ordered(stmt: Select[Any], f: TicketFilter, cursor: str | None) -> Select[Any]:
+    if f.sort == "due":
+        stmt = stmt.where(Ticket.first_response_due.is_not(None)).order_by(Ticket.first_response_due, Ticket.id)
+        if cursor:
+            due_text, last_id = decode_cursor(cursor)
+            try:
+                due = datetime.fromisoformat(str(due_text))
+            except ValueError:
+                raise InvalidQuery("malformed cursor") from None
+            if due.tzinfo is None:
+                raise InvalidQuery("malformed cursor")
+            stmt = stmt.where(or_(Ticket.first_response_due > due,
+                                  and_(Ticket.first_response_due == due, Ticket.id > last_id)))
+        return stmt
+    stmt = stmt.order_by(Ticket.id.desc())
+    if cursor:
+        _, last_id = decode_cursor(cursor)
+        stmt = stmt.where(Ticket.id < last_id)
+    return stmt
+
+
+def _row(t: Ticket, customer: str | None, assignee_display: str | None, assignee_name: str | None) -> TicketRow:
+    return TicketRow(t.id, t.status, t.priority, t.channel, t.subject, t.customer_id, customer or "",
+                     t.assignee_id, (assignee_display or assignee_name) if t.assignee_id else None,
+                     list(t.tags or []), t.created_at, t.updated_at, t.first_response_due, t.first_responded_at)
+
+
+async def ticket_row(store: Store, ticket_id: int) -> TicketRow:
+    assignee = aliased(Agent)
+    stmt = (select(Ticket, Customer.display_name, assignee.display_name, assignee.name)
+            .join(Customer, Customer.id == Ticket.customer_id)
+            .outerjoin(assignee, assignee.id == Ticket.assignee_id).where(Ticket.id == ticket_id))
+    async with store.sessions() as session:
+        found = (await session.execute(stmt)).first()
+    if found is None:
+        raise NotFound(f"ticket #{ticket_id} does not exist")
+    return _row(*found)
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerView:
+    customer: Customer
+    identities: list[Identity]
+    conversations: list[Conversation]
+    tickets: list[TicketRow]
+
+
+async def customer_view(store: Store, customer_id: int) -> CustomerView:
+    """One customer across channels: every identity, conversation and ticket."""
+    async with store.sessions() as session:
+        customer = await session.get(Customer, customer_id)
+        if customer is None:
+            raise NotFound(f"customer {customer_id} does not exist")
+        identities = list((await session.scalars(select(Identity).where(Identity.customer_id == customer_id)
+                                                  .order_by(Identity.id))).all())
+        conversations = list((await session.scalars(
+            select(Conversation).where(Conversation.customer_id == customer_id)
+            .order_by(Conversation.last_message_at.desc()))).all())
+    tickets = await customer_tickets(store, customer_id)
+    return CustomerView(customer, identities, conversations, tickets)
+
+
+async def customer_tickets(store: Store, customer_id: int, *, exclude: int | None = None,
+                           limit: int = 100) -> list[TicketRow]:
+    assignee = aliased(Agent)
+    stmt = (select(Ticket, Customer.display_name, assignee.display_name, assignee.name)
+            .join(Customer, Customer.id == Ticket.customer_id)
+            .outerjoin(assignee, assignee.id == Ticket.assignee_id)
+            .where(Ticket.customer_id == customer_id).order_by(Ticket.id.desc()).limit(limit))
+    if exclude is not None:
+        stmt = stmt.where(Ticket.id != exclude)
+    async with store.sessions() as session:
+        rows = (await session.execute(stmt)).all()
+    return [_row(*r) for r in rows]
+
+
+async def find_identities(store: Store, q: str, *, limit: int = 20) -> list[Identity]:
+    """Identities whose handle, display name or platform user id contains ``q`` (to link by hand)."""
+    q = q.strip()
+    if not q:
+        return []
+    pattern = _like(q)
+    stmt = (select(Identity).where(or_(Identity.handle.ilike(pattern, escape="\\"),
+                                       Identity.display_name.ilike(pattern, escape="\\"),
+                                       Identity.platform_user_id.ilike(pattern, escape="\\")))
+            .order_by(Identity.id.desc()).limit(limit))
+    return await store.all(stmt)

@@ -1,0 +1,165 @@
+"""The aiohttp application factory: one app for inbox pages, the REST API, live updates and extra routes.
+
+Errors are mapped once here: the API answers ``{"error": {"status", "message"}}`` JSON, pages get
+a short HTML page. Security headers (a strict Content-Security-Policy: no inline script, nothing
+from other origins) are added to every response, static files and streams included.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from pathlib import Path
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Histogram, generate_latest
+from pydantic import ValidationError
+
+from core.errors import Conflict, NotFound, StorageError
+from core.store.queries import InvalidQuery
+from core.web import api, auth, inbox_views, live, more_views, template_filters
+from core.web.context import CONTEXT, AppContext
+
+log = logging.getLogger(__name__)
+HERE = Path(__file__).parent
+MAX_BODY = 1024 * 1024  # bytes; larger bodies get 413 before a handler reads them
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+       "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+
+REQUESTS = Counter("supportbot_http_requests_total", "HTTP requests served", ["route", "status"])
+LATENCY = Histogram("supportbot_http_request_seconds", "HTTP request latency", ["route"])
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def is_api(request: web.Request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def json_error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": {"status": status, "message": message}}, status=status)
+
+
+def _page_error(request: web.Request, status: int, message: str) -> web.Response:
+    response = aiohttp_jinja2.render_template("error.html", request, {"status": status, "message": message},
+                                              status=status)
+    return response
+
+
+@web.middleware
+async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Typed errors become HTTP answers here, and nowhere else."""
+    started = time.perf_counter()
+    route = request.match_info.route.resource.canonical if request.match_info.route.resource else "unmatched"
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as exc:
+        status = exc.status
+        if is_api(request) and exc.status >= 400:
+            message = exc.reason if exc.text is None or exc.text.startswith(str(exc.status)) else exc.text
+            response = json_error(exc.status, message)
+            for name in ("Allow", "WWW-Authenticate", "Retry-After"):  # keep what the status promises
+                if name in exc.headers:
+                    response.headers[name] = exc.headers[name]
+            return response
+        raise
+    except json.JSONDecodeError as exc:
+        status = 400
+        return json_error(400, f"malformed JSON: {exc.msg}") if is_api(request) else _page_error(
+            request, 400, "malformed request")
+    except (ValidationError, InvalidQuery) as exc:
+        status = 422
+        message = _validation_message(exc)
+        return json_error(422, message) if is_api(request) else _page_error(request, 422, message)
+    except NotFound as exc:
+        status = 404
+        return json_error(404, str(exc)) if is_api(request) else _page_error(request, 404, str(exc))
+    except Conflict as exc:
+        status = 409
+        return json_error(409, str(exc)) if is_api(request) else _page_error(request, 409, str(exc))
+    except StorageError as exc:
+        status = 503
+        log.error("storage error on %s: %s", request.path, exc)
+        return json_error(503, "the database is unavailable") if is_api(request) else _page_error(
+            request, 503, "the database is unavailable; try again shortly")
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return json_error(500, "internal error") if is_api(request) else _page_error(request, 500, "internal error")
+    finally:
+        REQUESTS.labels(route, str(status)).inc()
+        LATENCY.labels(route).observe(time.perf_counter() - started)
+
+
+def _validation_message(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        parts = []
+        for err in exc.errors(include_url=False)[:5]:
+            where = ".".join(str(p) for p in err["loc"]) or "body"
+            parts.append(f"{where}: {err['msg']}")
+        return "; ".join(parts)
+    return str(exc)
+
+
+async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    if request.path.startswith("/static/"):
+        headers.setdefault("Cache-Control", "public, max-age=300")
+    elif "Cache-Control" not in headers:
+        headers["Cache-Control"] = "no-store"
+
+
+async def healthz(request: web.Request) -> web.Response:
+    ok = await request.app[CONTEXT].store.ping()
+    return web.json_response({"status": "ok" if ok else "database unavailable"}, status=200 if ok else 503)
+
+
+async def metrics(_request: web.Request) -> web.Response:
+    return web.Response(body=generate_latest(REGISTRY), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+def create_app(ctx: AppContext, *, extra_routes: Iterable[web.RouteDef] = ()) -> web.Application:
+    """The whole web side. ``extra_routes`` (website chat, webhooks) are public: they authenticate themselves."""
+    app = web.Application(middlewares=[errors_middleware, auth.auth_middleware], client_max_size=MAX_BODY)
+    app[CONTEXT] = ctx
+    env = aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(str(HERE / "templates")),
+                               autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
+                               context_processors=[auth.template_context], filters=template_filters.FILTERS)
+    env.globals["brand"] = getattr(ctx.settings, "brand", "supportbot") if ctx.settings is not None else "supportbot"
+    app.on_response_prepare.append(_security_headers)
+    public: set[str] = {"/login", "/healthz", "/metrics"}
+    app.router.add_static("/static", HERE / "static", name="static")
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
+    auth.setup_routes(app)
+    inbox_views.setup_routes(app)
+    more_views.setup_routes(app)
+    api.setup_routes(app)
+    live.setup(app)
+    for route in extra_routes:
+        route.register(app.router)
+        public.add(getattr(route, "path", ""))
+    app[auth.PUBLIC_PATHS] = frozenset(p for p in public if p)
+    _auto_assign(ctx)
+    return app
+
+
+def _auto_assign(ctx: AppContext) -> None:
+    """Turn on round-robin assignment in the engine when the settings ask for it."""
+    tickets = getattr(ctx.settings, "tickets", None)
+    if tickets is None or not tickets.auto_assign or getattr(ctx.engine, "assigner", None) is not None:
+        return
+    from core.assignment import AutoAssigner
+
+    ctx.engine.assigner = AutoAssigner(max_open=tickets.max_open_per_agent)

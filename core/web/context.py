@@ -1,0 +1,28 @@
+"""Everything a request handler may need, built once by the runner and stored on the app under one typed key."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from core.events import EventBus
+from core.inbox import Inbox
+from core.pipeline import Engine
+from core.store import Store
+
+
+@dataclass
+class AppContext:
+    store: Store
+    engine: Engine
+    inbox: Inbox
+    bus: EventBus
+    kb: Any  # core.knowledge.KnowledgeBase
+    settings: Any  # core.config.Settings
+    adapters: Mapping[str, Any] = field(default_factory=dict)  # enabled channel adapters by name
+
+
+CONTEXT: web.AppKey[AppContext] = web.AppKey("supportbot", AppContext)

@@ -1,0 +1,134 @@
+"""Live inbox updates over server-sent events (GET /events).
+
+Events say *what* changed (a ticket id, a message id, a delivery state), never its content: the page
+script then fetches the changed region as server-rendered, escaped HTML, which also checks that the
+agent may see it. The source of events is one function, `inbox_events`: today the in-process EventBus;
+when web and engine run as separate processes it becomes a PostgreSQL LISTEN on the same kinds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from aiohttp import web
+from prometheus_client import Gauge
+
+from core.events import Event
+from core.web.context import CONTEXT, AppContext
+
+log = logging.getLogger(__name__)
+KINDS = frozenset({"message", "ticket", "delivery"})
+KEEPALIVE_SECONDS = 15.0
+LISTENERS = Gauge("supportbot_inbox_live_listeners", "Open live-update streams")
+STREAMS: web.AppKey[set[asyncio.Task[Any]]] = web.AppKey("live_streams", set)
+
+
+class FragmentCache:
+    """Rendered list fragments, shared by the agents of this process until the next inbox event.
+
+    A hundred agents refreshing the same list after one event cost one query instead of a hundred.
+    Any event clears it (each process clears its own: nothing to share), and entries expire after
+    ``ttl`` seconds anyway (overdue marks move with time). The generation guards against storing a
+    fragment rendered from data older than an event that arrived during rendering.
+    """
+
+    def __init__(self, ttl: float = 5.0, size: int = 256) -> None:
+        self.ttl, self.size = ttl, size
+        self.generation = 0
+        self._entries: dict[Any, tuple[float, int, str]] = {}
+
+    def get(self, key: Any) -> str | None:
+        found = self._entries.get(key)
+        if found is None or found[1] != self.generation or time.monotonic() - found[0] > self.ttl:
+            return None
+        return found[2]
+
+    def put(self, key: Any, generation: int, html: str) -> None:
+        if generation != self.generation:
+            return
+        if len(self._entries) >= self.size:
+            self._entries.clear()
+        self._entries[key] = (time.monotonic(), generation, html)
+
+    def clear(self) -> None:
+        self.generation += 1
+        self._entries.clear()
+
+
+FRAGMENTS: web.AppKey[FragmentCache] = web.AppKey("fragments", FragmentCache)
+
+
+async def _watch(app: web.Application) -> Any:
+    """Clear the fragment cache on every inbox event, for the app's lifetime (a cleanup context)."""
+    cache = app[FRAGMENTS]
+
+    async def run() -> None:
+        async with inbox_events(app[CONTEXT]) as queue:
+            while True:
+                await queue.get()
+                cache.clear()
+
+    task = asyncio.create_task(run())
+    yield
+    task.cancel()
+
+
+@asynccontextmanager
+async def inbox_events(ctx: AppContext) -> AsyncIterator[asyncio.Queue[Event]]:
+    """The one place live updates come from (swap for LISTEN/NOTIFY when processes split)."""
+    async with ctx.bus.subscribe() as queue:
+        yield queue
+
+
+def encode(event: Event) -> bytes:
+    data = {k: v for k, v in event.data.items() if isinstance(v, int | str | None | list)}
+    return f"event: {event.kind}\ndata: {json.dumps(data)}\n\n".encode()
+
+
+async def events(request: web.Request) -> web.StreamResponse:
+    response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store",
+                                           "X-Accel-Buffering": "no"})
+    await response.prepare(request)
+    task = asyncio.current_task()
+    streams = request.app[STREAMS]
+    if task is not None:
+        streams.add(task)
+    LISTENERS.inc()
+    try:
+        async with inbox_events(request.app[CONTEXT]) as queue:
+            await response.write(b"retry: 2000\nevent: ready\ndata: {}\n\n")
+            while True:
+                try:
+                    event = await asyncio.wait_for(queue.get(), KEEPALIVE_SECONDS)
+                except TimeoutError:
+                    await response.write(b": keepalive\n\n")
+                    continue
+                if event.kind in KINDS:
+                    await response.write(encode(event))
+    except (ConnectionResetError, asyncio.CancelledError):
+        pass
+    finally:
+        LISTENERS.dec()
+        if task is not None:
+            streams.discard(task)
+    return response
+
+
+async def _close_streams(app: web.Application) -> None:
+    """Streams never end on their own: cancel them so shutdown does not wait for the timeout."""
+    for task in list(app[STREAMS]):
+        task.cancel()
+
+
+def setup(app: web.Application) -> None:
+    app[STREAMS] = set()
+    app[FRAGMENTS] = FragmentCache()
+    app.cleanup_ctx.append(_watch)
+    app.on_shutdown.append(_close_streams)
+    app.router.add_get("/events", events, name="events")

@@ -1,0 +1,50 @@
+"""Jinja filters for the inbox pages: times, sizes, the first-response countdown, safe links."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from core.models import utcnow
+
+
+def when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
+
+
+def iso(value: datetime | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def size(value: Any) -> str:
+    if not isinstance(value, int | float) or value < 0:
+        return ""
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return ""
+
+
+def span(seconds: float) -> str:
+    seconds = int(abs(seconds))
+    hours, minutes = divmod(seconds // 60, 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
+
+
+def countdown(due: datetime | None) -> str:
+    """"due in 3 h 05 min" or "overdue by 12 min" (the template colours overdue red)."""
+    if due is None:
+        return ""
+    left = (due - utcnow()).total_seconds()
+    return f"due in {span(left)}" if left >= 0 else f"overdue by {span(left)}"
+
+
+def safe_link(url: Any) -> str | None:
+    """Only http(s) links are rendered: a ``javascript:`` URL in an attachment must never become a link."""
+    if isinstance(url, str) and url.lower().startswith(("https://", "http://")):
+        return url
+    return None
+
+
+FILTERS = {"when": when, "iso": iso, "size": size, "countdown": countdown, "safe_link": safe_link}

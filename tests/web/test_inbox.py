@@ -1,0 +1,274 @@
+"""Inbox pages against the real app and store: sign-in, list, ticket view, replies, CSRF, escaping."""
+
+from __future__ import annotations
+
+from yarl import URL
+
+from core import accounts
+from core.store.tables import Message
+from tests.fakes.memory_channel import MemoryChannel
+from tests.web.inbox_helpers import PASSWORD, agent, client, ctx, customer_message, open_ticket, sign_in
+
+__all__ = ["agent", "client", "ctx"]  # fixtures
+
+
+async def test_pages_need_sign_in_and_api_needs_a_token(client) -> None:
+    page = await client.get("/tickets/1", allow_redirects=False)
+    assert page.status == 303
+    location = URL(page.headers["Location"])
+    assert (location.path, location.query["next"]) == ("/login", "/tickets/1")
+    api = await client.get("/api/v1/tickets")
+    assert api.status == 401
+    assert (await api.json())["error"]["status"] == 401
+    events = await client.get("/events", allow_redirects=False)
+    assert events.status == 303
+    login = await client.get("/login")
+    assert login.status == 200
+    assert "Content-Security-Policy" in login.headers
+    assert "default-src 'self'" in login.headers["Content-Security-Policy"]
+    assert "unsafe-inline" not in login.headers["Content-Security-Policy"]
+
+
+async def test_sign_in_sets_a_hardened_cookie_and_sign_out_ends_the_session(client, store) -> None:
+    await accounts.create_agent(store, "bob", PASSWORD)
+    response = await client.post("/login", data={"name": "bob", "password": PASSWORD, "next": "/?status=all"},
+                                 allow_redirects=False)
+    assert response.status == 303
+    assert response.headers["Location"] == "/?status=all"
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    csrf = await sign_in(client, "bob")
+    assert (await client.get("/", allow_redirects=False)).status == 200
+    out = await client.post("/logout", data={"csrf": csrf}, allow_redirects=False)
+    assert out.status == 303
+    assert (await client.get("/", allow_redirects=False)).status == 303
+
+
+async def test_sign_in_refuses_open_redirects_and_wrong_passwords(client, store) -> None:
+    await accounts.create_agent(store, "carol", PASSWORD)
+    response = await client.post("/login", data={"name": "carol", "password": PASSWORD,
+                                                 "next": "//evil.example/"}, allow_redirects=False)
+    assert response.headers["Location"] == "/"
+    wrong = await client.post("/login", data={"name": "carol", "password": "nope-nope"})
+    assert wrong.status == 401
+    assert "Wrong name or password" in await wrong.text()
+
+
+async def test_repeated_failures_lock_the_name(client, store, monkeypatch) -> None:
+    from core.web import auth
+
+    monkeypatch.setattr(auth, "SLOW_AFTER", 1000)  # keep the test fast; the lock itself is what is tested
+    await accounts.create_agent(store, "dave", PASSWORD)
+    for _ in range(auth.LOCK_AFTER):
+        assert (await client.post("/login", data={"name": "dave", "password": "wrong-pass"})).status == 401
+    locked = await client.post("/login", data={"name": "dave", "password": PASSWORD}, allow_redirects=False)
+    assert locked.status == 429
+    assert "Too many failed attempts" in await locked.text()
+
+
+async def test_customer_text_is_escaped_in_list_and_thread(agent, engine) -> None:
+    evil = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    tid = await open_ticket(engine, evil)
+    listing = await (await agent.client.get("/?status=all")).text()
+    thread = await (await agent.client.get(f"/tickets/{tid}")).text()
+    for page in (listing, thread):
+        assert "<script>alert" not in page
+        assert "<img src=x" not in page
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in thread
+    assert '<script src="/static/inbox.js" defer></script>' in thread  # the only script: our file
+
+
+async def test_reply_from_the_page_is_queued_then_shown_sent(agent, engine, store, make_dispatcher) -> None:
+    tid = await open_ticket(engine, "where is my money")
+    response = await agent.post(f"/tickets/{tid}/reply", {"text": "We are checking, one moment."})
+    assert response.status == 303
+    page = await (await agent.client.get(f"/tickets/{tid}")).text()
+    assert "We are checking, one moment." in page
+    assert 'class="delivery state-queued"' in page
+    channel = MemoryChannel()
+    await make_dispatcher({"webchat": channel}).drain(timeout=5)
+    assert "We are checking, one moment." in channel.texts()
+    page = await (await agent.client.get(f"/tickets/{tid}")).text()
+    assert 'class="delivery state-sent"' in page
+
+
+async def test_failed_and_given_up_deliveries_show_the_error(agent, engine, make_dispatcher) -> None:
+    tid = await open_ticket(engine, "help please")
+    channel = MemoryChannel()
+    await make_dispatcher({"webchat": channel}).run_once()  # the bot's acknowledgement goes out
+    await agent.post(f"/tickets/{tid}/reply", {"text": "first try"})
+    channel.fail_next(503)
+    await make_dispatcher({"webchat": channel}).run_once()
+    page = await (await agent.client.get(f"/tickets/{tid}")).text()
+    assert "failed - retrying (attempt 1): temporary failure: 503 server error" in page
+    await agent.post(f"/tickets/{tid}/reply", {"text": "second try"})
+    channel.failures.clear()
+    channel.fail_next(403)
+    dispatcher = make_dispatcher({"webchat": channel})
+    await dispatcher.drain(timeout=5)
+    page = await (await agent.client.get(f"/tickets/{tid}")).text()
+    assert "given up: undeliverable: 403 refused" in page
+
+
+async def test_internal_note_is_marked_and_never_queued(agent, engine, store) -> None:
+    tid = await open_ticket(engine, "card declined")
+    await agent.post(f"/tickets/{tid}/reply", {"text": "checked the ledger", "internal": "1"})
+    page = await (await agent.client.get(f"/tickets/{tid}")).text()
+    assert "checked the ledger" in page
+    assert "internal - never sent" in page
+    rows = await store.outbox_rows()
+    assert all(r.payload["text"] != "checked the ledger" for r in rows)
+
+
+async def test_form_posts_without_the_csrf_token_are_refused(agent, engine, store) -> None:
+    tid = await open_ticket(engine, "csrf please")
+    missing = await agent.client.post(f"/tickets/{tid}/reply", data={"text": "forged"}, allow_redirects=False)
+    assert missing.status == 403
+    wrong = await agent.client.post(f"/tickets/{tid}/reply", data={"text": "forged", "csrf": "0" * 64},
+                                    allow_redirects=False)
+    assert wrong.status == 403
+    cross = await agent.post(f"/tickets/{tid}/reply", {"text": "forged"}, headers={"Origin": "https://evil.example"})
+    assert cross.status == 403
+    texts = await store.all(Message.__table__.select().with_only_columns(Message.text))
+    assert "forged" not in texts
+
+
+async def test_ticket_controls_change_status_priority_assignee_and_tags(agent, engine, store) -> None:
+    tid = await open_ticket(engine, "please check")
+    await agent.post(f"/tickets/{tid}/update", {"action": "claim"})
+    await agent.post(f"/tickets/{tid}/update", {"action": "priority", "priority": "high"})
+    await agent.post(f"/tickets/{tid}/update", {"action": "tags", "tags": "Refund, kyc"})
+    await agent.post(f"/tickets/{tid}/update", {"action": "status", "status": "pending"})
+    record = await store.ticket(tid)
+    assert (record.ticket.assignee_id, record.ticket.priority, record.ticket.status) == (agent.id, "high", "pending")
+    assert record.ticket.tags == ["kyc", "refund"]
+    page = await (await agent.client.get(f"/tickets/{tid}")).text()
+    assert "status: open -&gt; pending" in page
+    bad = await agent.post(f"/tickets/{tid}/update", {"action": "status", "status": "closed"})
+    assert bad.status == 303
+    closed = await agent.post(f"/tickets/{tid}/update", {"action": "status", "status": "open"})
+    assert closed.status == 303
+    assert "error=" in closed.headers["Location"]
+
+
+async def test_solving_tells_the_customer_in_their_channel(agent, engine, store, make_dispatcher) -> None:
+    tid = await open_ticket(engine, "is it done?")
+    channel = MemoryChannel()
+    await make_dispatcher({"webchat": channel}).run_once()
+    await agent.post(f"/tickets/{tid}/update", {"action": "status", "status": "solved"})
+    await make_dispatcher({"webchat": channel}).run_once()
+    assert any(f"#{tid}" in text for text in channel.texts("conv-u1")[-1:])
+
+
+async def test_canned_replies_in_the_ticket_language(agent, engine, kb) -> None:
+    outcome = await engine.handle_message(customer_message("我要人工客服", user="zh"))
+    tid = outcome.ticket_id
+    page = await (await agent.client.get(f"/tickets/{tid}")).text()
+    entry = kb.entries[0]
+    assert entry.title["zh-Hans"] in page
+    assert kb.answer(entry.id, "zh-Hans").splitlines()[0] in page
+    assert entry.title["en"] not in page
+
+
+async def test_attachments_are_listed_and_only_http_links_are_links(agent, engine) -> None:
+    from core.models import Attachment, AttachmentKind
+
+    files = (Attachment(AttachmentKind.IMAGE, "f1", name="receipt.png", size=2048, url="https://cdn.example/r.png"),
+             Attachment(AttachmentKind.DOCUMENT, "f2", name="evil.pdf", size=10, url="javascript:alert(1)"))
+    tid = await open_ticket(engine, "see attached", attachments=files)
+    page = await (await agent.client.get(f"/tickets/{tid}")).text()
+    assert 'href="https://cdn.example/r.png"' in page and "receipt.png" in page and "2.0 KB" in page
+    assert "evil.pdf" in page and "javascript:alert" not in page
+
+
+async def test_edited_and_deleted_messages_are_marked(agent, engine) -> None:
+    from core.models import MessageEdit
+
+    tid = await open_ticket(engine, "typo here", pid="edit-me")
+    await engine.handle_edit(MessageEdit("webchat", "edit-me", "typo fixed"))
+    page = await (await agent.client.get(f"/tickets/{tid}")).text()
+    assert "typo fixed" in page and '<span class="mark">edited</span>' in page
+    await engine.handle_edit(MessageEdit("webchat", "edit-me", None, deleted=True))
+    page = await (await agent.client.get(f"/tickets/{tid}")).text()
+    assert "deleted by the customer" in page
+
+
+async def test_admin_adds_an_agent_who_can_sign_in(agent, client, store) -> None:
+    response = await agent.post("/agents", {"name": "erin", "password": "long enough pw", "display_name": "Erin"})
+    assert response.status == 201
+    assert "Agent erin added." in await response.text()
+    assert await accounts.verify_password(store, "erin", "long enough pw") is not None
+    duplicate = await agent.post("/agents", {"name": "erin", "password": "long enough pw"})
+    assert duplicate.status == 409
+
+
+async def test_plain_agents_cannot_add_agents(client, store) -> None:
+    await accounts.create_agent(store, "frank", PASSWORD)
+    csrf = await sign_in(client, "frank")
+    response = await client.post("/agents", data={"csrf": csrf, "name": "x", "password": "whatever123"})
+    assert response.status == 403
+    assert await accounts.agent_count(store) == 1
+
+
+async def test_first_response_countdown_turns_red_when_overdue(agent, engine, store) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from core.models import utcnow
+    from core.store.tables import Ticket
+
+    tid = await open_ticket(engine, "slow answer")
+    page = await (await agent.client.get(f"/tickets/{tid}")).text()
+    assert "first response due in 23 h" in page
+    async with store.transaction() as session:
+        await session.execute(update(Ticket).where(Ticket.id == tid)
+                              .values(first_response_due=utcnow() - timedelta(hours=2)))
+    page = await (await agent.client.get(f"/tickets/{tid}")).text()
+    assert 'class="due late"' in page and "overdue by 2 h" in page
+    listing = await (await agent.client.get("/?overdue=1")).text()
+    assert f'data-ticket="{tid}"' in listing
+
+
+async def test_healthz_and_metrics_are_public(client) -> None:
+    assert (await client.get("/healthz")).status == 200
+    metrics = await (await client.get("/metrics")).text()
+    assert "supportbot_http_requests_total" in metrics
+
+
+async def test_static_script_is_served_with_the_same_policy(client) -> None:
+    response = await client.get("/static/inbox.js")
+    assert response.status == 200
+    assert "EventSource" in await response.text()
+    assert "Content-Security-Policy" in response.headers
+    assert customer_message("x").channel == "webchat"
+
+
+async def test_moderator_escalation_note_is_shown_as_internal(agent, engine) -> None:
+    from core.models import Author, Escalation
+
+    target = customer_message("my funds are gone", user="victim", public=True)
+    escalation = Escalation(channel="webchat", platform_id="esc-1",
+                            moderator=Author("mod1", "Mod Mia", is_moderator=True), target=target,
+                            note="<i>looks like a scam victim</i>")
+    outcome = await engine.handle_escalation(escalation)
+    page = await (await agent.client.get(f"/tickets/{outcome.ticket_id}")).text()
+    assert "moderator escalation note - internal, never sent" in page
+    assert "&lt;i&gt;looks like a scam victim&lt;/i&gt;" in page
+    assert "escalated by a moderator" in page
+
+
+async def test_extra_routes_are_public_and_inbox_routes_stay_private(aiohttp_client, ctx) -> None:
+    from aiohttp import web
+
+    from core.web.app import create_app
+
+    async def hook(request: web.Request) -> web.Response:
+        return web.Response(text=f"hook {request.match_info['channel']}")
+
+    client = await aiohttp_client(create_app(ctx, extra_routes=[web.post("/webhooks/{channel}", hook)]))
+    response = await client.post("/webhooks/telegram")
+    assert response.status == 200 and await response.text() == "hook telegram"
+    assert "Content-Security-Policy" in response.headers
+    assert (await client.get("/", allow_redirects=False)).status == 303
+    assert (await client.post("/tickets/1/reply", allow_redirects=False)).status == 401
