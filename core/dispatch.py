@@ -65,11 +65,13 @@ class Dispatcher:
             return 0
         gate = asyncio.Semaphore(self.policy.concurrency)
 
-        async def one(row: Outbox) -> None:
+        async def one(row: Outbox) -> tuple[Outbox, str | None] | None:
             async with gate:
-                await self._deliver(row)
+                return await self._deliver(row)
 
-        await asyncio.gather(*(one(r) for r in rows))
+        delivered = [d for d in await asyncio.gather(*(one(r) for r in rows)) if d is not None]
+        if delivered:
+            await self._mark_sent(delivered)
         return len(rows)
 
     async def _claim(self) -> list[Outbox]:
@@ -105,7 +107,8 @@ class Dispatcher:
             session.expunge_all()
         return sorted(rows, key=lambda r: r.id)
 
-    async def _deliver(self, row: Outbox) -> None:
+    async def _deliver(self, row: Outbox) -> tuple[Outbox, str | None] | None:
+        """Send one row; failures are written here, a success is returned for one batched write."""
         adapter = self.adapters[row.channel]
         reply = outbound_from_row(row)
         try:
@@ -124,23 +127,36 @@ class Dispatcher:
             log.exception("adapter %s raised while sending outbox row %s", row.channel, row.id)
             await self._failed(row, f"unexpected error: {type(exc).__name__}: {exc}", self._backoff(row.attempts))
         else:
-            await self._sent(row, sent.platform_id)
+            return row, (str(sent.platform_id) if sent.platform_id else None)
+        return None
 
-    async def _sent(self, row: Outbox, platform_id: str | None) -> None:
+    async def _mark_sent(self, delivered: list[tuple[Outbox, str | None]]) -> None:
+        """Record a pass's deliveries in one transaction (one writer turn on SQLite, not one per row)."""
         now = utcnow()
-        mark_sent = update(Outbox).where(Outbox.id == row.id).values(
-            status="sent", sent_at=now, locked_until=None, last_error=None)
+
+        async def write(with_platform_ids: bool) -> None:
+            async with self.store.transaction() as session:
+                await session.execute(update(Outbox).where(Outbox.id.in_([r.id for r, _ in delivered])).values(
+                    status="sent", sent_at=now, locked_until=None, last_error=None))
+                for row, platform_id in delivered if with_platform_ids else ():
+                    if platform_id:
+                        await session.execute(update(Message).where(Message.id == row.message_id)
+                                              .values(platform_id=platform_id))
+
         try:
-            async with self.store.transaction() as session:
-                await session.execute(mark_sent)
-                if platform_id:
-                    await session.execute(update(Message).where(Message.id == row.message_id)
-                                          .values(platform_id=str(platform_id)))
-        except IntegrityError:  # that platform id is already stored (a platform reusing ids): keep the delivery
-            log.warning("platform id %s of outbox row %s is already stored", platform_id, row.id)
-            async with self.store.transaction() as session:
-                await session.execute(mark_sent)
-        self.bus.publish("delivery", outbox_id=row.id, message_id=row.message_id, status="sent")
+            await write(with_platform_ids=True)
+        except IntegrityError:  # a platform id already stored (a platform reusing ids): keep the deliveries
+            log.warning("a platform id of outbox rows %s is already stored", [r.id for r, _ in delivered])
+            await write(with_platform_ids=False)
+            for row, platform_id in delivered:
+                if not platform_id:
+                    continue
+                with contextlib.suppress(IntegrityError):
+                    async with self.store.transaction() as session:
+                        await session.execute(update(Message).where(Message.id == row.message_id)
+                                              .values(platform_id=platform_id))
+        for row, _ in delivered:
+            self.bus.publish("delivery", outbox_id=row.id, message_id=row.message_id, status="sent")
 
     async def _failed(self, row: Outbox, error: str, wait: float, *, count_attempt: bool = True) -> None:
         attempts = row.attempts if count_attempt else row.attempts - 1
