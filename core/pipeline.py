@@ -88,7 +88,7 @@ class Engine:
             customer = await ensure_customer(session, message.channel, message.author)
             conversation = await ensure_conversation(session, message.channel, message.conversation, customer,
                                                      public=message.public)
-            ticket = await active_ticket(session, conversation.id)
+            ticket = await _customer_ticket(session, conversation, message.private_conversation)
             decision: _Decision | None = None
             failed = False
             if message.addressed:
@@ -127,7 +127,7 @@ class Engine:
             assert conversation is not None
             hint = await session.scalar(select(Identity.language).where(
                 Identity.customer_id == conversation.customer_id, Identity.channel == row.channel))
-            ticket = await active_ticket(session, conversation.id)
+            ticket = await _customer_ticket(session, conversation, row.private_address)
             decision = None
             if row.addressed:
                 decision = self._decide(row.text, conversation, hint, button=bool(row.raw.get("button")),
@@ -271,12 +271,7 @@ class Engine:
                 session, target.channel, target.platform_id)
             assert row is not None
             row.handled_at = row.handled_at or utcnow()
-            ticket = await active_ticket(session, conversation.id)
-            if ticket is None and row.private_address:
-                private = await session.scalar(select(Conversation).where(
-                    Conversation.channel == target.channel, Conversation.address == row.private_address,
-                    Conversation.customer_id == customer.id))
-                ticket = await active_ticket(session, private.id) if private else None
+            ticket = await _customer_ticket(session, conversation, row.private_address)
             cust_lang = detect_language(target.text, target.author.language)
             if ticket is None:
                 decision = _Decision("handoff", cust_lang, "", reason="escalated", priority="normal")
@@ -327,6 +322,18 @@ class Engine:
             self.bus.publish("ticket", ticket_id=ticket_id)
         if outbox:
             self.bus.publish("outbox", ids=list(outbox))
+
+
+async def _customer_ticket(session: Any, conversation: Conversation, private_address: str | None) -> Ticket | None:
+    """The case a new message belongs to: this conversation's open ticket, or, for a public message,
+    the one already running in the customer's private conversation (a public follow-up is the same case)."""
+    ticket = await active_ticket(session, conversation.id)
+    if ticket is None and conversation.public and private_address:
+        private = await session.scalar(select(Conversation.id).where(
+            Conversation.channel == conversation.channel, Conversation.address == private_address,
+            Conversation.customer_id == conversation.customer_id))
+        ticket = await active_ticket(session, private) if private else None
+    return ticket
 
 
 def _as_record(decision: _Decision | None) -> dict[str, Any] | None:

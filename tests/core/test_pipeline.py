@@ -206,3 +206,13 @@ async def test_commands_answer_in_the_language_the_customer_writes(engine: Engin
     await engine.handle_message(msg("2", "/start"))
     await make_dispatcher({"memory": channel}).drain()
     assert all(any("\u4e00" <= ch <= "\u9fff" for ch in text) for text in channel.texts("dm-alice"))
+
+
+async def test_a_public_follow_up_joins_the_customers_private_ticket(engine: Engine, store: Store) -> None:
+    first = await engine.handle_message(msg("g7", "我的转账没到账，订单号 88812345", conversation="post-1", public=True,
+                                            private_conversation="dm-alice"))
+    again = await engine.handle_message(msg("g8", "还是没到账，也没收到私信，订单号 88812345", conversation="post-2",
+                                            public=True, private_conversation="dm-alice"))
+    assert first.action == "handoff" and again.ticket_id == first.ticket_id
+    assert len(await store.all(Ticket.__table__.select())) == 1
+    assert again.outbox_ids == ()  # nothing more said in public about a running case
