@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from core.models import Escalation, InboundMessage, MessageEdit, OutboundMessage, Sent
 
@@ -31,8 +31,8 @@ class ChannelSettings(BaseModel):
 
     enabled: bool = False
     # Outbound rate limits the dispatcher enforces for this channel (messages per second).
-    rate_per_second: float = 30.0
-    rate_per_conversation_per_second: float = 1.0
+    rate_per_second: float = Field(default=30.0, gt=0)
+    rate_per_conversation_per_second: float = Field(default=1.0, gt=0)
 
 
 class Inbound(Protocol):

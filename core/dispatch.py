@@ -65,13 +65,13 @@ class Dispatcher:
             return 0
         gate = asyncio.Semaphore(self.policy.concurrency)
 
-        async def one(row: Outbox) -> tuple[Outbox, str | None] | None:
+        async def one(row: Outbox) -> None:
             async with gate:
-                return await self._deliver(row)
+                delivered = await self._deliver(row)
+                if delivered is not None:  # recorded at once: a crash later in the pass must not resend it
+                    await self._mark_sent([delivered])
 
-        delivered = [d for d in await asyncio.gather(*(one(r) for r in rows)) if d is not None]
-        if delivered:
-            await self._mark_sent(delivered)
+        await asyncio.gather(*(one(r) for r in rows))
         return len(rows)
 
     async def _claim(self) -> list[Outbox]:
@@ -131,13 +131,14 @@ class Dispatcher:
         return None
 
     async def _mark_sent(self, delivered: list[tuple[Outbox, str | None]]) -> None:
-        """Record a pass's deliveries in one transaction (one writer turn on SQLite, not one per row)."""
+        """Record deliveries; each write only applies while the lease is still ours."""
         now = utcnow()
 
         async def write(with_platform_ids: bool) -> None:
             async with self.store.transaction() as session:
-                await session.execute(update(Outbox).where(Outbox.id.in_([r.id for r, _ in delivered])).values(
-                    status="sent", sent_at=now, locked_until=None, last_error=None))
+                for row, _ in delivered:
+                    await session.execute(update(Outbox).where(*_ours(row)).values(
+                        status="sent", sent_at=now, locked_until=None, last_error=None))
                 for row, platform_id in delivered if with_platform_ids else ():
                     if platform_id:
                         await session.execute(update(Message).where(Message.id == row.message_id)
@@ -164,7 +165,7 @@ class Dispatcher:
             await self._dead(row, f"gave up after {attempts} attempts; last error: {error}")
             return
         async with self.store.transaction() as session:
-            await session.execute(update(Outbox).where(Outbox.id == row.id).values(
+            await session.execute(update(Outbox).where(*_ours(row)).values(
                 status="failed", attempts=attempts, last_error=error[:2000], locked_until=None,
                 next_attempt_at=utcnow() + timedelta(seconds=wait)))
         log.info("outbox row %s (%s) will retry in %.1fs: %s", row.id, row.channel, wait, error)
@@ -172,7 +173,7 @@ class Dispatcher:
 
     async def _dead(self, row: Outbox, error: str) -> None:
         async with self.store.transaction() as session:
-            await session.execute(update(Outbox).where(Outbox.id == row.id).values(
+            await session.execute(update(Outbox).where(*_ours(row)).values(
                 status="dead", last_error=error[:2000], locked_until=None))
         log.warning("outbox row %s (%s) given up: %s", row.id, row.channel, error)
         self.bus.publish("delivery", outbox_id=row.id, message_id=row.message_id, status="dead")
@@ -186,7 +187,7 @@ class Dispatcher:
         overall = self._channel_limits.get(channel)
         if overall is None:
             rate = float(getattr(settings, "rate_per_second", 30.0))
-            overall = self._channel_limits[channel] = AsyncLimiter(max(rate, 0.001), 1)
+            overall = self._channel_limits[channel] = _limiter(rate)
         key = (channel, conversation)
         limiter = self._conversation_limits.get(key)
         if limiter is None:
@@ -195,7 +196,7 @@ class Dispatcher:
             if rate is None:
                 rate = float(getattr(settings, "rate_per_conversation_per_second", 1.0))
             # one token per 1/rate seconds: never a burst that a per-chat limit would reject
-            limiter = AsyncLimiter(1, 1 / max(rate, 0.001))
+            limiter = AsyncLimiter(1, 1 / max(float(rate), 0.001))
             self._conversation_limits[key] = limiter
             if len(self._conversation_limits) > 10_000:
                 self._conversation_limits.popitem(last=False)
@@ -258,6 +259,17 @@ class Dispatcher:
                 raise TimeoutError(f"outbox still has {await self.pending()} undelivered rows after {timeout}s")
             if await self.run_once() == 0:
                 await asyncio.sleep(0.05)
+
+
+def _ours(row: Outbox) -> tuple[object, ...]:
+    """WHERE clauses matching the row only while our lease holds (a reclaimed row is not ours to write)."""
+    return (Outbox.id == row.id, Outbox.status == "sending", Outbox.locked_until == row.locked_until)
+
+
+def _limiter(rate: float) -> AsyncLimiter:
+    """``rate`` messages per second; below one a second, one message per 1/rate seconds."""
+    rate = max(float(rate), 0.001)
+    return AsyncLimiter(rate, 1) if rate >= 1 else AsyncLimiter(1, 1 / rate)
 
 
 def _policy(settings: object | None) -> DispatchPolicy:

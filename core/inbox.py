@@ -150,7 +150,7 @@ class Inbox:
 
 
 async def _ticket(session: Any, ticket_id: int) -> Ticket:
-    ticket = await session.get(Ticket, ticket_id)
+    ticket = await session.get(Ticket, ticket_id, with_for_update=True)  # no lost updates between writers
     if ticket is None:
         raise NotFound(f"ticket #{ticket_id} does not exist")
     return ticket

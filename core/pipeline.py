@@ -81,31 +81,25 @@ class Engine:
     async def handle_message(self, message: InboundMessage) -> Outcome:
         """Store the message and queue what it calls for, in one transaction.
 
-        Deciding is pure and happens before the write; if it fails, the message is still stored,
-        unhandled, and `recover()` finishes it. A redelivery is recognised by the insert itself.
+        Deciding is pure and happens before the write; if it fails, the message is handed to a human
+        (reason ``triage_error``), never dropped. A redelivery is recognised by the insert itself.
         """
         async with self.store.transaction() as session:
             customer = await ensure_customer(session, message.channel, message.author)
             conversation = await ensure_conversation(session, message.channel, message.conversation, customer,
                                                      public=message.public)
-            ticket = await _customer_ticket(session, conversation, message.private_conversation)
-            decision: _Decision | None = None
-            failed = False
+            await _lock(session, conversation)
+            ticket = await _customer_ticket(session, conversation,
+                                            message.private_conversation if message.addressed else None)
+            decision = None
             if message.addressed:
-                try:
-                    decision = self._decide(message.text, conversation, message.author.language,
-                                            button=bool(message.raw.get("button")),
-                                            open_tickets=frozenset({ticket.id}) if ticket else frozenset())
-                except Exception:
-                    log.exception("deciding on %s %s failed; storing it for recovery", message.channel,
-                                  message.platform_id)
-                    failed = True
+                decision = self._safe_decide(message.text, conversation, message.author.language,
+                                             button=bool(message.raw.get("button")), ticket=ticket)
             row = await insert_inbound(session, conversation, message, ticket_id=ticket.id if ticket else None,
-                                       handled=not failed, decision=_as_record(decision))
+                                       handled=True, decision=_as_record(decision))
             if row is None:
                 return Outcome("duplicate")
-            outcome = Outcome("stored", row.id) if failed else await self._apply(
-                session, row, conversation, ticket, decision)
+            outcome = await self._apply(session, row, conversation, ticket, decision)
         self._announce(conversation.id, outcome.ticket_id, outcome.outbox_ids)
         return outcome
 
@@ -114,24 +108,28 @@ class Engine:
         ids = await self.store.all(select(Message.id).where(Message.direction == "in",
                                                             Message.handled_at.is_(None)).order_by(Message.id))
         for message_id in ids:
-            await self.process(message_id)
+            try:
+                await self.process(message_id)
+            except Exception:  # one bad row must not keep the product from starting
+                log.exception("could not finish stored message %s; it stays unhandled", message_id)
         return len(ids)
 
     async def process(self, message_id: int) -> Outcome:
         """Decide on one stored, unhandled message (the recovery path)."""
         async with self.store.transaction() as session:
-            row = await session.get(Message, message_id)
+            row = await session.get(Message, message_id, with_for_update=True)  # two recovering processes
             if row is None or row.handled_at is not None:
                 return Outcome("duplicate", message_id)
             conversation = await session.get(Conversation, row.conversation_id)
             assert conversation is not None
             hint = await session.scalar(select(Identity.language).where(
                 Identity.customer_id == conversation.customer_id, Identity.channel == row.channel))
-            ticket = await _customer_ticket(session, conversation, row.private_address)
+            await _lock(session, conversation)
+            ticket = await _customer_ticket(session, conversation, row.private_address if row.addressed else None)
             decision = None
             if row.addressed:
-                decision = self._decide(row.text, conversation, hint, button=bool(row.raw.get("button")),
-                                        open_tickets=frozenset({ticket.id}) if ticket else frozenset())
+                decision = self._safe_decide(row.text, conversation, hint, button=bool(row.raw.get("button")),
+                                             ticket=ticket)
             row.handled_at, row.decision = utcnow(), _as_record(decision)
             row.ticket_id = ticket.id if ticket else None
             outcome = await self._apply(session, row, conversation, ticket, decision)
@@ -142,10 +140,10 @@ class Engine:
                      decision: _Decision | None) -> Outcome:
         """Carry out a decision for a stored message: join or open a ticket, queue the replies."""
         outbox: list[int] = []
+        if decision is None:  # not addressed to the bot (group chatter): kept as context, reopens nothing
+            return Outcome("stored", row.id, ticket.id if ticket else None)
         if ticket is not None:
             transition(session, ticket, "customer_message", "customer")
-        if decision is None:  # not addressed to the bot (group chatter): kept as context only
-            return Outcome("stored", row.id, ticket.id if ticket else None)
         if decision.action in ("answer", "handoff"):
             conversation.language = decision.lang  # what the customer writes in beats the platform's UI language
         owned = ticket is not None and (ticket.assignee_id is not None or decision.action == "handoff")
@@ -165,6 +163,19 @@ class Engine:
                                    quick_replies=self._quick_replies(decision), decision=_as_record(decision))
         outbox.append(box.id)
         return Outcome(decision.action, row.id, ticket.id if ticket else None, None, tuple(outbox))
+
+    def _safe_decide(self, text: str, conversation: Conversation, hint: str | None, *, button: bool,
+                     ticket: Ticket | None) -> _Decision:
+        """A decision that cannot fail: if deciding raises, a person takes the message."""
+        try:
+            return self._decide(text, conversation, hint, button=button,
+                                open_tickets=frozenset({ticket.id}) if ticket else frozenset())
+        except Exception:
+            log.exception("deciding on message %r failed; handing it to a person", text[:80])
+            from core.language import normalise_hint
+
+            return _Decision("handoff", normalise_hint(hint) or conversation.language or "en", "",
+                             reason="triage_error", priority="normal")
 
     def _decide(self, text: str, conversation: Conversation, hint: str | None, *, button: bool,
                 open_tickets: frozenset[int] = frozenset()) -> _Decision:
@@ -322,6 +333,12 @@ class Engine:
             self.bus.publish("ticket", ticket_id=ticket_id)
         if outbox:
             self.bus.publish("outbox", ids=list(outbox))
+
+
+async def _lock(session: Any, conversation: Conversation) -> None:
+    """Serialise decisions per conversation (PostgreSQL row lock; SQLite has one writer anyway): two
+    messages arriving at once must not both see "no ticket" and open two."""
+    await session.execute(select(Conversation.id).where(Conversation.id == conversation.id).with_for_update())
 
 
 async def _customer_ticket(session: Any, conversation: Conversation, private_address: str | None) -> Ticket | None:

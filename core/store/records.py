@@ -122,7 +122,7 @@ async def active_ticket(session: AsyncSession, conversation_id: int) -> Ticket |
     """The ticket a new customer message joins: the newest one not closed (solved ones reopen)."""
     return await session.scalar(
         select(Ticket).where(Ticket.conversation_id == conversation_id, Ticket.status.in_(ACTIVE))
-        .order_by(Ticket.id.desc()).limit(1))
+        .order_by(Ticket.id.desc()).limit(1).with_for_update())  # an agent's concurrent close waits, or wins
 
 
 async def queue_reply(session: AsyncSession, conversation: Conversation, text: str, *, author_kind: str,

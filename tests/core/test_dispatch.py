@@ -119,3 +119,29 @@ async def test_background_loop_wakes_on_new_replies_and_stops_cleanly(engine: En
         await dispatcher.stop()
     await _queue(engine, 1, "dm-later")  # queued after stop: stays in the outbox, not lost
     assert [r.status for r in await store.outbox_rows()] == ["sent", "queued"]
+
+
+async def test_a_slow_channel_below_one_message_per_second_still_delivers(engine: Engine, store: Store) -> None:
+    channel = MemoryChannel()
+    channel.settings = channel.settings.model_copy(update={"rate_per_second": 0.5})
+    await _queue(engine, 1)
+    await Dispatcher(store, {"memory": channel}, DispatchPolicy()).drain(timeout=5)
+    assert len(channel.sent) == 1 and (await store.outbox_rows())[0].status == "sent"
+
+
+async def test_a_delivery_is_recorded_even_if_the_pass_is_cancelled_later(engine: Engine, store: Store) -> None:
+    class OneSlow(MemoryChannel):
+        async def send(self, reply):  # type: ignore[no-untyped-def]
+            if reply.conversation == "dm-slow":
+                await asyncio.sleep(30)
+            return await super().send(reply)
+
+    channel = OneSlow()
+    await _queue(engine, 1, "dm-slow")
+    await _queue(engine, 1, "dm-fast")
+    dispatcher = Dispatcher(store, {"memory": channel}, DispatchPolicy())
+    task = asyncio.create_task(dispatcher.run_once())
+    await asyncio.sleep(0.5)
+    task.cancel()  # the process dies while one send hangs
+    statuses = {r.conversation: r.status for r in await store.outbox_rows()}
+    assert statuses == {"dm-slow": "sending", "dm-fast": "sent"}  # the fast one is not sent again later
