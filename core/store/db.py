@@ -166,6 +166,6 @@ class Store:
     async def ping(self) -> bool:
         try:
             await self.scalar(select(1))
-        except SQLAlchemyError:
+        except (SQLAlchemyError, OSError):  # asyncpg's refused connection is a bare OSError
             return False
         return True

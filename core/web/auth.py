@@ -184,7 +184,10 @@ async def template_context(request: web.Request) -> dict[str, Any]:
 
 def _safe_next(value: str | None) -> str:
     """Only local paths: an open redirect after sign-in would help phishing."""
-    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+    if not value or not value.startswith("/") or "\\" in value or any(c.isspace() or ord(c) < 32 for c in value):
+        return "/"
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or value.startswith("//"):
         return "/"
     return value
 
@@ -205,11 +208,11 @@ async def login(request: web.Request) -> web.StreamResponse:
     keys = (f"name:{name.lower()}", f"ip:{request.remote}")
     if throttle.locked(*keys):
         return _login_error(request, name, target, "Too many failed attempts. Try again in 15 minutes.", 429)
+    throttle.fail(*keys)  # counted before checking: parallel guesses cannot slip past the lockout
     await asyncio.sleep(throttle.delay(*keys))
     ctx = request.app[CONTEXT]
     agent_id = await accounts.verify_password(ctx.store, name, password) if name and password else None
     if agent_id is None:
-        throttle.fail(*keys)
         return _login_error(request, name, target, "Wrong name or password.", 401)
     throttle.succeed(*keys)
     token = await accounts.create_session(ctx.store, agent_id)

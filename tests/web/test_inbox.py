@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from yarl import URL
 
 from core import accounts
@@ -64,6 +65,19 @@ async def test_repeated_failures_lock_the_name(client, store, monkeypatch) -> No
     locked = await client.post("/login", data={"name": "dave", "password": PASSWORD}, allow_redirects=False)
     assert locked.status == 429
     assert "Too many failed attempts" in await locked.text()
+
+
+async def test_parallel_guesses_cannot_slip_past_the_lock(client, store, monkeypatch) -> None:
+    import asyncio
+
+    from core.web import auth
+
+    monkeypatch.setattr(auth, "SLOW_AFTER", 1000)
+    await accounts.create_agent(store, "erin", PASSWORD)
+    answers = await asyncio.gather(*(client.post("/login", data={"name": "erin", "password": f"guess-{i}"})
+                                     for i in range(3 * auth.LOCK_AFTER)))
+    statuses = [a.status for a in answers]
+    assert statuses.count(401) <= auth.LOCK_AFTER and statuses.count(429) >= 2 * auth.LOCK_AFTER
 
 
 async def test_customer_text_is_escaped_in_list_and_thread(agent, engine) -> None:
@@ -272,3 +286,12 @@ async def test_extra_routes_are_public_and_inbox_routes_stay_private(aiohttp_cli
     assert "Content-Security-Policy" in response.headers
     assert (await client.get("/", allow_redirects=False)).status == 303
     assert (await client.post("/tickets/1/reply", allow_redirects=False)).status == 401
+
+
+@pytest.mark.parametrize("target", ["//evil.example", "/\t/evil.example", "/\n/evil.example", "https://evil.example",
+                                    "/%0a/evil"])
+def test_sign_in_never_redirects_off_site(target: str) -> None:
+    from core.web.auth import _safe_next
+
+    assert _safe_next(target) in ("/", "/%0a/evil")  # only local paths survive
+    assert not _safe_next(target).startswith("//")
