@@ -138,7 +138,7 @@ def create_app(ctx: AppContext, *, extra_routes: Iterable[web.RouteDef] = ()) ->
                                context_processors=[auth.template_context], filters=template_filters.FILTERS)
     env.globals["brand"] = getattr(ctx.settings, "brand", "supportbot") if ctx.settings is not None else "supportbot"
     app.on_response_prepare.append(_security_headers)
-    public: set[str] = {"/login", "/healthz", "/metrics"}
+    public: set[str] = {"/login", "/healthz"}  # /metrics takes an API token (it shows traffic and who is online)
     app.router.add_static("/static", HERE / "static", name="static")
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)

@@ -1,6 +1,6 @@
 """Who is asking: session cookies for pages, bearer tokens for the API, CSRF for forms, sign in and out.
 
-Everything is authenticated except the sign-in page, static files, health/metrics and the extra
+Everything is authenticated except the sign-in page, static files, the health check and the extra
 routes the channels register (they check their own signatures). Pages redirect to /login; the
 API answers 401 JSON.
 
@@ -125,7 +125,7 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     if _is_public(request):
         return await handler(request)
     store = request.app[CONTEXT].store
-    if request.path.startswith("/api/"):
+    if request.path.startswith("/api/") or request.path == "/metrics":  # machines: API tokens, never cookies
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
