@@ -31,7 +31,7 @@ from bots.base import ChannelSettings, Inbound, split_text
 from bots.x_client import XClient
 from bots.x_http import CursorStore, FileCursors
 from bots.x_receive import DM_CURSOR, MENTIONS_CURSOR, XReceiver, remember_choices
-from bots.x_text import split_post, with_invite
+from bots.x_text import split_post, weighted_length, with_invite
 from bots.x_translate import CHANNEL, activity_to_v2
 from core.errors import AdapterError, ConfigError, RateLimited, RetryLater, Undeliverable
 from core.models import OutboundMessage, Sent
@@ -172,8 +172,8 @@ class XAdapter:
         if kind == "tweet":
             if reply.invite_private:
                 text = with_invite(text, reply.meta.get("language"))
-            parts = split_post(text, self.settings.max_post_length)
             root = reply.reply_to if reply.reply_to and reply.reply_to.isdigit() else target
+            parts = await self._addressed_parts(text, root)
 
             async def post(part: str, previous: str | None) -> str:
                 return await client.post_tweet(part, previous or root)
@@ -192,6 +192,20 @@ class XAdapter:
             except Exception:  # delivered already: a lost menu must not make the dispatcher send again
                 log.exception("x: could not remember the choices sent to %s", reply.conversation)
         return sent
+
+    async def _addressed_parts(self, text: str, root: str) -> list[str]:
+        """Thread parts, each starting with the customer's @handle (counted in the weighted length).
+
+        X refuses a post identical to an earlier one; the public handoff note and FAQ answers repeat
+        across customers, so addressing each part makes it unique (and is how X replies look).
+        """
+        assert self.receiver is not None
+        handle = await self.receiver.author_handle(root)
+        if not handle:
+            return split_post(text, self.settings.max_post_length)
+        prefix = f"@{handle} "
+        return [prefix + part for part in
+                split_post(text, self.settings.max_post_length - weighted_length(prefix))]
 
     async def _send_parts(self, reply: OutboundMessage, parts: list[str],
                           post: Callable[[str, str | None], Awaitable[str]]) -> Sent:

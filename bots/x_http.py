@@ -118,6 +118,12 @@ def map_error(exc: BaseException) -> AdapterError:
         return RetryLater("X refused the credentials (401)", retry_after=300.0)
     if isinstance(exc, tweepy.HTTPException):
         detail = "; ".join(exc.api_messages) or f"HTTP {exc.response.status}"
+        if "duplicate content" in detail.lower():
+            # Not retried: either the bot posted this exact text before, or an earlier attempt
+            # of this very reply was accepted and only X's answer was lost.
+            return Undeliverable("X refused a duplicate post (the bot already posted this exact text; "
+                                 "it may be this reply, accepted on an earlier attempt): check the thread "
+                                 f"before sending again. X said: {detail}")
         return Undeliverable(f"X refused: {detail}")
     if isinstance(exc, (aiohttp.ClientError, asyncio.TimeoutError, OSError)):
         return RetryLater(f"X unreachable: {exc.__class__.__name__}")

@@ -8,9 +8,13 @@ the newest ids become the baseline and history is not answered, unless ``backfil
 
 Moderator escalation: a moderator replies to a customer's post with the keyword and a mention of
 the bot. The replied-to post (fetched with its author) becomes the target, the posts above it the
-context. A keyword reply from anyone else is handed over with ``is_moderator=False`` so the engine
-records and refuses it; nothing is posted for a refusal (X is public: stay quiet). A moderator's
-confirmation notice goes to them by DM, never publicly.
+context. A keyword reply from anyone else (a customer writing "#escalate" under their own post)
+is an ordinary mention: the engine's escalation path refuses non-moderators without storing, and
+nothing a customer sends may be lost. A moderator's confirmation notice goes to them by DM, never
+publicly.
+
+Public replies start with the customer's @handle (``author_handle``): X refuses a post identical
+to an earlier one, and fixed texts (the public handoff note, an FAQ answer) repeat across customers.
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ NOTHING_SEEN = "0"  # baseline taken, no event existed yet
 MAX_PAGES = 10
 CHOICES_PREFIX = "choices:"
 CURSOR_VALUE_MAX = 256  # the store's cursor column
+AUTHORS_KEPT = 5000  # handles of recent posts kept for addressing replies
 
 
 async def remember_choices(cursors: CursorStore, reply: OutboundMessage) -> None:
@@ -70,6 +75,7 @@ class XReceiver:
         self.cursors = cursors
         self.me = me
         self.handle = handle
+        self._authors: dict[str, str] = {}  # tweet id -> author's handle, newest last
 
     # --- polling ------------------------------------------------------------------------------
 
@@ -161,14 +167,30 @@ class XReceiver:
             return
         keyword = self.settings.escalate_keyword
         target_id = replied_to(tweet)
-        if keyword and target_id and has_keyword(tweet.get("text", ""), keyword):
+        if keyword and target_id and has_keyword(tweet.get("text", ""), keyword) \
+                and author_of(str(tweet["author_id"]), includes, self.settings.moderators).is_moderator:
             await self._escalate(tweet, target_id, includes)
             return
         await self.inbound.handle_message(self._tweet(tweet, includes))
 
     def _tweet(self, tweet: Mapping[str, Any], includes: Includes, addressed: bool = True) -> InboundMessage:
-        return tweet_to_inbound(tweet, includes, moderators=self.settings.moderators,
-                                addressed=addressed, me=self.me)
+        message = tweet_to_inbound(tweet, includes, moderators=self.settings.moderators,
+                                   addressed=addressed, me=self.me)
+        if message.author.handle and not message.author.is_bot:
+            self._authors[message.platform_id] = message.author.handle
+            while len(self._authors) > AUTHORS_KEPT:
+                del self._authors[next(iter(self._authors))]
+        return message
+
+    async def author_handle(self, tweet_id: str) -> str | None:
+        """The @handle of a customer's post, to address a public reply; looked up when not seen since start."""
+        if tweet_id in self._authors:
+            return self._authors[tweet_id]
+        tweet, includes = await self._lookup(tweet_id)
+        if tweet is None or str(tweet.get("author_id")) == self.me:
+            return None
+        self._tweet(tweet, includes)
+        return self._authors.get(tweet_id)
 
     async def _lookup(self, tweet_id: str) -> tuple[Mapping[str, Any] | None, Includes]:
         try:

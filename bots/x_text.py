@@ -20,10 +20,11 @@ _SEPARATORS = ("\n\n", "\n", "。", "！", "？", ". ", "! ", "? ", "；", "; ",
 # Room kept for the " (n/m)" marker of a thread.
 _MARKER_ROOM = 8
 
+# Posted before the DM is sent, so it must stay true if the DM fails: point to DMs, claim nothing.
 _INVITES = {
-    "en": "We've sent you a DM.",
-    "zh-Hans": "我们已私信您。",
-    "zh-Hant": "我們已私訊您。",
+    "en": "Please check your DMs from us.",
+    "zh-Hans": "请查看我们的私信。",
+    "zh-Hant": "請查看我們的私訊。",
 }
 _INVITE_HINT = re.compile(r"(?<![a-z])(?:dms?|direct messages?)(?![a-z])|私信|私訊|私讯")
 
@@ -104,7 +105,7 @@ def strip_reply_prefix(text: str) -> str:
 
 
 def invite_line(language: str | None, text: str) -> str:
-    """The short "we sent you a DM" note, in the answer's language."""
+    """The short "please check your DMs" note, in the answer's language."""
     if language in _INVITES:
         return _INVITES[language]
     if language and language.startswith("zh"):

@@ -12,7 +12,7 @@ from bots.x_http import RateWindow
 from core.errors import RateLimited, RetryLater, Undeliverable
 from core.models import OutboundMessage
 from tests.contract.harness_x import MemoryCursors, XHarness
-from tests.fakes.x_api import FakeX
+from tests.fakes.x_api import BOT_HANDLE, FakeX
 
 
 class Recorder:
@@ -112,6 +112,24 @@ async def test_send_maps_x_errors_to_typed_errors():
             await x.adapter.send(OutboundMessage(channel="x", conversation="telegram:5", text="hi"))
         sent = await x.adapter.send(dm)
         assert [e["id"] for e in x.fake.bot_dms()] == [sent.platform_id]
+
+
+async def test_a_reply_to_an_older_post_is_addressed_and_a_duplicate_is_explained():
+    """After a restart the adapter has not seen the post: it looks up the author to address the reply."""
+    fake = FakeX()
+    fake.add_user("5001", "ann")
+    old = fake.post("5001", f"@{BOT_HANDLE} is my transfer done?")  # before start: history, never polled
+    async with XHarness(Recorder(), fake=fake) as x:
+        reply = OutboundMessage(channel="x", conversation=f"tweet:{old}", text="Our team is on it.", public=True)
+        await x.adapter.send(reply)
+        [post] = x.fake.bot_posts()
+        assert post["text"] == "@ann Our team is on it."
+        assert post["referenced_tweets"] == [{"type": "replied_to", "id": old}]
+        # X refuses the identical post (as when an earlier attempt was accepted but its answer lost)
+        with pytest.raises(Undeliverable) as refused:
+            await x.adapter.send(reply)
+        assert "duplicate" in str(refused.value) and "earlier attempt" in str(refused.value)
+        assert len(x.fake.bot_posts()) == 1
 
 
 async def test_requests_are_signed_for_the_host_they_really_go_to():

@@ -58,8 +58,9 @@ def test_reply_prefix_is_dropped_but_a_bare_mention_is_kept():
 
 
 def test_dm_invitation_is_added_once_in_the_answers_language():
-    assert with_invite("Our team will look at this.", "en") == "Our team will look at this. We've sent you a DM."
+    assert (with_invite("Our team will look at this.", "en")
+            == "Our team will look at this. Please check your DMs from us.")
     assert with_invite("Check your DMs.", "en") == "Check your DMs."
-    assert with_invite("客服会跟进。", None) == "客服会跟进。我们已私信您。"
-    assert with_invite("客服會跟進。", None) == "客服會跟進。我們已私訊您。"
+    assert with_invite("客服会跟进。", None) == "客服会跟进。请查看我们的私信。"
+    assert with_invite("客服會跟進。", None) == "客服會跟進。請查看我們的私訊。"
     assert with_invite("请通过私信继续沟通。", None) == "请通过私信继续沟通。"
