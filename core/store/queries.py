@@ -127,6 +127,12 @@ def _row_matches(q: str) -> Any:
                                         Message.text.ilike(pattern, escape="\\")).exists())
 
 
+def parse_id(raw: object) -> int | None:
+    """A database id from user input: digits that fit a signed 64-bit column, else None (never a 500)."""
+    text = str(raw).strip()
+    return int(text) if text.isdigit() and len(text) <= 18 else None
+
+
 def _assignee_condition(value: str, me: int | None) -> Any:
     if value == "mine":
         if me is None:
@@ -134,8 +140,8 @@ def _assignee_condition(value: str, me: int | None) -> Any:
         return Ticket.assignee_id == me
     if value == "unassigned":
         return Ticket.assignee_id.is_(None)
-    if value.isdigit():
-        return Ticket.assignee_id == int(value)
+    if parse_id(value) is not None:
+        return Ticket.assignee_id == parse_id(value)
     return Ticket.assignee_id.in_(select(Agent.id).where(Agent.name == value))
 
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 from sqlalchemy import select
 
 from core.errors import Conflict, NotFound
-from core.store.queries import MAX_LIMIT, InvalidQuery, TicketFilter, list_tickets, ticket_row
+from core.store.queries import MAX_LIMIT, InvalidQuery, TicketFilter, list_tickets, parse_id, ticket_row
 from core.store.tables import Agent
 from core.tickets import PRIORITIES, STATUSES
 from core.web.auth import AGENT
@@ -68,9 +68,10 @@ async def _json(request: web.Request) -> Any:
 
 def _ticket_id(request: web.Request) -> int:
     raw = request.match_info["ticket_id"]
-    if not raw.isdigit() or len(raw) > 18:
+    found = parse_id(raw)
+    if found is None:
         raise web.HTTPNotFound(text=f"ticket {raw!r} does not exist")
-    return int(raw)
+    return found
 
 
 class ListQuery(_Body):

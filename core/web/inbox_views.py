@@ -14,7 +14,7 @@ from aiohttp import web
 from sqlalchemy import select
 
 from core.errors import Conflict
-from core.store.queries import TicketFilter, customer_tickets, list_tickets, ticket_row
+from core.store.queries import TicketFilter, customer_tickets, list_tickets, parse_id, ticket_row
 from core.store.tables import Agent
 from core.tickets import PRIORITIES, STATUSES
 from core.web.auth import AGENT
@@ -26,10 +26,10 @@ PAGE_SIZE = 50
 
 
 def ticket_id(request: web.Request) -> int:
-    try:
-        return int(request.match_info["ticket_id"])
-    except ValueError:
-        raise web.HTTPNotFound(text="no such ticket") from None
+    found = parse_id(request.match_info["ticket_id"])
+    if found is None:
+        raise web.HTTPNotFound(text="no such ticket")
+    return found
 
 
 def filter_from_query(query: Any) -> TicketFilter:
@@ -138,7 +138,7 @@ async def update(request: web.Request) -> web.StreamResponse:
                 await inbox.assign(tid, me, agent_id=me)
             case "assign":
                 raw = form.get("assignee", "")
-                await inbox.assign(tid, int(raw) if raw.isdigit() else None, agent_id=me)
+                await inbox.assign(tid, parse_id(raw), agent_id=me)
             case "status":
                 await inbox.set_status(tid, form.get("status", ""), agent_id=me)
             case "priority":
@@ -147,11 +147,11 @@ async def update(request: web.Request) -> web.StreamResponse:
                 await inbox.set_tags(tid, [t for t in form.get("tags", "").replace("，", ",").split(",")][:20],
                                      agent_id=me)
             case "merge":
-                target = form.get("target", "").strip().lstrip("#")
-                if not target.isdigit():
+                target = parse_id(form.get("target", "").strip().lstrip("#"))
+                if target is None:
                     raise Conflict("give the number of the ticket to merge into")
-                await inbox.merge(tid, int(target), agent_id=me)
-                raise web.HTTPSeeOther(f"/tickets/{int(target)}")
+                await inbox.merge(tid, target, agent_id=me)
+                raise web.HTTPSeeOther(f"/tickets/{target}")
             case _:
                 raise web.HTTPBadRequest(text="unknown action")
     except Conflict as exc:

@@ -9,7 +9,7 @@ from aiohttp import web
 
 from core import accounts
 from core.errors import Conflict
-from core.store.queries import customer_view, find_identities
+from core.store.queries import customer_view, find_identities, parse_id
 from core.web.auth import AGENT, require_admin
 from core.web.context import CONTEXT
 from core.web.inbox_views import ticket_id
@@ -17,10 +17,10 @@ from core.web.present import entry, transcript_text
 
 
 def _customer_id(request: web.Request) -> int:
-    try:
-        return int(request.match_info["customer_id"])
-    except ValueError:
-        raise web.HTTPNotFound(text="no such customer") from None
+    found = parse_id(request.match_info["customer_id"])
+    if found is None:
+        raise web.HTTPNotFound(text="no such customer")
+    return found
 
 
 async def customer_page(request: web.Request) -> web.Response:
@@ -37,10 +37,10 @@ async def link_identity(request: web.Request) -> web.StreamResponse:
     ctx = request.app[CONTEXT]
     cid = _customer_id(request)
     form = await request.post()
-    raw = str(form.get("identity_id", ""))
-    if not raw.isdigit():
+    identity_id = parse_id(form.get("identity_id", ""))
+    if identity_id is None:
         raise web.HTTPBadRequest(text="choose an identity to link")
-    await ctx.inbox.link_identity(cid, int(raw), agent_id=request[AGENT].id)
+    await ctx.inbox.link_identity(cid, identity_id, agent_id=request[AGENT].id)
     raise web.HTTPSeeOther(f"/customers/{cid}")
 
 

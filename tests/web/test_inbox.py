@@ -296,3 +296,10 @@ def test_sign_in_never_redirects_off_site(target: str) -> None:
 
     assert _safe_next(target) in ("/", "/%0a/evil")  # only local paths survive
     assert not _safe_next(target).startswith("//")
+
+
+async def test_absurd_ids_are_not_found_not_a_crash(agent) -> None:
+    huge = "9" * 25
+    assert (await agent.client.get(f"/tickets/{huge}")).status == 404
+    assert (await agent.client.get(f"/customers/{huge}")).status == 404
+    assert (await agent.client.get(f"/?assignee={huge}")).status == 200
