@@ -14,6 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from bots import settings_model
 from bots.base import ChannelSettings
@@ -103,7 +105,15 @@ class Settings(_Section):
             raise ValueError("must be a database URL such as sqlite+aiosqlite:///supportbot.db")
         drivers = {"postgres": "postgresql+asyncpg", "postgresql": "postgresql+asyncpg",
                    "sqlite": "sqlite+aiosqlite"}
-        return f"{drivers.get(scheme, scheme)}://{rest}"
+        url = f"{drivers.get(scheme, scheme)}://{rest}"
+        try:
+            parsed = make_url(url)
+            _ = parsed.port  # a non-numeric port fails here, not at start-up
+        except (ArgumentError, ValueError) as exc:
+            raise ValueError(f"is not a valid database URL ({exc})") from None
+        if parsed.drivername not in ("sqlite+aiosqlite", "postgresql+asyncpg"):
+            raise ValueError("use sqlite+aiosqlite:///FILE or postgresql+asyncpg://USER:PASSWORD@HOST/DB")
+        return url
 
     @field_validator("web", "tickets", "triage", "dispatch", "channels", mode="before")
     @classmethod

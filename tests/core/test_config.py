@@ -333,3 +333,17 @@ def test_any_text_never_crashes_the_loader(text: str) -> None:
 def test_control_character_is_a_syntax_error_with_its_line(tmp_path: Path) -> None:
     path = write(tmp_path, "brand: OKPay\nweb:\n  host: a\x1fb\n")
     assert problems(path) == ["YAML syntax error (line 3, column 10): character #x001f is not allowed"]
+
+
+def test_a_database_url_that_cannot_work_is_a_config_error(tmp_path) -> None:
+    import pytest as _pytest
+
+    from core.config import load_settings
+    from core.errors import ConfigError
+
+    for url in ("postgresql://u:p@h:notaport/db", "mysql://u:p@h/db"):
+        path = tmp_path / "c.yaml"
+        path.write_text(f'database_url: "{url}"\n', encoding="utf-8")
+        with _pytest.raises(ConfigError) as err:
+            load_settings(path, env={})
+        assert "database_url (line 1)" in str(err.value) and "p@h" not in err.value.report()
