@@ -169,9 +169,14 @@ async def session_agent(store: Store, token: str) -> AgentInfo | None:
     if web_session.expires_at < now or not agent.active:
         return None
     if agent.seen_at is None or now - agent.seen_at > SEEN_EVERY:
-        async with store.transaction() as session:
-            await session.execute(update(Agent).where(Agent.id == agent.id).values(seen_at=now))
+        await mark_seen(store, agent.id)
     return _info(agent)
+
+
+async def mark_seen(store: Store, agent_id: int) -> None:
+    """The agent is here (a request, or a live inbox still open): online for auto-assignment."""
+    async with store.transaction() as session:
+        await session.execute(update(Agent).where(Agent.id == agent_id).values(seen_at=utcnow()))
 
 
 async def end_session(store: Store, token: str) -> None:

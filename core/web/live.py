@@ -19,7 +19,9 @@ from typing import Any
 from aiohttp import web
 from prometheus_client import Gauge
 
+from core import accounts
 from core.events import Event
+from core.web.auth import AGENT
 from core.web.context import CONTEXT, AppContext
 
 log = logging.getLogger(__name__)
@@ -101,6 +103,7 @@ async def events(request: web.Request) -> web.StreamResponse:
         streams.add(task)
     LISTENERS.inc()
     try:
+        seen = asyncio.get_running_loop().time()
         async with inbox_events(request.app[CONTEXT]) as queue:
             await response.write(b"retry: 2000\nevent: ready\ndata: {}\n\n")
             while True:
@@ -108,6 +111,7 @@ async def events(request: web.Request) -> web.StreamResponse:
                     event = await asyncio.wait_for(queue.get(), KEEPALIVE_SECONDS)
                 except TimeoutError:
                     await response.write(b": keepalive\n\n")
+                    seen = await _still_here(request, seen)
                     continue
                 if event.kind in KINDS:
                     await response.write(encode(event))
@@ -118,6 +122,16 @@ async def events(request: web.Request) -> web.StreamResponse:
         if task is not None:
             streams.discard(task)
     return response
+
+
+async def _still_here(request: web.Request, last: float) -> float:
+    """An agent watching the live inbox makes no requests: keep them online for auto-assignment."""
+    now = asyncio.get_running_loop().time()
+    agent = request.get(AGENT)
+    if agent is None or now - last < accounts.SEEN_EVERY.total_seconds():
+        return last
+    await accounts.mark_seen(request.app[CONTEXT].store, agent.id)
+    return now
 
 
 async def _close_streams(app: web.Application) -> None:

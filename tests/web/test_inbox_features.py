@@ -184,3 +184,18 @@ async def test_live_list_fragment_follows_every_event(agent, engine, inbox) -> N
     await inbox.set_status(first, "pending")
     await asyncio.sleep(0.05)
     assert ticket_ids(await (await agent.client.get("/?fragment=rows")).text()) == [second]
+
+
+async def test_an_agent_watching_the_live_inbox_stays_online(agent, store, monkeypatch) -> None:
+    from core.web import live
+
+    monkeypatch.setattr(live, "KEEPALIVE_SECONDS", 0.1)
+    monkeypatch.setattr(accounts, "SEEN_EVERY", timedelta(seconds=0.2))
+    async with store.transaction() as session:  # last request long ago
+        await session.execute(update(Agent).where(Agent.id == agent.id).values(seen_at=utcnow() - timedelta(hours=1)))
+    stream = await agent.client.get("/events")
+    await next_event(stream, lambda kind, _: kind == "ready")
+    await asyncio.sleep(0.8)  # only keepalives flow: no request from this agent
+    stream.close()
+    seen = await store.scalar(select(Agent.seen_at).where(Agent.id == agent.id))
+    assert utcnow() - seen < timedelta(seconds=5)
