@@ -202,10 +202,13 @@ class DiscordAdapter:
 
     # -- events ---------------------------------------------------------------------------------
     async def on_ready(self) -> None:
-        if not self._synced and self.client is not None and self.escalations is not None:
-            self._synced = True
-            await self.escalations.sync(self.client.tree)
-        self._ready.set()
+        """Ready is set whatever happens to the command sync: a 429 there must not drop the channel."""
+        try:
+            if not self._synced and self.client is not None and self.escalations is not None:
+                self._synced = True
+                self._synced = await self.escalations.sync(self.client.tree)
+        finally:
+            self._ready.set()
 
     @property
     def bot_id(self) -> int:
@@ -274,6 +277,10 @@ class DiscordAdapter:
         key = await self.sender.thread_address(channel.id)
         if key is None:
             return item
+        if key.rpartition(":")[2] != item.author.platform_user_id:
+            # A moderator (or anyone else) in the customer's thread: kept as context, never answered
+            # as if the customer had written it.
+            return dataclasses.replace(item, addressed=False)
         return dataclasses.replace(item, conversation=key, public=False, addressed=True, private_conversation=None)
 
     def _require(self) -> Inbound:

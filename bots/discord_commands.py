@@ -7,10 +7,12 @@ moderator only (flags 64). Whether the moderator may escalate is the engine's de
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 import discord
 from discord import app_commands
 
@@ -25,6 +27,7 @@ log = logging.getLogger(__name__)
 CONTEXT_MENU = "Escalate to support"
 SLASH = "escalate"
 NOTHING_TO_ESCALATE = "Nothing to escalate here: use the message menu (Apps > Escalate to support)."
+TELL_MAX_WAIT = 10.0  # seconds a 429 on the moderator's notice is waited out
 FAILED = "The ticket could not be opened right now; please try again in a minute."
 
 
@@ -59,13 +62,19 @@ class Escalations:
             else:
                 tree.add_command(cmd)
 
-    async def sync(self, tree: app_commands.CommandTree) -> None:
+    async def sync(self, tree: app_commands.CommandTree) -> bool:
+        """Register the commands; False if any scope failed (tried again on the next READY).
+        A failure never stops the adapter: receiving and sending work without the commands."""
         scopes: list[discord.Object | None] = [discord.Object(int(g)) for g in self.settings.guilds] or [None]
+        synced = True
         for guild in scopes:
             try:
                 await tree.sync(guild=guild)
-            except discord.HTTPException as exc:  # e.g. 403: invited without applications.commands
-                log.warning("discord: could not register commands in guild %s: %s", guild and guild.id, exc)
+            except (discord.DiscordException, aiohttp.ClientError, OSError, TimeoutError) as exc:
+                # e.g. 403: invited without applications.commands; RateLimited: a 429
+                log.warning("discord: could not register commands in guild %s: %r", guild and guild.id, exc)
+                synced = False
+        return synced
 
     # -- the two entry points -------------------------------------------------------------------
     async def _guarded(self, interaction: discord.Interaction, work: Awaitable[None]) -> None:
@@ -76,6 +85,11 @@ class Escalations:
             log.exception("discord: escalation by interaction %s failed", interaction.id)
             if interaction.response.is_done():
                 await self._tell(interaction, FAILED)
+            else:  # the defer itself failed: answer directly while the interaction is still open
+                try:
+                    await interaction.response.send_message(FAILED, ephemeral=True)
+                except Exception as exc:
+                    log.warning("discord: could not answer interaction %s: %r", interaction.id, exc)
 
     async def from_message(self, interaction: discord.Interaction, message: discord.Message) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -155,8 +169,17 @@ class Escalations:
 
     @staticmethod
     async def _tell(interaction: discord.Interaction, text: str) -> None:
-        """Replace the ephemeral "thinking..." with ``text`` (only the moderator sees it)."""
-        try:
-            await interaction.edit_original_response(content=text[:2000])
-        except discord.HTTPException as exc:
-            log.warning("discord: could not answer interaction %s: %s", interaction.id, exc)
+        """Replace the ephemeral "thinking..." with ``text`` (only the moderator sees it). A short
+        429 is waited out once (the token lives 15 minutes); no failure here escapes to the caller."""
+        for attempt in range(2):
+            try:
+                await interaction.edit_original_response(content=text[:2000])
+                return
+            except discord.RateLimited as exc:
+                if attempt == 0 and exc.retry_after <= TELL_MAX_WAIT:
+                    await asyncio.sleep(exc.retry_after)
+                    continue
+                log.warning("discord: could not answer interaction %s: %r", interaction.id, exc)
+            except Exception as exc:
+                log.warning("discord: could not answer interaction %s: %r", interaction.id, exc)
+            return

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-INVITE_PRIVATE = "I've sent you a DM."
+INVITE_PRIVATE = "Please check your DMs from us."
 MAX_BUTTONS = 25  # 5 rows of 5
 THREAD_NAME = "Private support {user}"
 
@@ -52,6 +52,9 @@ def map_error(exc: BaseException) -> AdapterError:
     if isinstance(exc, discord.RateLimited):
         return RateLimited(f"discord rate limit ({exc.retry_after:.2f}s)", retry_after=exc.retry_after)
     if isinstance(exc, discord.HTTPException):
+        if exc.status == 401:
+            # A revoked or rotated token: keep the replies queued while an operator fixes it.
+            return RetryLater(f"discord refused the bot token (401): {exc.text}", retry_after=300.0)
         if exc.status == 429:
             return RateLimited(f"discord 429: {exc.text}", retry_after=_retry_after(exc.response))
         if exc.status >= 500:
@@ -158,25 +161,27 @@ class Sender:
         raise Undeliverable(f"not a Discord conversation: {conversation!r}")
 
     async def _private_thread(self, channel_id: int, user_id: int, key: str) -> discord.abc.Messageable:
-        """The user's private thread under ``channel_id``, opened once and reused."""
+        """The user's private thread under ``channel_id``, opened once and reused. The user is added
+        again on every reuse (an idempotent PUT): an add that failed once must not leave replies
+        in a thread the customer cannot see."""
         known = await self._remembered(key)
         if known is not None:
             thread = self.client.get_channel(known)
+            if not (isinstance(thread, discord.Thread) and not thread.locked):
+                try:
+                    thread = await self.client.fetch_channel(known)
+                except discord.NotFound:
+                    thread = None
             if isinstance(thread, discord.Thread) and not thread.locked:
+                await thread.add_user(discord.Object(user_id))
                 return thread
-            try:
-                fetched = await self.client.fetch_channel(known)
-            except discord.NotFound:
-                fetched = None
-            if isinstance(fetched, discord.Thread) and not fetched.locked:
-                return fetched
         parent = self.client.get_channel(channel_id) or await self.client.fetch_channel(channel_id)
         if not isinstance(parent, discord.TextChannel):
             raise Undeliverable(f"channel {channel_id} cannot hold private threads")
         thread = await parent.create_thread(name=THREAD_NAME.format(user=user_id),
                                             type=discord.ChannelType.private_thread, invitable=False,
                                             auto_archive_duration=10080)
-        await self._remember(key, thread.id)
+        await self._remember(key, thread.id)  # first: a failed add is retried on reuse, in this thread
         await thread.add_user(discord.Object(user_id))
         return thread
 

@@ -33,6 +33,7 @@ from bots.telegram_inbound import (
     command_of,
     conversation_of,
     files_of,
+    is_addressed,
     is_private,
     message_id,
     to_inbound,
@@ -271,7 +272,11 @@ class TelegramAdapter:
             return
         private = is_private(message.chat)
         moderator = False if private else await self._moderators.check(message)
-        attachments = await self.attachments(message)
+        # Files of group chatter are not fetched: only what the bot is asked about (escalate()
+        # fetches an escalated message's files itself).
+        wanted = private or is_addressed(message, self.bot)
+        attachments = (await self.attachments(message) if wanted
+                       else tuple(ref.attachment() for ref in files_of(message)))
         inbound = to_inbound(message, self.bot, attachments=attachments, is_moderator=moderator)
         await self._inbound.handle_message(inbound)
         if not private:

@@ -117,10 +117,11 @@ async def escalate(
 ) -> None:
     """Build the Escalation for ``/escalate`` sent as a reply, hand it over, post the engine's notice."""
     target = replied_message(message)
-    if target is None:
+    bot = adapter.bot
+    if target is None or (target.from_user is not None and target.from_user.id == bot.id):
+        # The bot's own answer is not a customer's message: escalate the customer's question instead.
         await adapter.post_notice(message, USAGE)
         return
-    bot = adapter.bot
     is_moderator = await moderators.check(message)
     target_in = to_inbound(
         target,

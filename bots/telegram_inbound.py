@@ -16,7 +16,7 @@ from telegram import Chat, Message, MessageEntity, User
 from core.models import Attachment, AttachmentKind, Author, InboundMessage
 
 CHANNEL = "telegram"
-# The commands the adapter hands to the engine as a command message (text "/<name>").
+# The commands the adapter hands to the engine as a command message (text "/<name> <args>").
 ENGINE_COMMANDS = frozenset({"start", "help", "human"})
 ESCALATE = "escalate"
 
@@ -192,7 +192,7 @@ def to_inbound(
     is_moderator: bool = False,
     addressed: bool | None = None,
 ) -> InboundMessage:
-    """One Telegram message as an InboundMessage. Commands for the engine become ``"/<name>"``."""
+    """One Telegram message as an InboundMessage. Commands for the engine become ``"/<name> <args>"``."""
     chat = message.chat
     private = is_private(chat)
     text = message.text or message.caption or ""
@@ -202,7 +202,7 @@ def to_inbound(
         raw["command"] = command.name
         raw["command_args"] = command.args
         if command.name in ENGINE_COMMANDS:
-            text = "/" + command.name
+            text = f"/{command.name} {command.args}".strip()  # "/start ticket-12": the engine reads the args
     elif not private:
         text = strip_mention(text, bot)
     if message.media_group_id:

@@ -148,7 +148,11 @@ def map_error(exc: TelegramError) -> AdapterError:
         return RateLimited(f"telegram: {exc.message}", retry_after=_retry_after(exc))
     if isinstance(exc, ChatMigrated):
         return Undeliverable(f"telegram: group became supergroup {exc.new_chat_id}")
-    if isinstance(exc, (Forbidden, BadRequest, InvalidToken)):
+    if isinstance(exc, InvalidToken):
+        # 401/404 for the token: revoked or rotated. Replies stay queued while an operator fixes it
+        # (PTB's message may quote the token, so it is not repeated here).
+        return RetryLater("telegram: the Bot API rejected the bot token", retry_after=300.0)
+    if isinstance(exc, (Forbidden, BadRequest)):
         return Undeliverable(f"telegram: {exc.message}")
     if isinstance(exc, (TimedOut, NetworkError)):
         return RetryLater(f"telegram: {exc.message}")

@@ -126,6 +126,24 @@ async def create_api_token(store: Store, name: str, *, agent_id: int | None = No
     return token
 
 
+async def revoke_api_tokens(store: Store, name: str) -> int:
+    """Revoke every live token with this name; returns how many. Revoked tokens answer 401 at once."""
+    async with store.transaction() as session:
+        result = await session.execute(update(ApiToken).where(ApiToken.name == name, ApiToken.revoked_at.is_(None))
+                                       .values(revoked_at=utcnow()))
+    return result.rowcount or 0
+
+
+async def set_agent_active(store: Store, name: str, active: bool) -> bool:
+    """Disable (or re-enable) an agent: a disabled agent cannot sign in and its sessions stop working."""
+    async with store.transaction() as session:
+        result = await session.execute(update(Agent).where(Agent.name == name).values(active=active))
+        if not active:
+            agent_ids = select(Agent.id).where(Agent.name == name)
+            await session.execute(delete(WebSession).where(WebSession.agent_id.in_(agent_ids)))
+    return bool(result.rowcount)
+
+
 async def api_token_agent(store: Store, token: str) -> tuple[bool, AgentInfo | None]:
     """(valid, acting agent). A token without an agent acts as the API itself (no agent id on changes)."""
     async with store.transaction() as session:

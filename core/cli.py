@@ -214,6 +214,40 @@ async def token_create(args: argparse.Namespace) -> int:
     return 0
 
 
+@command("token revoke", help="revoke the REST API tokens with this name (they answer 401 at once)",
+         arguments=[arg("name"), _CONFIG_ARG])
+async def token_revoke(args: argparse.Namespace) -> int:
+    from core.accounts import revoke_api_tokens
+
+    async with _store(args) as store:
+        count = await revoke_api_tokens(store, args.name)
+    if not count:
+        raise ConfigError(f"no live token named {args.name!r}")
+    print(f"revoked {count} token(s) named {args.name!r}")
+    return 0
+
+
+@command("user disable", help="stop an agent from signing in (ends their sessions); `user enable` undoes it",
+         arguments=[arg("name"), _CONFIG_ARG])
+async def user_disable(args: argparse.Namespace) -> int:
+    return await _set_active(args, active=False)
+
+
+@command("user enable", help="let a disabled agent sign in again", arguments=[arg("name"), _CONFIG_ARG])
+async def user_enable(args: argparse.Namespace) -> int:
+    return await _set_active(args, active=True)
+
+
+async def _set_active(args: argparse.Namespace, *, active: bool) -> int:
+    from core.accounts import set_agent_active
+
+    async with _store(args) as store:
+        if not await set_agent_active(store, args.name, active):
+            raise ConfigError(f"no agent named {args.name!r}")
+    print(f"agent {args.name!r} {'enabled' if active else 'disabled'}")
+    return 0
+
+
 @command("db upgrade", help="bring the database schema to the newest version (also done by `run`)",
          arguments=[_CONFIG_ARG])
 async def db_upgrade(args: argparse.Namespace) -> int:

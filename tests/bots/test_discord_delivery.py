@@ -4,8 +4,9 @@ socket, shards. What a customer notices: every reply arrives exactly once, nothi
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from core.models import utcnow
 from core.store.tables import Message, Outbox
 from tests.fakes.discord_scene import build, running
 
@@ -136,3 +137,24 @@ async def test_two_shards_serve_two_guilds(engine, store, make_dispatcher):
         await make_dispatcher({"discord": h.adapter}).drain()
         assert sorted(m["channel_id"] for m in fake.sent) == sorted([scene.general["id"], scene.cn_general["id"]])
         assert {m["message_reference"]["message_id"] for m in fake.sent} == {a["id"], b["id"]}
+
+
+async def test_a_revoked_token_keeps_the_reply_queued_until_the_credentials_work(
+        engine, store, inbox, make_dispatcher):
+    scene = build()
+    async with running(engine, scene) as h:
+        ticket = await _handoff(h, scene)
+        dispatcher = make_dispatcher({"discord": h.adapter})
+        await dispatcher.drain()
+        scene.fake.fail_next_sends(401)  # the token was reset in the Developer Portal
+        await inbox.reply(ticket, "Your refund was approved.")
+        assert await dispatcher.run_once() == 1
+        row = (await _rows(store))[-1]
+        assert row.status == "failed" and "401" in row.last_error
+        assert (row.next_attempt_at - utcnow()).total_seconds() > 250  # waits for an operator, not dead
+
+        async with store.transaction() as session:  # credentials fixed: skip the five-minute wait
+            await session.execute(update(Outbox).where(Outbox.id == row.id).values(next_attempt_at=utcnow()))
+        await dispatcher.drain()
+        assert [m["content"] for m in scene.fake.sent].count("Your refund was approved.") == 1
+        assert (await _rows(store))[-1].status == "sent"

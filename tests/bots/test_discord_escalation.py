@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from core.store.tables import Identity, Ticket
+from tests.fakes import discord_api
 from tests.fakes.discord_scene import build, running
 
 QUESTION = "My transfer of 500 USD is missing, tx 88231"
@@ -160,3 +161,40 @@ async def test_two_guilds_each_with_their_own_moderators(engine, store):
             "wang": "escalated",  # role id of "版主" in the second guild
             "carl": "escalated",  # user id listed in the second guild
         }
+
+
+async def test_a_429_on_command_registration_does_not_stop_the_channel(engine, monkeypatch):
+    """Discord refused the command sync with a 429: the adapter still starts and serves customers."""
+    async def limited(self, request):  # type: ignore[no-untyped-def]
+        return discord_api.FakeDiscord.too_many(5.0)
+
+    monkeypatch.setattr(discord_api.FakeDiscord, "_sync_commands", limited)
+    scene = build()
+    async with running(engine, scene, ready_timeout=5.0) as h:
+        msg = await scene.fake.user_dm(scene.alice, "how do I reset my password")
+        assert (await h.handled(msg["id"])).action == "answer"
+        assert scene.fake.command_syncs == {}
+
+
+async def test_a_429_on_the_moderators_notice_is_waited_out(engine, store, kb, monkeypatch):
+    """The "thinking..." message is replaced even when Discord refuses the first edit with a 429."""
+    original = discord_api.FakeDiscord._edit_original
+    edits = {"n": 0}
+
+    async def limited_once(self, request):  # type: ignore[no-untyped-def]
+        edits["n"] += 1
+        if edits["n"] == 1:
+            return discord_api.FakeDiscord.too_many(0.3)
+        return await original(self, request)
+
+    monkeypatch.setattr(discord_api.FakeDiscord, "_edit_original", limited_once)
+    scene = build()
+    async with running(engine, scene) as h:
+        fake = scene.fake
+        target = await fake.guild_message(scene.general, scene.alice, QUESTION)
+        await h.handled(target["id"])
+        interaction = await fake.context_menu(scene.mona, target)
+        outcome = await h.handled(f"ix:{interaction}")
+        assert outcome.action == "escalated"
+        assert await _answer_to(fake, interaction) == kb.message("escalated_notice", "en", ticket=outcome.ticket_id)
+        assert edits["n"] == 2

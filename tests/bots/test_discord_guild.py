@@ -3,6 +3,11 @@ talk to a DM (or a private thread), and picks up edits and deletions of what it 
 
 from __future__ import annotations
 
+from aiohttp import web
+from sqlalchemy import select
+
+from core.store.tables import Ticket
+from tests.fakes import discord_api
 from tests.fakes.discord_scene import build, running, stored
 from tests.fakes.discord_world import PRIVATE_THREAD
 
@@ -158,3 +163,53 @@ async def test_edits_and_deletions_are_reflected_after_a_restart(engine, store, 
         later = await fake.user_dm(scene.bob, "last one")
         await h.handled(later["id"])
         assert own["id"] not in h.tap.handled
+
+
+async def test_a_failed_add_to_the_private_thread_is_made_good_on_the_retry(engine, store, kb, make_dispatcher,
+                                                                           monkeypatch):
+    """Adding the customer failed once (a 503): the retried reply must not land in a thread the
+    customer cannot see; the same thread is reused and the customer is added to it."""
+    original = discord_api.FakeDiscord._add_thread_member
+    adds = {"n": 0}
+
+    async def flaky(self, request):  # type: ignore[no-untyped-def]
+        adds["n"] += 1
+        if adds["n"] == 1:
+            return web.Response(status=503, text="upstream")
+        return await original(self, request)
+
+    monkeypatch.setattr(discord_api.FakeDiscord, "_add_thread_member", flaky)
+    scene = build()
+    async with running(engine, scene, cursor_store=store, private_followup="thread") as h:
+        fake = scene.fake
+        msg = await fake.guild_message(scene.general, scene.alice, ACCOUNT_QUESTION, mention_bot=True)
+        outcome = await h.handled(msg["id"])
+        await make_dispatcher({"discord": h.adapter}).drain(timeout=30)
+        [thread] = [c for c in fake.channels.values() if c["type"] == PRIVATE_THREAD]
+        assert int(scene.alice["id"]) in fake.thread_members[int(thread["id"])]
+        [ack] = [m for m in fake.sent if m["channel_id"] == thread["id"]]
+        assert ack["content"] == kb.message("handoff", "en", ticket=outcome.ticket_id)
+
+
+async def test_a_moderator_in_a_customers_private_thread_is_not_answered_as_the_customer(
+        engine, store, inbox, make_dispatcher):
+    scene = build()
+    async with running(engine, scene, cursor_store=store, private_followup="thread") as h:
+        fake = scene.fake
+        msg = await fake.guild_message(scene.general, scene.alice, ACCOUNT_QUESTION, mention_bot=True)
+        first = await h.handled(msg["id"])
+        dispatcher = make_dispatcher({"discord": h.adapter})
+        await dispatcher.drain()
+        thread = fake.channels[int(fake.sent[-1]["channel_id"])]
+        before = len(fake.sent)
+        note = await fake.guild_message(thread, scene.mona, "Hi, I'm checking the transfer id 88231 with finance now")
+        assert (await h.handled(note["id"])).action == "stored"
+        await dispatcher.drain()
+        assert len(fake.sent) == before  # nothing posted into the customer's thread
+        tickets = await store.all(select(Ticket.id))
+        assert tickets == [first.ticket_id]  # no ticket opened for the moderator
+        row = await stored(store, note["id"])
+        assert row.addressed is False and row.text.startswith("Hi, I'm checking")  # kept as context
+        # the customer still speaks for herself in the same thread
+        answer = await fake.guild_message(thread, scene.alice, "thank you")
+        assert (await h.handled(answer["id"])).ticket_id == first.ticket_id

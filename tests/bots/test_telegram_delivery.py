@@ -4,10 +4,12 @@ payloads. Nothing is lost and nothing is sent twice."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import update
 
 from bots.telegram_adapter import TelegramAdapter
 from core.errors import ConfigError
-from core.models import Attachment, AttachmentKind, OutboundMessage, QuickReply
+from core.models import Attachment, AttachmentKind, OutboundMessage, QuickReply, utcnow
+from core.store.tables import Outbox
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.telegram_world import Recorder, settings_for, telegram_world, wait_until
 
@@ -141,3 +143,30 @@ async def test_a_rejected_token_is_a_config_error_that_does_not_quote_the_token(
             await adapter.start(Recorder())
         assert "wrong-token-value" not in str(caught.value) and caught.value.__cause__ is None
         await adapter.stop()
+
+
+async def _due_now(store) -> None:  # type: ignore[no-untyped-def]
+    """The operator fixed the credentials; skip the wait instead of sleeping five minutes."""
+    async with store.transaction() as session:
+        await session.execute(update(Outbox).where(Outbox.status == "failed").values(next_attempt_at=utcnow()))
+
+
+@pytest.mark.parametrize("status", [401, 404])
+async def test_a_revoked_token_keeps_the_reply_queued_until_the_credentials_work(
+        engine, inbox, store, make_dispatcher, tmp_path, status):
+    async with telegram_world(engine, tmp_path) as world:
+        fake = world.fake
+        dispatcher = make_dispatcher({"telegram": world.adapter})
+        ticket_id = await _open_ticket(world, store, dispatcher)
+        fake.fail_next("sendMessage", status, description="Unauthorized" if status == 401 else "Not Found")
+        await inbox.reply(ticket_id, "Your refund was approved.")
+        assert await dispatcher.run_once() == 1
+        row = (await store.outbox_rows())[-1]
+        assert row.status == "failed" and "rejected the bot token" in row.last_error
+        assert (row.next_attempt_at - utcnow()).total_seconds() > 250  # waits for an operator, not dead
+        assert fake.token not in row.last_error
+
+        await _due_now(store)
+        await dispatcher.drain()
+        assert [m["text"] for m in fake.sent_to(5001)][-1] == "Your refund was approved."
+        assert (await store.outbox_rows())[-1].status == "sent"

@@ -3,6 +3,9 @@ customers' messages with ``/escalate`` as a reply. Real PTB, fake Bot API, real 
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
+from core.store.tables import Ticket
 from tests.fakes.telegram_world import telegram_world
 
 GROUP = -1001500600700
@@ -158,3 +161,83 @@ async def test_escalate_without_a_reply_gets_the_usage_and_opens_nothing(engine,
         assert usage["text"] == USAGE
         assert usage["reply_to_message"]["message_id"] == command["message_id"]
         assert await store.outbox_rows() == []
+
+
+async def test_escalating_the_bots_own_answer_gets_the_usage_and_opens_nothing(
+    engine, store, make_dispatcher, tmp_path
+):
+    from bots.telegram_escalation import USAGE
+    from tests.fakes.telegram_world import wait_until
+
+    async with telegram_world(engine, tmp_path) as world:
+        fake = world.fake
+        group = fake.group(GROUP, admins=[1, ADMIN])
+        ann = fake.user(CUSTOMER, "Ann", language_code="en")
+        mod = fake.user(ADMIN, "Mia", username="mia_mod", language_code="en")
+        question = fake.message(group, ann, "@okpay_support_bot is OKPay safe?")
+        await fake.deliver("message", question)
+        await world.stored(store, f"{GROUP}:{question['message_id']}")
+        await make_dispatcher({"telegram": world.adapter}).drain()
+        [bot_answer] = fake.sent_to(GROUP)
+        command = fake.message(group, mod, "/escalate wrong answer, please help her", reply_to=bot_answer)
+        await fake.deliver("message", command)
+
+        def usage() -> dict | None:
+            return next((m for m in fake.sent_to(GROUP)
+                         if m.get("reply_to_message", {}).get("message_id") == command["message_id"]), None)
+
+        notice = await wait_until(usage, what="the usage notice")
+        assert notice["text"] == USAGE
+        assert await store.all(select(Ticket.id)) == []  # no ticket with the bot as its customer
+
+
+async def test_a_customer_following_the_invitation_joins_the_ticket_in_private(
+    engine, store, kb, make_dispatcher, tmp_path
+):
+    async with telegram_world(engine, tmp_path) as world:
+        fake = world.fake
+        group = fake.group(GROUP)
+        ann = fake.user(CUSTOMER, "Ann", language_code="en")
+        question = fake.message(group, ann, "@okpay_support_bot my transfer of 300 USDT to account "
+                                            "6222 0211 4455 is missing, please check")
+        await fake.deliver("message", question)
+        row = await world.stored(store, f"{GROUP}:{question['message_id']}", until=lambda r: r.ticket_id)
+        dispatcher = make_dispatcher({"telegram": world.adapter})
+        await dispatcher.drain()
+        [invite] = fake.sent_to(GROUP)
+        [[button]] = invite["reply_markup"]["inline_keyboard"]
+        assert button["url"].endswith(f"?start=ticket-{row.ticket_id}")
+
+        start = fake.message(fake.private_chat(ann), ann, f"/start ticket-{row.ticket_id}")  # what the link sends
+        await fake.deliver("message", start)
+        joined = await world.stored(store, f"{CUSTOMER}:{start['message_id']}")
+        await dispatcher.drain()
+        assert joined.text == f"/start ticket-{row.ticket_id}" and joined.ticket_id == row.ticket_id
+        reply = fake.sent_to(CUSTOMER)[-1]
+        assert reply["text"] == kb.message("ticket_joined", "en", ticket=row.ticket_id)
+        assert f"#{row.ticket_id}" in reply["text"]
+
+
+async def test_files_in_group_chatter_are_not_downloaded_until_escalated(engine, store, tmp_path):
+    async with telegram_world(engine, tmp_path) as world:
+        fake = world.fake
+        group = fake.group(GROUP, admins=[ADMIN])
+        ann = fake.user(CUSTOMER, "Ann", language_code="en")
+        mod = fake.user(ADMIN, "Mia", language_code="en")
+        file_id, unique = fake.add_file(b"\x89PNG holiday photo", folder="photos")
+        photo = [{"file_id": file_id, "file_unique_id": unique, "width": 800, "height": 600, "file_size": 18}]
+        chatter = fake.message(group, ann, caption="look where I am", photo=photo)
+        await fake.deliver("message", chatter)
+        row = await world.stored(store, f"{GROUP}:{chatter['message_id']}")
+        assert row.addressed is False
+        [kept] = row.attachments
+        assert kept["ref"] == file_id and kept["local_path"] is None  # recorded, not fetched
+        assert "getfile" not in [m for m, _ in fake.calls]
+        assert not (tmp_path / "telegram" / unique).exists()
+
+        command = fake.message(group, mod, "/escalate", reply_to=chatter)
+        await fake.deliver("message", command)
+        escalated = await world.stored(store, f"{GROUP}:{chatter['message_id']}", until=lambda r: r.ticket_id)
+        [image] = escalated.attachments
+        assert image["ref"] == file_id  # the agent's ticket names the photo
+        assert (tmp_path / "telegram" / unique).read_bytes() == b"\x89PNG holiday photo"  # fetched now

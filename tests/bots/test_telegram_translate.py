@@ -42,7 +42,7 @@ def test_a_private_message_is_a_private_conversation_with_the_users_language():
 
 def test_a_start_deep_link_is_the_start_command_with_its_parameter_kept():
     m = to_inbound(message("private_start_deep_link.json"), BOT)
-    assert m.text == "/start"
+    assert m.text == "/start ticket-17"  # the engine confirms ticket 17 from it
     assert (m.raw["command"], m.raw["command_args"]) == ("start", "ticket-17")
     assert m.author.language == "zh-hans"
 

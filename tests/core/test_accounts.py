@@ -80,3 +80,16 @@ async def test_sessions_expire_and_end(store) -> None:
 async def test_csrf_token_depends_on_the_session(store) -> None:
     assert accounts.csrf_token("a") != accounts.csrf_token("b")
     assert accounts.csrf_token("a") == accounts.csrf_token("a")
+
+
+async def test_revoked_tokens_and_disabled_agents_lose_access(store) -> None:  # type: ignore[no-untyped-def]
+    token = await accounts.create_api_token(store, "crm-sync")
+    assert (await accounts.api_token_agent(store, token))[0]
+    assert await accounts.revoke_api_tokens(store, "crm-sync") == 1
+    assert not (await accounts.api_token_agent(store, token))[0]
+    await accounts.create_agent(store, "mallory", "a-long-password-1")
+    cookie = await accounts.create_session(store, await accounts.verify_password(store, "mallory", "a-long-password-1"))
+    assert await accounts.set_agent_active(store, "mallory", False)
+    assert await accounts.verify_password(store, "mallory", "a-long-password-1") is None
+    assert await accounts.session_agent(store, cookie) is None
+    assert not await accounts.set_agent_active(store, "nobody", False)
