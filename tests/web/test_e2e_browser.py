@@ -138,8 +138,7 @@ async def test_customer_and_agent_loop_in_a_real_browser(running: Running, brows
     await expect(agent_message.locator(".msg-who")).to_have_text("Support agent")
     await customer.screenshot(path=str(ARTIFACTS / "3-chat-agent-reply.png"), full_page=True)
 
-    # The agent sees it delivered.
-    await agent.reload()
+    # The agent sees it delivered, live (no reload).
     await expect(agent.locator("#thread .delivery").last).to_contain_text("sent", timeout=TIMEOUT)
     await agent.screenshot(path=str(ARTIFACTS / "4-ticket.png"), full_page=True)
 

@@ -84,6 +84,9 @@
   source.addEventListener("ready", function () {
     if (liveState) { liveState.hidden = false; liveState.classList.remove("off"); }
     body.setAttribute("data-live-ready", "1");
+    // Events between the page render and this (re)connection were missed: fetch the region once.
+    if (mode === "ticket") schedule("/tickets/" + encodeURIComponent(ticketId) + "?fragment=thread", "thread");
+    else if (mode === "list" && !window.location.search.includes("cursor=")) schedule(listUrl(), "ticket-rows", 350);
   });
   source.onerror = function () { if (liveState) liveState.classList.add("off"); };
   function onEvent(e) {
