@@ -203,7 +203,7 @@ class TelegramAdapter:
         return [web.post(self.settings.webhook_path, self._webhook)]
 
     async def _webhook(self, request: web.Request) -> web.Response:
-        """Verify the secret, queue the update for the application, answer 200 at once."""
+        """Verify the secret, hand the update over (the engine stores it in milliseconds), then answer 200."""
         secret = self.settings.webhook_secret
         given = request.headers.get(SECRET_HEADER, "")
         if secret is None or not hmac.compare_digest(given.encode(), secret.get_secret_value().encode()):
@@ -221,7 +221,8 @@ class TelegramAdapter:
             update = Update.de_json(data, app.bot)
         except Exception:  # any shape PTB cannot read is the sender's mistake, not ours
             return web.Response(status=400, text="not a Telegram update")
-        await app.update_queue.put(update)
+        # Handed over (stored) before the 200: Telegram never resends an update it got a 200 for.
+        await app.process_update(update)
         return web.Response(text="ok")
 
     # -- inbound ----------------------------------------------------------------------------

@@ -73,3 +73,13 @@ async def test_polling_mode_serves_no_webhook_route(engine, tmp_path):
         assert world.adapter.web_routes() == []
         assert world.fake.webhook is None
         assert any(method == "deletewebhook" for method, _ in world.fake.calls)
+
+
+async def test_the_200_is_only_given_once_the_message_is_stored(engine, store, tmp_path):
+    """Telegram never resends an update it got a 200 for: a crash after the 200 must not lose it."""
+    async with telegram_world(engine, tmp_path, mode="webhook") as world:
+        fake = world.fake
+        ann = fake.user(5001, "Ann")
+        await fake.deliver("message", fake.message(fake.private_chat(ann), ann, "my withdrawal is missing"))
+        assert fake.webhook_statuses == [200]
+        assert await _inbound_count(store) == 1  # no waiting: stored before the answer went out
