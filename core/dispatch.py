@@ -68,8 +68,8 @@ class Dispatcher:
         async def one(row: Outbox) -> None:
             async with gate:
                 delivered = await self._deliver(row)
-                if delivered is not None:  # recorded at once: a crash later in the pass must not resend it
-                    await self._mark_sent([delivered])
+                if delivered is not None:
+                    await self._sent(*delivered)
 
         await asyncio.gather(*(one(r) for r in rows))
         return len(rows)
@@ -108,7 +108,7 @@ class Dispatcher:
         return sorted(rows, key=lambda r: r.id)
 
     async def _deliver(self, row: Outbox) -> tuple[Outbox, str | None] | None:
-        """Send one row; failures are written here, a success is returned for one batched write."""
+        """Send one row; failures are written here, a success is returned with the platform's id."""
         adapter = self.adapters[row.channel]
         reply = outbound_from_row(row)
         try:
@@ -130,34 +130,21 @@ class Dispatcher:
             return row, (str(sent.platform_id) if sent.platform_id else None)
         return None
 
-    async def _mark_sent(self, delivered: list[tuple[Outbox, str | None]]) -> None:
-        """Record deliveries; each write only applies while the lease is still ours."""
-        now = utcnow()
-
-        async def write(with_platform_ids: bool) -> None:
-            async with self.store.transaction() as session:
-                for row, _ in delivered:
-                    await session.execute(update(Outbox).where(*_ours(row)).values(
-                        status="sent", sent_at=now, locked_until=None, last_error=None))
-                for row, platform_id in delivered if with_platform_ids else ():
-                    if platform_id:
-                        await session.execute(update(Message).where(Message.id == row.message_id)
-                                              .values(platform_id=platform_id))
-
+    async def _sent(self, row: Outbox, platform_id: str | None) -> None:
+        """Record one delivery at once (a crash later in the pass must not resend it), while the lease is ours."""
+        mark_sent = update(Outbox).where(*_ours(row)).values(
+            status="sent", sent_at=utcnow(), locked_until=None, last_error=None)
         try:
-            await write(with_platform_ids=True)
-        except IntegrityError:  # a platform id already stored (a platform reusing ids): keep the deliveries
-            log.warning("a platform id of outbox rows %s is already stored", [r.id for r, _ in delivered])
-            await write(with_platform_ids=False)
-            for row, platform_id in delivered:
-                if not platform_id:
-                    continue
-                with contextlib.suppress(IntegrityError):
-                    async with self.store.transaction() as session:
-                        await session.execute(update(Message).where(Message.id == row.message_id)
-                                              .values(platform_id=platform_id))
-        for row, _ in delivered:
-            self.bus.publish("delivery", outbox_id=row.id, message_id=row.message_id, status="sent")
+            async with self.store.transaction() as session:
+                await session.execute(mark_sent)
+                if platform_id:
+                    await session.execute(update(Message).where(Message.id == row.message_id)
+                                          .values(platform_id=platform_id))
+        except IntegrityError:  # that platform id is already stored (a platform reusing ids): keep the delivery
+            log.warning("platform id %s of outbox row %s is already stored", platform_id, row.id)
+            async with self.store.transaction() as session:
+                await session.execute(mark_sent)
+        self.bus.publish("delivery", outbox_id=row.id, message_id=row.message_id, status="sent")
 
     async def _failed(self, row: Outbox, error: str, wait: float, *, count_attempt: bool = True) -> None:
         attempts = row.attempts if count_attempt else row.attempts - 1
