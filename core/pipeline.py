@@ -273,15 +273,8 @@ class Engine:
                 author = await ensure_customer(session, earlier.channel, earlier.author)
                 place = await ensure_conversation(session, earlier.channel, earlier.conversation, author,
                                                   public=earlier.public)
-                stored = await insert_inbound(session, place, earlier) or await find_message(
-                    session, earlier.channel, earlier.platform_id)
-                if stored is not None:
-                    stored.handled_at = stored.handled_at or utcnow()
-                    rows.append(stored)
-            row = await insert_inbound(session, conversation, target) or await find_message(
-                session, target.channel, target.platform_id)
-            assert row is not None
-            row.handled_at = row.handled_at or utcnow()
+                rows.append(await _stored(session, place, earlier))
+            row = await _stored(session, conversation, target)
             ticket = await _customer_ticket(session, conversation, row.private_address)
             cust_lang = detect_language(target.text, target.author.language)
             if ticket is None:
@@ -333,6 +326,15 @@ class Engine:
             self.bus.publish("ticket", ticket_id=ticket_id)
         if outbox:
             self.bus.publish("outbox", ids=list(outbox))
+
+
+async def _stored(session: Any, conversation: Conversation, message: InboundMessage) -> Message:
+    """The message's row, stored now or earlier (seen as group chatter); an escalation counts as handling it."""
+    row = await insert_inbound(session, conversation, message, handled=True) or await find_message(
+        session, message.channel, message.platform_id)
+    assert row is not None  # the insert only yields nothing when the row exists
+    row.handled_at = row.handled_at or utcnow()
+    return row
 
 
 async def _lock(session: Any, conversation: Conversation) -> None:
