@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import random
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
 from aiolimiter import AsyncLimiter
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import ColumnElement, Row, Update, and_, bindparam, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.errors import RateLimited, RetryLater, Undeliverable
 from core.events import EventBus
@@ -57,57 +58,77 @@ class Dispatcher:
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._stopping = False
+        self._gate = asyncio.Semaphore(self.policy.concurrency)
+        self._handed: set[asyncio.Task[None]] = set()  # deliveries of rows leased inside a writer's transaction
+        self._behind: set[tuple[str, str]] = set()  # places with a queued row waiting behind a handed one
+        self._marks: list[tuple[Row, str | None, asyncio.Future[None]]] = []
+        self._marking: asyncio.Task[None] | None = None
+        self._claim_due = _claim_statement(by_ids=False, postgres=store.dialect == "postgresql")
+        self._claim_ids = _claim_statement(by_ids=True, postgres=store.dialect == "postgresql")
 
     # ---- one pass -----------------------------------------------------------------------------
     async def run_once(self) -> int:
         rows = await self._claim()
-        if not rows:
-            return 0
-        gate = asyncio.Semaphore(self.policy.concurrency)
-
-        async def one(row: Outbox) -> None:
-            async with gate:
-                delivered = await self._deliver(row)
-                if delivered is not None:
-                    await self._sent(*delivered)
-
-        await asyncio.gather(*(one(r) for r in rows))
+        if rows:
+            await asyncio.gather(*(self._one(r) for r in rows))
         return len(rows)
 
-    async def _claim(self) -> list[Outbox]:
+    async def _one(self, row: Row) -> None:
+        async with self._gate:
+            delivered = await self._deliver(row)
+        if delivered is not None:
+            await self._sent(*delivered)
+
+    async def _claim(self) -> list[Row]:
         """Lease the due rows in one UPDATE ... RETURNING (SKIP LOCKED on PostgreSQL, one writer on SQLite)."""
         now = utcnow()
-        older = aliased(Outbox)
-        claimable = or_(
-            and_(Outbox.status.in_(("queued", "failed")), Outbox.next_attempt_at <= now),
-            and_(Outbox.status == "sending", Outbox.locked_until < now),
-        )
-        due = (
-            select(Outbox.id)
-            .where(
-                Outbox.channel.in_(list(self.adapters)),
-                claimable,
-                ~exists().where(older.channel == Outbox.channel, older.conversation == Outbox.conversation,
-                                older.id < Outbox.id, older.status.in_(PENDING)),
-            )
-            .order_by(Outbox.id)
-            .limit(self.policy.batch_size)
-        )
-        if self.store.dialect == "postgresql":
-            due = due.with_for_update(skip_locked=True)
-        claim = (
-            update(Outbox)
-            .where(Outbox.id.in_(due.scalar_subquery()), claimable)
-            .values(status="sending", locked_until=now + LEASE, attempts=Outbox.attempts + 1)
-            .returning(Outbox)
-            .execution_options(synchronize_session=False)
-        )
-        async with self.store.transaction() as session:
-            rows = list((await session.scalars(claim)).all())
-            session.expunge_all()
+        async with self.store.connection() as conn:
+            result = await conn.execute(self._claim_due, {"now_": now, "until_": now + LEASE,
+                                                          "channels": list(self.adapters),
+                                                          "limit_": self.policy.batch_size})
+            rows = list(result.all())
         return sorted(rows, key=lambda r: r.id)
 
-    async def _deliver(self, row: Outbox) -> tuple[Outbox, str | None] | None:
+    # ---- rows queued by the engine or the inbox ------------------------------------------------
+    async def lease(self, conn: AsyncConnection, ids: Sequence[int]) -> list[Row]:
+        """Lease just-queued rows inside the writer's own transaction, so they go out without a claim pass.
+
+        Same rules as a claim (order per conversation, our channels only); rows it cannot take yet stay
+        queued for the loop. Hand the result to `deliver` once the transaction has committed.
+        """
+        if not ids or self._task is None or self._stopping:
+            return []
+        now = utcnow()
+        result = await conn.execute(self._claim_ids, {"now_": now, "until_": now + LEASE, "ids": list(ids),
+                                                      "channels": list(self.adapters)})
+        rows = sorted(result.all(), key=lambda r: r.id)
+        if len(rows) < len(ids):  # the rest waits behind an older row of its place: the loop takes it after that
+            if len(self._behind) > 10_000:  # bounded: a forgotten place only waits for the next poll
+                self._behind.clear()
+            self._behind.update(await self._places(conn, set(ids) - {r.id for r in rows}))
+            self._wake.set()
+        return rows
+
+    async def _places(self, conn: AsyncConnection, ids: set[int]) -> list[tuple[str, str]]:
+        result = await conn.execute(select(OUTBOX.c.channel, OUTBOX.c.conversation).where(OUTBOX.c.id.in_(ids)))
+        return [(channel, conversation) for channel, conversation in result.all()]
+
+    def deliver(self, rows: Sequence[Row]) -> None:
+        """Send rows leased by `lease` (after their transaction committed) without waiting for the loop."""
+        for row in rows:
+            task = asyncio.create_task(self._one(row), name=f"supportbot-deliver-{row.id}")
+            self._handed.add(task)
+            task.add_done_callback(functools.partial(self._handed_done, place=(row.channel, row.conversation)))
+
+    def _handed_done(self, task: asyncio.Task[None], place: tuple[str, str]) -> None:
+        self._handed.discard(task)
+        if place in self._behind:  # a row of this place waits for this one to finish
+            self._behind.discard(place)
+            self._wake.set()
+        if not task.cancelled() and task.exception() is not None:  # the row keeps its lease: retried when it ends
+            log.error("delivering a leased outbox row failed", exc_info=task.exception())
+
+    async def _deliver(self, row: Row) -> tuple[Row, str | None] | None:
         """Send one row; failures are written here, a success is returned with the platform's id."""
         adapter = self.adapters[row.channel]
         reply = outbound_from_row(row)
@@ -130,37 +151,69 @@ class Dispatcher:
             return row, (str(sent.platform_id) if sent.platform_id else None)
         return None
 
-    async def _sent(self, row: Outbox, platform_id: str | None) -> None:
-        """Record one delivery at once (a crash later in the pass must not resend it), while the lease is ours."""
-        mark_sent = update(Outbox).where(*_ours(row)).values(
-            status="sent", sent_at=utcnow(), locked_until=None, last_error=None)
-        try:
-            async with self.store.transaction() as session:
-                await session.execute(mark_sent)
-                if platform_id:
-                    await session.execute(update(Message).where(Message.id == row.message_id)
-                                          .values(platform_id=platform_id))
-        except IntegrityError:  # that platform id is already stored (a platform reusing ids): keep the delivery
-            log.warning("platform id %s of outbox row %s is already stored", platform_id, row.id)
-            async with self.store.transaction() as session:
-                await session.execute(mark_sent)
+    async def _sent(self, row: Row, platform_id: str | None) -> None:
+        """Record a delivery before anything else happens (a crash later must not resend it).
+
+        Deliveries that finish while one is being written are written together in the next
+        transaction (group commit): each still waits only for its own write, never for a batch to fill.
+        """
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._marks.append((row, platform_id, done))
+        if self._marking is None or self._marking.done():
+            self._marking = asyncio.create_task(self._write_marks(), name="supportbot-mark-sent")
+        await done
         self.bus.publish("delivery", outbox_id=row.id, message_id=row.message_id, status="sent")
 
-    async def _failed(self, row: Outbox, error: str, wait: float, *, count_attempt: bool = True) -> None:
+    async def _write_marks(self) -> None:
+        while self._marks:
+            batch, self._marks = self._marks, []
+            try:
+                await self._mark_sent(batch)
+            except BaseException as exc:
+                for _, _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc if isinstance(exc, Exception) else RuntimeError("cancelled"))
+                if not isinstance(exc, Exception):
+                    raise
+            else:
+                for _, _, done in batch:
+                    if not done.done():
+                        done.set_result(None)
+
+    async def _mark_sent(self, batch: list[tuple[Row, str | None, asyncio.Future[None]]]) -> None:
+        """Only while each row's lease is ours: a row reclaimed by another dispatcher is not ours to write."""
+        now = utcnow()
+        marks = [{"oid": row.id, "lease": row.locked_until, "at": now} for row, _, _ in batch]
+        ids = [{"mid": row.message_id, "pid": pid} for row, pid, _ in batch if pid]
+        try:
+            async with self.store.connection() as conn:
+                await conn.execute(MARK_SENT, marks)
+                if ids:
+                    await conn.execute(SET_PLATFORM_ID, ids)
+        except IntegrityError:  # a platform id already stored (a platform reusing ids): keep the deliveries
+            log.warning("a platform id of outbox rows %s is already stored", [row.id for row, _, _ in batch])
+            async with self.store.connection() as conn:
+                await conn.execute(MARK_SENT, marks)
+                for one in ids:
+                    with contextlib.suppress(IntegrityError):
+                        async with conn.begin_nested():
+                            await conn.execute(SET_PLATFORM_ID, one)
+
+    async def _failed(self, row: Row, error: str, wait: float, *, count_attempt: bool = True) -> None:
         attempts = row.attempts if count_attempt else row.attempts - 1
         if attempts >= self.policy.max_attempts:
             await self._dead(row, f"gave up after {attempts} attempts; last error: {error}")
             return
-        async with self.store.transaction() as session:
-            await session.execute(update(Outbox).where(*_ours(row)).values(
+        async with self.store.connection() as conn:
+            await conn.execute(update(OUTBOX).where(*_ours(row)).values(
                 status="failed", attempts=attempts, last_error=error[:2000], locked_until=None,
                 next_attempt_at=utcnow() + timedelta(seconds=wait)))
         log.info("outbox row %s (%s) will retry in %.1fs: %s", row.id, row.channel, wait, error)
         self.bus.publish("delivery", outbox_id=row.id, message_id=row.message_id, status="failed")
 
-    async def _dead(self, row: Outbox, error: str) -> None:
-        async with self.store.transaction() as session:
-            await session.execute(update(Outbox).where(*_ours(row)).values(
+    async def _dead(self, row: Row, error: str) -> None:
+        async with self.store.connection() as conn:
+            await conn.execute(update(OUTBOX).where(*_ours(row)).values(
                 status="dead", last_error=error[:2000], locked_until=None))
         log.warning("outbox row %s (%s) given up: %s", row.id, row.channel, error)
         self.bus.publish("delivery", outbox_id=row.id, message_id=row.message_id, status="dead")
@@ -228,7 +281,7 @@ class Dispatcher:
         if self._task is not None:
             task, self._task = self._task, None
             try:
-                await asyncio.wait_for(task, timeout=30)
+                await asyncio.wait_for(asyncio.gather(task, *self._handed), timeout=30)
             except TimeoutError:
                 task.cancel()
 
@@ -248,9 +301,46 @@ class Dispatcher:
                 await asyncio.sleep(0.05)
 
 
-def _ours(row: Outbox) -> tuple[object, ...]:
+def _ours(row: Row) -> tuple[ColumnElement[bool], ...]:
     """WHERE clauses matching the row only while our lease holds (a reclaimed row is not ours to write)."""
-    return (Outbox.id == row.id, Outbox.status == "sending", Outbox.locked_until == row.locked_until)
+    return (OUTBOX.c.id == row.id, OUTBOX.c.status == "sending", OUTBOX.c.locked_until == row.locked_until)
+
+
+def _claim_statement(*, by_ids: bool, postgres: bool) -> Update:
+    """Built once per dispatcher: the hot path only binds values (no statement building per pass).
+
+    Due rows (or the given ids) of our channels, oldest first, none with an older undelivered row
+    for the same place; SKIP LOCKED lets several dispatchers share the queue on PostgreSQL.
+    """
+    o, older = OUTBOX.c, OUTBOX.alias("older").c
+    now = bindparam("now_", type_=OUTBOX.c.next_attempt_at.type)
+    claimable = or_(
+        and_(o.status.in_(("queued", "failed")), o.next_attempt_at <= now),
+        and_(o.status == "sending", o.locked_until < now),
+    )
+    due = select(o.id).where(
+        o.channel.in_(bindparam("channels", expanding=True)),
+        claimable,
+        ~exists().where(older.channel == o.channel, older.conversation == o.conversation, older.id < o.id,
+                        older.status.in_(PENDING)),
+    ).order_by(o.id)
+    due = due.where(o.id.in_(bindparam("ids", expanding=True))) if by_ids else due.limit(bindparam("limit_"))
+    if postgres:
+        due = due.with_for_update(skip_locked=True)
+    return (update(OUTBOX).where(o.id.in_(due.scalar_subquery()), claimable)
+            .values(status="sending", locked_until=bindparam("until_", type_=OUTBOX.c.locked_until.type),
+                    attempts=o.attempts + 1)
+            .returning(*OUTBOX.c))
+
+
+OUTBOX = Outbox.__table__
+MARK_SENT = (update(OUTBOX)
+             .where(OUTBOX.c.id == bindparam("oid"), OUTBOX.c.status == "sending",
+                    OUTBOX.c.locked_until == bindparam("lease", type_=OUTBOX.c.locked_until.type))
+             .values(status="sent", sent_at=bindparam("at", type_=OUTBOX.c.sent_at.type), locked_until=None,
+                     last_error=None))
+SET_PLATFORM_ID = (update(Message.__table__).where(Message.__table__.c.id == bindparam("mid"))
+                   .values(platform_id=bindparam("pid")))
 
 
 def _limiter(rate: float) -> AsyncLimiter:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -76,6 +77,7 @@ class Engine:
         self.bus = bus or EventBus()
         self.first_response_hours = first_response_hours
         self.assigner: Any = None  # core.assignment.AutoAssigner when settings.tickets.auto_assign (set by create_app)
+        self.dispatcher: Any = None  # core.dispatch.Dispatcher of this process, once started: replies skip its queue
 
     # ---- inbound messages -------------------------------------------------------------------
     async def handle_message(self, message: InboundMessage) -> Outcome:
@@ -100,7 +102,8 @@ class Engine:
             if row is None:
                 return Outcome("duplicate")
             outcome = await self._apply(session, row, conversation, ticket, decision)
-        self._announce(conversation.id, outcome.ticket_id, outcome.outbox_ids)
+            leased = await self._lease(session, outcome.outbox_ids)
+        self._announce(conversation.id, outcome.ticket_id, outcome.outbox_ids, leased)
         return outcome
 
     async def recover(self) -> int:
@@ -133,8 +136,15 @@ class Engine:
             row.handled_at, row.decision = utcnow(), _as_record(decision)
             row.ticket_id = ticket.id if ticket else None
             outcome = await self._apply(session, row, conversation, ticket, decision)
-        self._announce(conversation.id, outcome.ticket_id, outcome.outbox_ids)
+            leased = await self._lease(session, outcome.outbox_ids)
+        self._announce(conversation.id, outcome.ticket_id, outcome.outbox_ids, leased)
         return outcome
+
+    async def _lease(self, session: Any, outbox_ids: tuple[int, ...]) -> list[Any]:
+        """Lease the replies for this process's dispatcher in the same transaction: no claim pass before they go."""
+        if self.dispatcher is None or not outbox_ids:
+            return []
+        return await self.dispatcher.lease(await session.connection(), outbox_ids)
 
     async def _apply(self, session: Any, row: Message, conversation: Conversation, ticket: Ticket | None,
                      decision: _Decision | None) -> Outcome:
@@ -320,12 +330,16 @@ class Engine:
         self._announce(conversation_id, ticket_id, [])
         return Outcome("edited", message_id, ticket_id)
 
-    def _announce(self, conversation_id: int, ticket_id: int | None, outbox: list[int]) -> None:
+    def _announce(self, conversation_id: int, ticket_id: int | None, outbox: Sequence[int],
+                  leased: Sequence[Any] = ()) -> None:
+        if leased:
+            self.dispatcher.deliver(leased)
         self.bus.publish("message", conversation_id=conversation_id, ticket_id=ticket_id)
         if ticket_id is not None:
             self.bus.publish("ticket", ticket_id=ticket_id)
-        if outbox:
-            self.bus.publish("outbox", ids=list(outbox))
+        taken = {row.id for row in leased}
+        if rest := [i for i in outbox if i not in taken]:
+            self.bus.publish("outbox", ids=rest)
 
 
 async def _stored(session: Any, conversation: Conversation, message: InboundMessage) -> Message:

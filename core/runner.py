@@ -98,6 +98,7 @@ async def start(settings: Settings, *, host: str | None = None, port: int | None
                 await adapter.stop()
     dispatcher = Dispatcher(store, adapters, settings.dispatch, bus=bus)
     await dispatcher.start()
+    engine.dispatcher = dispatcher
     running = Running(ctx, runner, dispatcher, url, failed, admin_password)
     _announce(running, settings, out)
     return running

@@ -13,7 +13,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, select, text
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from core.errors import StorageError
 from core.models import utcnow
@@ -50,7 +50,11 @@ class Store:
         """``schema`` (PostgreSQL only) isolates one deployment or one test run inside a shared database."""
         self.url = normalise_url(url)
         kwargs: dict[str, Any] = {"echo": echo}
-        if self.url.startswith("sqlite"):
+        if self.url.startswith("sqlite+aiosqlite"):
+            from core.store.sqlite_driver import dbapi
+
+            kwargs.update(connect_args={"timeout": 10}, module=dbapi())
+        elif self.url.startswith("sqlite"):
             kwargs["connect_args"] = {"timeout": 10}
         else:
             kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
@@ -129,6 +133,12 @@ class Store:
                     yield session
             finally:
                 _WRITING.reset(writing)
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[AsyncConnection]:
+        """A Core connection in a write transaction, same locking as `transaction`: for hot paths with no ORM."""
+        async with self.transaction() as session:
+            yield await session.connection()
 
     async def get_cursor(self, channel: str, key: str) -> str | None:
         async with self.sessions() as session:

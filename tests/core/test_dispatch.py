@@ -8,7 +8,8 @@ import time
 from sqlalchemy import select
 
 from core.dispatch import Dispatcher, DispatchPolicy
-from core.models import Author, InboundMessage
+from core.events import EventBus
+from core.models import Author, InboundMessage, Sent
 from core.pipeline import Engine
 from core.store import Store
 from core.store.tables import Message, Outbox
@@ -145,3 +146,51 @@ async def test_a_delivery_is_recorded_even_if_the_pass_is_cancelled_later(engine
     task.cancel()  # the process dies while one send hangs
     statuses = {r.conversation: r.status for r in await store.outbox_rows()}
     assert statuses == {"dm-slow": "sending", "dm-fast": "sent"}  # the fast one is not sent again later
+
+
+class _ReusedIds(MemoryChannel):
+    """A platform that hands out the same message id twice (seen with ids scoped per chat)."""
+
+    async def send(self, reply):  # type: ignore[no-untyped-def]
+        await super().send(reply)
+        return Sent(platform_id="same-id")
+
+
+async def test_a_platform_reusing_an_id_still_gets_both_deliveries_recorded(any_store: Store, triage, kb) -> None:
+    engine = Engine(any_store, triage, kb)
+    await _queue(engine, 1, "dm-a")
+    await _queue(engine, 1, "dm-b")
+    channel = _ReusedIds()
+    await Dispatcher(any_store, {"memory": channel}, DispatchPolicy()).drain(timeout=5)
+    rows = await any_store.outbox_rows()
+    assert len(channel.sent) == 2 and [r.status for r in rows] == ["sent", "sent"]  # never sent twice
+    ids = await any_store.all(select(Message.platform_id).where(Message.direction == "out"))
+    assert sorted(ids, key=str) == [None, "same-id"] or sorted(ids, key=str) == ["same-id", None]
+
+
+async def test_replies_leased_by_the_engine_go_out_in_order_without_a_claim_pass(any_store: Store, triage,
+                                                                                kb) -> None:
+    bus = EventBus()
+    engine = Engine(any_store, triage, kb, bus=bus)
+    channel = MemoryChannel()
+    channel.settings = channel.settings.model_copy(update={"rate_per_conversation_per_second": 20.0})
+    dispatcher = Dispatcher(any_store, {"memory": channel}, DispatchPolicy(poll_interval_seconds=30), bus=bus)
+    await dispatcher.start()
+    engine.dispatcher = dispatcher
+    try:
+        outcomes = [await engine.handle_message(InboundMessage("memory", f"q-{i}", "dm-carol", CAROL,
+                                                               "how do I contact customer support?"))
+                    for i in range(4)]
+        # leased in the engine's own transaction: already "sending" when the message is handled
+        first = next(r for r in await any_store.outbox_rows() if r.id == outcomes[0].outbox_ids[0])
+        assert first.status in ("sending", "sent")
+        for _ in range(200):
+            if len(channel.sent) == 4:
+                break
+            await asyncio.sleep(0.02)
+        assert [r.outbox_id for r in channel.sent] == [o.outbox_ids[0] for o in outcomes]  # conversation order
+    finally:
+        await dispatcher.stop()
+    assert {r.status for r in await any_store.outbox_rows()} == {"sent"}
+    await engine.handle_message(InboundMessage("memory", "after-stop", "dm-carol", CAROL, "how do I contact support?"))
+    assert [r.status for r in await any_store.outbox_rows()][-1] == "queued"  # a stopped dispatcher leases nothing
