@@ -48,13 +48,13 @@ class Inbox:
             else:
                 conversation = await session.get(Conversation, ticket.conversation_id)
                 assert conversation is not None
-                message, box = await queue_reply(session, conversation, text, author_kind="agent",
-                                                 ticket_id=ticket.id, agent_id=agent_id, author_name=name)
-                outbox_ids.append(box.id)
-                message_id = message.id
+                queued = await queue_reply(session, conversation, text, author_kind="agent",
+                                           ticket_id=ticket.id, agent_id=agent_id, author_name=name)
+                outbox_ids.append(queued.outbox_id)
+                message_id = queued.message_id
                 if ticket.first_responded_at is None:
                     ticket.first_responded_at = utcnow()
-                record(session, ticket, "reply", actor, message_id=message.id)
+                record(session, ticket, "reply", actor, message_id=message_id)
                 ticket.updated_at = utcnow()
         self._announce(ticket_id, outbox_ids)
         return message_id
@@ -69,8 +69,8 @@ class Inbox:
                 conversation = await session.get(Conversation, ticket.conversation_id)
                 assert conversation is not None
                 text = self.kb.message("ticket_solved", ticket.language or "en", ticket=ticket.id)
-                _, box = await queue_reply(session, conversation, text, author_kind="bot", ticket_id=ticket.id)
-                outbox_ids.append(box.id)
+                queued = await queue_reply(session, conversation, text, author_kind="bot", ticket_id=ticket.id)
+                outbox_ids.append(queued.outbox_id)
         self._announce(ticket_id, outbox_ids)
 
     async def set_priority(self, ticket_id: int, priority: str, *, agent_id: int | None = None) -> None:

@@ -14,12 +14,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from core.events import EventBus
 from core.models import Author, Escalation, InboundMessage, MessageEdit, QuickReply, utcnow
 from core.store import Store
 from core.store.records import (
+    Place,
     active_ticket,
     add_note,
     ensure_conversation,
@@ -28,10 +29,11 @@ from core.store.records import (
     insert_inbound,
     queue_reply,
 )
-from core.store.tables import Conversation, Customer, Identity, Message, Ticket
+from core.store.tables import Conversation, Identity, Message, Ticket
 from core.tickets import first_response_due, raise_priority, record, transition
 
 log = logging.getLogger(__name__)
+_LOCK_CONVERSATION = select(Conversation.id).where(Conversation.id == bindparam("id_")).with_for_update()
 
 COMMAND = re.compile(r"^/(?P<name>[A-Za-z_]+)(?:@\w+)?(?:\s+(?P<args>.*))?$", re.S)
 GREETING_COMMANDS = frozenset({"start", "help", "menu"})
@@ -87,8 +89,8 @@ class Engine:
         (reason ``triage_error``), never dropped. A redelivery is recognised by the insert itself.
         """
         async with self.store.transaction() as session:
-            customer = await ensure_customer(session, message.channel, message.author)
-            conversation = await ensure_conversation(session, message.channel, message.conversation, customer,
+            customer_id = await ensure_customer(session, message.channel, message.author)
+            conversation = await ensure_conversation(session, message.channel, message.conversation, customer_id,
                                                      public=message.public)
             await _lock(session, conversation)
             ticket = await _customer_ticket(session, conversation,
@@ -146,7 +148,7 @@ class Engine:
             return []
         return await self.dispatcher.lease(await session.connection(), outbox_ids)
 
-    async def _apply(self, session: Any, row: Message, conversation: Conversation, ticket: Ticket | None,
+    async def _apply(self, session: Any, row: Message, conversation: Place | Conversation, ticket: Ticket | None,
                      decision: _Decision | None) -> Outcome:
         """Carry out a decision for a stored message: join or open a ticket, queue the replies."""
         outbox: list[int] = []
@@ -167,14 +169,14 @@ class Engine:
         if decision.faq_id:
             conversation.state = {**conversation.state, "last_faq": decision.faq_id,
                                   "turns": int(conversation.state.get("turns", 0)) + 1}
-        _, box = await queue_reply(session, conversation, decision.reply, author_kind="bot",
+        queued = await queue_reply(session, conversation, decision.reply, author_kind="bot",
                                    ticket_id=ticket.id if ticket else None,
                                    reply_to=row.platform_id if row.public else None,
                                    quick_replies=self._quick_replies(decision), decision=_as_record(decision))
-        outbox.append(box.id)
+        outbox.append(queued.outbox_id)
         return Outcome(decision.action, row.id, ticket.id if ticket else None, None, tuple(outbox))
 
-    def _safe_decide(self, text: str, conversation: Conversation, hint: str | None, *, button: bool,
+    def _safe_decide(self, text: str, conversation: Place | Conversation, hint: str | None, *, button: bool,
                      ticket: Ticket | None) -> _Decision:
         """A decision that cannot fail: if deciding raises, a person takes the message."""
         try:
@@ -187,7 +189,7 @@ class Engine:
             return _Decision("handoff", normalise_hint(hint) or conversation.language or "en", "",
                              reason="triage_error", priority="normal")
 
-    def _decide(self, text: str, conversation: Conversation, hint: str | None, *, button: bool,
+    def _decide(self, text: str, conversation: Place | Conversation, hint: str | None, *, button: bool,
                 open_tickets: frozenset[int] = frozenset()) -> _Decision:
         from core.language import detect_language
         from core.triage import TriageContext
@@ -229,13 +231,13 @@ class Engine:
             return (human,)
         return ()
 
-    async def _open_ticket(self, session: Any, row: Message, conversation: Conversation, decision: _Decision,
+    async def _open_ticket(self, session: Any, row: Message, conversation: Place | Conversation, decision: _Decision,
                            outbox: list[int], *, source: str = "customer", actor: str = "customer") -> int:
         """A new ticket; account talk always continues in private, never in a public place."""
         home = conversation
         if conversation.public and row.private_address:
-            customer = await session.get(Customer, conversation.customer_id)
-            home = await ensure_conversation(session, row.channel, row.private_address, customer, public=False)
+            home = await ensure_conversation(session, row.channel, row.private_address, conversation.customer_id,
+                                             public=False)
         subject = " ".join(row.text.split())[:120] or "(no text)"
         ticket = Ticket(customer_id=conversation.customer_id, conversation_id=home.id, channel=row.channel,
                         status="open", priority=decision.priority, subject=subject, reason=decision.reason,
@@ -251,13 +253,13 @@ class Engine:
         ack_key = "urgent_handoff" if decision.priority == "urgent" else "handoff"
         ack = self.kb.message(ack_key, decision.lang, ticket=ticket.id)
         if conversation.public:
-            _, box = await queue_reply(session, conversation, self.kb.message("handoff_public", decision.lang),
+            queued = await queue_reply(session, conversation, self.kb.message("handoff_public", decision.lang),
                                        author_kind="bot", ticket_id=ticket.id, reply_to=row.platform_id,
                                        invite_private=True)
-            outbox.append(box.id)
+            outbox.append(queued.outbox_id)
         if home is not conversation or not conversation.public:
-            _, box = await queue_reply(session, home, ack, author_kind="bot", ticket_id=ticket.id)
-            outbox.append(box.id)
+            queued = await queue_reply(session, home, ack, author_kind="bot", ticket_id=ticket.id)
+            outbox.append(queued.outbox_id)
         return ticket.id
 
     # ---- moderator escalations ---------------------------------------------------------------
@@ -275,8 +277,8 @@ class Engine:
             if existing is not None and existing.ticket_id is not None:
                 return Outcome("duplicate", existing.id, existing.ticket_id,
                                self.kb.message("escalated_notice", lang, ticket=existing.ticket_id))
-            customer = await ensure_customer(session, target.channel, target.author)
-            conversation = await ensure_conversation(session, target.channel, target.conversation, customer,
+            customer_id = await ensure_customer(session, target.channel, target.author)
+            conversation = await ensure_conversation(session, target.channel, target.conversation, customer_id,
                                                      public=target.public)
             rows: list[Message] = []
             for earlier in escalation.context:
@@ -342,7 +344,7 @@ class Engine:
             self.bus.publish("outbox", ids=rest)
 
 
-async def _stored(session: Any, conversation: Conversation, message: InboundMessage) -> Message:
+async def _stored(session: Any, conversation: Place | Conversation, message: InboundMessage) -> Message:
     """The message's row, stored now or earlier (seen as group chatter); an escalation counts as handling it."""
     row = await insert_inbound(session, conversation, message, handled=True) or await find_message(
         session, message.channel, message.platform_id)
@@ -351,13 +353,15 @@ async def _stored(session: Any, conversation: Conversation, message: InboundMess
     return row
 
 
-async def _lock(session: Any, conversation: Conversation) -> None:
+async def _lock(session: Any, conversation: Place | Conversation) -> None:
     """Serialise decisions per conversation (PostgreSQL row lock; SQLite has one writer anyway): two
     messages arriving at once must not both see "no ticket" and open two."""
-    await session.execute(select(Conversation.id).where(Conversation.id == conversation.id).with_for_update())
+    if session.bind.dialect.name != "sqlite":
+        await session.execute(_LOCK_CONVERSATION, {"id_": conversation.id})
 
 
-async def _customer_ticket(session: Any, conversation: Conversation, private_address: str | None) -> Ticket | None:
+async def _customer_ticket(session: Any, conversation: Place | Conversation,
+                           private_address: str | None) -> Ticket | None:
     """The case a new message belongs to: this conversation's open ticket, or, for a public message,
     the one already running in the customer's private conversation (a public follow-up is the same case)."""
     ticket = await active_ticket(session, conversation.id)

@@ -5,15 +5,16 @@ Each function works inside the caller's transaction, so one decision commits (or
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, event, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from core.models import (
     Attachment,
@@ -27,12 +28,35 @@ from core.models import (
 from core.store.tables import Conversation, Customer, Identity, Message, Outbox, Ticket
 from core.tickets import ACTIVE
 
+IDENTITIES, MESSAGES, OUTBOX = Identity.__table__, Message.__table__, Outbox.__table__
+# Built once: the hot path binds values into ready statements (no statement building per message).
+_FIND_IDENTITY = (
+    select(IDENTITIES.c.id, IDENTITIES.c.customer_id, IDENTITIES.c.display_name, IDENTITIES.c.handle)
+    .where(IDENTITIES.c.channel == bindparam("channel_"), IDENTITIES.c.platform_user_id == bindparam("user_")))
+CONVERSATIONS = Conversation.__table__
+_FIND_CONVERSATION = select(*(CONVERSATIONS.c[name] for name in (
+    "id", "customer_id", "channel", "address", "public", "language", "state", "last_message_at"))).where(
+    CONVERSATIONS.c.channel == bindparam("channel_"), CONVERSATIONS.c.address == bindparam("address_"),
+    CONVERSATIONS.c.customer_id == bindparam("customer_"))
+_INSERT_CONVERSATION = insert(CONVERSATIONS).returning(CONVERSATIONS.c.id)
+_SAVE_PLACE = update(CONVERSATIONS).where(CONVERSATIONS.c.id == bindparam("id_"))
+TICKETS = Ticket.__table__
+_ACTIVE_TICKET = (select(TICKETS.c.id)
+                  .where(TICKETS.c.conversation_id == bindparam("conversation_"), TICKETS.c.status.in_(ACTIVE))
+                  .order_by(TICKETS.c.id.desc()).limit(1).with_for_update())  # an agent's concurrent close waits
+_INSERT_INBOUND = {
+    dialect: dialect_insert(MESSAGES).on_conflict_do_nothing(index_elements=["channel", "platform_id"])
+    .returning(MESSAGES.c.id) for dialect, dialect_insert in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
+}
+_INSERT_MESSAGE = insert(MESSAGES).returning(MESSAGES.c.id)
+_INSERT_OUTBOX = insert(OUTBOX).returning(OUTBOX.c.id)
 
-async def ensure_customer(session: AsyncSession, channel: str, author: Author) -> Customer:
-    """The customer behind a platform identity, created on first contact (race-safe)."""
-    stmt = (select(Identity, Customer).join(Customer, Customer.id == Identity.customer_id)
-            .where(Identity.channel == channel, Identity.platform_user_id == author.platform_user_id))
-    found = (await session.execute(stmt)).first()
+
+async def ensure_customer(session: AsyncSession, channel: str, author: Author) -> int:
+    """The id of the customer behind a platform identity, created on first contact (race-safe)."""
+    conn = await session.connection()
+    params = {"channel_": channel, "user_": author.platform_user_id}
+    found = (await conn.execute(_FIND_IDENTITY, params)).first()
     if found is None:
         try:
             async with session.begin_nested():
@@ -44,36 +68,81 @@ async def ensure_customer(session: AsyncSession, channel: str, author: Author) -
                                      platform_user_id=author.platform_user_id, handle=author.handle,
                                      display_name=author.display_name, language=author.language))
                 await session.flush()
-                return customer
+                return customer.id
         except IntegrityError:
-            found = (await session.execute(stmt)).first()
+            found = (await conn.execute(_FIND_IDENTITY, params)).first()
             assert found is not None
-    identity, customer = found
-    if author.display_name and identity.display_name != author.display_name:
-        identity.display_name = author.display_name
-    if author.handle and identity.handle != author.handle:
-        identity.handle = author.handle
-    return customer
+    identity_id, customer_id, display_name, handle = found
+    changes = {}
+    if author.display_name and display_name != author.display_name:
+        changes["display_name"] = author.display_name
+    if author.handle and handle != author.handle:
+        changes["handle"] = author.handle
+    if changes:
+        await conn.execute(update(IDENTITIES).where(IDENTITIES.c.id == identity_id).values(**changes))
+    return int(customer_id)
 
 
-async def ensure_conversation(session: AsyncSession, channel: str, address: str, customer: Customer, *,
-                              public: bool, language: str | None = None) -> Conversation:
-    stmt = select(Conversation).where(Conversation.channel == channel, Conversation.address == address,
-                                      Conversation.customer_id == customer.id)
-    conversation = await session.scalar(stmt)
-    if conversation is None:
+@dataclass(slots=True, eq=False)
+class Place:
+    """A conversation as the engine holds it: read by one Core query, written back by one UPDATE.
+
+    The ORM would load and flush a full object for every message; a Place registers itself on the
+    session and a ``before_commit`` hook writes what changed (language, state, last message time),
+    so no code path can forget to save it. An ORM ``Conversation`` works everywhere a Place does.
+    """
+
+    id: int
+    customer_id: int
+    channel: str
+    address: str
+    public: bool
+    language: str | None
+    state: dict[str, Any]
+    last_message_at: datetime
+    saved: tuple[Any, ...] = ()
+
+    def changes(self) -> tuple[Any, ...]:
+        return self.language, self.state, self.last_message_at
+
+
+async def ensure_conversation(session: AsyncSession, channel: str, address: str, customer_id: int, *,
+                              public: bool, language: str | None = None) -> Place:
+    conn = await session.connection()
+    params = {"channel_": channel, "address_": address, "customer_": customer_id}
+    found = (await conn.execute(_FIND_CONVERSATION, params)).first()
+    if found is None:
+        now = utcnow()
         try:
             async with session.begin_nested():
-                conversation = Conversation(channel=channel, address=address, customer_id=customer.id,
-                                            public=public, language=language, state={})
-                session.add(conversation)
-                await session.flush()
+                new_id = (await conn.execute(_INSERT_CONVERSATION, dict(
+                    channel=channel, address=address, customer_id=customer_id, public=public, language=language,
+                    state={}, created_at=now, last_message_at=now))).scalar_one()
+                found = (new_id, customer_id, channel, address, public, language, {}, now)
         except IntegrityError:
-            conversation = await session.scalar(stmt)
-            assert conversation is not None
-    if language and conversation.language != language:
-        conversation.language = language
-    return conversation
+            found = (await conn.execute(_FIND_CONVERSATION, params)).first()
+            assert found is not None
+    place = Place(*found)
+    place.saved = place.changes()
+    session.info.setdefault("places", []).append(place)
+    if language and place.language != language:
+        place.language = language
+    return place
+
+
+@event.listens_for(Session, "before_commit")
+def _save_places(session: Session) -> None:
+    """Runs inside the async session's greenlet, so the sync ``execute`` here is the async one underneath."""
+    for place in session.info.pop("places", ()):
+        if place.changes() != place.saved:
+            session.connection().execute(_SAVE_PLACE, {"id_": place.id, "language": place.language,
+                                                       "state": place.state, "last_message_at": place.last_message_at})
+            place.saved = place.changes()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_places(session: Session) -> None:
+    session.info.pop("places", None)
 
 
 def attachment_json(attachment: Attachment) -> dict[str, Any]:
@@ -86,7 +155,7 @@ def attachment_from_json(data: dict[str, Any]) -> Attachment:
     return Attachment(**{**data, "kind": AttachmentKind(data.get("kind", "other"))})
 
 
-async def insert_inbound(session: AsyncSession, conversation: Conversation, message: InboundMessage, *,
+async def insert_inbound(session: AsyncSession, conversation: Place | Conversation, message: InboundMessage, *,
                          author_kind: str = "customer", ticket_id: int | None = None,
                          handled: bool = False, decision: dict[str, Any] | None = None) -> Message | None:
     """Store a customer's message once, in one statement; a redelivery (same channel + platform id) returns None."""
@@ -100,10 +169,8 @@ async def insert_inbound(session: AsyncSession, conversation: Conversation, mess
         handled_at=utcnow() if handled else None, decision=decision, agent_id=None, edited_at=None,
         deleted_at=None,
     )
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    statement = (insert(Message).values(**values)
-                 .on_conflict_do_nothing(index_elements=["channel", "platform_id"]).returning(Message.id))
-    new_id = await session.scalar(statement)
+    conn = await session.connection()
+    new_id = (await conn.execute(_INSERT_INBOUND[conn.dialect.name], values)).scalar()
     if new_id is None:
         return None
     row = Message(id=new_id, **values)
@@ -120,43 +187,43 @@ async def find_message(session: AsyncSession, channel: str, platform_id: str) ->
 
 async def active_ticket(session: AsyncSession, conversation_id: int) -> Ticket | None:
     """The ticket a new customer message joins: the newest one not closed (solved ones reopen)."""
-    return await session.scalar(
-        select(Ticket).where(Ticket.conversation_id == conversation_id, Ticket.status.in_(ACTIVE))
-        .order_by(Ticket.id.desc()).limit(1).with_for_update())  # an agent's concurrent close waits, or wins
+    conn = await session.connection()
+    ticket_id = (await conn.execute(_ACTIVE_TICKET, {"conversation_": conversation_id})).scalar()
+    return None if ticket_id is None else await session.get(Ticket, ticket_id)  # locked by the query above
 
 
-async def queue_reply(session: AsyncSession, conversation: Conversation, text: str, *, author_kind: str,
+async def queue_reply(session: AsyncSession, conversation: Place | Conversation, text: str, *, author_kind: str,
                       ticket_id: int | None = None, agent_id: int | None = None, author_name: str = "",
                       reply_to: str | None = None, quick_replies: tuple[QuickReply, ...] = (),
                       invite_private: bool = False, public: bool | None = None,
-                      decision: dict[str, Any] | None = None) -> tuple[Message, Outbox]:
+                      decision: dict[str, Any] | None = None) -> QueuedReply:
     """Write a reply and its delivery row in the caller's transaction: persisted before anything sends."""
     now = utcnow()
     is_public = conversation.public if public is None else public
-    conversation.last_message_at = now  # set before the flush below: one UPDATE, not two
-    message = Message(conversation_id=conversation.id, ticket_id=ticket_id, channel=conversation.channel,
-                      direction="out", author_kind=author_kind, agent_id=agent_id, author_name=author_name,
-                      text=text, reply_to=reply_to, public=is_public, decision=decision, created_at=now,
-                      handled_at=now)
-    session.add(message)
-    await session.flush()
-    outbound = OutboundMessage(channel=conversation.channel, conversation=conversation.address, text=text,
-                               reply_to=reply_to, quick_replies=quick_replies, invite_private=invite_private,
-                               public=is_public, meta=_reply_meta(message, ticket_id))
-    outbox = Outbox(message_id=message.id, channel=conversation.channel, conversation=conversation.address,
-                    payload=outbound_to_json(outbound), status="queued", next_attempt_at=now, created_at=now)
-    session.add(outbox)
-    await session.flush()
-    return message, outbox
-
-
-def _reply_meta(message: Message, ticket_id: int | None) -> dict[str, Any]:
-    """What a channel may show besides the text: who wrote it and the stored message id (the website chat's key)."""
-    meta: dict[str, Any] = {"author": message.author_kind, "message_id": message.id,
-                            "at": message.created_at.isoformat()}
+    conversation.last_message_at = now
+    conn = await session.connection()
+    message_id = (await conn.execute(_INSERT_MESSAGE, dict(
+        conversation_id=conversation.id, ticket_id=ticket_id, channel=conversation.channel, platform_id=None,
+        direction="out", author_kind=author_kind, agent_id=agent_id, author_name=author_name, text=text,
+        attachments=[], reply_to=reply_to, private_address=None, public=is_public, addressed=True,
+        decision=decision, raw={}, created_at=now, handled_at=now, edited_at=None, deleted_at=None))).scalar_one()
+    meta: dict[str, Any] = {"author": author_kind, "message_id": message_id, "at": now.isoformat()}
     if ticket_id is not None:
         meta["ticket_id"] = ticket_id
-    return meta
+    outbound = OutboundMessage(channel=conversation.channel, conversation=conversation.address, text=text,
+                               reply_to=reply_to, quick_replies=quick_replies, invite_private=invite_private,
+                               public=is_public, meta=meta)
+    outbox_id = (await conn.execute(_INSERT_OUTBOX, dict(
+        message_id=message_id, channel=conversation.channel, conversation=conversation.address,
+        payload=outbound_to_json(outbound), status="queued", attempts=0, next_attempt_at=now, locked_until=None,
+        sent_at=None, last_error=None, created_at=now))).scalar_one()
+    return QueuedReply(message_id, outbox_id)
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedReply:
+    message_id: int
+    outbox_id: int
 
 
 def add_note(session: AsyncSession, conversation_id: int, ticket_id: int, text: str, *, channel: str,
