@@ -6,9 +6,9 @@ API answers 401 JSON.
 
 Brute force: failed sign-ins are counted per name and per client address in this process
 (a sliding 15-minute window). From the 3rd failure each attempt waits a little longer (up to 2 s);
-after 10 failures that key is locked for 15 minutes (429). Per-process memory is a deliberate
-trade-off: several web processes each allow their own 10, which still caps guessing at a rate
-argon2 makes useless; a restart forgets the counters.
+after 10 failures for a name (100 for an address) that key is locked for 15 minutes (429).
+Per-process memory is a deliberate trade-off: several web processes each allow their own 10,
+which still caps guessing at a rate argon2 makes useless; a restart forgets the counters.
 
 Checked sessions are cached for 10 s per process (see SessionCache): sign-out is immediate in the
 process that handled it, and at most 10 s late in another one.
@@ -36,17 +36,25 @@ CSRF: web.RequestKey[str] = web.RequestKey("csrf", str)
 PUBLIC_PATHS: web.AppKey[frozenset[str]] = web.AppKey("public_paths", frozenset)
 LOGIN_WINDOW = 15 * 60.0
 LOCK_AFTER = 10
+ADDRESS_LOCK_AFTER = 100  # one office's agents share an address
 SLOW_AFTER = 2
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class LoginThrottle:
-    """Failed sign-ins per key (name or address) in a sliding window."""
+    """Failed sign-ins per key (name or address) in a sliding window, plus the attempts still being checked.
 
-    def __init__(self, window: float = LOGIN_WINDOW, lock_after: int = LOCK_AFTER) -> None:
-        self.window, self.lock_after = window, lock_after
+    Attempts in flight count towards the lock, so parallel guesses cannot slip past it; they do not
+    count as failures, so an office of agents signing in at once behind one address is not slowed
+    or locked out (an address also gets a higher limit than a name).
+    """
+
+    def __init__(self, window: float = LOGIN_WINDOW, lock_after: int = LOCK_AFTER,
+                 address_lock_after: int = ADDRESS_LOCK_AFTER) -> None:
+        self.window, self.lock_after, self.address_lock_after = window, lock_after, address_lock_after
         self._failures: dict[str, deque[float]] = defaultdict(deque)
+        self._checking: dict[str, int] = defaultdict(int)
 
     def _recent(self, key: str) -> deque[float]:
         entries = self._failures[key]
@@ -59,11 +67,28 @@ class LoginThrottle:
         return max((len(self._recent(k)) for k in keys), default=0)
 
     def locked(self, *keys: str) -> bool:
-        return self.failures(*keys) >= self.lock_after
+        return any(len(self._recent(k)) + self._checking[k] >= self._limit(k) for k in keys)
+
+    def _limit(self, key: str) -> int:
+        return self.address_lock_after if key.startswith("ip:") else self.lock_after
 
     def delay(self, *keys: str) -> float:
         count = self.failures(*keys)
         return 0.0 if count < SLOW_AFTER else min(2.0, 0.25 * (count - SLOW_AFTER + 1))
+
+    def begin(self, *keys: str) -> None:
+        for key in keys:
+            self._checking[key] += 1
+
+    def end(self, *keys: str, ok: bool) -> None:
+        for key in keys:
+            self._checking[key] -= 1
+            if self._checking[key] <= 0:
+                del self._checking[key]
+        if ok:
+            self.succeed(*keys)
+        else:
+            self.fail(*keys)
 
     def fail(self, *keys: str) -> None:
         now = time.monotonic()
@@ -208,13 +233,16 @@ async def login(request: web.Request) -> web.StreamResponse:
     keys = (f"name:{name.lower()}", f"ip:{request.remote}")
     if throttle.locked(*keys):
         return _login_error(request, name, target, "Too many failed attempts. Try again in 15 minutes.", 429)
-    throttle.fail(*keys)  # counted before checking: parallel guesses cannot slip past the lockout
-    await asyncio.sleep(throttle.delay(*keys))
-    ctx = request.app[CONTEXT]
-    agent_id = await accounts.verify_password(ctx.store, name, password) if name and password else None
+    throttle.begin(*keys)  # counted while checked: parallel guesses cannot slip past the lockout
+    agent_id = None
+    try:
+        await asyncio.sleep(throttle.delay(*keys))
+        ctx = request.app[CONTEXT]
+        agent_id = await accounts.verify_password(ctx.store, name, password) if name and password else None
+    finally:
+        throttle.end(*keys, ok=agent_id is not None)
     if agent_id is None:
         return _login_error(request, name, target, "Wrong name or password.", 401)
-    throttle.succeed(*keys)
     token = await accounts.create_session(ctx.store, agent_id)
     response = web.HTTPSeeOther(target)
     secure = bool(getattr(getattr(ctx.settings, "web", None), "secure_cookies", False))
