@@ -168,12 +168,19 @@ def _conditions(f: TicketFilter, me: int | None) -> list[Any]:
     return conditions
 
 
+def _rows_select() -> Select[Any]:
+    """Just the columns a list row shows, as plain tuples: loading full ORM tickets costs more than the query."""
+    assignee = aliased(Agent)
+    return (select(Ticket.id, Ticket.status, Ticket.priority, Ticket.channel, Ticket.subject, Ticket.customer_id,
+                   Customer.display_name, Ticket.assignee_id, assignee.display_name, assignee.name, Ticket.tags,
+                   Ticket.created_at, Ticket.updated_at, Ticket.first_response_due, Ticket.first_responded_at)
+            .join(Customer, Customer.id == Ticket.customer_id)
+            .outerjoin(assignee, assignee.id == Ticket.assignee_id))
+
+
 def ticket_query(f: TicketFilter, *, dialect: str, me: int | None = None) -> Select[Any]:
     """Tickets with their customer's and assignee's names, filtered (text search is added by list_tickets)."""
-    assignee = aliased(Agent)
-    return (select(Ticket, Customer.display_name, assignee.display_name, assignee.name)
-            .join(Customer, Customer.id == Ticket.customer_id)
-            .outerjoin(assignee, assignee.id == Ticket.assignee_id).where(*_conditions(f, me)))
+    return _rows_select().where(*_conditions(f, me))
 
 
 async def list_tickets(store: Store, f: TicketFilter, *, me: int | None = None, limit: int = 50,
@@ -201,7 +208,7 @@ async def list_tickets(store: Store, f: TicketFilter, *, me: int | None = None, 
                 rows = (await session.execute(stmt.where(_indexed_search(store.dialect, q)).limit(limit + 1))).all()
         else:
             rows = (await session.execute(stmt.limit(limit + 1))).all()
-    tickets = [_row(t, cname, aname, alogin) for t, cname, aname, alogin in rows[:limit]]
+    tickets = [_row(r) for r in rows[:limit]]
     if len(rows) <= limit or not tickets:
         return tickets, None
     last = tickets[-1]
@@ -230,22 +237,20 @@ def _ordered(stmt: Select[Any], f: TicketFilter, cursor: str | None) -> Select[A
     return stmt
 
 
-def _row(t: Ticket, customer: str | None, assignee_display: str | None, assignee_name: str | None) -> TicketRow:
-    return TicketRow(t.id, t.status, t.priority, t.channel, t.subject, t.customer_id, customer or "",
-                     t.assignee_id, (assignee_display or assignee_name) if t.assignee_id else None,
-                     list(t.tags or []), t.created_at, t.updated_at, t.first_response_due, t.first_responded_at)
+def _row(r: Any) -> TicketRow:
+    (tid, status, priority, channel, subject, customer_id, customer, assignee_id, assignee_display, assignee_name,
+     tags, created_at, updated_at, due, responded) = r
+    return TicketRow(tid, status, priority, channel, subject, customer_id, customer or "", assignee_id,
+                     (assignee_display or assignee_name) if assignee_id else None, list(tags or []), created_at,
+                     updated_at, due, responded)
 
 
 async def ticket_row(store: Store, ticket_id: int) -> TicketRow:
-    assignee = aliased(Agent)
-    stmt = (select(Ticket, Customer.display_name, assignee.display_name, assignee.name)
-            .join(Customer, Customer.id == Ticket.customer_id)
-            .outerjoin(assignee, assignee.id == Ticket.assignee_id).where(Ticket.id == ticket_id))
     async with store.sessions() as session:
-        found = (await session.execute(stmt)).first()
+        found = (await session.execute(_rows_select().where(Ticket.id == ticket_id))).first()
     if found is None:
         raise NotFound(f"ticket #{ticket_id} does not exist")
-    return _row(*found)
+    return _row(found)
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,16 +278,12 @@ async def customer_view(store: Store, customer_id: int) -> CustomerView:
 
 async def customer_tickets(store: Store, customer_id: int, *, exclude: int | None = None,
                            limit: int = 100) -> list[TicketRow]:
-    assignee = aliased(Agent)
-    stmt = (select(Ticket, Customer.display_name, assignee.display_name, assignee.name)
-            .join(Customer, Customer.id == Ticket.customer_id)
-            .outerjoin(assignee, assignee.id == Ticket.assignee_id)
-            .where(Ticket.customer_id == customer_id).order_by(Ticket.id.desc()).limit(limit))
+    stmt = _rows_select().where(Ticket.customer_id == customer_id).order_by(Ticket.id.desc()).limit(limit)
     if exclude is not None:
         stmt = stmt.where(Ticket.id != exclude)
     async with store.sessions() as session:
         rows = (await session.execute(stmt)).all()
-    return [_row(*r) for r in rows]
+    return [_row(r) for r in rows]
 
 
 async def find_identities(store: Store, q: str, *, limit: int = 20) -> list[Identity]:

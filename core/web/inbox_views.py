@@ -7,10 +7,12 @@ page script swaps in on a live event.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp_jinja2
 from aiohttp import web
+from markupsafe import Markup
 from sqlalchemy import select
 
 from core.errors import Conflict
@@ -44,8 +46,20 @@ def filter_from_query(query: Any) -> TicketFilter:
                         sort=value("sort") or "newest").validate()
 
 
-async def agent_options(request: web.Request) -> list[Agent]:
-    return await request.app[CONTEXT].store.all(select(Agent).where(Agent.active.is_(True)).order_by(Agent.name))
+async def agent_options(request: web.Request) -> list[AgentOption]:
+    """Who can be assigned: asked on every page, so shared by this process's requests until the next event."""
+    async def load() -> list[AgentOption]:
+        rows = await request.app[CONTEXT].store.all(select(Agent).where(Agent.active.is_(True)).order_by(Agent.name))
+        return [AgentOption(a.id, a.name, a.display_name) for a in rows]
+
+    return await request.app[FRAGMENTS].get_or_make(("agents",), load)  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True, slots=True)
+class AgentOption:
+    id: int
+    name: str
+    display_name: str
 
 
 def channel_names(request: web.Request) -> list[str]:
@@ -55,29 +69,26 @@ def channel_names(request: web.Request) -> list[str]:
 
 
 async def ticket_list(request: web.Request) -> web.Response:
+    """The list page; its rows (the part a live event refreshes) are rendered once per list and event."""
     f = filter_from_query(request.query)
     cursor = request.query.get("cursor") or None
-    fragment = request.query.get("fragment") == "rows"
-    if fragment:  # live refreshes of a shared list: served from the per-process cache until the next event
-        cache = request.app[FRAGMENTS]
-        key = (request.query_string, request[AGENT].id if f.assignee == "mine" else None)
-        generation = cache.generation
-        html = cache.get(key)
-        if html is None:
-            html = (await _render_list(request, f, cursor, "_ticket_rows.html")).text or ""
-            cache.put(key, generation, html)
-        return web.Response(text=html, content_type="text/html")
-    return await _render_list(request, f, cursor, "tickets.html")
-
-
-async def _render_list(request: web.Request, f: TicketFilter, cursor: str | None, template: str) -> web.Response:
-    ctx = request.app[CONTEXT]
-    tickets, next_cursor = await list_tickets(ctx.store, f, me=request[AGENT].id, limit=PAGE_SIZE, cursor=cursor)
     params = {k: v for k, v in request.query.items() if k not in ("cursor", "fragment") and v}
-    data = {"tickets": tickets, "next_cursor": next_cursor, "filter": f, "params": params,
+    key = (tuple(sorted((k, v) for k, v in request.query.items() if k != "fragment")),
+           request[AGENT].id if f.assignee == "mine" else None)
+
+    async def rows() -> str:
+        ctx = request.app[CONTEXT]
+        tickets, next_cursor = await list_tickets(ctx.store, f, me=request[AGENT].id, limit=PAGE_SIZE, cursor=cursor)
+        template = aiohttp_jinja2.get_env(request.app).get_template("_ticket_rows.html")
+        return template.render(tickets=tickets, next_cursor=next_cursor, params=params)
+
+    html = await request.app[FRAGMENTS].get_or_make(key, rows)
+    if request.query.get("fragment") == "rows":
+        return web.Response(text=html, content_type="text/html")
+    data = {"rows_html": Markup(html), "filter": f, "params": params,
             "status_value": request.query.get("status", "open"), "statuses": STATUSES, "priorities": PRIORITIES,
             "agents": await agent_options(request), "channels": channel_names(request)}
-    return aiohttp_jinja2.render_template(template, request, data)
+    return aiohttp_jinja2.render_template("tickets.html", request, data)
 
 
 async def ticket_page(request: web.Request) -> web.Response:

@@ -12,7 +12,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -32,31 +32,51 @@ STREAMS: web.AppKey[set[asyncio.Task[Any]]] = web.AppKey("live_streams", set)
 
 
 class FragmentCache:
-    """Rendered list fragments, shared by the agents of this process until the next inbox event.
+    """Rendered list rows (and the agent list), shared by the agents of this process until the next inbox event.
 
-    A hundred agents refreshing the same list after one event cost one query instead of a hundred.
-    Any event clears it (each process clears its own: nothing to share), and entries expire after
-    ``ttl`` seconds anyway (overdue marks move with time). The generation guards against storing a
-    fragment rendered from data older than an event that arrived during rendering.
+    A hundred agents refreshing the same list after one event cost one query and one rendering
+    instead of a hundred: concurrent misses for one key wait for the first one's result. Any event
+    clears it (each process clears its own: nothing to share), and entries expire after ``ttl``
+    seconds anyway (overdue marks move with time). The generation guards against storing a value
+    made from data older than an event that arrived meanwhile.
     """
 
     def __init__(self, ttl: float = 5.0, size: int = 256) -> None:
         self.ttl, self.size = ttl, size
         self.generation = 0
-        self._entries: dict[Any, tuple[float, int, str]] = {}
+        self._entries: dict[Any, tuple[float, int, Any]] = {}
+        self._making: dict[Any, tuple[int, asyncio.Future[Any]]] = {}
 
-    def get(self, key: Any) -> str | None:
+    def get(self, key: Any) -> Any:
         found = self._entries.get(key)
         if found is None or found[1] != self.generation or time.monotonic() - found[0] > self.ttl:
             return None
         return found[2]
 
-    def put(self, key: Any, generation: int, html: str) -> None:
+    def put(self, key: Any, generation: int, value: Any) -> None:
         if generation != self.generation:
             return
         if len(self._entries) >= self.size:
             self._entries.clear()
-        self._entries[key] = (time.monotonic(), generation, html)
+        self._entries[key] = (time.monotonic(), generation, value)
+
+    async def get_or_make(self, key: Any, make: Callable[[], Awaitable[Any]]) -> Any:
+        found = self.get(key)
+        if found is not None:
+            return found
+        making = self._making.get(key)
+        if making is not None and making[0] == self.generation:
+            return await asyncio.shield(making[1])  # one requester giving up must not cancel the others' result
+        generation = self.generation
+        future = asyncio.ensure_future(make())
+        self._making[key] = (generation, future)
+        try:
+            value = await asyncio.shield(future)
+        finally:
+            if self._making.get(key, (0, None))[1] is future:
+                del self._making[key]
+        self.put(key, generation, value)
+        return value
 
     def clear(self) -> None:
         self.generation += 1
