@@ -186,6 +186,29 @@ async def test_live_list_fragment_follows_every_event(agent, engine, inbox) -> N
     assert ticket_ids(await (await agent.client.get("/?fragment=rows")).text()) == [second]
 
 
+async def test_a_burst_of_refreshes_after_an_event_costs_one_list_query(agent, engine, store) -> None:
+    """Fifty agents refreshing at once after an event: the first reads the list, the others wait for its rows."""
+    from sqlalchemy import event
+
+    first = await open_ticket(engine, "first case", user="b1")
+    await asyncio.sleep(0.05)
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        if "FROM tickets" in statement and "JOIN customers" in statement:
+            statements.append(statement)
+
+    event.listen(store.engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        pages = await asyncio.gather(*(agent.client.get("/?fragment=rows") for _ in range(50)),
+                                     *(agent.client.get("/") for _ in range(10)))
+        texts = [await p.text() for p in pages]
+    finally:
+        event.remove(store.engine.sync_engine, "before_cursor_execute", seen)
+    assert all(ticket_ids(t) == [first] for t in texts)  # the full pages carry the same rows
+    assert len(statements) == 1
+
+
 async def test_an_agent_watching_the_live_inbox_stays_online(agent, store, monkeypatch) -> None:
     from core.web import live
 
