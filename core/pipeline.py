@@ -25,6 +25,7 @@ from core.store.records import (
     add_note,
     ensure_conversation,
     ensure_customer,
+    ensure_place,
     find_message,
     insert_inbound,
     queue_reply,
@@ -89,9 +90,8 @@ class Engine:
         (reason ``triage_error``), never dropped. A redelivery is recognised by the insert itself.
         """
         async with self.store.transaction() as session:
-            customer_id = await ensure_customer(session, message.channel, message.author)
-            conversation = await ensure_conversation(session, message.channel, message.conversation, customer_id,
-                                                     public=message.public)
+            conversation = await ensure_place(session, message.channel, message.author, message.conversation,
+                                              public=message.public)
             await _lock(session, conversation)
             ticket = await _customer_ticket(session, conversation,
                                             message.private_conversation if message.addressed else None)

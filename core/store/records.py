@@ -9,11 +9,11 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, event, insert, select, update
+from sqlalchemy import and_, bindparam, event, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from core.models import (
@@ -34,10 +34,17 @@ _FIND_IDENTITY = (
     select(IDENTITIES.c.id, IDENTITIES.c.customer_id, IDENTITIES.c.display_name, IDENTITIES.c.handle)
     .where(IDENTITIES.c.channel == bindparam("channel_"), IDENTITIES.c.platform_user_id == bindparam("user_")))
 CONVERSATIONS = Conversation.__table__
-_FIND_CONVERSATION = select(*(CONVERSATIONS.c[name] for name in (
-    "id", "customer_id", "channel", "address", "public", "language", "state", "last_message_at"))).where(
+_PLACE_COLUMNS = tuple(CONVERSATIONS.c[name] for name in (
+    "id", "customer_id", "channel", "address", "public", "language", "state", "last_message_at"))
+_FIND_CONVERSATION = select(*_PLACE_COLUMNS).where(
     CONVERSATIONS.c.channel == bindparam("channel_"), CONVERSATIONS.c.address == bindparam("address_"),
     CONVERSATIONS.c.customer_id == bindparam("customer_"))
+_FIND_BOTH = (  # a returning customer writing in a known conversation: one query for both
+    select(*_FIND_IDENTITY.selected_columns, *_PLACE_COLUMNS)
+    .select_from(IDENTITIES.join(CONVERSATIONS, and_(
+        CONVERSATIONS.c.customer_id == IDENTITIES.c.customer_id, CONVERSATIONS.c.channel == IDENTITIES.c.channel,
+        CONVERSATIONS.c.address == bindparam("address_"))))
+    .where(IDENTITIES.c.channel == bindparam("channel_"), IDENTITIES.c.platform_user_id == bindparam("user_")))
 _INSERT_CONVERSATION = insert(CONVERSATIONS).returning(CONVERSATIONS.c.id)
 _SAVE_PLACE = update(CONVERSATIONS).where(CONVERSATIONS.c.id == bindparam("id_"))
 TICKETS = Ticket.__table__
@@ -72,7 +79,13 @@ async def ensure_customer(session: AsyncSession, channel: str, author: Author) -
         except IntegrityError:
             found = (await conn.execute(_FIND_IDENTITY, params)).first()
             assert found is not None
-    identity_id, customer_id, display_name, handle = found
+    await _refresh_identity(conn, found, author)
+    return int(found[1])
+
+
+async def _refresh_identity(conn: AsyncConnection, found: Any, author: Author) -> None:
+    """Keep the name and handle the platform shows now (people rename themselves)."""
+    identity_id, _, display_name, handle = found[:4]
     changes = {}
     if author.display_name and display_name != author.display_name:
         changes["display_name"] = author.display_name
@@ -80,7 +93,19 @@ async def ensure_customer(session: AsyncSession, channel: str, author: Author) -
         changes["handle"] = author.handle
     if changes:
         await conn.execute(update(IDENTITIES).where(IDENTITIES.c.id == identity_id).values(**changes))
-    return int(customer_id)
+
+
+async def ensure_place(session: AsyncSession, channel: str, author: Author, address: str, *,
+                       public: bool) -> Place:
+    """The conversation a customer's message belongs to, creating customer and conversation on first contact."""
+    conn = await session.connection()
+    found = (await conn.execute(_FIND_BOTH, {"channel_": channel, "user_": author.platform_user_id,
+                                             "address_": address})).first()
+    if found is None:
+        customer_id = await ensure_customer(session, channel, author)
+        return await ensure_conversation(session, channel, address, customer_id, public=public)
+    await _refresh_identity(conn, found, author)
+    return _hold(session, found[4:])
 
 
 @dataclass(slots=True, eq=False)
@@ -122,11 +147,16 @@ async def ensure_conversation(session: AsyncSession, channel: str, address: str,
         except IntegrityError:
             found = (await conn.execute(_FIND_CONVERSATION, params)).first()
             assert found is not None
-    place = Place(*found)
-    place.saved = place.changes()
-    session.info.setdefault("places", []).append(place)
+    place = _hold(session, found)
     if language and place.language != language:
         place.language = language
+    return place
+
+
+def _hold(session: AsyncSession, row: Any) -> Place:
+    place = Place(*row)
+    place.saved = place.changes()
+    session.info.setdefault("places", []).append(place)
     return place
 
 
