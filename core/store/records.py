@@ -162,17 +162,18 @@ def _hold(session: AsyncSession, row: Any) -> Place:
 
 @event.listens_for(Session, "before_commit")
 def _save_places(session: Session) -> None:
-    """Runs inside the async session's greenlet, so the sync ``execute`` here is the async one underneath."""
+    """Runs inside the async session's greenlet, so the sync ``execute`` here is the async one underneath.
+
+    Only for the outermost commit: releasing a savepoint (a race-safe insert) fires this hook too,
+    and the places must stay registered for the changes made after it.
+    """
+    if session.in_nested_transaction():
+        return
     for place in session.info.pop("places", ()):
         if place.changes() != place.saved:
             session.connection().execute(_SAVE_PLACE, {"id_": place.id, "language": place.language,
                                                        "state": place.state, "last_message_at": place.last_message_at})
             place.saved = place.changes()
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_places(session: Session) -> None:
-    session.info.pop("places", None)
 
 
 def attachment_json(attachment: Attachment) -> dict[str, Any]:

@@ -116,6 +116,27 @@ async def test_public_handoff_moves_to_private_and_says_nothing_specific_in_publ
     assert record.ticket.priority == "urgent"
 
 
+async def test_a_handoff_that_opens_the_private_conversation_still_saves_the_public_one(
+        engine: Engine, store: Store) -> None:
+    """The private conversation is created in a savepoint mid-transaction; the public one's later changes
+    (its last message is the bot's public reply) must still be written at commit."""
+    from sqlalchemy import select
+
+    from core.store.tables import Conversation
+
+    await engine.handle_message(msg("g0", "怎么联系客服", conversation="group-2", public=True,
+                                    private_conversation="dm-alice-2"))
+    out = await engine.handle_message(msg("g3", "我的钱被盗了", conversation="group-2", public=True,
+                                          private_conversation="dm-alice-2"))
+    async with store.sessions() as session:
+        group = await session.scalar(select(Conversation).where(Conversation.address == "group-2"))
+        replies = (await session.scalars(select(Message).where(Message.ticket_id == out.ticket_id,
+                                                               Message.direction == "out"))).all()
+    public_reply = next(m for m in replies if m.conversation_id == group.id)
+    assert group.last_message_at == public_reply.created_at
+    assert group.state.get("turns") == 1  # the earlier answer's state is kept too
+
+
 async def test_escalation_by_moderator_opens_ticket_with_context_and_note(engine: Engine, store: Store) -> None:
     earlier = msg("g1", "有人说是客服让我转账", conversation="group-1", public=True, addressed=False)
     target = msg("g2", "他现在还要我的验证码", conversation="group-1", public=True, addressed=False,
