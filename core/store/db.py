@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 
 from core.errors import StorageError
 from core.models import utcnow
+from core.store import sqlite_driver
 from core.store.reads import ThreadMessage, TicketRecord, conversation_messages, ticket_record
 from core.store.tables import Cursor, Outbox
 
@@ -50,10 +51,8 @@ class Store:
         """``schema`` (PostgreSQL only) isolates one deployment or one test run inside a shared database."""
         self.url = normalise_url(url)
         kwargs: dict[str, Any] = {"echo": echo}
-        if self.url.startswith("sqlite+aiosqlite"):
-            from core.store.sqlite_driver import dbapi
-
-            kwargs.update(connect_args={"timeout": 10}, module=dbapi())
+        if self.url.startswith("sqlite+aiosqlite") and sqlite_driver.supported():
+            kwargs.update(connect_args={"timeout": 10}, module=sqlite_driver.dbapi())
         elif self.url.startswith("sqlite"):
             kwargs["connect_args"] = {"timeout": 10}
         else:

@@ -107,5 +107,12 @@ class OneHopDBAPI(AsyncAdapt_aiosqlite_dbapi):
         return OneHopConnection(self, await_(connection))
 
 
+def supported() -> bool:
+    """The internals this relies on (SQLAlchemy 2.1's adapter, aiosqlite 0.22's worker queue) are present."""
+    slots = {name for cls in AsyncAdapt_aiosqlite_cursor.__mro__ for name in getattr(cls, "__slots__", ())}
+    return (hasattr(AsyncAdapt_aiosqlite_cursor, "_execute_async") and hasattr(aiosqlite.Connection, "_execute")
+            and {"_adapt_connection", "_connection", "_rows"} <= slots)
+
+
 def dbapi() -> OneHopDBAPI:
     return OneHopDBAPI(aiosqlite, sqlite3)

@@ -153,3 +153,29 @@ async def test_a_message_that_breaks_triage_goes_to_a_person(any_store: Store, k
         InboundMessage("memory", "b1", "dm-dave", DAVE, "anything at all"))
     assert out.action == "handoff" and out.ticket_id
     assert (await any_store.ticket(out.ticket_id)).ticket.reason == "triage_error"
+
+
+async def test_sqlite_statements_run_in_one_worker_call_with_dbapi_results(store: Store) -> None:
+    """The one-hop driver: results, rowcounts and errors come back as the standard adapter gives them."""
+    from sqlalchemy import bindparam, text, update
+    from sqlalchemy.exc import IntegrityError
+
+    from core.store.sqlite_driver import OneHopDBAPI
+
+    assert isinstance(store.engine.dialect.dbapi, OneHopDBAPI)
+    async with store.connection() as conn:
+        for name in ("a", "b", "c"):
+            await conn.execute(text("INSERT INTO customers (display_name, created_at) VALUES (:n, '2026-01-01')"),
+                               {"n": name})
+        table = Customer.__table__
+        many = await conn.execute(update(table).where(table.c.display_name == bindparam("old"))
+                                  .values(display_name=bindparam("new")), [{"old": "a", "new": "A"},
+                                                                           {"old": "b", "new": "B"}])
+        assert many.rowcount == 2
+        names = (await conn.execute(select(table.c.display_name).order_by(table.c.id))).scalars().all()
+        assert names == ["A", "B", "c"]
+    with pytest.raises(IntegrityError):
+        async with store.connection() as conn:
+            await conn.execute(text("INSERT INTO identities (customer_id, channel, platform_user_id, display_name,"
+                                    " created_at) VALUES (999, 'x', 'y', '', '2026-01-01')"))
+    assert await store.scalar(select(func.count()).select_from(Identity)) == 0  # rolled back, store usable
