@@ -245,7 +245,11 @@ async def login(request: web.Request) -> web.StreamResponse:
         return _login_error(request, name, target, "Wrong name or password.", 401)
     token = await accounts.create_session(ctx.store, agent_id)
     response = web.HTTPSeeOther(target)
-    secure = bool(getattr(getattr(ctx.settings, "web", None), "secure_cookies", False))
+    web_settings = getattr(ctx.settings, "web", None)
+    public_url = getattr(web_settings, "public_url", None) or ""
+    # Served over HTTPS (the public address says so, or the request came in on TLS): the cookie must not
+    # travel over plain HTTP, even when secure_cookies was forgotten.
+    secure = bool(getattr(web_settings, "secure_cookies", False)) or request.secure or public_url.startswith("https://")
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="Lax", secure=secure, path="/",
                         max_age=accounts.SESSION_DAYS * 86400)
     raise response

@@ -94,6 +94,24 @@ async def test_an_office_signing_in_at_once_from_one_address_is_not_locked_out(c
     assert [a.status for a in answers] == [303] * len(names)
 
 
+async def test_the_session_cookie_is_secure_when_the_inbox_is_served_over_https(aiohttp_client, store, engine,
+                                                                               inbox, bus, kb) -> None:
+    """An https public_url is enough: forgetting secure_cookies must not send the session over plain HTTP."""
+    from core.config import default_settings
+    from core.web.app import create_app
+    from tests.web.inbox_helpers import web_context
+
+    settings = default_settings()
+    settings = settings.model_copy(update={"web": settings.web.model_copy(
+        update={"public_url": "https://support.example.com"})})
+    https_client = await aiohttp_client(create_app(web_context(store, engine, inbox, bus, kb, settings)))
+    await accounts.create_agent(store, "hank", PASSWORD)
+    response = await https_client.post("/login", data={"name": "hank", "password": PASSWORD}, allow_redirects=False)
+    assert response.status == 303
+    cookie = response.headers["Set-Cookie"]
+    assert "sb_session=" in cookie and "Secure" in cookie and "HttpOnly" in cookie
+
+
 async def test_customer_text_is_escaped_in_list_and_thread(agent, engine) -> None:
     evil = '<script>alert("x")</script><img src=x onerror=alert(1)>'
     tid = await open_ticket(engine, evil)
