@@ -81,11 +81,8 @@ class Dispatcher:
 
     async def _claim(self) -> list[Row]:
         """Lease the due rows in one UPDATE ... RETURNING (SKIP LOCKED on PostgreSQL, one writer on SQLite)."""
-        now = utcnow()
         async with self.store.connection() as conn:
-            result = await conn.execute(self._claim_due, {"now_": now, "until_": now + LEASE,
-                                                          "channels": list(self.adapters),
-                                                          "limit_": self.policy.batch_size})
+            result = await conn.execute(self._claim_due, self._claim_params(limit_=self.policy.batch_size))
             rows = list(result.all())
         return sorted(rows, key=lambda r: r.id)
 
@@ -98,9 +95,7 @@ class Dispatcher:
         """
         if not ids or self._task is None or self._stopping:
             return []
-        now = utcnow()
-        result = await conn.execute(self._claim_ids, {"now_": now, "until_": now + LEASE, "ids": list(ids),
-                                                      "channels": list(self.adapters)})
+        result = await conn.execute(self._claim_ids, self._claim_params(ids=list(ids)))
         rows = sorted(result.all(), key=lambda r: r.id)
         if len(rows) < len(ids):  # the rest waits behind an older row of its place: the loop takes it after that
             if len(self._behind) > 10_000:  # bounded: a forgotten place only waits for the next poll
@@ -108,6 +103,11 @@ class Dispatcher:
             self._behind.update(await self._places(conn, set(ids) - {r.id for r in rows}))
             self._wake.set()
         return rows
+
+    def _claim_params(self, **extra: object) -> dict[str, object]:
+        """Values for either claim statement: due now, leased until now + LEASE, our channels only."""
+        now = utcnow()
+        return {"now_": now, "until_": now + LEASE, "channels": list(self.adapters), **extra}
 
     async def _places(self, conn: AsyncConnection, ids: set[int]) -> list[tuple[str, str]]:
         result = await conn.execute(select(OUTBOX.c.channel, OUTBOX.c.conversation).where(OUTBOX.c.id.in_(ids)))
