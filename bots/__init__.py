@@ -1,8 +1,9 @@
 """Channel registry: the name used in `channels.yaml` -> the adapter class that serves it.
 
-Adding a channel is one adapter module, one line here, one `channels.yaml` block and one folder
-of sample payloads under tests/payloads/. Imports are lazy so a deployment that only runs the
-website chat never imports discord.py.
+Adding a channel is one package under ``bots/`` (``settings.py``, ``adapter.py``, ...), one line
+here, one `channels.yaml` block and one folder of sample payloads under tests/payloads/. Imports are
+lazy: validating a configuration imports only the settings modules, and a deployment that only runs
+the website chat never imports discord.py.
 """
 
 from __future__ import annotations
@@ -18,16 +19,16 @@ if TYPE_CHECKING:
 
 
 class Entry(NamedTuple):
-    module: str
+    package: str  # bots/<platform>/: the adapter lives in .adapter, its settings in .settings
     adapter: str
     settings: str
 
 
 REGISTRY: dict[str, Entry] = {
-    "webchat": Entry("bots.webchat_adapter", "WebchatAdapter", "WebchatSettings"),
-    "telegram": Entry("bots.telegram_adapter", "TelegramAdapter", "TelegramSettings"),
-    "discord": Entry("bots.discord_adapter", "DiscordAdapter", "DiscordSettings"),
-    "x": Entry("bots.x_adapter", "XAdapter", "XSettings"),
+    "webchat": Entry("bots.webchat", "WebchatAdapter", "WebchatSettings"),
+    "telegram": Entry("bots.telegram", "TelegramAdapter", "TelegramSettings"),
+    "discord": Entry("bots.discord", "DiscordAdapter", "DiscordSettings"),
+    "x": Entry("bots.x", "XAdapter", "XSettings"),
 }
 
 
@@ -42,10 +43,10 @@ def _entry(name: str) -> Entry:
 def adapter_class(name: str) -> type[ChannelAdapter]:
     """The adapter class registered for ``name``; a clear error for an unknown channel."""
     entry = _entry(name)
-    return getattr(import_module(entry.module), entry.adapter)
+    return getattr(import_module(f"{entry.package}.adapter"), entry.adapter)
 
 
 def settings_model(name: str) -> type[ChannelSettings]:
     """The pydantic model that validates the ``channels.<name>`` block."""
     entry = _entry(name)
-    return getattr(import_module(entry.module), entry.settings)
+    return getattr(import_module(f"{entry.package}.settings"), entry.settings)

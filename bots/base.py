@@ -35,6 +35,14 @@ class ChannelSettings(BaseModel):
     rate_per_conversation_per_second: float = Field(default=1.0, gt=0)
 
 
+class CursorStore(Protocol):
+    """The store's small key-value table (``Store.get_cursor`` / ``set_cursor``): read positions and
+    delivery state that must survive a restart and be shared between processes."""
+
+    async def get_cursor(self, channel: str, key: str) -> str | None: ...
+    async def set_cursor(self, channel: str, key: str, value: str) -> None: ...
+
+
 class Inbound(Protocol):
     """What an adapter hands events to (the engine). Each call persists before it returns."""
 

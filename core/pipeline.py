@@ -29,6 +29,7 @@ from core.store.records import (
     find_message,
     insert_inbound,
     queue_reply,
+    stored_context,
 )
 from core.store.tables import Conversation, Identity, Message, Ticket
 from core.tickets import first_response_due, raise_priority, record, transition
@@ -287,6 +288,8 @@ class Engine:
                                                   public=earlier.public)
                 rows.append(await _stored(session, place, earlier))
             row = await _stored(session, conversation, target)
+            if not escalation.context:  # the platform gave none (Telegram): what the store saw of this place
+                rows = await stored_context(session, row, customer_id, target.conversation)
             ticket = await _customer_ticket(session, conversation, row.private_address)
             cust_lang = detect_language(target.text, target.author.language)
             if ticket is None:

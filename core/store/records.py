@@ -6,10 +6,10 @@ Each function works inside the caller's transaction, so one decision commits (or
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, event, insert, select, update
+from sqlalchemy import and_, bindparam, event, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -214,6 +214,21 @@ async def insert_inbound(session: AsyncSession, conversation: Place | Conversati
 async def find_message(session: AsyncSession, channel: str, platform_id: str) -> Message | None:
     return await session.scalar(
         select(Message).where(Message.channel == channel, Message.platform_id == platform_id))
+
+
+async def stored_context(session: AsyncSession, target: Message, customer_id: int, address: str, *,
+                         limit: int = 5, within: timedelta = timedelta(hours=24)) -> list[Message]:
+    """What the customer said in the same place just before ``target`` (and the message it answered),
+    oldest first: the context of an escalation on a platform that gives bots no history."""
+    since = (target.created_at or utcnow()) - within
+    mine = or_(Conversation.customer_id == customer_id, Message.platform_id == target.reply_to) \
+        if target.reply_to else Conversation.customer_id == customer_id
+    rows = await session.scalars(
+        select(Message).join(Conversation, Message.conversation_id == Conversation.id)
+        .where(Conversation.channel == target.channel, Conversation.address == address, Message.direction == "in",
+               Message.id < target.id, Message.deleted_at.is_(None), Message.created_at >= since, mine)
+        .order_by(Message.id.desc()).limit(limit))
+    return list(reversed(rows.all()))
 
 
 async def active_ticket(session: AsyncSession, conversation_id: int) -> Ticket | None:

@@ -6,7 +6,8 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from bots.discord_adapter import DiscordSettings, intents
+from bots.discord.adapter import intents
+from bots.discord.settings import DiscordSettings
 from core.errors import ConfigError
 from tests.contract.harness_discord import DiscordHarness
 from tests.fakes.discord_api import FakeDiscord

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import update
 
-from bots.telegram_adapter import TelegramAdapter
+from bots.telegram.adapter import TelegramAdapter
 from core.errors import ConfigError
 from core.models import Attachment, AttachmentKind, OutboundMessage, QuickReply, utcnow
 from core.store.tables import Outbox

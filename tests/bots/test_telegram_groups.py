@@ -148,7 +148,7 @@ async def test_a_listed_moderator_may_escalate_and_others_are_refused(engine, st
 
 
 async def test_escalate_without_a_reply_gets_the_usage_and_opens_nothing(engine, store, tmp_path):
-    from bots.telegram_escalation import USAGE
+    from bots.telegram.escalation import USAGE
     from tests.fakes.telegram_world import wait_until
 
     async with telegram_world(engine, tmp_path) as world:
@@ -166,7 +166,7 @@ async def test_escalate_without_a_reply_gets_the_usage_and_opens_nothing(engine,
 async def test_escalating_the_bots_own_answer_gets_the_usage_and_opens_nothing(
     engine, store, make_dispatcher, tmp_path
 ):
-    from bots.telegram_escalation import USAGE
+    from bots.telegram.escalation import USAGE
     from tests.fakes.telegram_world import wait_until
 
     async with telegram_world(engine, tmp_path) as world:

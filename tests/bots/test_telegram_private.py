@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bots.telegram_escalation import USAGE_PRIVATE
+from bots.telegram.escalation import USAGE_PRIVATE
 from core.errors import StorageError
 from core.store.tables import Message
 from tests.fakes.telegram_api import FakeTelegram

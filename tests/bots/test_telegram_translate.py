@@ -11,8 +11,8 @@ import pytest
 from telegram import Update
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from bots.telegram_inbound import BotIdentity, command_of, files_of, replied_message, to_inbound
-from bots.telegram_outbound import callback_data_for, fit_text, map_error, parse_conversation, parse_message_ref
+from bots.telegram.inbound import BotIdentity, command_of, files_of, replied_message, to_inbound
+from bots.telegram.outbound import callback_data_for, fit_text, map_error, parse_conversation, parse_message_ref
 from core.errors import RateLimited, RetryLater, Undeliverable
 from core.models import AttachmentKind
 from tests.fakes.telegram_api import FakeTelegram

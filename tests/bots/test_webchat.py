@@ -18,7 +18,7 @@ from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 from yarl import URL
 
-from bots.webchat_adapter import COOKIE, WebchatAdapter, WebchatSettings, conversation_of
+from bots.webchat.adapter import COOKIE, WebchatAdapter, WebchatSettings, conversation_of
 from core.dispatch import Dispatcher
 from core.inbox import Inbox
 from core.knowledge import KnowledgeBase

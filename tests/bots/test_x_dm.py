@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from bots.x_adapter import DM_CURSOR
+from bots.x.adapter import DM_CURSOR
 from core.store.tables import Message
 from tests.contract.harness_x import XHarness
 from tests.fakes.x_api import BOT_ID

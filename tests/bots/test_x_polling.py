@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from bots.x_adapter import DM_CURSOR, MENTIONS_CURSOR
-from bots.x_http import RateWindow
+from bots.x.adapter import DM_CURSOR, MENTIONS_CURSOR
+from bots.x.http import RateWindow
 from core.errors import RateLimited, RetryLater, Undeliverable
 from core.models import OutboundMessage
 from tests.contract.harness_x import MemoryCursors, XHarness
@@ -157,7 +157,7 @@ async def test_a_photo_in_a_dm_arrives_as_a_typed_attachment():
 
 
 async def test_without_the_store_cursors_survive_a_restart_in_a_file(tmp_path):
-    from bots.x_http import FileCursors
+    from bots.x.http import FileCursors
 
     rec = Recorder()
     fake = FakeX()

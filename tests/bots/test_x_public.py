@@ -8,7 +8,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from bots.x_text import weighted_length
+from bots.x.text import weighted_length
 from core.store.tables import Conversation, Message, Ticket
 from tests.contract.harness_x import XHarness
 from tests.fakes.x_api import BOT_ID

@@ -7,7 +7,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bots.x_text import split_post, strip_reply_prefix, weighted_length, with_invite
+from bots.x.text import split_post, strip_reply_prefix, weighted_length, with_invite
 
 MARKER = re.compile(r" \(\d+/\d+\)$")
 

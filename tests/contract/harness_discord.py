@@ -12,7 +12,7 @@ import discord
 import yarl
 
 from bots.base import Inbound
-from bots.discord_adapter import DiscordAdapter, DiscordSettings
+from bots.discord.adapter import DiscordAdapter, DiscordSettings
 from tests.contract.harness import Delivered
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.discord_world import DM

@@ -14,7 +14,7 @@ from tempfile import TemporaryDirectory
 from typing import Any
 
 from bots.base import Inbound
-from bots.telegram_adapter import TelegramAdapter
+from bots.telegram.adapter import TelegramAdapter
 from tests.contract.harness import Delivered
 from tests.fakes.telegram_api import JSON, FakeTelegram
 from tests.fakes.telegram_world import telegram_world, wait_until

@@ -21,7 +21,7 @@ from aiohttp.test_utils import TestServer
 from yarl import URL
 
 from bots.base import Inbound
-from bots.webchat_adapter import COOKIE, WebchatAdapter, WebchatSettings, conversation_of
+from bots.webchat.adapter import COOKIE, WebchatAdapter, WebchatSettings, conversation_of
 from tests.contract.harness import Delivered
 
 T = TypeVar("T")

@@ -13,7 +13,7 @@ from typing import Any
 from aiohttp.test_utils import TestServer
 
 from bots.base import Inbound
-from bots.x_adapter import DM_CURSOR, MENTIONS_CURSOR, XAdapter, XSettings
+from bots.x.adapter import DM_CURSOR, MENTIONS_CURSOR, XAdapter, XSettings
 from tests.contract.harness import Delivered
 from tests.fakes.x_api import BOT_HANDLE, BOT_ID, FakeX
 

@@ -16,7 +16,7 @@ from aiohttp.test_utils import TestServer, unused_port
 from sqlalchemy import select
 
 from bots.base import Inbound
-from bots.telegram_adapter import TelegramAdapter, TelegramSettings
+from bots.telegram.adapter import TelegramAdapter, TelegramSettings
 from core.models import Escalation, InboundMessage, MessageEdit
 from tests.fakes.telegram_api import FakeTelegram
 

@@ -27,7 +27,7 @@ from aiohttp import web
 from oauthlib.oauth1.rfc5849 import signature as oauth_sig
 from oauthlib.oauth1.rfc5849 import utils as oauth_utils
 
-from bots.x_text import weighted_length
+from bots.x.text import weighted_length
 
 BOT_ID = "1000"
 BOT_HANDLE = "OKPaySupport"

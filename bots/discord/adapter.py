@@ -14,63 +14,19 @@ import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, ClassVar, Literal, Protocol
+from typing import Any, ClassVar
 
 import discord
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from bots import discord_translate as tr
-from bots.base import ChannelSettings, Inbound
-from bots.discord_commands import Escalations
-from bots.discord_send import Sender, dispatcher_owns_retries
+from bots.base import ChannelSettings, CursorStore, Inbound
+from bots.discord import translate as tr
+from bots.discord.commands import Escalations
+from bots.discord.send import Sender, dispatcher_owns_retries
+from bots.discord.settings import DiscordSettings
 from core.errors import ConfigError, RetryLater
 from core.models import InboundMessage, OutboundMessage, Sent
 
 log = logging.getLogger(__name__)
-
-
-class GuildSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    moderator_roles: list[str | int] = Field(default_factory=list)  # role names or ids
-    moderator_users: list[int] = Field(default_factory=list)
-
-
-class DiscordSettings(ChannelSettings):
-    token: SecretStr | None = None
-    guilds: dict[str, GuildSettings] = Field(default_factory=dict)  # guild id -> its moderators
-    private_followup: Literal["dm", "thread"] = "dm"
-    shard_count: int | None = Field(default=None, ge=1)
-    rate_per_second: float = 40.0
-    rate_per_conversation_per_second: float = 1.0
-    # Which shards this process runs (scale-out: split 0..shard_count-1 across processes).
-    shard_ids: list[int] | None = None
-    # When X-RateLimit-Remaining reaches 0, discord.py may pause a send this long for the bucket to
-    # reset (message buckets reset within ~5 s), which avoids the 429. Longer resets, and every 429,
-    # go back to the dispatcher as RateLimited(retry_after): the outbox owns long waits.
-    max_ratelimit_wait: float = Field(default=10.0, gt=0)
-    send_timeout: float = Field(default=20.0, gt=0)  # beyond it a send is RetryLater (nonce dedupes)
-    ready_timeout: float = Field(default=60.0, gt=0)
-    guild_ready_timeout: float = Field(default=2.0, gt=0)  # quiet time after the last GUILD_CREATE
-    transcript_limit: int = Field(default=200, ge=1, le=1000)
-
-    @field_validator("guilds", mode="before")
-    @classmethod
-    def _ids_as_text(cls, value: Any) -> Any:
-        # YAML reads unquoted snowflakes as ints; the keys are ids either way.
-        return {str(k): v for k, v in value.items()} if isinstance(value, dict) else value
-
-    @model_validator(mode="after")
-    def _needs_credentials(self) -> DiscordSettings:
-        if self.enabled and self.token is None:
-            raise ValueError("token is required when the channel is enabled (token: ${DISCORD_BOT_TOKEN})")
-        if self.shard_ids is not None:
-            if self.shard_count is None:
-                raise ValueError("shard_ids needs shard_count")
-            bad = [s for s in self.shard_ids if not 0 <= s < self.shard_count]
-            if bad:
-                raise ValueError(f"shard_ids {bad} are outside 0..{self.shard_count - 1}")
-        return self
 
 
 def intents() -> discord.Intents:
@@ -81,11 +37,6 @@ def intents() -> discord.Intents:
     wanted.dm_messages = True
     wanted.message_content = True
     return wanted
-
-
-class CursorStore(Protocol):
-    async def get_cursor(self, channel: str, key: str) -> str | None: ...
-    async def set_cursor(self, channel: str, key: str, value: str) -> None: ...
 
 
 class _Client(discord.AutoShardedClient):

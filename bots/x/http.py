@@ -14,7 +14,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import aiohttp
 import tweepy
@@ -133,13 +133,6 @@ def map_error(exc: BaseException) -> AdapterError:
 async def body_of(response: aiohttp.ClientResponse) -> dict[str, Any]:
     """The JSON body of a response tweepy already read."""
     return await response.json(content_type=None)
-
-
-class CursorStore(Protocol):
-    """Where polling positions live (the Store offers these two methods)."""
-
-    async def get_cursor(self, channel: str, key: str) -> str | None: ...
-    async def set_cursor(self, channel: str, key: str, value: str) -> None: ...
 
 
 class FileCursors:

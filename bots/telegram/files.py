@@ -16,7 +16,7 @@ from pathlib import Path
 from telegram import Bot, Message
 from telegram.error import TelegramError
 
-from bots.telegram_inbound import FileRef, files_of
+from bots.telegram.inbound import FileRef, files_of
 from core.models import Attachment
 
 log = logging.getLogger(__name__)

@@ -22,54 +22,23 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import ClassVar
 
 from aiohttp import web
-from pydantic import Field, SecretStr, model_validator
 
-from bots.base import ChannelSettings, Inbound, split_text
-from bots.x_client import XClient
-from bots.x_http import CursorStore, FileCursors
-from bots.x_receive import DM_CURSOR, MENTIONS_CURSOR, XReceiver, remember_choices
-from bots.x_text import split_post, weighted_length, with_invite
-from bots.x_translate import CHANNEL, activity_to_v2
+from bots.base import ChannelSettings, CursorStore, Inbound, split_text
+from bots.x.client import XClient
+from bots.x.http import FileCursors
+from bots.x.receive import DM_CURSOR, MENTIONS_CURSOR, XReceiver, remember_choices
+from bots.x.settings import XSettings
+from bots.x.text import split_post, weighted_length, with_invite
+from bots.x.translate import CHANNEL, activity_to_v2
 from core.errors import AdapterError, ConfigError, RateLimited, RetryLater, Undeliverable
 from core.models import OutboundMessage, Sent
 
 log = logging.getLogger(__name__)
 
 DM_MAX_LENGTH = 10_000
-
-
-class XSettings(ChannelSettings):
-    bearer_token: SecretStr | None = None
-    consumer_key: SecretStr | None = None
-    consumer_secret: SecretStr | None = None
-    access_token: SecretStr | None = None
-    access_token_secret: SecretStr | None = None
-    mode: Literal["polling", "webhook"] = "polling"
-    webhook_path: str = "/webhooks/x"
-    api_base_url: str = "https://api.x.com"
-    poll_interval: float = Field(default=60.0, gt=0)  # the fastest polling; rate headers may slow it
-    escalate_keyword: str = "#escalate"
-    moderators: list[str] = Field(default_factory=list)  # handles (without @) or user ids
-    max_post_length: int = 280
-    escalation_context: int = Field(default=5, ge=0, le=20)  # posts above the target given to agents
-    backfill: bool = False  # first start: hand over history the API still has instead of starting now
-    rate_per_second: float = 1.0
-    rate_per_conversation_per_second: float = 0.5
-
-    @model_validator(mode="after")
-    def _needs_credentials(self) -> XSettings:
-        if self.enabled:
-            missing = [
-                k
-                for k in ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
-                if getattr(self, k) is None
-            ]
-            if missing:
-                raise ValueError("required when the channel is enabled: " + ", ".join(missing))
-        return self
 
 
 def webhook_signature(consumer_secret: str, payload: bytes) -> str:

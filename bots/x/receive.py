@@ -25,10 +25,9 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from bots.base import Inbound
-from bots.x_client import XClient
-from bots.x_http import CursorStore
-from bots.x_translate import (
+from bots.base import CursorStore, Inbound
+from bots.x.client import XClient
+from bots.x.translate import (
     CHANNEL,
     Includes,
     author_of,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import warnings
 from datetime import timedelta
-from typing import Protocol
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import (
@@ -20,7 +19,7 @@ from telegram.error import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
-from bots.base import split_text
+from bots.base import CursorStore, split_text
 from core.errors import AdapterError, RateLimited, RetryLater, Undeliverable
 from core.models import OutboundMessage
 
@@ -71,13 +70,6 @@ def callback_data_for(payload: str) -> tuple[str, bool]:
     if payload and len(payload.encode("utf-8")) <= MAX_CALLBACK_BYTES:
         return payload, False
     return HASH_PREFIX + hashlib.sha256(payload.encode("utf-8")).hexdigest()[:24], True
-
-
-class CursorStore(Protocol):
-    """The store's small key-value table (``Store.get_cursor`` / ``set_cursor``)."""
-
-    async def get_cursor(self, channel: str, key: str) -> str | None: ...
-    async def set_cursor(self, channel: str, key: str, value: str) -> None: ...
 
 
 class PayloadMemory:

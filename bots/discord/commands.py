@@ -16,11 +16,11 @@ import aiohttp
 import discord
 from discord import app_commands
 
-from bots import discord_translate as tr
+from bots.discord import translate as tr
 from core.models import Escalation, InboundMessage
 
 if TYPE_CHECKING:
-    from bots.discord_adapter import DiscordSettings
+    from bots.discord.settings import DiscordSettings
 
 log = logging.getLogger(__name__)
 

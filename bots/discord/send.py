@@ -21,7 +21,8 @@ from core.errors import AdapterError, RateLimited, RetryLater, Undeliverable
 from core.models import OutboundMessage, QuickReply, Sent
 
 if TYPE_CHECKING:
-    from bots.discord_adapter import CursorStore, DiscordSettings
+    from bots.base import CursorStore
+    from bots.discord.settings import DiscordSettings
 
 log = logging.getLogger(__name__)
 

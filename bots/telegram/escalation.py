@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import OrderedDict, deque
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from telegram import Bot, ChatMember, Message
 from telegram.error import TelegramError
 
 from bots.base import Inbound
-from bots.telegram_inbound import (
+from bots.telegram.inbound import (
     CHANNEL,
+    BotIdentity,
     Command,
     author_of,
     message_id,
@@ -24,10 +24,7 @@ from bots.telegram_inbound import (
     replied_message,
     to_inbound,
 )
-from core.models import Escalation, InboundMessage
-
-if TYPE_CHECKING:
-    from bots.telegram_adapter import TelegramAdapter
+from core.models import Attachment, Escalation
 
 log = logging.getLogger(__name__)
 
@@ -79,43 +76,22 @@ class ModeratorCheck:
         return ids
 
 
-class RecentMessages:
-    """The last group messages seen, per conversation.
+class Notices(Protocol):
+    """What an escalation needs of the adapter (a protocol, so this module never imports the adapter)."""
 
-    The Bot API gives bots no chat history, so the context an agent reads with an escalated message
-    (what the same customer said just before, and the message it answered) comes from here.
-    """
-
-    def __init__(self, per_conversation: int = 50, conversations: int = 2000) -> None:
-        self._per = per_conversation
-        self._max = conversations
-        self._seen: OrderedDict[str, deque[InboundMessage]] = OrderedDict()
-
-    def add(self, message: InboundMessage) -> None:
-        seen = self._seen.get(message.conversation)
-        if seen is None:
-            seen = self._seen[message.conversation] = deque(maxlen=self._per)
-            if len(self._seen) > self._max:
-                self._seen.popitem(last=False)
-        self._seen.move_to_end(message.conversation)
-        seen.append(message)
-
-    def before(self, target: InboundMessage, limit: int = 5) -> tuple[InboundMessage, ...]:
-        """Up to ``limit`` earlier messages of the target's author (or replied to by it), oldest first."""
-        earlier: list[InboundMessage] = []
-        for seen in self._seen.get(target.conversation, ()):
-            if seen.platform_id == target.platform_id:
-                break
-            if seen.author.platform_user_id == target.author.platform_user_id or seen.platform_id == target.reply_to:
-                earlier.append(seen)
-        return tuple(earlier[-limit:])
+    @property
+    def bot(self) -> BotIdentity: ...
+    async def post_notice(self, message: Message, text: str) -> None: ...
+    async def attachments(self, message: Message) -> tuple[Attachment, ...]: ...
 
 
 async def escalate(
-    adapter: TelegramAdapter, message: Message, command: Command, inbound: Inbound, moderators: ModeratorCheck,
-    recent: RecentMessages,
+    adapter: Notices, message: Message, command: Command, inbound: Inbound, moderators: ModeratorCheck
 ) -> None:
-    """Build the Escalation for ``/escalate`` sent as a reply, hand it over, post the engine's notice."""
+    """Build the Escalation for ``/escalate`` sent as a reply, hand it over, post the engine's notice.
+
+    The Bot API gives bots no chat history: the context (what the customer said just before) is
+    read by the engine from the group messages already in the store, so it survives a restart."""
     target = replied_message(message)
     bot = adapter.bot
     if target is None or (target.from_user is not None and target.from_user.id == bot.id):
@@ -136,7 +112,6 @@ async def escalate(
         moderator=author_of(message.from_user, message, is_moderator=is_moderator),
         target=target_in,
         note=command.args,
-        context=recent.before(target_in),
         received_at=received_at(message),
         raw={"chat_type": message.chat.type, "message_thread_id": message.message_thread_id},
     )

@@ -26,9 +26,9 @@ from urllib.parse import urlsplit
 import jinja2
 from aiohttp import WSMsgType, web
 from aiolimiter import AsyncLimiter
-from pydantic import Field
 
 from bots.base import ChannelSettings, Inbound, split_text
+from bots.webchat.settings import WebchatSettings
 from core.language import normalise_hint
 from core.models import Author, InboundMessage, OutboundMessage, Sent, utcnow
 
@@ -59,16 +59,6 @@ UI_TEXT: dict[str, dict[str, str]] = {
                 "unsent": "尚未傳送", "you": "你", "bot": "{brand} 助理", "agent": "客服人員", "log": "對話紀錄",
                 "too_long": "訊息太長了。", "privacy": "請勿傳送密碼、PIN 碼或驗證碼。"},
 }
-
-
-class WebchatSettings(ChannelSettings):
-    enabled: bool = True
-    max_message_length: int = Field(default=4000, gt=0)
-    allowed_origins: list[str] = Field(default_factory=list)  # empty: same origin only
-    rate_per_second: float = 1000.0
-    rate_per_conversation_per_second: float = 50.0
-    # Inbound: a visitor may send this many messages at once, refilled over a minute; more get an error frame.
-    visitor_messages_per_minute: int = Field(default=30, gt=0)
 
 
 def visitor_id(token: str) -> str:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from bots.x_text import strip_reply_prefix
+from bots.x.text import strip_reply_prefix
 from core.models import Attachment, AttachmentKind, Author, InboundMessage, utcnow
 
 CHANNEL = "x"

@@ -16,8 +16,8 @@ import aiohttp
 import tweepy
 from tweepy.asynchronous import AsyncClient
 
-from bots.x_http import ApiSession, RateWindow, body_of, map_error
-from bots.x_translate import (
+from bots.x.http import ApiSession, RateWindow, body_of, map_error
+from bots.x.translate import (
     DM_EXPANSIONS,
     DM_FIELDS,
     MEDIA_FIELDS,

@@ -11,21 +11,19 @@ import asyncio
 import hmac
 import json
 import logging
-import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 from aiohttp import web
-from pydantic import Field, SecretStr, model_validator
 from telegram import CallbackQuery, Message, ReplyParameters, Update
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application, ContextTypes, TypeHandler
 
-from bots.base import ChannelSettings, Inbound
-from bots.telegram_escalation import USAGE_PRIVATE, ModeratorCheck, RecentMessages, escalate
-from bots.telegram_files import FileFetcher
-from bots.telegram_inbound import (
+from bots.base import ChannelSettings, CursorStore, Inbound
+from bots.telegram.escalation import USAGE_PRIVATE, ModeratorCheck, escalate
+from bots.telegram.files import FileFetcher
+from bots.telegram.inbound import (
     CHANNEL,
     ESCALATE,
     BotIdentity,
@@ -38,8 +36,7 @@ from bots.telegram_inbound import (
     message_id,
     to_inbound,
 )
-from bots.telegram_outbound import (
-    CursorStore,
+from bots.telegram.outbound import (
     PayloadMemory,
     fit_text,
     keyboard_for,
@@ -47,6 +44,7 @@ from bots.telegram_outbound import (
     parse_conversation,
     parse_message_ref,
 )
+from bots.telegram.settings import TelegramSettings
 from core.errors import ConfigError, Undeliverable
 from core.models import Attachment, InboundMessage, MessageEdit, OutboundMessage, Sent, utcnow
 
@@ -55,33 +53,6 @@ log = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 HANDOVER_ATTEMPTS = 3
-
-
-class TelegramSettings(ChannelSettings):
-    token: SecretStr | None = None
-    mode: Literal["polling", "webhook"] = "polling"
-    webhook_secret: SecretStr | None = None
-    webhook_path: str = "/webhooks/telegram"
-    api_base_url: str = "https://api.telegram.org"
-    moderators: list[int] = Field(default_factory=list)
-    max_download_bytes: int = Field(default=20 * 1024 * 1024, ge=0)
-    rate_per_second: float = 30.0
-    rate_per_conversation_per_second: float = 1.0
-    group_messages_per_minute: int = 20
-    moderator_cache_seconds: float = Field(default=300.0, ge=0)
-    poll_timeout_seconds: int = Field(default=30, ge=0, le=50)
-
-    @model_validator(mode="after")
-    def _needs_credentials(self) -> TelegramSettings:
-        if self.enabled and self.token is None:
-            raise ValueError("token is required when the channel is enabled (token: ${TELEGRAM_BOT_TOKEN})")
-        if self.enabled and self.mode == "webhook" and self.webhook_secret is None:
-            raise ValueError("webhook_secret is required in webhook mode")
-        if self.webhook_secret is not None and not re.fullmatch(
-            r"[A-Za-z0-9_-]{1,256}", self.webhook_secret.get_secret_value()
-        ):
-            raise ValueError("webhook_secret must be 1-256 characters of A-Z a-z 0-9 _ -")
-        return self
 
 
 class TelegramAdapter:
@@ -110,7 +81,6 @@ class TelegramAdapter:
         self._progress: dict[int, tuple[int, str | None]] = {}  # outbox id -> (parts sent, first id)
         self._moderators: ModeratorCheck | None = None
         self._files: FileFetcher | None = None
-        self._recent = RecentMessages()
 
     # -- lifecycle ---------------------------------------------------------------------------
     async def _application(self) -> Application:  # type: ignore[type-arg]
@@ -269,7 +239,7 @@ class TelegramAdapter:
             if is_private(message.chat):
                 await self.post_notice(message, USAGE_PRIVATE)
                 return
-            await escalate(self, message, command, self._inbound, self._moderators, self._recent)
+            await escalate(self, message, command, self._inbound, self._moderators)
             return
         private = is_private(message.chat)
         moderator = False if private else await self._moderators.check(message)
@@ -280,8 +250,6 @@ class TelegramAdapter:
                        else tuple(ref.attachment() for ref in files_of(message)))
         inbound = to_inbound(message, self.bot, attachments=attachments, is_moderator=moderator)
         await self._inbound.handle_message(inbound)
-        if not private:
-            self._recent.add(inbound)
 
     async def _on_edit(self, message: Message) -> None:
         if self._is_echo(message):

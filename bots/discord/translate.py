@@ -15,7 +15,7 @@ import discord
 from core.models import Attachment, AttachmentKind, Author, InboundMessage, MessageEdit
 
 if TYPE_CHECKING:
-    from bots.discord_adapter import DiscordSettings
+    from bots.discord.settings import DiscordSettings
 
 CHANNEL = "discord"
 # Message types a customer produces; joins, pins, thread notices and command stubs are not messages.

@@ -1,0 +1,1 @@
+"""Discord through discord.py: settings, adapter, translation, sending, moderator commands, backfill."""

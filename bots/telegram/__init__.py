@@ -1,0 +1,1 @@
+"""Telegram through python-telegram-bot: settings, adapter, inbound/outbound translation, polling, escalation."""

@@ -1,0 +1,1 @@
+"""The website chat: a page and a WebSocket on the shared aiohttp app."""
