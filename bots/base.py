@@ -14,11 +14,13 @@ processes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo
 
-from core.models import Escalation, InboundMessage, MessageEdit, OutboundMessage, Sent
+from core.models import Escalation, InboundMessage, MessageEdit, OutboundMessage, Sent, utcnow
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -33,6 +35,12 @@ class ChannelSettings(BaseModel):
     # Outbound rate limits the dispatcher enforces for this channel (messages per second).
     rate_per_second: float = Field(default=30.0, gt=0)
     rate_per_conversation_per_second: float = Field(default=1.0, gt=0)
+
+
+def needs_credentials(info: ValidationInfo) -> bool:
+    """Whether an enabled channel's credentials must be present: yes when the channels will run
+    (`supportbot run`, `check-config`); commands that never start a channel validate without them."""
+    return not (info.context or {}).get("without_credentials", False)
 
 
 class CursorStore(Protocol):
@@ -58,6 +66,7 @@ class ChannelAdapter(Protocol):
     name: ClassVar[str]
     max_text_length: ClassVar[int]
     settings_model: ClassVar[type[ChannelSettings]]
+    health: ChannelHealth
 
     async def start(self, inbound: Inbound) -> None:
         """Begin receiving; hand each event to ``inbound``. Returns once receiving is running."""
@@ -70,6 +79,71 @@ class ChannelAdapter(Protocol):
     async def stop(self) -> None:
         """Stop receiving and release connections. MUST be idempotent."""
         ...
+
+    async def wait_closed(self) -> None:
+        """Wait while receiving runs. MUST return after `stop`, and MUST raise (the reason) when receiving
+        ended on its own for good: a fatal gateway close, a revoked token, a loop that died. The
+        supervisor (core/channels.py) then stops the adapter and starts it again with backoff.
+        Transient trouble the adapter rides out itself is reported on ``health``, not raised."""
+        ...
+
+
+class ChannelHealth:
+    """How one channel's receiving is doing; its adapter and the supervisor share it.
+
+    The adapter calls `up()` once events flow and `trouble(why)` while it retries by itself (a poll
+    failing, a gateway reconnecting); the supervisor calls `retrying(why, at)` when it restarts the
+    channel. `/readyz`, `/metrics` and the log read it. Every adapter has one as ``health``.
+    """
+
+    STATES = ("starting", "receiving", "trouble", "retrying", "stopped")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.state = "starting"
+        self.since = utcnow()  # when the current state began
+        self.error: str | None = None  # the last problem, kept after recovery for the operator
+        self.retry_at: datetime | None = None
+        self.restarts = 0
+        self._listeners: list[Callable[[ChannelHealth], None]] = []
+
+    @property
+    def receiving(self) -> bool:
+        return self.state == "receiving"
+
+    def listen(self, callback: Callable[[ChannelHealth], None]) -> None:
+        self._listeners.append(callback)
+
+    def up(self) -> None:
+        self._set("receiving")
+
+    def trouble(self, why: str) -> None:
+        self.error = why
+        self._set("trouble")
+
+    def retrying(self, why: str, at: datetime) -> None:
+        self.error, self.retry_at = why, at
+        self.restarts += 1
+        self._set("retrying")
+
+    def starting(self) -> None:
+        self._set("starting")
+
+    def stopped(self) -> None:
+        self._set("stopped")
+
+    def _set(self, state: str) -> None:
+        changed = state != self.state
+        if changed:
+            self.state, self.since = state, utcnow()
+        if state != "retrying":
+            self.retry_at = None
+        for callback in self._listeners:
+            callback(self)
+
+    def as_dict(self) -> dict[str, object]:
+        return {"state": self.state, "since": self.since.isoformat(), "error": self.error,
+                "retry_at": self.retry_at.isoformat() if self.retry_at else None, "restarts": self.restarts}
 
 
 def split_text(text: str, limit: int) -> list[str]:

@@ -146,7 +146,7 @@ def check_config(args: argparse.Namespace) -> int:
 def triage(args: argparse.Namespace) -> int:
     from core.triage import Triage, decision_to_dict
 
-    settings = load_settings(args.config)
+    settings = load_settings(args.config, credentials=False)
     kb = _knowledge_base(settings, override=args.kb)
     minimum = settings.triage.min_confidence
     engine = Triage(kb) if minimum is None else Triage(kb, min_confidence=minimum)
@@ -264,7 +264,7 @@ def _store(args: argparse.Namespace) -> Any:
 
     @asynccontextmanager
     async def opened() -> Any:
-        store = await Store.open(load_settings(args.config).database_url)
+        store = await Store.open(load_settings(args.config, credentials=False).database_url)
         try:
             yield store
         finally:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -123,7 +123,7 @@ class Settings(_Section):
 
     @field_validator("channels", mode="before")
     @classmethod
-    def _per_channel_model(cls, value: Any) -> Any:
+    def _per_channel_model(cls, value: Any, info: ValidationInfo) -> Any:
         """Validate each block with its channel's own model, keeping the full error location."""
         if not isinstance(value, Mapping):
             return value
@@ -142,7 +142,7 @@ class Settings(_Section):
                 errors.append(_custom("channel_import", f"cannot load this channel: {exc}", (name,), block))
                 continue
             try:
-                out[name] = model.model_validate({} if block is None else block)
+                out[name] = model.model_validate({} if block is None else block, context=info.context)
             except ValidationError as exc:
                 for err in exc.errors(include_url=False):
                     detail = {"type": err["type"], "loc": (name, *err["loc"]), "input": err["input"]}
@@ -164,12 +164,16 @@ def default_settings() -> Settings:
     return Settings()
 
 
-def load_settings(path: str | Path | None = None, *, env: Mapping[str, str] | None = None) -> Settings:
+def load_settings(path: str | Path | None = None, *, env: Mapping[str, str] | None = None,
+                  credentials: bool = True) -> Settings:
     """Load and validate a config file; raise ConfigError listing every problem with its line.
 
     ``path=None`` reads ./channels.yaml when it exists and uses the defaults otherwise.
-    ``SUPPORTBOT_DB_URL`` in the environment overrides ``database_url``.
+    ``SUPPORTBOT_DB_URL`` in the environment overrides ``database_url``. ``credentials=False`` is for
+    commands that never start a channel (users, tokens, the schema): an enabled channel's missing
+    token is then not their problem.
     """
+    context = {"without_credentials": not credentials}
     from core.config_file import parse_config
 
     env = os.environ if env is None else env
@@ -179,11 +183,13 @@ def load_settings(path: str | Path | None = None, *, env: Mapping[str, str] | No
         if override:
             try:
                 settings = Settings.model_validate({**settings.model_dump(exclude={"channels"}),
-                                                   "channels": settings.channels, "database_url": override})
+                                                   "channels": settings.channels, "database_url": override},
+                                                  context=context)
             except ValidationError as exc:
                 raise ConfigError([f"{DB_URL_ENV}: {e['msg']}" for e in exc.errors()]) from None
         return settings
     file = Path(path) if path is not None else DEFAULT_CONFIG
-    settings = parse_config(file, env, Settings, overrides={"database_url": override} if override else {})
+    settings = parse_config(file, env, Settings, overrides={"database_url": override} if override else {},
+                            context=context)
     settings._config_path = file.resolve()
     return settings

@@ -28,7 +28,8 @@ _REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _SECRET_TYPES = (SecretStr, SecretBytes)
 
 
-def parse_config(file: Path, env: Mapping[str, str], model: type[M], *, overrides: Mapping[str, Any]) -> M:
+def parse_config(file: Path, env: Mapping[str, str], model: type[M], *, overrides: Mapping[str, Any],
+                 context: Mapping[str, Any] | None = None) -> M:
     """Read, expand and validate ``file`` as ``model``; ConfigError lists every problem with its line."""
     try:
         text = file.read_text(encoding="utf-8")
@@ -53,7 +54,7 @@ def parse_config(file: Path, env: Mapping[str, str], model: type[M], *, override
                              "secrets must be ${ENV_VAR} references, not literals"))
     expanded.update(overrides)
     try:
-        settings = model.model_validate(expanded)
+        settings = model.model_validate(expanded, context=dict(context or {}))
     except ValidationError as exc:
         for err in exc.errors(include_url=False):
             problems.append(_describe(err, lines, unset, model))

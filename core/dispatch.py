@@ -14,7 +14,7 @@ import functools
 import logging
 import random
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -48,9 +48,12 @@ class DispatchPolicy:
 
 class Dispatcher:
     def __init__(self, store: Store, adapters: Mapping[str, object], settings: object | None = None,
-                 bus: EventBus | None = None) -> None:
+                 bus: EventBus | None = None, can_send: Callable[[str], bool] | None = None) -> None:
+        """``can_send(channel)``: whether the channel is up now; rows of a channel that is down stay queued
+        without spending attempts (the supervisor in core/channels.py says; default: always)."""
         self.store = store
         self.adapters = dict(adapters)
+        self._can_send = can_send or (lambda _channel: True)
         self.policy = _policy(settings)
         self.bus = bus or EventBus()
         self._channel_limits: dict[str, AsyncLimiter] = {}
@@ -107,7 +110,12 @@ class Dispatcher:
     def _claim_params(self, **extra: object) -> dict[str, object]:
         """Values for either claim statement: due now, leased until now + LEASE, our channels only."""
         now = utcnow()
-        return {"now_": now, "until_": now + LEASE, "channels": list(self.adapters), **extra}
+        channels = [name for name in self.adapters if self._can_send(name)]
+        return {"now_": now, "until_": now + LEASE, "channels": channels, **extra}
+
+    def wake(self) -> None:
+        """Look at the outbox now (a channel came up: its queued replies go out without waiting a poll)."""
+        self._wake.set()
 
     async def _places(self, conn: AsyncConnection, ids: set[int]) -> list[tuple[str, str]]:
         result = await conn.execute(select(OUTBOX.c.channel, OUTBOX.c.conversation).where(OUTBOX.c.id.in_(ids)))

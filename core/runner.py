@@ -2,18 +2,18 @@
 
 Start order: store (migrations) -> knowledge base, triage, engine (+ recovery of messages stored
 before a crash) -> inbox -> channel adapters built from `channels.yaml` -> the web app (inbox, API,
-website chat, webhooks) on aiohttp's AppRunner/TCPSite -> adapters started -> dispatcher.
-Stop order: adapters (no new messages), dispatcher (finishes the sends in flight; the rest stays
-queued in the outbox for the next start), web server, store.
+website chat, webhooks) on aiohttp's AppRunner/TCPSite -> dispatcher -> channels, each under the
+supervisor (core/channels.py). Stop order: dispatcher (finishes the sends in flight; the rest stays
+queued in the outbox for the next start), channels, web server, store.
 
-A channel that fails to start is reported on stderr and left out; the others keep running and its
-replies wait in the outbox until it starts again. Only the store and the web server are fatal.
+A channel that fails to start, or stops receiving for good, is reported and started again with
+backoff for as long as the process runs; the others keep running, its replies wait in the outbox,
+and `/readyz` names it. Only the store and the web server are fatal.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
 import signal
@@ -26,6 +26,7 @@ from aiohttp import web
 
 from bots import adapter_class
 from bots.base import ServesWebhooks
+from core.channels import Channels, reason
 from core.config import Settings
 from core.errors import ConfigError, Conflict
 from core.events import EventBus
@@ -45,7 +46,7 @@ class Running:
     runner: web.AppRunner
     dispatcher: Any
     url: str
-    failed: dict[str, str] = field(default_factory=dict)  # channel -> why it did not start
+    failed: dict[str, str] = field(default_factory=dict)  # channel -> why its first start failed (retried)
     admin_password: str | None = None  # set on a first start only
 
     @property
@@ -76,9 +77,9 @@ async def start(settings: Settings, *, host: str | None = None, port: int | None
         recovered = await engine.recover()
         if recovered:
             log.info("finished %d message(s) stored before the last stop", recovered)
-        adapters, failed = _build_adapters(settings, data_dir, store)
+        adapters, broken = _build_adapters(settings, data_dir, store)
         ctx = AppContext(store=store, engine=engine, inbox=inbox, bus=bus, kb=kb, settings=settings,
-                         adapters=adapters)
+                         adapters=adapters, channels=Channels(adapters, engine, failed=broken))
         runner, url = await _start_web(ctx, settings, host, port)
         try:  # only once we listen: a password made by a start that then failed would never be seen
             admin_password = await ensure_first_admin(store)
@@ -88,17 +89,13 @@ async def start(settings: Settings, *, host: str | None = None, port: int | None
     except BaseException:
         await store.close()
         raise
-    for name, adapter in list(adapters.items()):
-        try:
-            await adapter.start(engine)
-        except Exception as exc:
-            failed[name] = _reason(exc)
-            del adapters[name]
-            with contextlib.suppress(Exception):
-                await adapter.stop()
-    dispatcher = Dispatcher(store, adapters, settings.dispatch, bus=bus)
+    channels = ctx.channels
+    assert channels is not None
+    dispatcher = Dispatcher(store, adapters, settings.dispatch, bus=bus, can_send=channels.can_send)
+    channels.on_change(lambda health: dispatcher.wake() if channels.can_send(health.name) else None)
     await dispatcher.start()
     engine.dispatcher = dispatcher
+    failed = await channels.start()
     running = Running(ctx, runner, dispatcher, url, failed, admin_password)
     _announce(running, settings, out)
     return running
@@ -110,11 +107,8 @@ async def stop(running: Running) -> None:
     The dispatcher stops first: a send after a channel stopped would reopen its platform connection.
     """
     await running.dispatcher.stop()
-    for name, adapter in running.ctx.adapters.items():
-        try:
-            await adapter.stop()
-        except Exception:
-            log.exception("channel %s did not stop cleanly", name)
+    if running.ctx.channels is not None:
+        await running.ctx.channels.stop()
     await running.runner.cleanup()
     await running.ctx.store.close()
 
@@ -160,7 +154,7 @@ def _build_adapters(settings: Settings, data_dir: str | Path, store: Store) -> t
             adapters[name] = adapter_class(name)(settings.channels[name], public_url=settings.web.public_url,
                                                  data_dir=str(data_dir), cursor_store=store)
         except Exception as exc:
-            failed[name] = _reason(exc)
+            failed[name] = reason(exc)
     return adapters, failed
 
 
@@ -184,17 +178,13 @@ async def _start_web(ctx: AppContext, settings: Settings, host: str, port: int) 
     return runner, url
 
 
-def _reason(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
 def _announce(running: Running, settings: Settings, out: TextIO) -> None:
     store = running.ctx.store
     lines = ["supportbot is running", f"  inbox:         {running.url}/"]
     if "webchat" in running.adapters:
         lines.append(f"  website chat:  {running.url}/chat")
-    lines += [f"  channels:      {', '.join(running.adapters) or '(none)'}",
+    up = [name for name in running.adapters if name not in running.failed]
+    lines += [f"  channels:      {', '.join(up) or '(none)'}",
               f"  database:      {store.safe_url}"]
     if running.admin_password:
         lines += ["",
@@ -205,5 +195,9 @@ def _announce(running: Running, settings: Settings, out: TextIO) -> None:
     lines += ["", "Press Ctrl+C to stop."]
     print("\n".join(lines), file=out, flush=True)
     for name, why in running.failed.items():
-        print(f"channel {name} did not start: {why}. The other channels keep running; "
-              f"its replies stay queued until it starts.", file=sys.stderr, flush=True)
+        retried = name in running.adapters
+        print(f"channel {name} did not start: {why}. "
+              + ("It is started again with backoff for as long as supportbot runs; " if retried else
+                 "Fix the configuration and restart supportbot; ")
+              + "the other channels keep running and its replies stay queued; GET /readyz shows its state.",
+              file=sys.stderr, flush=True)

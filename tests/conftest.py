@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -103,7 +104,7 @@ FAST = DispatchPolicy(base_backoff_seconds=0.05, max_backoff_seconds=0.5, poll_i
 def make_dispatcher(store: Store, bus: EventBus) -> Callable[[Mapping[str, object]], Dispatcher]:
     """A dispatcher over the given adapters with test-sized backoffs (429 retry_after is still honoured)."""
 
-    def make(adapters: Mapping[str, object], policy: DispatchPolicy = FAST) -> Dispatcher:
-        return Dispatcher(store, adapters, policy, bus=bus)
+    def make(adapters: Mapping[str, object], policy: DispatchPolicy = FAST, **options: Any) -> Dispatcher:
+        return Dispatcher(store, adapters, policy, bus=bus, **options)
 
     return make

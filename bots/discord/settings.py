@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator, model_validator
 
-from bots.base import ChannelSettings
+from bots.base import ChannelSettings, needs_credentials
 
 
 class GuildSettings(BaseModel):
@@ -41,8 +41,8 @@ class DiscordSettings(ChannelSettings):
         return {str(k): v for k, v in value.items()} if isinstance(value, dict) else value
 
     @model_validator(mode="after")
-    def _needs_credentials(self) -> DiscordSettings:
-        if self.enabled and self.token is None:
+    def _needs_credentials(self, info: ValidationInfo) -> DiscordSettings:
+        if self.enabled and self.token is None and needs_credentials(info):
             raise ValueError("token is required when the channel is enabled (token: ${DISCORD_BOT_TOKEN})")
         if self.shard_ids is not None:
             if self.shard_count is None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, model_validator
 
-from bots.base import ChannelSettings
+from bots.base import ChannelSettings, needs_credentials
 
 
 class TelegramSettings(ChannelSettings):
@@ -25,10 +25,10 @@ class TelegramSettings(ChannelSettings):
     poll_timeout_seconds: int = Field(default=30, ge=0, le=50)
 
     @model_validator(mode="after")
-    def _needs_credentials(self) -> TelegramSettings:
-        if self.enabled and self.token is None:
+    def _needs_credentials(self, info: ValidationInfo) -> TelegramSettings:
+        if self.enabled and self.token is None and needs_credentials(info):
             raise ValueError("token is required when the channel is enabled (token: ${TELEGRAM_BOT_TOKEN})")
-        if self.enabled and self.mode == "webhook" and self.webhook_secret is None:
+        if self.enabled and self.mode == "webhook" and self.webhook_secret is None and needs_credentials(info):
             raise ValueError("webhook_secret is required in webhook mode")
         if self.webhook_secret is not None and not re.fullmatch(
             r"[A-Za-z0-9_-]{1,256}", self.webhook_secret.get_secret_value()

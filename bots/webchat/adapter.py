@@ -27,7 +27,7 @@ import jinja2
 from aiohttp import WSMsgType, web
 from aiolimiter import AsyncLimiter
 
-from bots.base import ChannelSettings, Inbound, split_text
+from bots.base import ChannelHealth, ChannelSettings, Inbound, split_text
 from bots.webchat.settings import WebchatSettings
 from core.language import normalise_hint
 from core.models import Author, InboundMessage, OutboundMessage, Sent, utcnow
@@ -85,15 +85,23 @@ class WebchatAdapter:
         self._sockets: dict[str, set[web.WebSocketResponse]] = {}
         self._limits: OrderedDict[str, AsyncLimiter] = OrderedDict()
         self._template: jinja2.Template | None = None
+        self.health = ChannelHealth(CHANNEL)
+        self._stopped = asyncio.Event()
 
     # ---- lifecycle ---------------------------------------------------------------------------
     async def start(self, inbound: Inbound) -> None:
         """Sockets are accepted from now on; ``inbound`` is the engine (its ``store`` serves history)."""
         self._inbound = inbound
+        self._stopped.clear()
+
+    async def wait_closed(self) -> None:
+        """The chat receives for as long as the web server serves it: only `stop` ends it."""
+        await self._stopped.wait()
 
     async def stop(self) -> None:
         """Close every socket (the page reconnects to the next server). Idempotent."""
         self._inbound = None
+        self._stopped.set()
         sockets = [ws for group in self._sockets.values() for ws in group]
         self._sockets.clear()
         results = await asyncio.gather(*(ws.close(code=1001, message=b"server restarting") for ws in sockets),

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, model_validator
 
-from bots.base import ChannelSettings
+from bots.base import ChannelSettings, needs_credentials
 
 
 class XSettings(ChannelSettings):
@@ -28,8 +28,8 @@ class XSettings(ChannelSettings):
     rate_per_conversation_per_second: float = 0.5
 
     @model_validator(mode="after")
-    def _needs_credentials(self) -> XSettings:
-        if self.enabled:
+    def _needs_credentials(self, info: ValidationInfo) -> XSettings:
+        if self.enabled and needs_credentials(info):
             missing = [
                 k
                 for k in ("consumer_key", "consumer_secret", "access_token", "access_token_secret")

@@ -125,6 +125,20 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok" if ok else "database unavailable"}, status=200 if ok else 503)
 
 
+async def readyz(request: web.Request) -> web.Response:
+    """200 only when the database answers and every enabled channel receives; else 503 naming the others."""
+    ctx = request.app[CONTEXT]
+    database = await ctx.store.ping()
+    channels = ctx.channels.report() if ctx.channels is not None else {}
+    waiting = sorted(name for name, state in channels.items() if state["state"] != "receiving")
+    ok = database and not waiting
+    body: dict[str, object] = {"status": "ready" if ok else "not ready",
+                               "database": "ok" if database else "unavailable", "channels": channels}
+    if waiting:
+        body["not_receiving"] = waiting
+    return web.json_response(body, status=200 if ok else 503)
+
+
 async def metrics(_request: web.Request) -> web.Response:
     return web.Response(body=generate_latest(REGISTRY), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
@@ -138,9 +152,11 @@ def create_app(ctx: AppContext, *, extra_routes: Iterable[web.RouteDef] = ()) ->
                                context_processors=[auth.template_context], filters=template_filters.FILTERS)
     env.globals["brand"] = getattr(ctx.settings, "brand", "supportbot") if ctx.settings is not None else "supportbot"
     app.on_response_prepare.append(_security_headers)
-    public: set[str] = {"/login", "/healthz"}  # /metrics takes an API token (it shows traffic and who is online)
+    # /metrics takes an API token (it shows traffic and who is online)
+    public: set[str] = {"/login", "/healthz", "/readyz"}
     app.router.add_static("/static", HERE / "static", name="static")
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
     auth.setup_routes(app)
     inbox_views.setup_routes(app)

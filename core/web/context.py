@@ -8,6 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
+from core.channels import Channels
 from core.events import EventBus
 from core.inbox import Inbox
 from core.pipeline import Engine
@@ -23,6 +24,7 @@ class AppContext:
     kb: Any  # core.knowledge.KnowledgeBase
     settings: Any  # core.config.Settings
     adapters: Mapping[str, Any] = field(default_factory=dict)  # enabled channel adapters by name
+    channels: Channels | None = None  # their supervisor: state for /readyz (None in tests without channels)
 
 
 CONTEXT: web.AppKey[AppContext] = web.AppKey("supportbot", AppContext)

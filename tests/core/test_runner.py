@@ -222,9 +222,16 @@ async def test_a_channel_that_cannot_start_is_reported_and_the_rest_keep_running
     server = start(servers, config, {"TELEGRAM_BOT_TOKEN": "7012345678:AAE-do-not-print-me"})
     assert "channels:      webchat\n" in "".join(server.lines)
     assert await _chat(server.url, "How can I contact customer support?")
+    async with aiohttp.ClientSession() as session, session.get(server.url + "/readyz") as response:
+        assert response.status == 503
+        ready = await response.json()
+    assert ready["not_receiving"] == ["telegram"] and ready["channels"]["webchat"]["state"] == "receiving"
+    assert ready["channels"]["telegram"]["state"] in ("retrying", "starting")
+    await asyncio.sleep(2.5)  # the first retries (1 s, 2 s) happen and fail the same way
     code, _, err = server.terminate()
     assert code == 0
-    assert "channel telegram did not start" in err
+    assert "channel telegram did not start" in err and "started again with backoff" in err
+    assert "channel telegram is not receiving" in err and "starting it again in" in err
     assert "AAE-do-not-print-me" not in err
 
 
@@ -238,8 +245,12 @@ def _cli(args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.Captur
 
 def test_user_add_token_create_and_db_upgrade(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """These commands start no channel: an enabled channel's missing credentials are not their business."""
     monkeypatch.delenv("SUPPORTBOT_DB_URL", raising=False)
-    config = str(write_config(tmp_path))
+    monkeypatch.delenv("DISCORD_BOT_TOKEN", raising=False)
+    config = str(write_config(tmp_path, "  discord:\n    enabled: true\n    token: ${DISCORD_BOT_TOKEN}\n"))
+    code, _, err = _cli(["check-config", config], monkeypatch, capsys)
+    assert code == 2 and "channels.discord" in err and "token is required" in err  # but a check still says so
     db_url = f"sqlite+aiosqlite:///{tmp_path}/supportbot.db"
     code, out, _ = _cli(["db", "upgrade", "--config", config], monkeypatch, capsys)
     assert code == 0 and "newest schema" in out

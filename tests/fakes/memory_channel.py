@@ -6,10 +6,11 @@ their own fake servers. It can be told to fail the next sends the way platforms 
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from bots.base import ChannelSettings, Inbound
+from bots.base import ChannelHealth, ChannelSettings, Inbound
 from core.errors import RateLimited, RetryLater, Undeliverable
 from core.models import OutboundMessage, Sent
 
@@ -29,9 +30,23 @@ class MemoryChannel:
     sent: list[OutboundMessage] = field(default_factory=list)
     failures: list[Exception] = field(default_factory=list)
     attempts: int = 0
+    health: ChannelHealth = field(default_factory=lambda: ChannelHealth("memory"))
+    start_failures: list[Exception] = field(default_factory=list)  # the next starts raise these
+    closed: asyncio.Queue[Exception | None] = field(default_factory=asyncio.Queue)  # put(e): receiving ends with e
+    starts: int = 0
 
     async def start(self, inbound: Inbound) -> None:
+        self.starts += 1
+        if self.start_failures:
+            raise self.start_failures.pop(0)
+        while not self.closed.empty():  # what ended the previous run is over
+            self.closed.get_nowait()
         self.inbound = inbound
+
+    async def wait_closed(self) -> None:
+        why = await self.closed.get()
+        if why is not None:
+            raise why
 
     async def send(self, reply: OutboundMessage) -> Sent:
         self.attempts += 1
@@ -41,7 +56,7 @@ class MemoryChannel:
         return Sent(platform_id=f"out-{len(self.sent)}")
 
     async def stop(self) -> None:
-        return None
+        self.closed.put_nowait(None)
 
     def fail_next(self, status: int, *, count: int = 1, retry_after: float | None = None) -> None:
         for _ in range(count):
