@@ -1,9 +1,16 @@
-"""Delivery is a queue: outbox rows -> adapter.send(), with retries, backoff and rate limits.
+"""Delivery is a queue: outbox rows -> adapter.send(), at least once, with retries, backoff and pacing.
 
-Rows for one conversation go out in order (a row waits while an older one for the same place is
-undelivered). A claim is a lease (``locked_until``): two dispatchers never send the same row at
-once, and a row whose dispatcher died is picked up again when its lease ends. Every failure is
-written on the row, where the inbox shows it; after ``max_attempts`` a row is given up ("dead").
+Rows for one place go out in order (a row waits while an older one for the same conversation is
+undelivered). A claim is a lease naming this process's instance (core/instances.py): two dispatchers
+never send the same row at once, and the rows of an instance whose heartbeat stopped are taken over
+within seconds; a row taken over mid-send on a channel without idempotent sends is marked
+``uncertain`` ("may have been sent twice"). At most ``concurrency`` rows are leased at a time, so
+that set stays small. Every failure is written on the row, where the inbox shows it; after
+``max_attempts`` a row is given up ("dead").
+
+Sending never waits for a batch: each leased row is its own task, a finished one frees its slot
+for the next due row at once, a row whose conversation must wait goes back to the outbox instead
+of holding a slot, and a platform's "stop everything" (Telegram's flood wait) pauses only that channel.
 """
 
 from __future__ import annotations
@@ -13,27 +20,30 @@ import contextlib
 import functools
 import logging
 import random
-from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from aiolimiter import AsyncLimiter
-from sqlalchemy import ColumnElement, Row, Update, and_, bindparam, exists, or_, select, update
+from sqlalchemy import Row, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from core.errors import RateLimited, RetryLater, Undeliverable
+from core.errors import RateLimited, RetryLater, Uncertain, Undeliverable
 from core.events import EventBus
+from core.instances import DEAD_AFTER, Instance
 from core.models import utcnow
+from core.outbox_sql import GIVE_BACK, MARK_SENT, OUTBOX, SET_PLATFORM_ID, claim_statement, settle
+from core.pacing import Pacing
 from core.store import Store
 from core.store.records import outbound_from_row
-from core.store.tables import Message, Outbox
+from core.store.tables import Outbox
 
 log = logging.getLogger(__name__)
 
 PENDING = ("queued", "failed", "sending")
-LEASE = timedelta(seconds=120)
+LEASE = timedelta(seconds=120)  # the last resort when an instance lives but a send hangs
+HOLD_AT_MOST = 0.25  # seconds a leased row may wait for its conversation's turn before it is given back
+STOP_GRACE = 3.0  # seconds a clean stop lets the sends at the platform finish
 
 
 @dataclass(frozen=True)
@@ -42,123 +52,133 @@ class DispatchPolicy:
     base_backoff_seconds: float = 2.0
     max_backoff_seconds: float = 600.0
     poll_interval_seconds: float = 1.0
-    batch_size: int = 50
-    concurrency: int = 8
+    concurrency: int = 16  # rows leased at once by this process: the most that can be "in flight" at a crash
 
 
 class Dispatcher:
     def __init__(self, store: Store, adapters: Mapping[str, object], settings: object | None = None,
-                 bus: EventBus | None = None, can_send: Callable[[str], bool] | None = None) -> None:
+                 bus: EventBus | None = None, can_send: Callable[[str], bool] | None = None,
+                 instance: Instance | None = None) -> None:
         """``can_send(channel)``: whether the channel is up now; rows of a channel that is down stay queued
         without spending attempts (the supervisor in core/channels.py says; default: always)."""
         self.store = store
         self.adapters = dict(adapters)
-        self._can_send = can_send or (lambda _channel: True)
         self.policy = _policy(settings)
         self.bus = bus or EventBus()
-        self._channel_limits: dict[str, AsyncLimiter] = {}
-        self._conversation_limits: OrderedDict[tuple[str, str], AsyncLimiter] = OrderedDict()
+        self.instance = instance or Instance(store)
+        self._own_instance = instance is None
+        self._can_send = can_send or (lambda _channel: True)
+        self.pacing = Pacing()
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._stopping = False
-        self._gate = asyncio.Semaphore(self.policy.concurrency)
-        self._handed: set[asyncio.Task[None]] = set()  # deliveries of rows leased inside a writer's transaction
-        self._behind: set[tuple[str, str]] = set()  # places with a queued row waiting behind a handed one
+        self._active: dict[int, asyncio.Task[None]] = {}  # row id -> its delivery
+        self._at_platform: set[int] = set()  # rows whose send has begun (cannot be given back)
         self._marks: list[tuple[Row, str | None, asyncio.Future[None]]] = []
         self._marking: asyncio.Task[None] | None = None
-        self._claim_due = _claim_statement(by_ids=False, postgres=store.dialect == "postgresql")
-        self._claim_ids = _claim_statement(by_ids=True, postgres=store.dialect == "postgresql")
+        # rows taken over mid-send are uncertain unless the channel's sends are idempotent (Discord nonce, web ids)
+        self._risky = [name for name, a in self.adapters.items() if not getattr(a, "idempotent_sends", False)]
+        postgres = store.dialect == "postgresql"
+        self._claim_due = claim_statement(by_ids=False, postgres=postgres)
+        self._claim_ids = claim_statement(by_ids=True, postgres=postgres)
 
-    # ---- one pass -----------------------------------------------------------------------------
-    async def run_once(self) -> int:
-        rows = await self._claim()
-        if rows:
-            await asyncio.gather(*(self._one(r) for r in rows))
-        return len(rows)
+    # ---- claiming -------------------------------------------------------------------------------
+    @property
+    def free_slots(self) -> int:
+        return max(0, self.policy.concurrency - len(self._active))
 
-    async def _one(self, row: Row) -> None:
-        async with self._gate:
-            delivered = await self._deliver(row)
-        if delivered is not None:
-            await self._sent(*delivered)
+    def _claim_params(self, **extra: object) -> dict[str, object]:
+        """Values for either claim statement: due now, leased to us until now + LEASE, channels that may send."""
+        now = utcnow()
+        channels = [name for name in self.adapters if self._can_send(name) and not self.pacing.paused_for(name)]
+        return {"now_": now, "until_": now + LEASE, "alive_": now - DEAD_AFTER, "me_": self.instance.id,
+                "channels": channels, "risky": self._risky, **extra}
 
-    async def _claim(self) -> list[Row]:
-        """Lease the due rows in one UPDATE ... RETURNING (SKIP LOCKED on PostgreSQL, one writer on SQLite)."""
+    async def _claim(self, limit: int) -> list[Row]:
+        """Lease up to ``limit`` due rows in one UPDATE ... RETURNING (SKIP LOCKED on PostgreSQL)."""
+        await self.instance.ensure()
         async with self.store.connection() as conn:
-            result = await conn.execute(self._claim_due, self._claim_params(limit_=self.policy.batch_size))
+            result = await conn.execute(self._claim_due, self._claim_params(limit_=limit))
             rows = list(result.all())
         return sorted(rows, key=lambda r: r.id)
 
-    # ---- rows queued by the engine or the inbox ------------------------------------------------
     async def lease(self, conn: AsyncConnection, ids: Sequence[int]) -> list[Row]:
         """Lease just-queued rows inside the writer's own transaction, so they go out without a claim pass.
 
-        Same rules as a claim (order per conversation, our channels only); rows it cannot take yet stay
-        queued for the loop. Hand the result to `deliver` once the transaction has committed.
+        Same rules as a claim (order per conversation, channels that may send, free slots); rows it cannot
+        take now stay queued for the loop. Hand the result to `deliver` once the transaction has committed.
         """
-        if not ids or self._task is None or self._stopping:
+        if not ids or self._task is None or self._stopping or not self.free_slots:
             return []
-        result = await conn.execute(self._claim_ids, self._claim_params(ids=list(ids)))
+        result = await conn.execute(self._claim_ids, self._claim_params(ids=list(ids), limit_=self.free_slots))
         rows = sorted(result.all(), key=lambda r: r.id)
-        if len(rows) < len(ids):  # the rest waits behind an older row of its place: the loop takes it after that
-            if len(self._behind) > 10_000:  # bounded: a forgotten place only waits for the next poll
-                self._behind.clear()
-            self._behind.update(await self._places(conn, set(ids) - {r.id for r in rows}))
-            self._wake.set()
+        if len(rows) < len(ids):
+            self._wake.set()  # the rest waits behind an older row, a pause or a slot: the loop looks again
         return rows
-
-    def _claim_params(self, **extra: object) -> dict[str, object]:
-        """Values for either claim statement: due now, leased until now + LEASE, our channels only."""
-        now = utcnow()
-        channels = [name for name in self.adapters if self._can_send(name)]
-        return {"now_": now, "until_": now + LEASE, "channels": channels, **extra}
-
-    def wake(self) -> None:
-        """Look at the outbox now (a channel came up: its queued replies go out without waiting a poll)."""
-        self._wake.set()
-
-    async def _places(self, conn: AsyncConnection, ids: set[int]) -> list[tuple[str, str]]:
-        result = await conn.execute(select(OUTBOX.c.channel, OUTBOX.c.conversation).where(OUTBOX.c.id.in_(ids)))
-        return [(channel, conversation) for channel, conversation in result.all()]
 
     def deliver(self, rows: Sequence[Row]) -> None:
         """Send rows leased by `lease` (after their transaction committed) without waiting for the loop."""
         for row in rows:
-            task = asyncio.create_task(self._one(row), name=f"supportbot-deliver-{row.id}")
-            self._handed.add(task)
-            task.add_done_callback(functools.partial(self._handed_done, place=(row.channel, row.conversation)))
+            self._launch(row)
 
-    def _handed_done(self, task: asyncio.Task[None], place: tuple[str, str]) -> None:
-        self._handed.discard(task)
-        if place in self._behind:  # a row of this place waits for this one to finish
-            self._behind.discard(place)
-            self._wake.set()
+    def _launch(self, row: Row) -> None:
+        task = asyncio.create_task(self._one(row), name=f"supportbot-deliver-{row.id}")
+        self._active[row.id] = task
+        task.add_done_callback(functools.partial(self._done, row_id=row.id))
+
+    def _done(self, task: asyncio.Task[None], row_id: int) -> None:
+        self._active.pop(row_id, None)
+        self._at_platform.discard(row_id)
+        self._wake.set()  # a slot is free, and a row of the same place may be due now
         if not task.cancelled() and task.exception() is not None:  # the row keeps its lease: retried when it ends
-            log.error("delivering a leased outbox row failed", exc_info=task.exception())
+            log.error("delivering outbox row %s failed", row_id, exc_info=task.exception())
 
-    async def _deliver(self, row: Row) -> tuple[Row, str | None] | None:
-        """Send one row; failures are written here, a success is returned with the platform's id."""
+    # ---- one row --------------------------------------------------------------------------------
+    async def _one(self, row: Row) -> None:
         adapter = self.adapters[row.channel]
-        reply = outbound_from_row(row)
+        wait = self.pacing.conversation_wait(row.channel, row.conversation)
+        if wait > HOLD_AT_MOST:  # not this conversation's turn yet: free the slot for someone else's reply
+            await self._write(GIVE_BACK, [{"oid": row.id, "me_": self.instance.id, "at": utcnow() + timedelta(
+                seconds=wait)}])
+            asyncio.get_running_loop().call_later(wait, self._wake.set)
+            return
+        if wait:
+            await asyncio.sleep(wait)
+        settings = getattr(adapter, "settings", None)
+        await self.pacing.channel_turn(row.channel, float(getattr(settings, "rate_per_second", 30.0)))
+        self.pacing.hold(row.channel, row.conversation, 1 / self._conversation_rate(adapter, row.conversation))
+        self._at_platform.add(row.id)
         try:
-            await self._limit(row.channel, row.conversation, adapter)
-            sent = await adapter.send(reply)  # type: ignore[attr-defined]
+            sent = await adapter.send(outbound_from_row(row))  # type: ignore[attr-defined]
         except RateLimited as exc:
             wait = exc.retry_after if exc.retry_after is not None else self._backoff(row.attempts)
+            if exc.scope == "channel":  # the platform stops the whole bot, not one message
+                self.pacing.pause(row.channel, wait)
+            else:
+                self.pacing.hold(row.channel, row.conversation, wait)
             # A 429 is the platform pacing us, not a failure of this message: it does not use up attempts.
             await self._failed(row, f"rate limited: {exc}", wait, count_attempt=False)
+        except Uncertain as exc:
+            await self._failed(row, f"may have been sent: {exc}", self._backoff(row.attempts), uncertain=True)
         except RetryLater as exc:
-            wait = max(exc.retry_after or 0.0, self._backoff(row.attempts))
-            await self._failed(row, f"temporary failure: {exc}", wait)
+            await self._failed(row, f"temporary failure: {exc}", max(exc.retry_after or 0.0,
+                                                                      self._backoff(row.attempts)))
         except Undeliverable as exc:
             await self._dead(row, f"undeliverable: {exc}")
         except Exception as exc:  # an adapter bug must not kill the dispatcher or lose the row
             log.exception("adapter %s raised while sending outbox row %s", row.channel, row.id)
             await self._failed(row, f"unexpected error: {type(exc).__name__}: {exc}", self._backoff(row.attempts))
         else:
-            return row, (str(sent.platform_id) if sent.platform_id else None)
-        return None
+            await self._sent(row, str(sent.platform_id) if sent.platform_id else None)
 
+    def _conversation_rate(self, adapter: object, conversation: str) -> float:
+        custom = getattr(adapter, "conversation_rate", None)
+        rate = custom(conversation) if callable(custom) else None
+        if rate is None:
+            rate = float(getattr(getattr(adapter, "settings", None), "rate_per_conversation_per_second", 1.0))
+        return max(float(rate), 0.001)
+
+    # ---- outcomes -------------------------------------------------------------------------------
     async def _sent(self, row: Row, platform_id: str | None) -> None:
         """Record a delivery before anything else happens (a crash later must not resend it).
 
@@ -176,7 +196,7 @@ class Dispatcher:
         while self._marks:
             batch, self._marks = self._marks, []
             try:
-                await self._mark_sent(batch)
+                await self._persist(functools.partial(self._mark_sent, batch))
             except BaseException as exc:
                 for _, _, done in batch:
                     if not done.done():
@@ -189,9 +209,9 @@ class Dispatcher:
                         done.set_result(None)
 
     async def _mark_sent(self, batch: list[tuple[Row, str | None, asyncio.Future[None]]]) -> None:
-        """Only while each row's lease is ours: a row reclaimed by another dispatcher is not ours to write."""
+        """Only while each row's lease is ours: a row taken over by another instance is not ours to write."""
         now = utcnow()
-        marks = [{"oid": row.id, "lease": row.locked_until, "at": now} for row, _, _ in batch]
+        marks = [{"oid": row.id, "me_": self.instance.id, "at": now} for row, _, _ in batch]
         ids = [{"mid": row.message_id, "pid": pid} for row, pid, _ in batch if pid]
         try:
             async with self.store.connection() as conn:
@@ -207,72 +227,77 @@ class Dispatcher:
                         async with conn.begin_nested():
                             await conn.execute(SET_PLATFORM_ID, one)
 
-    async def _failed(self, row: Row, error: str, wait: float, *, count_attempt: bool = True) -> None:
+    async def _failed(self, row: Row, error: str, wait: float, *, count_attempt: bool = True,
+                      uncertain: bool = False) -> None:
         attempts = row.attempts if count_attempt else row.attempts - 1
         if attempts >= self.policy.max_attempts:
-            await self._dead(row, f"gave up after {attempts} attempts; last error: {error}")
+            await self._dead(row, f"gave up after {attempts} attempts; last error: {error}", uncertain=uncertain)
             return
-        async with self.store.connection() as conn:
-            await conn.execute(update(OUTBOX).where(*_ours(row)).values(
-                status="failed", attempts=attempts, last_error=error[:2000], locked_until=None,
-                next_attempt_at=utcnow() + timedelta(seconds=wait)))
+        values = {"status": "failed", "attempts": attempts, "last_error": error[:2000],
+                  "next_attempt_at": utcnow() + timedelta(seconds=wait)}
+        await self._write(settle(values, uncertain), [{"oid": row.id, "me_": self.instance.id}])
         log.info("outbox row %s (%s) will retry in %.1fs: %s", row.id, row.channel, wait, error)
         self.bus.publish("delivery", outbox_id=row.id, message_id=row.message_id, status="failed")
 
-    async def _dead(self, row: Row, error: str) -> None:
-        async with self.store.connection() as conn:
-            await conn.execute(update(OUTBOX).where(*_ours(row)).values(
-                status="dead", last_error=error[:2000], locked_until=None))
+    async def _dead(self, row: Row, error: str, *, uncertain: bool = False) -> None:
+        await self._write(settle({"status": "dead", "last_error": error[:2000]}, uncertain),
+                          [{"oid": row.id, "me_": self.instance.id}])
         log.warning("outbox row %s (%s) given up: %s", row.id, row.channel, error)
         self.bus.publish("delivery", outbox_id=row.id, message_id=row.message_id, status="dead")
+
+    async def _write(self, statement: object, params: list[dict[str, object]]) -> None:
+        async def run() -> None:
+            async with self.store.connection() as conn:
+                await conn.execute(statement, params)  # type: ignore[call-overload]
+
+        await self._persist(run)
+
+    async def _persist(self, write: Callable[[], object]) -> None:
+        """An outcome must be recorded: while the database is away (a restart), keep trying for a while."""
+        delay = 0.2
+        for attempt in range(12):  # about a minute and a half
+            try:
+                await write()  # type: ignore[misc]
+                return
+            except (IntegrityError, asyncio.CancelledError):
+                raise
+            except Exception as exc:
+                if attempt == 11:
+                    raise
+                log.warning("recording a delivery outcome failed (%s); trying again in %.1fs", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
 
     def _backoff(self, attempts: int) -> float:
         base = self.policy.base_backoff_seconds * (2 ** max(attempts - 1, 0))
         return min(self.policy.max_backoff_seconds, base) * random.uniform(0.8, 1.2)
 
-    async def _limit(self, channel: str, conversation: str, adapter: object) -> None:
-        settings = getattr(adapter, "settings", None)
-        overall = self._channel_limits.get(channel)
-        if overall is None:
-            rate = float(getattr(settings, "rate_per_second", 30.0))
-            overall = self._channel_limits[channel] = _limiter(rate)
-        key = (channel, conversation)
-        limiter = self._conversation_limits.get(key)
-        if limiter is None:
-            custom = getattr(adapter, "conversation_rate", None)
-            rate = custom(conversation) if callable(custom) else None
-            if rate is None:
-                rate = float(getattr(settings, "rate_per_conversation_per_second", 1.0))
-            # one token per 1/rate seconds: never a burst that a per-chat limit would reject
-            limiter = AsyncLimiter(1, 1 / max(float(rate), 0.001))
-            self._conversation_limits[key] = limiter
-            if len(self._conversation_limits) > 10_000:
-                self._conversation_limits.popitem(last=False)
-        else:
-            self._conversation_limits.move_to_end(key)
-        await overall.acquire()
-        await limiter.acquire()
-
-    # ---- background loop ----------------------------------------------------------------------
+    # ---- background loop ------------------------------------------------------------------------
     async def start(self) -> None:
         if self._task is None:
             self._stopping = False
+            if self._own_instance:
+                await self.instance.register()
             self._task = asyncio.create_task(self._loop(), name="supportbot-dispatcher")
+
+    def wake(self) -> None:
+        """Look at the outbox now (a channel came up: its queued replies go out without waiting a poll)."""
+        self._wake.set()
 
     async def _loop(self) -> None:
         async with self.bus.subscribe() as events:
             waker = asyncio.create_task(self._watch(events))
             try:
                 while not self._stopping:
-                    try:
-                        sent = await self.run_once()
-                    except Exception:  # the database may blip; keep the loop alive and try again
-                        log.exception("dispatcher pass failed")
-                        sent = 0
-                    if sent == 0:
-                        with contextlib.suppress(TimeoutError):
-                            await asyncio.wait_for(self._wake.wait(), self.policy.poll_interval_seconds)
-                        self._wake.clear()
+                    self._wake.clear()
+                    if self.free_slots:
+                        try:
+                            for row in await self._claim(self.free_slots):
+                                self._launch(row)
+                        except Exception:  # the database may blip; keep the loop alive and try again
+                            log.exception("dispatcher pass failed")
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), self.policy.poll_interval_seconds)
             finally:
                 waker.cancel()
 
@@ -283,15 +308,41 @@ class Dispatcher:
                 self._wake.set()
 
     async def stop(self) -> None:
-        """Finish the sends in flight; rows not yet claimed stay queued in the store for the next start."""
+        """Stop claiming, give back the rows not yet at the platform, let the sends under way finish for
+        a few seconds, then stop. What is still at the platform after that stays leased to this instance,
+        which a later instance takes over as "may have been sent twice"."""
         self._stopping = True
         self._wake.set()
         if self._task is not None:
             task, self._task = self._task, None
-            try:
-                await asyncio.wait_for(asyncio.gather(task, *self._handed), timeout=30)
-            except TimeoutError:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        waiting = [(rid, t) for rid, t in self._active.items() if rid not in self._at_platform]
+        for _, task in waiting:
+            task.cancel()
+        await asyncio.gather(*(t for _, t in waiting), return_exceptions=True)
+        if waiting:
+            now = utcnow()
+            with contextlib.suppress(Exception):
+                await self._write(GIVE_BACK, [{"oid": rid, "me_": self.instance.id, "at": now} for rid, _ in waiting])
+        busy = list(self._active.values())
+        if busy:
+            _, late = await asyncio.wait(busy, timeout=STOP_GRACE)
+            for task in late:
                 task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+        if self._own_instance:
+            await self.instance.close()
+
+    # ---- for tests and tools --------------------------------------------------------------------
+    async def run_once(self) -> int:
+        """One pass without the loop: lease what is due (up to the free slots) and deliver it all."""
+        rows = await self._claim(self.free_slots or 1)
+        for row in rows:
+            self._launch(row)
+        if rows:
+            await asyncio.gather(*(self._active[r.id] for r in rows if r.id in self._active), return_exceptions=True)
+        return len(rows)
 
     async def pending(self) -> int:
         async with self.store.sessions() as session:
@@ -309,54 +360,6 @@ class Dispatcher:
                 await asyncio.sleep(0.05)
 
 
-def _ours(row: Row) -> tuple[ColumnElement[bool], ...]:
-    """WHERE clauses matching the row only while our lease holds (a reclaimed row is not ours to write)."""
-    return (OUTBOX.c.id == row.id, OUTBOX.c.status == "sending", OUTBOX.c.locked_until == row.locked_until)
-
-
-def _claim_statement(*, by_ids: bool, postgres: bool) -> Update:
-    """Built once per dispatcher: the hot path only binds values (no statement building per pass).
-
-    Due rows (or the given ids) of our channels, oldest first, none with an older undelivered row
-    for the same place; SKIP LOCKED lets several dispatchers share the queue on PostgreSQL.
-    """
-    o, older = OUTBOX.c, OUTBOX.alias("older").c
-    now = bindparam("now_", type_=OUTBOX.c.next_attempt_at.type)
-    claimable = or_(
-        and_(o.status.in_(("queued", "failed")), o.next_attempt_at <= now),
-        and_(o.status == "sending", o.locked_until < now),
-    )
-    due = select(o.id).where(
-        o.channel.in_(bindparam("channels", expanding=True)),
-        claimable,
-        ~exists().where(older.channel == o.channel, older.conversation == o.conversation, older.id < o.id,
-                        older.status.in_(PENDING)),
-    ).order_by(o.id)
-    due = due.where(o.id.in_(bindparam("ids", expanding=True))) if by_ids else due.limit(bindparam("limit_"))
-    if postgres:
-        due = due.with_for_update(skip_locked=True)
-    return (update(OUTBOX).where(o.id.in_(due.scalar_subquery()), claimable)
-            .values(status="sending", locked_until=bindparam("until_", type_=OUTBOX.c.locked_until.type),
-                    attempts=o.attempts + 1)
-            .returning(*OUTBOX.c))
-
-
-OUTBOX = Outbox.__table__
-MARK_SENT = (update(OUTBOX)
-             .where(OUTBOX.c.id == bindparam("oid"), OUTBOX.c.status == "sending",
-                    OUTBOX.c.locked_until == bindparam("lease", type_=OUTBOX.c.locked_until.type))
-             .values(status="sent", sent_at=bindparam("at", type_=OUTBOX.c.sent_at.type), locked_until=None,
-                     last_error=None))
-SET_PLATFORM_ID = (update(Message.__table__).where(Message.__table__.c.id == bindparam("mid"))
-                   .values(platform_id=bindparam("pid")))
-
-
-def _limiter(rate: float) -> AsyncLimiter:
-    """``rate`` messages per second; below one a second, one message per 1/rate seconds."""
-    rate = max(float(rate), 0.001)
-    return AsyncLimiter(rate, 1) if rate >= 1 else AsyncLimiter(1, 1 / rate)
-
-
 def _policy(settings: object | None) -> DispatchPolicy:
     if settings is None:
         return DispatchPolicy()
@@ -364,3 +367,6 @@ def _policy(settings: object | None) -> DispatchPolicy:
         return settings
     fields = DispatchPolicy.__dataclass_fields__
     return DispatchPolicy(**{k: getattr(settings, k) for k in fields if hasattr(settings, k)})
+
+
+__all__ = ["OUTBOX", "DispatchPolicy", "Dispatcher"]

@@ -50,7 +50,20 @@ class RetryLater(AdapterError):
 
 
 class RateLimited(RetryLater):
-    """The platform said 429; ``retry_after`` seconds is its own figure and is honoured."""
+    """The platform said 429; ``retry_after`` seconds is its own figure and is honoured.
+
+    ``scope`` says what must wait: ``"channel"`` (the default: Telegram's flood wait and Discord's
+    global limit stop the whole bot) or ``"conversation"`` (a limit on one chat or route only).
+    """
+
+    def __init__(self, message: str = "", retry_after: float | None = None, *, scope: str = "channel") -> None:
+        super().__init__(message, retry_after)
+        self.scope = scope
+
+
+class Uncertain(RetryLater):
+    """The request may have reached the platform (a timeout after it was written). Retrying may deliver
+    it twice, so the reply is marked "may have been sent twice" where the agent sees it."""
 
 
 class Undeliverable(AdapterError):

@@ -17,6 +17,7 @@ class ThreadMessage:
     delivery: str | None  # None for inbound and notes; queued | sending | sent | failed | dead
     delivery_error: str | None
     attempts: int
+    uncertain: bool = False  # the reply may have reached the customer twice
 
 
 @dataclass(frozen=True)
@@ -34,8 +35,8 @@ async def thread(session: AsyncSession, *conditions: object) -> list[ThreadMessa
     rows = await session.execute(
         select(Message, Outbox).outerjoin(Outbox, Outbox.message_id == Message.id).where(*conditions)
         .order_by(Message.created_at, Message.id))
-    return [ThreadMessage(m, o.status if o else None, o.last_error if o else None, o.attempts if o else 0)
-            for m, o in rows.all()]
+    return [ThreadMessage(m, o.status if o else None, o.last_error if o else None, o.attempts if o else 0,
+                          bool(o.uncertain) if o else False) for m, o in rows.all()]
 
 
 async def ticket_record(session: AsyncSession, ticket_id: int) -> TicketRecord:

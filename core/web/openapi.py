@@ -58,7 +58,7 @@ SCHEMAS: dict[str, Any] = {
         "kind": {"type": "string"}}},
     "Message": {"type": "object", "additionalProperties": False,
                 "required": ["id", "author", "author_name", "text", "created_at", "delivery", "delivery_error",
-                             "attachments", "edited", "deleted"],
+                             "may_be_duplicate", "attachments", "edited", "deleted"],
                 "properties": {
                     "id": {"type": "integer"},
                     "author": {"type": "string", "enum": ["customer", "bot", "agent", "note"],
@@ -71,6 +71,10 @@ SCHEMAS: dict[str, Any] = {
                                  "description": "null for inbound messages and notes; failed = will retry; "
                                                 "dead = given up"},
                     "delivery_error": {"type": ["string", "null"]},
+                    "may_be_duplicate": {"type": "boolean",
+                                         "description": "the reply may have reached the customer twice (it was "
+                                                        "being sent when a process stopped, or the platform "
+                                                        "answered too late to know)"},
                     "attachments": {"type": "array", "items": _ref("Attachment")},
                     "edited": {"type": "boolean"},
                     "deleted": {"type": "boolean"},

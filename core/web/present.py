@@ -42,6 +42,7 @@ class ThreadEntry:
     delivery_label: str | None
     delivery_error: str | None
     attempts: int
+    uncertain: bool
     attachments: list[Attachment]
     edited: bool
     deleted: bool
@@ -59,7 +60,7 @@ def entry(item: ThreadMessage) -> ThreadEntry:
         if isinstance(a, dict)]
     name = m.author_name or {"bot": "bot", "agent": "agent"}.get(m.author_kind, m.author_kind)
     return ThreadEntry(m.id, author(m.author_kind), m.author_kind, name, m.text, m.created_at, state,
-                       DELIVERY_LABEL.get(state) if state else None, item.delivery_error, item.attempts, files,
+                       DELIVERY_LABEL.get(state) if state else None, item.delivery_error, item.attempts, item.uncertain, files,
                        m.edited_at is not None, m.deleted_at is not None)
 
 
@@ -67,6 +68,7 @@ def message_json(item: ThreadMessage) -> dict[str, Any]:
     e = entry(item)
     return {"id": e.id, "author": e.author, "author_name": e.name, "text": e.text,
             "created_at": e.created_at.isoformat(), "delivery": e.delivery, "delivery_error": e.delivery_error,
+            "may_be_duplicate": e.uncertain,
             "attachments": [{"name": a.name, "size": a.size, "url": a.url, "kind": a.kind} for a in e.attachments],
             "edited": e.edited, "deleted": e.deleted}
 

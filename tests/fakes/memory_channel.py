@@ -34,6 +34,9 @@ class MemoryChannel:
     start_failures: list[Exception] = field(default_factory=list)  # the next starts raise these
     closed: asyncio.Queue[Exception | None] = field(default_factory=asyncio.Queue)  # put(e): receiving ends with e
     starts: int = 0
+    send_delay: float = 0.0  # seconds each send takes at the "platform"
+    sent_at: list[float] = field(default_factory=list)  # loop time of each accepted send
+    idempotent_sends: bool = False
 
     async def start(self, inbound: Inbound) -> None:
         self.starts += 1
@@ -50,18 +53,22 @@ class MemoryChannel:
 
     async def send(self, reply: OutboundMessage) -> Sent:
         self.attempts += 1
+        if self.send_delay:
+            await asyncio.sleep(self.send_delay)
         if self.failures:
             raise self.failures.pop(0)
         self.sent.append(reply)
+        self.sent_at.append(asyncio.get_running_loop().time())
         return Sent(platform_id=f"out-{len(self.sent)}")
 
     async def stop(self) -> None:
         self.closed.put_nowait(None)
 
-    def fail_next(self, status: int, *, count: int = 1, retry_after: float | None = None) -> None:
+    def fail_next(self, status: int, *, count: int = 1, retry_after: float | None = None,
+                  scope: str = "channel") -> None:
         for _ in range(count):
             if status == 429:
-                self.failures.append(RateLimited("429 Too Many Requests", retry_after=retry_after))
+                self.failures.append(RateLimited("429 Too Many Requests", retry_after=retry_after, scope=scope))
             elif status >= 500:
                 self.failures.append(RetryLater(f"{status} server error"))
             else:

@@ -1,0 +1,77 @@
+"""The outbox statements the dispatcher runs, built once: the hot path only binds values.
+
+Every write after a claim matches the row only while its lease is ours (``status = 'sending'`` and
+``lease_owner = :me_``): a row another instance took over is not ours to write.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, Update, and_, bindparam, case, exists, not_, or_, select, true, update
+
+from core.store.tables import Instance, Message, Outbox
+
+OUTBOX = Outbox.__table__
+INSTANCES = Instance.__table__
+PENDING = ("queued", "failed", "sending")
+
+
+def _ours() -> tuple[ColumnElement[bool], ...]:
+    return (OUTBOX.c.id == bindparam("oid"), OUTBOX.c.status == "sending",
+            OUTBOX.c.lease_owner == bindparam("me_"))
+
+
+def claim_statement(*, by_ids: bool, postgres: bool) -> Update:
+    """Due rows (or the given ids) of the channels that may send, oldest first, none with an older
+    undelivered row for the same place; SKIP LOCKED lets several dispatchers share the queue on
+    PostgreSQL. A row still "sending" is due when its owner's heartbeat stopped (or its lease ran out):
+    it is taken over, and marked uncertain on channels whose sends are not idempotent."""
+    o, older = OUTBOX.c, OUTBOX.alias("older").c
+    now = bindparam("now_", type_=o.next_attempt_at.type)
+    alive = select(INSTANCES.c.id).where(INSTANCES.c.heartbeat_at >= bindparam("alive_", type_=o.next_attempt_at.type))
+    orphaned = and_(o.status == "sending", or_(
+        o.locked_until < now,
+        o.lease_owner.is_(None),
+        and_(o.lease_owner != bindparam("me_"), not_(o.lease_owner.in_(alive.scalar_subquery()))),
+    ))
+    claimable = or_(and_(o.status.in_(("queued", "failed")), o.next_attempt_at <= now), orphaned)
+    due = select(o.id).where(
+        o.channel.in_(bindparam("channels", expanding=True)),
+        claimable,
+        ~exists().where(older.channel == o.channel, older.conversation == o.conversation, older.id < o.id,
+                        older.status.in_(PENDING)),
+    ).order_by(o.id).limit(bindparam("limit_"))
+    if by_ids:
+        due = due.where(o.id.in_(bindparam("ids", expanding=True)))
+    if postgres:
+        due = due.with_for_update(skip_locked=True)
+    taken_over = and_(o.status == "sending", o.channel.in_(bindparam("risky", expanding=True)))
+    return (update(OUTBOX).where(o.id.in_(due.scalar_subquery()), claimable)
+            .values(status="sending", locked_until=bindparam("until_", type_=o.locked_until.type),
+                    lease_owner=bindparam("me_"), attempts=o.attempts + 1,
+                    uncertain=case((taken_over, true()), else_=o.uncertain))
+            .returning(*OUTBOX.c))
+
+
+def settle(values: dict[str, Any], uncertain: bool) -> Update:
+    """The row's outcome (failed for a retry, or dead), written while the lease is ours."""
+    values = {**values, "locked_until": None, "lease_owner": None}
+    if uncertain:
+        values["uncertain"] = True
+    return update(OUTBOX).where(*_ours()).values(**values)
+
+
+MARK_SENT = (update(OUTBOX).where(*_ours())
+             .values(status="sent", sent_at=bindparam("at", type_=OUTBOX.c.sent_at.type), locked_until=None,
+                     lease_owner=None, last_error=None))
+
+# A leased row whose turn has not come (its conversation must wait), or that a clean stop did not send:
+# back to the queue as it was, without spending an attempt.
+GIVE_BACK = (update(OUTBOX).where(*_ours())
+             .values(status=case((OUTBOX.c.last_error.is_(None), "queued"), else_="failed"),
+                     attempts=OUTBOX.c.attempts - 1, locked_until=None, lease_owner=None,
+                     next_attempt_at=bindparam("at", type_=OUTBOX.c.next_attempt_at.type)))
+
+SET_PLATFORM_ID = (update(Message.__table__).where(Message.__table__.c.id == bindparam("mid"))
+                   .values(platform_id=bindparam("pid")))

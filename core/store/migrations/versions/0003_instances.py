@@ -1,0 +1,44 @@
+"""process instances and lease owners
+
+Outbox leases name the instance that holds them, and instances keep a heartbeat, so the replies of a
+process that died are taken over within seconds instead of after the lease. ``uncertain`` marks a
+reply that may have reached the platform twice (taken over mid-send, or a timeout after the request
+was written).
+
+Revision ID: 0003
+Revises: 0002
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0003"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "instances",
+        sa.Column("id", sa.String(32), primary_key=True),
+        sa.Column("host", sa.String(255), nullable=False),
+        sa.Column("pid", sa.Integer, nullable=False),
+        sa.Column("role", sa.String(16), nullable=False),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("heartbeat_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    op.create_index("ix_instances_heartbeat_at", "instances", ["heartbeat_at"])
+    with op.batch_alter_table("outbox") as batch:
+        batch.add_column(sa.Column("lease_owner", sa.String(32), nullable=True))
+        batch.add_column(sa.Column("uncertain", sa.Boolean, nullable=False, server_default=sa.false()))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("outbox") as batch:
+        batch.drop_column("uncertain")
+        batch.drop_column("lease_owner")
+    op.drop_index("ix_instances_heartbeat_at", "instances")
+    op.drop_table("instances")
