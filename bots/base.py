@@ -48,7 +48,8 @@ class CursorStore(Protocol):
     delivery state that must survive a restart and be shared between processes."""
 
     async def get_cursor(self, channel: str, key: str) -> str | None: ...
-    async def set_cursor(self, channel: str, key: str, value: str) -> None: ...
+    async def set_cursor(self, channel: str, key: str, value: str, *, keep_days: float | None = None) -> None:
+        """``keep_days``: short-lived delivery state the housekeeping job prunes after that many days."""
 
 
 class Inbound(Protocol):

@@ -62,6 +62,11 @@ class DispatchSettings(_Section):
     poll_interval_seconds: float = Field(default=1.0, gt=0)
 
 
+class HousekeepingSettings(_Section):
+    interval_minutes: float = Field(default=10, gt=0)
+    keep_sent_replies_days: float = Field(default=30, gt=0)  # delivered outbox rows; the messages stay
+
+
 def _default_channels() -> dict[str, ChannelSettings]:
     return {"webchat": settings_model("webchat")()}
 
@@ -74,6 +79,7 @@ class Settings(_Section):
     tickets: TicketSettings = Field(default_factory=TicketSettings)
     triage: TriageSettings = Field(default_factory=TriageSettings)
     dispatch: DispatchSettings = Field(default_factory=DispatchSettings)
+    housekeeping: HousekeepingSettings = Field(default_factory=HousekeepingSettings)
     channels: dict[str, ChannelSettings] = Field(default_factory=_default_channels)
 
     _config_path: Path | None = PrivateAttr(default=None)
@@ -115,7 +121,7 @@ class Settings(_Section):
             raise ValueError("use sqlite+aiosqlite:///FILE or postgresql+asyncpg://USER:PASSWORD@HOST/DB")
         return url
 
-    @field_validator("web", "tickets", "triage", "dispatch", "channels", mode="before")
+    @field_validator("web", "tickets", "triage", "dispatch", "housekeeping", "channels", mode="before")
     @classmethod
     def _empty_section(cls, value: Any) -> Any:
         """A section written with nothing under it (only comments) means its defaults."""

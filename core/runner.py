@@ -30,6 +30,7 @@ from core.channels import Channels, reason
 from core.config import Settings
 from core.errors import ConfigError, Conflict
 from core.events import EventBus
+from core.housekeeping import Housekeeping
 from core.store import Store
 from core.web.context import AppContext
 
@@ -48,6 +49,7 @@ class Running:
     url: str
     failed: dict[str, str] = field(default_factory=dict)  # channel -> why its first start failed (retried)
     admin_password: str | None = None  # set on a first start only
+    housekeeping: Any = None
 
     @property
     def adapters(self) -> dict[str, Any]:
@@ -96,7 +98,9 @@ async def start(settings: Settings, *, host: str | None = None, port: int | None
     await dispatcher.start()
     engine.dispatcher = dispatcher
     failed = await channels.start()
-    running = Running(ctx, runner, dispatcher, url, failed, admin_password)
+    housekeeping = Housekeeping(store, settings.housekeeping)
+    await housekeeping.start()
+    running = Running(ctx, runner, dispatcher, url, failed, admin_password, housekeeping)
     _announce(running, settings, out)
     return running
 
@@ -106,6 +110,8 @@ async def stop(running: Running) -> None:
 
     The dispatcher stops first: a send after a channel stopped would reopen its platform connection.
     """
+    if running.housekeeping is not None:
+        await running.housekeeping.stop()
     await running.dispatcher.stop()
     if running.ctx.channels is not None:
         await running.ctx.channels.stop()

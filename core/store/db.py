@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -144,13 +145,16 @@ class Store:
             row = await session.get(Cursor, (channel, key))
             return row.value if row else None
 
-    async def set_cursor(self, channel: str, key: str, value: str) -> None:
+    async def set_cursor(self, channel: str, key: str, value: str, *, keep_days: float | None = None) -> None:
+        """``keep_days``: delivery state that the housekeeping job may prune after that; None keeps it."""
+        now = utcnow()
+        expires = now + timedelta(days=keep_days) if keep_days is not None else None
         async with self.transaction() as session:
             row = await session.get(Cursor, (channel, key))
             if row is None:
-                session.add(Cursor(channel=channel, key=key, value=value, updated_at=utcnow()))
+                session.add(Cursor(channel=channel, key=key, value=value, updated_at=now, expires_at=expires))
             else:
-                row.value, row.updated_at = value, utcnow()
+                row.value, row.updated_at, row.expires_at = value, now, expires
 
     async def ticket(self, ticket_id: int) -> TicketRecord:
         """The ticket with its whole thread (and each reply's delivery state) and activity."""

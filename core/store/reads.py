@@ -35,8 +35,10 @@ async def thread(session: AsyncSession, *conditions: object) -> list[ThreadMessa
     rows = await session.execute(
         select(Message, Outbox).outerjoin(Outbox, Outbox.message_id == Message.id).where(*conditions)
         .order_by(Message.created_at, Message.id))
-    return [ThreadMessage(m, o.status if o else None, o.last_error if o else None, o.attempts if o else 0,
-                          bool(o.uncertain) if o else False) for m, o in rows.all()]
+    # An outbound message without an outbox row was delivered long ago (housekeeping pruned the row).
+    return [ThreadMessage(m, o.status if o else ("sent" if m.direction == "out" else None),
+                          o.last_error if o else None, o.attempts if o else 0, bool(o.uncertain) if o else False)
+            for m, o in rows.all()]
 
 
 async def ticket_record(session: AsyncSession, ticket_id: int) -> TicketRecord:

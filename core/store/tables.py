@@ -236,3 +236,5 @@ class Cursor(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(String(256))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Delivery state (a thread's progress, a button's payload) is pruned after this; read positions never.
+    expires_at: Mapped[datetime | None] = mapped_column(index=True)

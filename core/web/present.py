@@ -60,8 +60,8 @@ def entry(item: ThreadMessage) -> ThreadEntry:
         if isinstance(a, dict)]
     name = m.author_name or {"bot": "bot", "agent": "agent"}.get(m.author_kind, m.author_kind)
     return ThreadEntry(m.id, author(m.author_kind), m.author_kind, name, m.text, m.created_at, state,
-                       DELIVERY_LABEL.get(state) if state else None, item.delivery_error, item.attempts, item.uncertain, files,
-                       m.edited_at is not None, m.deleted_at is not None)
+                       DELIVERY_LABEL.get(state) if state else None, item.delivery_error, item.attempts,
+                       item.uncertain, files, m.edited_at is not None, m.deleted_at is not None)
 
 
 def message_json(item: ThreadMessage) -> dict[str, Any]:

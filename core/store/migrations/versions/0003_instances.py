@@ -1,9 +1,10 @@
-"""process instances and lease owners
+"""process instances and lease owners; cursors that expire
 
 Outbox leases name the instance that holds them, and instances keep a heartbeat, so the replies of a
 process that died are taken over within seconds instead of after the lease. ``uncertain`` marks a
 reply that may have reached the platform twice (taken over mid-send, or a timeout after the request
-was written).
+was written). Cursor rows that only carry short-lived delivery state get ``expires_at``, so the
+housekeeping job can prune them (read positions never expire).
 
 Revision ID: 0003
 Revises: 0002
@@ -34,9 +35,15 @@ def upgrade() -> None:
     with op.batch_alter_table("outbox") as batch:
         batch.add_column(sa.Column("lease_owner", sa.String(32), nullable=True))
         batch.add_column(sa.Column("uncertain", sa.Boolean, nullable=False, server_default=sa.false()))
+    with op.batch_alter_table("cursors") as batch:
+        batch.add_column(sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True))
+    op.create_index("ix_cursors_expires_at", "cursors", ["expires_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_cursors_expires_at", "cursors")
+    with op.batch_alter_table("cursors") as batch:
+        batch.drop_column("expires_at")
     with op.batch_alter_table("outbox") as batch:
         batch.drop_column("uncertain")
         batch.drop_column("lease_owner")
