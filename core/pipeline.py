@@ -11,16 +11,18 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 
 from core.events import EventBus
 from core.models import Author, Escalation, InboundMessage, MessageEdit, QuickReply, utcnow
+from core.redaction import KEY, PHRASE, redact
 from core.store import Store
 from core.store.records import (
     Place,
+    QueuedReply,
     active_ticket,
     add_note,
     ensure_conversation,
@@ -29,6 +31,7 @@ from core.store.records import (
     find_message,
     insert_inbound,
     queue_reply,
+    redacted,
     stored_context,
 )
 from core.store.tables import Conversation, Identity, Message, Ticket
@@ -89,7 +92,9 @@ class Engine:
 
         Deciding is pure and happens before the write; if it fails, the message is handed to a human
         (reason ``triage_error``), never dropped. A redelivery is recognised by the insert itself.
+        Secrets are taken out first (core/redaction.py): nothing downstream, logs included, sees them.
         """
+        message, secrets = redacted(message)
         async with self.store.transaction() as session:
             conversation = await ensure_place(session, message.channel, message.author, message.conversation,
                                               public=message.public)
@@ -104,10 +109,29 @@ class Engine:
                                        handled=True, decision=_as_record(decision))
             if row is None:
                 return Outcome("duplicate")
+            warned = await self._warn(session, row, conversation, secrets, decision) if secrets else None
             outcome = await self._apply(session, row, conversation, ticket, decision)
+            if warned is not None:  # first in the outbox (it matters most), and on the ticket the message opened
+                if outcome.ticket_id is not None:
+                    await session.execute(update(Message).where(Message.id == warned.message_id)
+                                          .values(ticket_id=outcome.ticket_id))
+                outcome = replace(outcome, outbox_ids=(warned.outbox_id, *outcome.outbox_ids))
             leased = await self._lease(session, outcome.outbox_ids)
         self._announce(conversation.id, outcome.ticket_id, outcome.outbox_ids, leased)
         return outcome
+
+    async def _warn(self, session: Any, row: Message, conversation: Place | Conversation, secrets: tuple[str, ...],
+                    decision: _Decision | None) -> QueuedReply:
+        """The customer sent a secret: say we did not keep it, what to do now, and that staff never ask.
+        In a public place the warning answers there and invites them to a private conversation."""
+        from core.language import detect_language
+
+        lang = decision.lang if decision is not None else detect_language(row.text, conversation.language)
+        wallet = PHRASE in secrets or KEY in secrets
+        text = self.kb.message("secret_warning_wallet" if wallet else "secret_warning", lang)
+        return await queue_reply(session, conversation, text, author_kind="bot", ticket_id=row.ticket_id,
+                                 reply_to=row.platform_id if row.public else None,
+                                 invite_private=bool(row.public and row.private_address))
 
     async def recover(self) -> int:
         """Finish messages stored before a crash but never triaged. Returns how many."""
@@ -302,7 +326,7 @@ class Engine:
                 row.ticket_id = ticket.id
             for stored in rows:
                 stored.ticket_id = stored.ticket_id or ticket.id
-            note_text = escalation.note or ""
+            note_text = redact(escalation.note or "").text
             add_note(session, ticket.conversation_id, ticket.id, note_text, channel=escalation.channel,
                      author_kind="moderator", author_name=_actor(escalation.moderator), platform_id=marker)
             record(session, ticket, "escalated", _actor(escalation.moderator), note=note_text,
@@ -320,13 +344,16 @@ class Engine:
                 return Outcome("unknown")
             if edit.deleted:
                 row.deleted_at = edit.edited_at
-            elif edit.text is not None and edit.text != row.text:
-                before, row.text, row.edited_at = row.text, edit.text, edit.edited_at
+            elif edit.text is not None and redact(edit.text).text != row.text:
+                clean = redact(edit.text)
+                before, row.text, row.edited_at = row.text, clean.text, edit.edited_at
+                if clean.found:
+                    row.redacted = list(dict.fromkeys([*(row.redacted or []), *clean.kinds]))
                 if row.ticket_id is not None:
                     ticket = await session.get(Ticket, row.ticket_id)
                     assert ticket is not None
                     record(session, ticket, "message_edited", "customer", message_id=row.id, before=before,
-                           after=edit.text)
+                           after=row.text)
             if edit.deleted and row.ticket_id is not None:
                 ticket = await session.get(Ticket, row.ticket_id)
                 assert ticket is not None

@@ -5,7 +5,7 @@ Each function works inside the caller's transaction, so one decision commits (or
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,6 +25,7 @@ from core.models import (
     QuickReply,
     utcnow,
 )
+from core.redaction import KINDS, marker, redact, scrub
 from core.store.tables import Conversation, Customer, Identity, Message, Outbox, Ticket
 from core.tickets import ACTIVE
 
@@ -189,7 +190,13 @@ def attachment_from_json(data: dict[str, Any]) -> Attachment:
 async def insert_inbound(session: AsyncSession, conversation: Place | Conversation, message: InboundMessage, *,
                          author_kind: str = "customer", ticket_id: int | None = None,
                          handled: bool = False, decision: dict[str, Any] | None = None) -> Message | None:
-    """Store a customer's message once, in one statement; a redelivery (same channel + platform id) returns None."""
+    """Store a customer's message once, in one statement; a redelivery (same channel + platform id) returns None.
+
+    This is where inbound text enters the store, so secrets are removed here (core/redaction.py): from
+    the text and from every string of the platform payload. A message the engine already redacted
+    passes through unchanged (the markers are not secrets).
+    """
+    message, kinds = redacted(message)
     values: dict[str, Any] = dict(
         conversation_id=conversation.id, ticket_id=ticket_id, channel=message.channel,
         platform_id=message.platform_id, direction="in", author_kind=author_kind,
@@ -198,7 +205,7 @@ async def insert_inbound(session: AsyncSession, conversation: Place | Conversati
         reply_to=message.reply_to, private_address=message.private_conversation, public=message.public,
         addressed=message.addressed, raw=_jsonable(message.raw), created_at=message.received_at,
         handled_at=utcnow() if handled else None, decision=decision, agent_id=None, edited_at=None,
-        deleted_at=None,
+        deleted_at=None, redacted=list(kinds) or None,
     )
     conn = await session.connection()
     new_id = (await conn.execute(_INSERT_INBOUND[conn.dialect.name], values)).scalar()
@@ -209,6 +216,16 @@ async def insert_inbound(session: AsyncSession, conversation: Place | Conversati
     session.add(row)
     conversation.last_message_at = max(conversation.last_message_at, message.received_at)
     return row
+
+
+def redacted(message: InboundMessage) -> tuple[InboundMessage, tuple[str, ...]]:
+    """The message as it may be stored, and the kinds of secrets taken out of it."""
+    found = redact(message.text)
+    already = tuple(kind for kind in KINDS if marker(kind) in message.text)
+    if not found.found:
+        return message, already
+    clean = replace(message, text=found.text, raw=scrub(message.raw))
+    return clean, tuple(dict.fromkeys(already + found.kinds))
 
 
 async def find_message(session: AsyncSession, channel: str, platform_id: str) -> Message | None:

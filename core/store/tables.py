@@ -171,6 +171,7 @@ class Message(Base):
     public: Mapped[bool] = mapped_column(Boolean, default=False)
     addressed: Mapped[bool] = mapped_column(Boolean, default=True)
     decision: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    redacted: Mapped[list[Any] | None] = mapped_column(JSON)  # kinds of secrets removed before storing (core/redaction)
     raw: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     handled_at: Mapped[datetime | None]  # inbound: triage done; None after a crash -> recovered on start

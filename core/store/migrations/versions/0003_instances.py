@@ -1,10 +1,11 @@
-"""process instances and lease owners; cursors that expire
+"""process instances and lease owners; cursors that expire; redacted messages
 
 Outbox leases name the instance that holds them, and instances keep a heartbeat, so the replies of a
 process that died are taken over within seconds instead of after the lease. ``uncertain`` marks a
 reply that may have reached the platform twice (taken over mid-send, or a timeout after the request
 was written). Cursor rows that only carry short-lived delivery state get ``expires_at``, so the
-housekeeping job can prune them (read positions never expire).
+housekeeping job can prune them (read positions never expire). ``messages.redacted`` lists the kinds
+of secrets removed from a customer's message before it was stored.
 
 Revision ID: 0003
 Revises: 0002
@@ -38,9 +39,13 @@ def upgrade() -> None:
     with op.batch_alter_table("cursors") as batch:
         batch.add_column(sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True))
     op.create_index("ix_cursors_expires_at", "cursors", ["expires_at"])
+    with op.batch_alter_table("messages") as batch:
+        batch.add_column(sa.Column("redacted", sa.JSON, nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("messages") as batch:
+        batch.drop_column("redacted")
     op.drop_index("ix_cursors_expires_at", "cursors")
     with op.batch_alter_table("cursors") as batch:
         batch.drop_column("expires_at")

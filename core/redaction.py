@@ -1,0 +1,225 @@
+"""Secrets a customer sends are never kept: redaction before storage.
+
+Recovery phrases (BIP-39 word lists in English and Chinese), private keys (64 hex digits, WIF,
+extended keys), card numbers (Luhn), passwords written in text and one-time / 2FA codes, in
+Simplified Chinese, Traditional Chinese and English. The secret is replaced by a marker such as
+``[redacted: recovery phrase]`` in the text (and in every string of the platform payload), so it is
+never stored, indexed, shown, exported or logged.
+
+Money is involved, so borderline cases lean towards redacting, with two exceptions a support
+conversation needs: a 64-hex-digit value or a long number labelled as a transaction or order
+reference ("txid", "交易哈希", "order no.") is kept, because agents need transaction numbers and
+they are not secrets.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import base58
+from mnemonic import Mnemonic
+from stdnum import luhn
+
+PHRASE, KEY, CARD, PASSWORD, CODE = "recovery phrase", "private key", "card number", "password", "one-time code"
+KINDS = (PHRASE, KEY, CARD, PASSWORD, CODE)
+MIN_WORDS = 12
+PHRASE_LENGTHS = frozenset({12, 15, 18, 21, 24})
+
+_SEP = r"(?:[\s,，、;；.·|/]|\d{1,2}[.)、:：])*"  # what may stand between the words of a phrase
+_CJK = r"[\u3400-\u9fff]"
+_LABELLED_REFERENCE = re.compile(
+    r"(?:tx(?:id|n|\s*hash)?|hash|transaction|transfer|order|reference|ref|交易|哈希|转账|轉帳|订单|訂單|单号|單號|流水)"
+    r"[^\n]{0,24}$", re.I)
+_HEX64 = re.compile(r"(?<![0-9A-Za-z])(?:0x)?[0-9a-fA-F]{64}(?![0-9A-Za-z])")
+_BASE58 = re.compile(r"(?<![0-9A-Za-z])[1-9A-HJ-NP-Za-km-z]{50,112}(?![0-9A-Za-z])")
+_EXTENDED = re.compile(r"(?<![0-9A-Za-z])[xyzt]prv[1-9A-HJ-NP-Za-km-z]{100,112}(?![0-9A-Za-z])")
+_CARD = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])")
+_PASSWORD_EN = re.compile(
+    r"\b(?P<cue>(?:pass(?:word|code|wd)|pwd|pin)(?:\s+(?:is|was|=)|\s*[:=：])\s*)(?P<value>\"[^\"\n]{1,64}\"|'[^'\n]{1,64}'|\S{1,64})",
+    re.I)
+_PASSWORD_ZH = re.compile(
+    r"(?P<cue>(?:密码|密碼|口令|PIN码|PIN碼|pin码|pin碼)\s*(?:是|为|為|[:=：])\s*)(?P<value>[!-~]{1,64})")
+_CODE_ZH = re.compile(
+    r"(?P<cue>(?:验证码|驗證碼|校验码|校驗碼|动态码|動態碼|短信码|簡訊碼|安全码|安全碼|确认码|確認碼|二次验证码|2FA)"
+    r"[^\d\n]{0,6})(?P<value>\d{4,8})(?!\d)")
+_CODE_EN = re.compile(
+    r"(?P<cue>\b(?:otp|2fa|mfa|one[- ]time (?:code|password|pin)|(?:verification|security|confirmation|auth|"
+    r"authenticator|sms|login|access) code|code)\b[^\d\n]{0,12}?)(?P<value>\d{4,8})(?!\d)", re.I)
+_NOT_AN_OTP = re.compile(r"(?:error|err|zip|postal|post|country|area|promo|referral|invite|invitation|coupon|"
+                         r"status|reason|bank|swift|sort|branch|product|tracking)\s*$", re.I)
+# "my password is wrong": a plain word from this list after "password is" is a complaint, not a password.
+COMPLAINT_WORDS = frozenset({
+    "wrong", "incorrect", "not", "invalid", "too", "expired", "correct", "right", "reset", "changed", "the", "my",
+    "a", "an", "being", "still", "locked", "blocked", "forgotten", "lost", "rejected", "weak", "strong", "working",
+    "fine", "ok", "okay", "required", "needed", "long", "short", "same", "different", "new", "old", "empty", "set",
+    "missing", "unknown", "gone", "broken", "accepted", "saved", "case-sensitive", "this", "that", "it", "what",
+    "and", "or", "but", "so", "because", "please", "help",
+})
+
+
+@dataclass(frozen=True, slots=True)
+class Redaction:
+    text: str
+    kinds: tuple[str, ...]  # what was removed, in order of first appearance; empty when nothing was
+
+    @property
+    def found(self) -> bool:
+        return bool(self.kinds)
+
+
+def marker(kind: str) -> str:
+    return f"[redacted: {kind}]"
+
+
+def redact(text: str) -> Redaction:
+    """The text with every secret replaced by its marker, and the kinds found."""
+    if not text:
+        return Redaction(text, ())
+    kinds: list[str] = []
+    spans: list[tuple[int, int, str]] = []
+    for kind, start, end in _secrets(text):
+        if any(s < end and start < e for s, e, _ in spans):
+            continue  # already inside a longer secret
+        spans.append((start, end, kind))
+    if not spans:
+        return Redaction(text, ())
+    out: list[str] = []
+    last = 0
+    for start, end, kind in sorted(spans):
+        out.append(text[last:start])
+        out.append(marker(kind))
+        last = end
+        if kind not in kinds:
+            kinds.append(kind)
+    out.append(text[last:])
+    return Redaction("".join(out), tuple(kinds))
+
+
+def scrub(value: Any) -> Any:
+    """Every string inside a platform payload redacted the same way (the raw text must not keep it either)."""
+    if isinstance(value, str):
+        return redact(value).text
+    if isinstance(value, Mapping):
+        return {k: scrub(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [scrub(v) for v in value]
+    return value
+
+
+def _secrets(text: str) -> list[tuple[str, int, int]]:
+    found: list[tuple[str, int, int]] = []
+    found += [(PHRASE, s, e) for s, e in _phrases(text)]
+    found += [(KEY, m.start(), m.end()) for m in _EXTENDED.finditer(text)]
+    found += [(KEY, m.start(), m.end()) for m in _BASE58.finditer(text) if _is_wif(m.group())]
+    found += [(KEY, m.start(), m.end()) for m in _HEX64.finditer(text) if not _labelled(text, m.start())]
+    found += [(CARD, m.start(), m.end()) for m in _CARD.finditer(text) if _is_card(m.group()) and not _labelled(
+        text, m.start())]
+    for pattern in (_PASSWORD_EN, _PASSWORD_ZH):
+        found += [(PASSWORD, m.start("value"), m.end("value")) for m in pattern.finditer(text)
+                  if _looks_like_password(m.group("value"))]
+    found += [(CODE, m.start("value"), m.end("value")) for m in _CODE_ZH.finditer(text)]
+    found += [(CODE, m.start("value"), m.end("value")) for m in _CODE_EN.finditer(text)
+              if not _NOT_AN_OTP.search(text[max(0, m.start() - 20):m.start()])]
+    return found
+
+
+# ---- recovery phrases ---------------------------------------------------------------------------
+@cache
+def _english() -> frozenset[str]:
+    return frozenset(w[:4] for w in Mnemonic("english").wordlist)  # BIP-39: the first 4 letters are unique
+
+
+@cache
+def _chinese() -> frozenset[str]:
+    return frozenset(Mnemonic("chinese_simplified").wordlist) | frozenset(Mnemonic("chinese_traditional").wordlist)
+
+
+_PHRASE_CUE = re.compile(r"(?:助记词|助記詞|记忆词|記憶詞|恢复短语|恢復短語|种子短语|種子短語|"
+                         r"种子词|種子詞|钱包短语|錢包短語|seed|mnemonic|recovery phrase)"
+                         r"\s*(?:是|为|為|[:：])?\s*", re.I)
+_TOKEN = re.compile(r"[A-Za-z]+|" + _CJK + r"+|\d{1,2}[.)、:：]|\S")
+
+
+def _phrases(text: str) -> list[tuple[int, int]]:
+    """Runs of 12+ BIP-39 words (English by their unique 4-letter prefix, typos after it included;
+    Chinese single characters set apart by spaces or commas), or a contiguous run of Chinese
+    characters whose length and checksum make it a valid phrase."""
+    spans: list[tuple[int, int]] = []
+    run: list[re.Match[str]] = []
+
+    def close() -> None:
+        if len(run) >= MIN_WORDS:
+            spans.append((run[0].start(), run[-1].end()))
+        run.clear()
+
+    english, chinese = _english(), _chinese()
+    for m in _TOKEN.finditer(text):
+        token = m.group()
+        if re.fullmatch(r"\d{1,2}[.)、:：]|[,，、;；.·|/]", token):
+            continue  # numbering and separators between words
+        word = (token.isascii() and token.isalpha() and len(token) >= 3
+                and (token[:4].lower() in english)) or (len(token) == 1 and token in chinese)
+        if word:
+            run.append(m)
+        else:
+            close()
+            if len(token) in PHRASE_LENGTHS and all(c in chinese for c in token) and _valid_chinese(token):
+                spans.append((m.start(), m.end()))
+    close()
+    for cue in _PHRASE_CUE.finditer(text):  # "助记词是" and the characters written without spaces
+        end = cue.end()
+        while end < len(text) and text[end] in chinese and end - cue.end() < max(PHRASE_LENGTHS):
+            end += 1
+        if end - cue.end() >= MIN_WORDS:
+            spans.append((cue.end(), end))
+    return spans
+
+
+@cache
+def _checker(lang: str) -> Mnemonic:
+    return Mnemonic(lang)
+
+
+def _valid_chinese(run: str) -> bool:
+    words = " ".join(run)
+    return any(_checker(lang).check(words) for lang in ("chinese_simplified", "chinese_traditional"))
+
+
+# ---- keys, cards, passwords -----------------------------------------------------------------------
+def _is_wif(candidate: str) -> bool:
+    if not (candidate[0] in "5KLc9" and len(candidate) in (51, 52)):
+        return False
+    try:
+        base58.b58decode_check(candidate)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_card(candidate: str) -> bool:
+    digits = re.sub(r"\D", "", candidate)
+    if not 13 <= len(digits) <= 19 or not luhn.is_valid(digits):
+        return False
+    first2, first4 = int(digits[:2]), int(digits[:4])
+    return digits[0] in "3456" or 2221 <= first4 <= 2720 or first2 == 62  # issuers' ranges, not order numbers
+
+
+def _labelled(text: str, start: int) -> bool:
+    """A transaction or order reference the customer labelled as such (agents need those)."""
+    return bool(_LABELLED_REFERENCE.search(text[max(0, start - 30):start]))
+
+
+def _looks_like_password(value: str) -> bool:
+    bare = value.strip("\"'").rstrip(".,!?;:，。！？")
+    if len(bare) < 4 or bare.startswith("[redacted"):
+        return False
+    if value[:1] in "\"'":
+        return True
+    if not bare.isascii():
+        return False
+    plain_word = bare.islower() or (bare[:1].isupper() and bare[1:].islower())  # "wrong", "Wrong"; not "wRoNg"
+    return not (plain_word and bare.lower() in COMPLAINT_WORDS)
