@@ -134,6 +134,18 @@ async def revoke_api_tokens(store: Store, name: str) -> int:
     return result.rowcount or 0
 
 
+async def reset_password(store: Store, name: str, password: str) -> bool:
+    """A new password for an agent; every session of theirs ends (whoever held one must sign in again)."""
+    if len(password) < 8:
+        raise Conflict("a password needs at least 8 characters")
+    hashed = await asyncio.to_thread(_hasher.hash, password)
+    async with store.transaction() as session:
+        result = await session.execute(update(Agent).where(Agent.name == name).values(password_hash=hashed))
+        agent_ids = select(Agent.id).where(Agent.name == name)
+        await session.execute(delete(WebSession).where(WebSession.agent_id.in_(agent_ids)))
+    return bool(result.rowcount)
+
+
 async def set_agent_active(store: Store, name: str, active: bool) -> bool:
     """Disable (or re-enable) an agent: a disabled agent cannot sign in and its sessions stop working."""
     async with store.transaction() as session:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from core.config import DEFAULT_CONFIG, Settings, load_settings
-from core.errors import ConfigError, SupportbotError
+from core.errors import ConfigError, NotFound, SupportbotError, UsageError
 
 
 @dataclass(frozen=True)
@@ -207,7 +207,7 @@ async def token_create(args: argparse.Namespace) -> int:
         if args.agent:
             agent_id = await store.scalar(select(Agent.id).where(Agent.name == args.agent))
             if agent_id is None:
-                raise ConfigError(f"--agent: no agent named {args.agent!r}")
+                raise NotFound(f"--agent: no agent named {args.agent!r}")
         token = await create_api_token(store, args.name, agent_id=agent_id)
     print(token)
     print("Store it now: it is shown only this once. Use it as  Authorization: Bearer <token>", file=sys.stderr)
@@ -222,8 +222,21 @@ async def token_revoke(args: argparse.Namespace) -> int:
     async with _store(args) as store:
         count = await revoke_api_tokens(store, args.name)
     if not count:
-        raise ConfigError(f"no live token named {args.name!r}")
+        raise NotFound(f"no live token named {args.name!r}")
     print(f"revoked {count} token(s) named {args.name!r}")
+    return 0
+
+
+@command("user reset-password", help="set a new password for an agent (asked for, or read from stdin); "
+         "their sessions end", arguments=[arg("name"), _CONFIG_ARG])
+async def user_reset_password(args: argparse.Namespace) -> int:
+    from core.accounts import reset_password
+
+    password = _read_password()
+    async with _store(args) as store:
+        if not await reset_password(store, args.name, password):
+            raise NotFound(f"no agent named {args.name!r}")
+    print(f"new password set for {args.name!r}; their sessions have ended")
     return 0
 
 
@@ -243,7 +256,7 @@ async def _set_active(args: argparse.Namespace, *, active: bool) -> int:
 
     async with _store(args) as store:
         if not await set_agent_active(store, args.name, active):
-            raise ConfigError(f"no agent named {args.name!r}")
+            raise NotFound(f"no agent named {args.name!r}")
     print(f"agent {args.name!r} {'enabled' if active else 'disabled'}")
     return 0
 
@@ -280,11 +293,11 @@ def _read_password() -> str:
     if sys.stdin.isatty():
         password = getpass.getpass("password: ")
         if getpass.getpass("again: ") != password:
-            raise ConfigError("the two passwords differ")
+            raise UsageError("the two passwords differ; nothing was changed")
     else:
         password = sys.stdin.readline().rstrip("\r\n")
     if not password:
-        raise ConfigError("no password given")
+        raise UsageError("no password given (type it when asked, or pipe it on stdin)")
     return password
 
 

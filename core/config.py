@@ -34,6 +34,7 @@ class WebSettings(_Section):
     port: int = Field(default=8080, ge=0, le=65535)
     public_url: str | None = None  # how customers and agents reach us (links, deep links); no trailing /
     secure_cookies: bool = False  # set behind HTTPS
+    first_admin_name: str = Field(default="admin", min_length=1, max_length=64)  # created on the first start
 
     @field_validator("public_url")
     @classmethod

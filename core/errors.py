@@ -25,6 +25,10 @@ class KnowledgeBaseError(ConfigError):
     """The knowledge base file is malformed."""
 
 
+class UsageError(SupportbotError):
+    """The command cannot do what was asked (a busy port, passwords that differ): not a configuration problem."""
+
+
 class StorageError(SupportbotError):
     """The database refused or is unreachable."""
 

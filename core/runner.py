@@ -14,7 +14,9 @@ and `/readyz` names it. Only the store and the web server are fatal.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 import secrets
 import signal
 import sys
@@ -28,7 +30,7 @@ from bots import adapter_class
 from bots.base import ServesWebhooks
 from core.channels import Channels, reason
 from core.config import Settings
-from core.errors import ConfigError, Conflict
+from core.errors import Conflict, UsageError
 from core.events import EventBus
 from core.housekeeping import Housekeeping
 from core.store import Store
@@ -37,6 +39,7 @@ from core.web.context import AppContext
 log = logging.getLogger(__name__)
 
 ADMIN_NAME = "admin"
+PASSWORD_FILE = "first-admin-password.txt"
 
 
 @dataclass
@@ -48,7 +51,7 @@ class Running:
     dispatcher: Any
     url: str
     failed: dict[str, str] = field(default_factory=dict)  # channel -> why its first start failed (retried)
-    admin_password: str | None = None  # set on a first start only
+    admin_password: Path | None = None  # the file holding the first administrator's password (first start only)
     housekeeping: Any = None
 
     @property
@@ -84,7 +87,7 @@ async def start(settings: Settings, *, host: str | None = None, port: int | None
                          adapters=adapters, channels=Channels(adapters, engine, failed=broken))
         runner, url = await _start_web(ctx, settings, host, port)
         try:  # only once we listen: a password made by a start that then failed would never be seen
-            admin_password = await ensure_first_admin(store)
+            admin_password = await ensure_first_admin(store, data_dir, settings.web.first_admin_name)
         except BaseException:
             await runner.cleanup()
             raise
@@ -138,18 +141,31 @@ async def serve(settings: Settings, *, host: str | None = None, port: int | None
     print("stopped", flush=True)
 
 
-async def ensure_first_admin(store: Store) -> str | None:
-    """On a first start (no agent at all) create `admin` with a random password and return it, once."""
+async def ensure_first_admin(store: Store, data_dir: str | Path = "data", name: str = ADMIN_NAME) -> Path | None:
+    """On a first start (no agent at all) create the administrator with a random password.
+
+    The password goes to a file only this user can read, never to the output: in a container the
+    output is the log, which many people and systems keep. Returns the file's path, once.
+    """
     from core.accounts import agent_count, create_agent
 
     if await agent_count(store):
         return None
     password = secrets.token_urlsafe(12)
+    path = Path(data_dir) / PASSWORD_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()  # left over from an earlier database: it holds no valid password now
     try:
-        await create_agent(store, ADMIN_NAME, password, role="admin", display_name="Administrator")
+        await create_agent(store, name, password, role="admin", display_name="Administrator")
     except Conflict:  # another process started at the same moment and created it
         return None
-    return password
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as file:
+        file.write(f"name: {name}\npassword: {password}\n"
+                   "Sign in to the inbox with this, then delete this file (`supportbot user reset-password` "
+                   "sets a new password).\n")
+    return path
 
 
 def _build_adapters(settings: Settings, data_dir: str | Path, store: Store) -> tuple[dict[str, Any], dict[str, str]]:
@@ -176,7 +192,7 @@ async def _start_web(ctx: AppContext, settings: Settings, host: str, port: int) 
         await web.TCPSite(runner, host, port).start()
     except OSError as exc:
         await runner.cleanup()
-        raise ConfigError(f"web: cannot listen on {host}:{port}: {exc.strerror or exc}; "
+        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}; "
                           "choose another port with --port or web.port") from None
     bound = runner.addresses[0][1] if runner.addresses else port
     shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
@@ -194,10 +210,11 @@ def _announce(running: Running, settings: Settings, out: TextIO) -> None:
               f"  database:      {store.safe_url}"]
     if running.admin_password:
         lines += ["",
-                  "First start: created the administrator account (shown only this once):",
-                  f"  name:      {ADMIN_NAME}",
-                  f"  password:  {running.admin_password}",
-                  "Sign in to the inbox with it; add agents with `supportbot user add NAME --role agent`."]
+                  f"First start: created the administrator account '{settings.web.first_admin_name}'. Its password "
+                  "is in this file, readable only by you:",
+                  f"  {running.admin_password}",
+                  "Sign in to the inbox with it, then delete the file; add agents with "
+                  "`supportbot user add NAME --role agent`."]
     lines += ["", "Press Ctrl+C to stop."]
     print("\n".join(lines), file=out, flush=True)
     for name, why in running.failed.items():

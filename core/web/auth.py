@@ -4,9 +4,11 @@ Everything is authenticated except the sign-in page, static files, the health ch
 routes the channels register (they check their own signatures). Pages redirect to /login; the
 API answers 401 JSON.
 
-Brute force: failed sign-ins are counted per name and per client address in this process
-(a sliding 15-minute window). From the 3rd failure each attempt waits a little longer (up to 2 s);
-after 10 failures for a name (100 for an address) that key is locked for 15 minutes (429).
+Brute force: failed sign-ins are counted per (name, client address) and per address in this
+process (a sliding 15-minute window). From the 3rd failure each attempt waits a little longer (up to
+2 s); after 10 failures for a name from one address (100 for an address) that key is locked for 15
+minutes (429). A name is never locked as a whole, so nobody can lock an agent out from elsewhere;
+guesses spread over many addresses are slowed down for that name instead (up to 2 s each).
 Per-process memory is a deliberate trade-off: several web processes each allow their own 10,
 which still caps guessing at a rate argon2 makes useless; a restart forgets the counters.
 
@@ -38,6 +40,7 @@ LOGIN_WINDOW = 15 * 60.0
 LOCK_AFTER = 10
 ADDRESS_LOCK_AFTER = 100  # one office's agents share an address
 SLOW_AFTER = 2
+NAME_SLOW_AFTER = 20  # failures for a name from anywhere before every attempt on it is slowed
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -70,11 +73,20 @@ class LoginThrottle:
         return any(len(self._recent(k)) + self._checking[k] >= self._limit(k) for k in keys)
 
     def _limit(self, key: str) -> int:
+        if key.startswith("name:"):
+            return 1 << 30  # counted (for the slow-down), never locked: that would let anyone lock an agent out
         return self.address_lock_after if key.startswith("ip:") else self.lock_after
 
+    @staticmethod
+    def keys(name: str, address: str | None) -> tuple[str, str, str]:
+        """(name from this address, this address, the name from anywhere)."""
+        return f"pair:{name.lower()}|{address}", f"ip:{address}", f"name:{name.lower()}"
+
     def delay(self, *keys: str) -> float:
-        count = self.failures(*keys)
-        return 0.0 if count < SLOW_AFTER else min(2.0, 0.25 * (count - SLOW_AFTER + 1))
+        pair = max((len(self._recent(k)) for k in keys if not k.startswith("name:")), default=0)
+        anywhere = max((len(self._recent(k)) for k in keys if k.startswith("name:")), default=0)
+        count = max(pair - SLOW_AFTER + 1, anywhere - NAME_SLOW_AFTER + 1, 0)
+        return min(2.0, 0.25 * count)
 
     def begin(self, *keys: str) -> None:
         for key in keys:
@@ -100,7 +112,8 @@ class LoginThrottle:
 
     def succeed(self, *keys: str) -> None:
         for key in keys:
-            self._failures.pop(key, None)
+            if not key.startswith("name:"):  # an attack on the name elsewhere goes on being counted
+                self._failures.pop(key, None)
 
 
 THROTTLE: web.AppKey[LoginThrottle] = web.AppKey("login_throttle", LoginThrottle)
@@ -230,7 +243,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     password = str(form.get("password", ""))[:1024]
     target = _safe_next(str(form.get("next", "/")))
     throttle = request.app[THROTTLE]
-    keys = (f"name:{name.lower()}", f"ip:{request.remote}")
+    keys = throttle.keys(name, request.remote)
     if throttle.locked(*keys):
         return _login_error(request, name, target, "Too many failed attempts. Try again in 15 minutes.", 429)
     throttle.begin(*keys)  # counted while checked: parallel guesses cannot slip past the lockout

@@ -55,16 +55,48 @@ async def test_sign_in_refuses_open_redirects_and_wrong_passwords(client, store)
     assert "Wrong name or password" in await wrong.text()
 
 
-async def test_repeated_failures_lock_the_name(client, store, monkeypatch) -> None:
+async def test_repeated_failures_lock_the_name_from_that_address_only(aiohttp_client, ctx, store,
+                                                                       monkeypatch) -> None:
+    """Ten wrong passwords from one address lock that address out of the name; the agent, signing in from
+    an address that has not failed, still gets in (nobody can lock an agent out from elsewhere)."""
+    from aiohttp import web
+
     from core.web import auth
+    from core.web.app import create_app
+
+    @web.middleware
+    async def from_address(request, handler):  # type: ignore[no-untyped-def]
+        """Requests "from" the address in a test header (every test request comes from 127.0.0.1)."""
+        return await handler(request.clone(remote=request.headers.get("X-Test-Remote", request.remote)))
+
+    app = create_app(ctx)
+    app.middlewares.insert(0, from_address)
+    client = await aiohttp_client(app)
 
     monkeypatch.setattr(auth, "SLOW_AFTER", 1000)  # keep the test fast; the lock itself is what is tested
+    monkeypatch.setattr(auth, "NAME_SLOW_AFTER", 1000)
     await accounts.create_agent(store, "dave", PASSWORD)
+    attacker = {"X-Test-Remote": "203.0.113.9"}
     for _ in range(auth.LOCK_AFTER):
-        assert (await client.post("/login", data={"name": "dave", "password": "wrong-pass"})).status == 401
-    locked = await client.post("/login", data={"name": "dave", "password": PASSWORD}, allow_redirects=False)
+        assert (await client.post("/login", data={"name": "dave", "password": "wrong-pass"},
+                                  headers=attacker)).status == 401
+    locked = await client.post("/login", data={"name": "dave", "password": PASSWORD}, allow_redirects=False,
+                               headers=attacker)
     assert locked.status == 429
     assert "Too many failed attempts" in await locked.text()
+    dave = await client.post("/login", data={"name": "dave", "password": PASSWORD}, allow_redirects=False,
+                             headers={"X-Test-Remote": "198.51.100.7"})
+    assert dave.status == 303
+
+
+def test_guesses_from_many_addresses_slow_the_name_down() -> None:
+    from core.web.auth import NAME_SLOW_AFTER, LoginThrottle
+
+    throttle = LoginThrottle()
+    for i in range(NAME_SLOW_AFTER + 3):
+        throttle.fail(*throttle.keys("dave", f"10.0.{i}.1"))
+    fresh = throttle.keys("dave", "198.51.100.7")
+    assert not throttle.locked(*fresh) and throttle.delay(*fresh) >= 0.75
 
 
 async def test_parallel_guesses_cannot_slip_past_the_lock(client, store, monkeypatch) -> None:
