@@ -1,8 +1,10 @@
-"""Telegram through python-telegram-bot (polling or webhook on the shared aiohttp app).
+"""Telegram through python-telegram-bot (our own polling loop, or a webhook on the shared aiohttp app).
 
-PTB runs inside our event loop: ``initialize()``/``start()`` and its Updater for polling, or
-``updater(None)`` plus our own aiohttp route for webhooks; never ``run_polling``. Translation lives
-in ``telegram_inbound`` (updates in) and ``telegram_outbound`` (replies out, error mapping).
+PTB runs inside our event loop with ``initialize()``/``start()`` and without its Updater
+(``updater(None)``) in both modes; never ``run_polling``. Nothing is confirmed to Telegram before
+the engine committed it: polling moves its offset only past stored updates (``polling.py``), the
+webhook answers 200 only after the commit (anything else makes Telegram send it again).
+Translation lives in ``inbound`` (updates in) and ``outbound`` (replies out, error mapping).
 """
 
 from __future__ import annotations
@@ -18,11 +20,12 @@ from typing import Any, ClassVar
 from aiohttp import web
 from telegram import CallbackQuery, Message, ReplyParameters, Update
 from telegram.error import InvalidToken, TelegramError
-from telegram.ext import Application, ContextTypes, TypeHandler
+from telegram.ext import Application
 
-from bots.base import ChannelSettings, CursorStore, Inbound
+from bots.base import ChannelHealth, ChannelSettings, CursorStore, Inbound
 from bots.telegram.escalation import USAGE_PRIVATE, ModeratorCheck, escalate
 from bots.telegram.files import FileFetcher
+from bots.telegram.handover import Handed, Handover
 from bots.telegram.inbound import (
     CHANNEL,
     ESCALATE,
@@ -44,6 +47,7 @@ from bots.telegram.outbound import (
     parse_conversation,
     parse_message_ref,
 )
+from bots.telegram.polling import UpdatePoller
 from bots.telegram.settings import TelegramSettings
 from core.errors import ConfigError, Undeliverable
 from core.models import Attachment, InboundMessage, MessageEdit, OutboundMessage, Sent, utcnow
@@ -52,7 +56,6 @@ log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-HANDOVER_ATTEMPTS = 3
 
 
 class TelegramAdapter:
@@ -81,6 +84,11 @@ class TelegramAdapter:
         self._progress: dict[int, tuple[int, str | None]] = {}  # outbox id -> (parts sent, first id)
         self._moderators: ModeratorCheck | None = None
         self._files: FileFetcher | None = None
+        self.health = ChannelHealth(self.name)
+        self._handover: Handover | None = None
+        self._poller: UpdatePoller | None = None
+        self._receiving: asyncio.Task[None] | None = None  # the polling loop
+        self._closed = asyncio.Event()  # set by stop()
 
     # -- lifecycle ---------------------------------------------------------------------------
     async def _application(self) -> Application:  # type: ignore[type-arg]
@@ -99,9 +107,7 @@ class TelegramAdapter:
                 .base_file_url(f"{base}/file/bot")
                 .job_queue(None)
             )
-            if self.settings.mode == "webhook":
-                builder = builder.updater(None)
-            app = builder.build()
+            app = builder.updater(None).build()  # polling is our own loop (polling.py)
             try:
                 await app.initialize()
             except TelegramError as exc:
@@ -124,20 +130,22 @@ class TelegramAdapter:
         return self._identity
 
     async def start(self, inbound: Inbound) -> None:
+        """Receiving runs when this returns: the polling loop started, or the webhook registered."""
         app = await self._application()
         if app.running:
             return
         self._inbound = inbound
-        app.add_handler(TypeHandler(Update, self._on_update))
+        self._closed.clear()
+        self._handover = Handover(self._on_update, self.files_dir / "failed-updates")
         await app.start()
         try:
-            if app.updater is not None:
-                await app.updater.start_polling(
-                    allowed_updates=ALLOWED_UPDATES,
-                    timeout=self.settings.poll_timeout_seconds,
-                    drop_pending_updates=False,
-                )
-            elif self.public_url:
+            if self.settings.mode == "polling":
+                await app.bot.delete_webhook(drop_pending_updates=False)  # getUpdates answers 409 while one is set
+                self._poller = UpdatePoller(app.bot, self._handover, self.health, allowed_updates=ALLOWED_UPDATES,
+                                            timeout=self.settings.poll_timeout_seconds)
+                self._receiving = self._poller.start()
+                return
+            if self.public_url:
                 secret = self.settings.webhook_secret
                 await app.bot.set_webhook(
                     url=self.public_url + self.settings.webhook_path,
@@ -146,19 +154,38 @@ class TelegramAdapter:
                 )
             else:
                 log.info("telegram: webhook mode without public_url; assuming the webhook is set elsewhere")
+            self.health.up()
         except TelegramError as exc:
             await self.stop()
+            if isinstance(exc, InvalidToken):
+                raise ConfigError("channels.telegram.token was rejected by the Bot API") from None
             raise map_error(exc) from exc
 
+    async def wait_closed(self) -> None:
+        """Returns after ``stop()``; raises why the polling loop ended on its own (a rejected token, a bug)."""
+        closed, receiving = self._closed, self._receiving
+        waiting = asyncio.ensure_future(closed.wait())
+        try:
+            await asyncio.wait({waiting} | ({receiving} if receiving else set()),
+                               return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waiting.cancel()
+        if closed.is_set() or receiving is None or receiving.cancelled():
+            return
+        raise receiving.exception() or RuntimeError("telegram: the polling loop ended")
+
     async def stop(self) -> None:
+        """Stop receiving (the poller confirms only what was stored) and close the HTTP pools. Idempotent."""
+        self._closed.set()
+        poller, self._poller, self._receiving = self._poller, None, None
+        if poller is not None:
+            await poller.stop()  # before the app goes: a handover in progress still posts notices
         async with self._lock:
             app, self._app = self._app, None
         if app is None:
             return
-        if app.updater is not None and app.updater.running:
-            await app.updater.stop()
         if app.running:
-            await app.stop()  # handles what is already queued
+            await app.stop()
         await app.shutdown()
 
     def conversation_rate(self, conversation: str) -> float | None:
@@ -173,7 +200,7 @@ class TelegramAdapter:
         return [web.post(self.settings.webhook_path, self._webhook)]
 
     async def _webhook(self, request: web.Request) -> web.Response:
-        """Verify the secret, hand the update over (the engine stores it in milliseconds), then answer 200."""
+        """Verify the secret, hand the update over; 200 once it is stored, 503 (Telegram resends) if not."""
         secret = self.settings.webhook_secret
         given = request.headers.get(SECRET_HEADER, "")
         if secret is None or not hmac.compare_digest(given.encode(), secret.get_secret_value().encode()):
@@ -184,46 +211,30 @@ class TelegramAdapter:
             return web.Response(status=400, text="malformed JSON")
         if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
             return web.Response(status=400, text="not a Telegram update")
-        app = self._app
-        if app is None or not app.running:
+        app, handover = self._app, self._handover
+        if app is None or not app.running or handover is None:
             return web.Response(status=503, text="not running")  # Telegram retries later
         try:
             update = Update.de_json(data, app.bot)
         except Exception:  # any shape PTB cannot read is the sender's mistake, not ours
             return web.Response(status=400, text="not a Telegram update")
-        # Handed over (stored) before the 200: Telegram never resends an update it got a 200 for.
-        await app.process_update(update)
+        # Stored before the 200: Telegram never resends an update it got a 200 for, and resends any other.
+        if await handover(update) is Handed.RETRY:
+            self.health.trouble(f"telegram: updates not stored yet, Telegram will resend: {handover.last_error}")
+            return web.Response(status=503, text="not stored; send it again")
+        if not self.health.receiving:
+            self.health.up()
         return web.Response(text="ok")
 
     # -- inbound ----------------------------------------------------------------------------
-    async def _on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Hand one update over. The engine is idempotent on message identity, so a failure (a
-        database blip) is simply tried again; the last resort is a file on disk, never silence."""
-        failure: BaseException | None = None
-        for attempt in range(HANDOVER_ATTEMPTS):
-            try:
-                if update.callback_query is not None:
-                    await self._on_button(update.callback_query)
-                elif update.edited_message is not None:
-                    await self._on_edit(update.edited_message)
-                elif update.message is not None:
-                    await self._on_message(update.message)
-                return
-            except Exception as exc:
-                failure = exc
-                if attempt + 1 < HANDOVER_ATTEMPTS:
-                    await asyncio.sleep(0.5 * 2**attempt)
-        log.error("telegram: update %s could not be handed over", update.update_id, exc_info=failure)
-        self._dead_letter(update)
-
-    def _dead_letter(self, update: Update) -> None:
-        """The Bot API will not send it again: keep the update on disk for an operator to replay."""
-        folder = self.files_dir / "failed-updates"
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            (folder / f"{update.update_id}.json").write_text(json.dumps(update.to_dict(), ensure_ascii=False))
-        except OSError:
-            log.exception("telegram: could not write failed update %s", update.update_id)
+    async def _on_update(self, update: Update) -> None:
+        """Hand one update to the engine; raises if it was not stored (``Handover`` decides what then)."""
+        if update.callback_query is not None:
+            await self._on_button(update.callback_query)
+        elif update.edited_message is not None:
+            await self._on_edit(update.edited_message)
+        elif update.message is not None:
+            await self._on_message(update.message)
 
     def _is_echo(self, message: Message) -> bool:
         return message.from_user is not None and message.from_user.id == self.bot.id

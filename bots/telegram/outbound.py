@@ -127,7 +127,7 @@ def keyboard_for(
     return InlineKeyboardMarkup(rows) if rows else None
 
 
-def _retry_after(exc: RetryAfter) -> float:
+def retry_after_seconds(exc: RetryAfter) -> float:
     with warnings.catch_warnings():  # int today, timedelta in PTB 23: accept both, quietly
         warnings.simplefilter("ignore", PTBDeprecationWarning)
         value = exc.retry_after
@@ -137,7 +137,7 @@ def _retry_after(exc: RetryAfter) -> float:
 def map_error(exc: TelegramError) -> AdapterError:
     """The one place Telegram failures become RateLimited / RetryLater / Undeliverable."""
     if isinstance(exc, RetryAfter):
-        return RateLimited(f"telegram: {exc.message}", retry_after=_retry_after(exc))
+        return RateLimited(f"telegram: {exc.message}", retry_after=retry_after_seconds(exc))
     if isinstance(exc, ChatMigrated):
         return Undeliverable(f"telegram: group became supergroup {exc.new_chat_id}")
     if isinstance(exc, InvalidToken):

@@ -13,7 +13,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, select, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from core.errors import StorageError
@@ -24,6 +24,11 @@ from core.store.tables import Cursor, Outbox
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 _WRITING: ContextVar[bool] = ContextVar("supportbot_sqlite_writing", default=False)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:300] if text else type(exc).__name__
 
 
 def normalise_url(url: str) -> str:
@@ -121,18 +126,23 @@ class Store:
         take the lock up front (BEGIN IMMEDIATE; other processes wait in SQLite's busy handler) and
         queue on an asyncio lock in this process (woken at once, not after the busy handler's sleeps).
         """
-        if self.dialect != "sqlite" or _WRITING.get():
-            async with self.sessions() as session, session.begin():
-                yield session
-            return
-        async with self._sqlite_writer:
-            writing = _WRITING.set(True)
-            try:
+        try:
+            if self.dialect != "sqlite" or _WRITING.get():
                 async with self.sessions() as session, session.begin():
-                    await session.execute(text("BEGIN IMMEDIATE"))
                     yield session
-            finally:
-                _WRITING.reset(writing)
+                return
+            async with self._sqlite_writer:
+                writing = _WRITING.set(True)
+                try:
+                    async with self.sessions() as session, session.begin():
+                        await session.execute(text("BEGIN IMMEDIATE"))
+                        yield session
+                finally:
+                    _WRITING.reset(writing)
+        except IntegrityError:  # the data's problem (a duplicate), which callers handle themselves
+            raise
+        except (SQLAlchemyError, OSError) as exc:  # the database's: typed once, here (rule 8)
+            raise StorageError(f"the database is unavailable: {_first_line(exc)}") from exc
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[AsyncConnection]:

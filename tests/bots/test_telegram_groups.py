@@ -241,3 +241,49 @@ async def test_files_in_group_chatter_are_not_downloaded_until_escalated(engine,
         [image] = escalated.attachments
         assert image["ref"] == file_id  # the agent's ticket names the photo
         assert (tmp_path / "telegram" / unique).read_bytes() == b"\x89PNG holiday photo"  # fetched now
+
+
+async def test_the_context_of_an_escalation_survives_a_restart(triage, kb, tmp_path):
+    """The Bot API gives bots no history: the chatter before a restart is read back from the store."""
+    from core.dispatch import Dispatcher
+    from core.events import EventBus
+    from core.pipeline import Engine
+    from core.store import Store
+    from tests.conftest import FAST
+    from tests.fakes.telegram_api import FakeTelegram
+
+    url = f"sqlite+aiosqlite:///{tmp_path}/restart.db"
+    fake = FakeTelegram()
+    async with fake:
+        group = fake.group(GROUP, admins=[1, ADMIN])
+        ann = fake.user(CUSTOMER, "Ann", language_code="en")
+        mod = fake.user(ADMIN, "Mia", language_code="en")
+        earlier = fake.message(group, ann, "hi all, is anyone else's withdrawal stuck?")
+        problem = fake.message(group, ann, "mine is 300 USDT since Monday, tx 0x9f2c")
+        store = await Store.open(url)
+        try:
+            async with telegram_world(Engine(store, triage, kb, bus=EventBus()), tmp_path, fake=fake) as world:
+                for message in (earlier, problem):
+                    await fake.deliver("message", message)
+                await world.stored(store, f"{GROUP}:{problem['message_id']}")
+        finally:
+            await store.close()
+
+        # a new process: new store connection, engine, adapter and dispatcher on the same database
+        store = await Store.open(url)
+        try:
+            bus = EventBus()
+            async with telegram_world(Engine(store, triage, kb, bus=bus), tmp_path, fake=fake) as world:
+                command = fake.message(group, mod, "/escalate", reply_to=problem)
+                await fake.deliver("message", command)
+                row = await world.stored(store, f"{GROUP}:{problem['message_id']}", until=lambda r: r.ticket_id)
+                ticket = await store.ticket(row.ticket_id)
+                assert ticket.ticket.source == "escalation"
+                assert "hi all, is anyone else's withdrawal stuck?" in ticket.texts  # said before the restart
+                assert "mine is 300 USDT since Monday, tx 0x9f2c" in ticket.texts
+                await Dispatcher(store, {"telegram": world.adapter}, FAST, bus=bus).drain()
+                notice = next(m for m in fake.sent_to(GROUP)
+                              if m["reply_to_message"]["message_id"] == command["message_id"])
+                assert notice["text"] == kb.message("escalated_notice", "en", ticket=row.ticket_id)
+        finally:
+            await store.close()

@@ -3,14 +3,12 @@ the real dispatcher. What a customer would notice: answers arrive in their chat,
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from bots.telegram.escalation import USAGE_PRIVATE
-from core.errors import StorageError
 from core.store.tables import Message
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.telegram_world import Recorder, telegram_world, wait_until
@@ -169,23 +167,6 @@ async def test_a_polling_restart_does_not_fetch_old_updates_again(engine, store,
         inbound = [m for m in await store.messages_for_conversation("telegram", "5001") if m.message.direction == "in"]
         assert [m.message.platform_id for m in inbound] == ["5001:1", "5001:2"]
         assert len(fake.sent_to(5001)) == 2  # one answer each, none repeated
-
-
-class BrokenStore(Recorder):
-    """An inbound side whose database is down."""
-
-    async def handle_message(self, message):  # type: ignore[no-untyped-def]
-        raise StorageError("database is unreachable")
-
-
-async def test_an_update_the_engine_cannot_take_is_kept_on_disk_for_replay(tmp_path):
-    async with telegram_world(BrokenStore(), tmp_path) as world:
-        fake = world.fake
-        ann = fake.user(5001, "Ann")
-        update = await fake.deliver("message", fake.message(fake.private_chat(ann), ann, "my code is late"))
-        kept = tmp_path / "telegram" / "failed-updates" / f"{update['update_id']}.json"
-        await wait_until(kept.exists, what="the failed update written")
-        assert json.loads(kept.read_text())["message"]["text"] == "my code is late"
 
 
 async def test_escalate_in_a_private_chat_explains_where_it_works(tmp_path):

@@ -1,15 +1,27 @@
 """Webhook mode: the fake Bot API POSTs updates to our aiohttp route with the secret header.
-A forged or malformed request is refused and nothing reaches the store; a retried update is one message."""
+A forged or malformed request is refused and nothing reaches the store; a retried update is one message;
+the 200 means "stored": anything else makes Telegram send the update again."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from aiohttp import ClientSession
 from sqlalchemy import func, select
 
+from bots.telegram import handover
+from bots.telegram.adapter import TelegramAdapter
 from core.store.tables import Message
-from tests.fakes.telegram_world import WEBHOOK_SECRET, telegram_world
+from tests.fakes.telegram_api import FakeTelegram
+from tests.fakes.telegram_world import (
+    WEBHOOK_SECRET,
+    DatabaseOutage,
+    Recorder,
+    settings_for,
+    telegram_world,
+    wait_until,
+)
 
 
 async def _inbound_count(store) -> int:  # type: ignore[no-untyped-def]
@@ -22,6 +34,7 @@ async def test_start_registers_the_webhook_with_its_secret_and_updates_are_answe
     async with telegram_world(engine, tmp_path, mode="webhook") as world:
         fake = world.fake
         assert fake.webhook == {"url": world.webhook_url, "secret_token": WEBHOOK_SECRET}
+        assert world.adapter.health.receiving  # from the moment Telegram knows where to send
         ann = fake.user(5001, "Ann")
         await fake.deliver("message", fake.message(fake.private_chat(ann), ann, "how do I reset my password?"))
         assert fake.webhook_statuses == [200]
@@ -83,3 +96,54 @@ async def test_the_200_is_only_given_once_the_message_is_stored(engine, store, t
         await fake.deliver("message", fake.message(fake.private_chat(ann), ann, "my withdrawal is missing"))
         assert fake.webhook_statuses == [200]
         assert await _inbound_count(store) == 1  # no waiting: stored before the answer went out
+
+
+async def test_when_storing_fails_the_webhook_answers_503_and_telegrams_retry_stores_it_once(
+        engine, store, kb, make_dispatcher, tmp_path):
+    fake = FakeTelegram(webhook_retry_seconds=0.05, webhook_retry_max_seconds=0.2)
+    async with fake, telegram_world(engine, tmp_path, fake=fake, mode="webhook") as world:
+        outage = DatabaseOutage(store)
+        outage.begin()
+        ann = fake.user(5001, "Ann")
+        delivery = asyncio.create_task(
+            fake.deliver("message", fake.message(fake.private_chat(ann), ann, "how do I reset my password?")))
+        await wait_until(lambda: fake.webhook_statuses.count(503) >= 3, what="Telegram retrying")
+        assert not delivery.done()  # no 200 yet: Telegram keeps the update
+        assert world.adapter.health.state == "trouble"
+        outage.end()
+        update = await asyncio.wait_for(delivery, 5)
+        statuses = fake.webhook_statuses
+        assert statuses[-1] == 200 and set(statuses[:-1]) == {503}
+        assert fake.webhook_attempts[update["update_id"]] == len(statuses)
+        assert await _inbound_count(store) == 1
+        assert world.adapter.health.receiving
+        await make_dispatcher({"telegram": world.adapter}).drain()
+        assert [m["text"] for m in fake.sent_to(5001)] == [kb.answer("login", "en")]
+        assert not (tmp_path / "telegram" / "failed-updates").exists()
+
+
+class Buggy(Recorder):
+    async def handle_message(self, message):  # type: ignore[no-untyped-def]
+        raise ValueError("a bug this message trips over")
+
+
+async def test_a_poison_update_is_kept_on_disk_and_then_acknowledged(tmp_path):
+    fake = FakeTelegram(webhook_retry_seconds=0.01, webhook_retry_max_seconds=0.05)
+    async with fake, telegram_world(Buggy(), tmp_path, fake=fake, mode="webhook"):
+        ann = fake.user(5001, "Ann")
+        update = await fake.deliver("message", fake.message(fake.private_chat(ann), ann, "boom"))
+        assert fake.webhook_statuses == [503] * (handover.POISON_ATTEMPTS - 1) + [200]
+        kept = tmp_path / "telegram" / "failed-updates" / f"{update['update_id']}.json"
+        assert json.loads(kept.read_text())["message"]["text"] == "boom"
+
+
+async def test_without_a_public_url_the_webhook_is_assumed_set_elsewhere(tmp_path):
+    async with FakeTelegram() as fake:
+        adapter = TelegramAdapter(settings_for(fake, mode="webhook"), data_dir=tmp_path)
+        await adapter.start(Recorder())
+        try:
+            assert adapter.health.receiving
+            assert [m for m, _ in fake.calls] == ["getme"]  # no setWebhook, no getUpdates
+        finally:
+            await adapter.stop()
+        await asyncio.wait_for(adapter.wait_closed(), 1)

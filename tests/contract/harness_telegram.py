@@ -1,7 +1,8 @@
 """Telegram harness: the fake Bot API (tests/fakes/telegram_api.py) and the real PTB-based adapter.
 
 Runs in webhook mode, so ``redeliver_last`` is what Telegram really does: the same update POSTed
-again (a webhook retry). Polling is covered by tests/bots/test_telegram_private.py.
+again (a webhook retry). Polling is covered by tests/bots/test_telegram_polling.py and
+test_telegram_private.py.
 """
 
 from __future__ import annotations

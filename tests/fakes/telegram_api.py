@@ -3,49 +3,40 @@
 Serves ``POST /bot<token>/<method>`` (form-encoded or multipart; JSON-valued fields as JSON text)
 and ``GET /file/bot<token>/<file_path>``, answers ``{"ok": true, "result": ...}`` or
 ``{"ok": false, "error_code": N, "description": ..., "parameters": {...}}`` like the real API.
-Updates reach the bot through getUpdates (long poll with offset confirmation) or, once setWebhook
-was called, as POSTs to the webhook URL with the ``X-Telegram-Bot-Api-Secret-Token`` header.
+Updates reach the bot through getUpdates (long poll; an update stays pending until a later call's
+offset confirms it; at most ``limit`` <= 100 a call; a second concurrent long poll ends the first
+with 409; 409 while a webhook is set) or, once setWebhook was called, as POSTs to the webhook URL
+with the ``X-Telegram-Bot-Api-Secret-Token`` header, retried after any non-2xx answer or refused
+connection when ``webhook_retry_seconds`` is set (Telegram retries until it gets a 2xx).
+Faults: ``fail_next`` (some calls, or every call until ``heal``), ``go_offline``/``go_online``
+(connections refused).
 The builders (``user``, ``group``, ``message``, ``callback_query``, ``add_file``) live in
-telegram_objects.PlatformSide; ``deliver`` hands what they build to the bot.
+telegram_objects.PlatformSide, the chat methods (sendMessage, getFile, ...) in telegram_methods;
+``deliver`` hands what the builders make to the bot.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import time
+from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
 
-from aiohttp import ClientSession, ClientTimeout, web
+from aiohttp import ClientError, ClientSession, ClientTimeout, web
 from aiohttp.test_utils import TestServer
 
-from tests.fakes.telegram_objects import (
-    DESCRIPTIONS,
-    JSON,
-    ApiError,
-    Failure,
-    FakeFile,
-    PlatformSide,
-    _json,
-    _utf16_len,
-)
+from tests.fakes.telegram_methods import ChatMethods
+from tests.fakes.telegram_objects import DESCRIPTIONS, JSON, ApiError, Failure, FakeFile, _json
 
 TOKEN = "123456789:AAFakeTokenForTests_abcdefghijklmnop"
 BOT_ID = 123456789
-MAX_FILE_DOWNLOAD = 20 * 1024 * 1024  # getFile refuses bigger files (cloud Bot API)
 SENDING_METHODS = frozenset({"sendmessage", "sendphoto", "senddocument"})
 SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
-ADMIN_RIGHTS = (
-    "can_manage_chat", "can_delete_messages", "can_manage_video_chats", "can_restrict_members",
-    "can_promote_members", "can_change_info", "can_invite_users", "can_post_stories",
-    "can_edit_stories", "can_delete_stories", "can_pin_messages", "can_manage_topics",
-)
 
 
 @dataclass
-class FakeTelegram(PlatformSide):
+class FakeTelegram(ChatMethods):
     token: str = TOKEN
     username: str = "okpay_support_bot"
     max_long_poll: float = 1.0  # seconds a getUpdates may hold (bounded, whatever the client asks)
@@ -57,6 +48,11 @@ class FakeTelegram(PlatformSide):
     webhook_statuses: list[int] = field(default_factory=list)
     admins: dict[int, list[int]] = field(default_factory=dict)  # chat id -> admin user ids (first = owner)
     blocked_chats: set[int] = field(default_factory=set)
+    webhook_retry_seconds: float | None = None  # None: one POST per delivery; else retried until a 2xx
+    webhook_retry_max_seconds: float = 1.0
+    webhook_attempts: Counter[int] = field(default_factory=Counter)  # update id -> webhook POSTs
+    timeline: list[tuple[float, str, int]] = field(default_factory=list)  # (monotonic time, method, HTTP status)
+    port: int | None = None  # a fixed port (a process configured before the fake starts); None: any free one
 
     def __post_init__(self) -> None:
         self.bot_user: JSON = {
@@ -81,37 +77,70 @@ class FakeTelegram(PlatformSide):
         self._changed = asyncio.Condition()
         self._server: TestServer | None = None
         self._session: ClientSession | None = None
+        self._webhook_slots = asyncio.Semaphore(40)  # setWebhook max_connections (Telegram's default 40)
+        self._senders: set[asyncio.Task[None]] = set()  # webhook POSTs of updates pending at setWebhook
 
     # -- server ---------------------------------------------------------------------------------
     async def __aenter__(self) -> FakeTelegram:
-        app = web.Application()
-        app.router.add_route("*", "/bot{token}/{method}", self._api)
-        app.router.add_get("/file/bot{token}/{path:.+}", self._file)
-        self._server = TestServer(app, host="127.0.0.1")
-        await self._server.start_server()
+        await self.go_online()
         self._session = ClientSession(timeout=ClientTimeout(total=10))
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        async with self._changed:
-            self._poll_generation += 1  # release waiting long polls
-            self._changed.notify_all()
+        for sender in list(self._senders):
+            sender.cancel()
+        await self._release_polls()
         if self._session is not None:
             await self._session.close()
         if self._server is not None:
             await self._server.close()
 
+    async def go_online(self) -> None:
+        """Listen (again, on the same port): the bot's connections are accepted."""
+        if self._server is not None:
+            return
+        app = web.Application()
+        app.router.add_route("*", "/bot{token}/{method}", self._api)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._file)
+        self._server = TestServer(app, host="127.0.0.1", port=self.port)
+        await self._server.start_server()
+        self.port = self._server.port
+
+    async def go_offline(self) -> None:
+        """Stop listening: requests in flight are cut and new connections refused until ``go_online``."""
+        server, self._server = self._server, None
+        if server is not None:
+            await server.close()
+
+    async def _release_polls(self) -> None:
+        async with self._changed:
+            self._poll_generation += 1  # waiting long polls end
+            self._changed.notify_all()
+
     @property
     def api_base_url(self) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.port}"
+        assert self.port is not None, "the fake has not started yet"
+        return f"http://127.0.0.1:{self.port}"
 
-    def fail_next(self, method: str | None, status: int, *, count: int = 1, retry_after: int | None = None,
+    @property
+    def pending(self) -> list[int]:
+        """Ids of the updates Telegram still holds (not confirmed by a getUpdates offset)."""
+        return [u["update_id"] for u in self._updates]
+
+    def fail_next(self, method: str | None, status: int, *, count: int | None = 1, retry_after: int | None = None,
                   description: str | None = None, after: int = 0) -> None:
         """The next ``count`` calls of ``method`` (None: any send method) fail with ``status``,
-        once ``after`` matching calls went through."""
+        once ``after`` matching calls went through. ``count=None``: every call until ``heal``."""
         self._failures.append(Failure(method.lower() if method else None, status, count, retry_after, description,
                                       after))
+
+    def heal(self, method: str | None = None) -> None:
+        """Forget the failures set for ``method`` (None: all of them)."""
+        self._failures = [f for f in self._failures if method is not None and f.method != method.lower()]
+
+    def failed(self, method: str) -> int:
+        """How many calls of ``method`` were answered with an error so far."""
+        return sum(1 for _, name, status in self.timeline if name == method.lower() and status != 200)
 
     def _take_failure(self, method: str) -> ApiError | None:
         for failure in self._failures:
@@ -119,9 +148,10 @@ class FakeTelegram(PlatformSide):
                 if failure.after > 0:
                     failure.after -= 1
                     return None
-                failure.count -= 1
-                if failure.count <= 0:
-                    self._failures.remove(failure)
+                if failure.count is not None:
+                    failure.count -= 1
+                    if failure.count <= 0:
+                        self._failures.remove(failure)
                 text = failure.description or DESCRIPTIONS.get(failure.status, "Error")
                 params = {"retry_after": failure.retry_after} if failure.retry_after is not None else None
                 return ApiError(failure.status, text.format(retry_after=failure.retry_after), params)
@@ -137,6 +167,11 @@ class FakeTelegram(PlatformSide):
         return params
 
     async def _api(self, request: web.Request) -> web.Response:
+        response = await self._answer(request)
+        self.timeline.append((time.monotonic(), request.match_info["method"].lower(), response.status))
+        return response
+
+    async def _answer(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.token:
             return ApiError(401, "Unauthorized").response()
         method = request.match_info["method"].lower()  # method names are case-insensitive
@@ -162,153 +197,9 @@ class FakeTelegram(PlatformSide):
         return web.Response(status=404, text="Not Found")
 
     # -- helpers used by the methods -------------------------------------------------------------
-    @staticmethod
-    def _int(params: JSON, key: str, default: int | None = None) -> int | None:
-        value = params.get(key)
-        if value in (None, ""):
-            return default
-        try:
-            return int(value)
-        except (TypeError, ValueError):
-            raise ApiError(400, f"Bad Request: invalid {key} specified") from None
-
-    @staticmethod
-    def _obj(params: JSON, key: str) -> Any:
-        value = params.get(key)
-        if isinstance(value, str):
-            try:
-                return json.loads(value)
-            except ValueError:
-                raise ApiError(400, f"Bad Request: can't parse {key} JSON object") from None
-        return value
-
-    def chat(self, chat_id: int) -> JSON:
-        if chat_id in self.chats:
-            return self.chats[chat_id]
-        if chat_id > 0:
-            return {"id": chat_id, "type": "private", "first_name": "User"}
-        kind = "supergroup" if str(chat_id).startswith("-100") else "group"
-        return {"id": chat_id, "type": kind, "title": "Group"}
-
-    def _check_chat(self, params: JSON) -> int:
-        chat_id = self._int(params, "chat_id")
-        if chat_id is None:
-            raise ApiError(400, "Bad Request: chat_id is empty")
-        if chat_id in self.blocked_chats:
-            raise ApiError(403, "Forbidden: bot was blocked by the user")
-        if chat_id > 0 and chat_id not in self.started:
-            raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
-        return chat_id
-
-    def _check_markup(self, params: JSON) -> JSON | None:
-        markup = self._obj(params, "reply_markup")
-        for row in (markup or {}).get("inline_keyboard", []):
-            for button in row:
-                data = button.get("callback_data")
-                if data is not None and not 1 <= len(data.encode("utf-8")) <= 64:
-                    raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
-                url = button.get("url")
-                if url is not None and not re.match(r"(https?|tg)://", url):
-                    raise ApiError(400, "Bad Request: BUTTON_URL_INVALID")
-        return markup
-
-    def _bot_message(self, params: JSON, chat_id: int, content: JSON) -> JSON:
-        thread = self._int(params, "message_thread_id")
-        if thread is not None and chat_id not in self.forums:
-            raise ApiError(400, "Bad Request: message thread not found")
-        markup = self._check_markup(params)
-        msg: JSON = {"message_id": self._new_message_id(chat_id), "from": self.bot_user,
-                     "chat": self.chat(chat_id), "date": int(time.time()), **content}
-        if thread is not None:
-            msg.update(message_thread_id=thread, is_topic_message=True)
-        reply = self._obj(params, "reply_parameters")
-        if reply:
-            original = self.messages.get((chat_id, int(reply["message_id"])))
-            if original is None and not reply.get("allow_sending_without_reply"):
-                raise ApiError(400, "Bad Request: message to be replied not found")
-            if original is not None:
-                msg["reply_to_message"] = original
-        if markup:
-            msg["reply_markup"] = markup
-        self.messages[(chat_id, msg["message_id"])] = msg
-        self.sent.append(msg)
-        return msg
-
-    # -- methods (https://core.telegram.org/bots/api#available-methods) --------------------------
+    # -- receiving: getMe, webhooks, getUpdates (https://core.telegram.org/bots/api#getting-updates) ---
     async def _m_getme(self, params: JSON) -> JSON:
         return self.bot_user
-
-    async def _m_sendmessage(self, params: JSON) -> JSON:
-        chat_id = self._check_chat(params)
-        text = str(params.get("text") or "")
-        if not text.strip():
-            raise ApiError(400, "Bad Request: message text is empty")
-        if _utf16_len(text) > 4096:
-            raise ApiError(400, "Bad Request: message is too long")
-        return self._bot_message(params, chat_id, {"text": text})
-
-    async def _m_senddocument(self, params: JSON) -> JSON:
-        chat_id = self._check_chat(params)
-        doc = params.get("document")
-        if not doc:
-            raise ApiError(400, "Bad Request: there is no document in the request")
-        size = len(doc) if isinstance(doc, bytes) else 0
-        content = {"document": {"file_id": f"BQAC{len(self.sent)}", "file_unique_id": f"AgAD{len(self.sent)}",
-                                "file_size": size}}
-        return self._bot_message(params, chat_id, content)
-
-    async def _m_sendphoto(self, params: JSON) -> JSON:
-        chat_id = self._check_chat(params)
-        if not params.get("photo"):
-            raise ApiError(400, "Bad Request: there is no photo in the request")
-        photo = [{"file_id": f"AgAC{len(self.sent)}", "file_unique_id": f"AQAD{len(self.sent)}",
-                  "width": 90, "height": 90}]
-        return self._bot_message(params, chat_id, {"photo": photo})
-
-    async def _m_sendchataction(self, params: JSON) -> bool:
-        self._check_chat(params)
-        return True
-
-    async def _m_answercallbackquery(self, params: JSON) -> bool:
-        query_id = str(params.get("callback_query_id") or "")
-        if query_id not in self._open_callbacks:
-            raise ApiError(400, "Bad Request: query is too old and response timeout expired or query ID is invalid")
-        self._open_callbacks.discard(query_id)
-        self.callback_answers.append(params)
-        return True
-
-    async def _m_getfile(self, params: JSON) -> JSON:
-        item = self.files.get(str(params.get("file_id") or ""))
-        if item is None:
-            raise ApiError(400, "Bad Request: invalid file_id")
-        if item.size > MAX_FILE_DOWNLOAD:
-            raise ApiError(400, "Bad Request: file is too big")
-        return {"file_id": item.file_id, "file_unique_id": item.file_unique_id, "file_size": item.size,
-                "file_path": item.file_path}
-
-    def _member(self, chat_id: int, user_id: int) -> JSON:
-        user = self.users.get(user_id, {"id": user_id, "is_bot": False, "first_name": "User"})
-        admins = self.admins.get(chat_id, [])
-        if admins and admins[0] == user_id:
-            return {"status": "creator", "user": user, "is_anonymous": False}
-        if user_id in admins:
-            rights = dict.fromkeys(ADMIN_RIGHTS, True)
-            return {"status": "administrator", "user": user, "can_be_edited": False, "is_anonymous": False,
-                    **rights}
-        return {"status": "member", "user": user}
-
-    async def _m_getchatadministrators(self, params: JSON) -> list[JSON]:
-        chat_id = self._check_chat(params)
-        if chat_id > 0:
-            raise ApiError(400, "Bad Request: there are no administrators in the private chat")
-        return [self._member(chat_id, uid) for uid in self.admins.get(chat_id, [])]
-
-    async def _m_getchatmember(self, params: JSON) -> JSON:
-        chat_id = self._check_chat(params)
-        user_id = self._int(params, "user_id")
-        if user_id is None:
-            raise ApiError(400, "Bad Request: invalid user_id specified")
-        return self._member(chat_id, user_id)
 
     async def _m_setwebhook(self, params: JSON) -> bool:
         url = str(params.get("url") or "")
@@ -322,6 +213,14 @@ class FakeTelegram(PlatformSide):
         self.webhook = {"url": url, "secret_token": secret} if url else None
         if self._obj(params, "allowed_updates") is not None:
             self._allowed = list(self._obj(params, "allowed_updates"))
+        connections = self._int(params, "max_connections", 40) or 40
+        self._webhook_slots = asyncio.Semaphore(max(1, min(100, connections)))
+        if self.webhook is not None:  # what was pending goes to the webhook now
+            pending, self._updates = self._updates, []
+            for update in pending:
+                sender = asyncio.create_task(self._post_webhook(update))
+                self._senders.add(sender)
+                sender.add_done_callback(self._senders.discard)
         return True
 
     async def _m_deletewebhook(self, params: JSON) -> bool:
@@ -382,16 +281,41 @@ class FakeTelegram(PlatformSide):
     async def redeliver(self, update: JSON) -> None:
         """Deliver exactly this update again (a webhook retry, or an unconfirmed update)."""
         if self.webhook is not None:
-            assert self._session is not None
-            headers = {}
-            if self.webhook.get("secret_token"):
-                headers["X-Telegram-Bot-Api-Secret-Token"] = self.webhook["secret_token"]
-            async with self._session.post(self.webhook["url"], json=update, headers=headers) as resp:
-                self.webhook_statuses.append(resp.status)
+            await self._post_webhook(update)
             return
+        await self._queue(update)
+
+    async def _queue(self, update: JSON) -> None:
         async with self._changed:
             self._updates.append(update)
             self._changed.notify_all()
+
+    async def _post_webhook(self, update: JSON) -> None:
+        """POST the update to the webhook; with ``webhook_retry_seconds``, again after any non-2xx answer
+        or refused connection (doubling, up to ``webhook_retry_max_seconds``) until one is 2xx.
+        Status 0 in ``webhook_statuses`` stands for "no answer" (refused, cut, timed out)."""
+        assert self._session is not None
+        delay = self.webhook_retry_seconds
+        async with self._webhook_slots:
+            while True:
+                hook = self.webhook
+                if hook is None:  # deleted meanwhile: the update waits for getUpdates
+                    await self._queue(update)
+                    return
+                headers = {}
+                if hook.get("secret_token"):
+                    headers["X-Telegram-Bot-Api-Secret-Token"] = hook["secret_token"]
+                self.webhook_attempts[update["update_id"]] += 1
+                try:
+                    async with self._session.post(hook["url"], json=update, headers=headers) as resp:
+                        status = resp.status
+                except (ClientError, OSError, TimeoutError):
+                    status = 0
+                self.webhook_statuses.append(status)
+                if 200 <= status < 300 or delay is None:
+                    return
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.webhook_retry_max_seconds)
 
     def sent_to(self, chat_id: int) -> list[JSON]:
         return [m for m in self.sent if m["chat"]["id"] == chat_id]

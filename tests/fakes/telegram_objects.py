@@ -60,7 +60,7 @@ class FakeFile:
 class Failure:
     method: str | None  # lower-case method name, None = any sending method
     status: int
-    count: int
+    count: int | None  # None: until healed
     retry_after: int | None = None
     description: str | None = None
     after: int = 0  # let this many matching calls through first

@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.test_utils import TestServer, unused_port
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from bots.base import Inbound
 from bots.telegram.adapter import TelegramAdapter, TelegramSettings
@@ -57,6 +57,31 @@ async def wait_until(predicate: Callable[[], Any], timeout: float = 5.0, what: s
         if loop.time() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         await asyncio.sleep(0.02)
+
+
+class DatabaseOutage:
+    """The store's database answers every statement with an error (as when the server is down or the
+    disk fails) between ``begin()`` and ``end()``: injected where SQLAlchemy hands statements to the
+    driver, so everything above it (the engine, the store) runs for real."""
+
+    def __init__(self, store: Any) -> None:
+        self._store = store
+        self.down = False
+        self.refused = 0  # statements refused so far
+
+    def _refuse(self, *_args: Any) -> None:
+        if self.down:
+            self.refused += 1
+            raise self._store.engine.dialect.loaded_dbapi.OperationalError("disk I/O error")
+
+    def begin(self) -> None:
+        self.down = True
+        if not event.contains(self._store.engine.sync_engine, "before_cursor_execute", self._refuse):
+            event.listen(self._store.engine.sync_engine, "before_cursor_execute", self._refuse)
+
+    def end(self) -> None:
+        self.down = False
+        event.remove(self._store.engine.sync_engine, "before_cursor_execute", self._refuse)
 
 
 @dataclass
