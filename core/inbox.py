@@ -49,7 +49,7 @@ class Inbox:
                 conversation = await session.get(Conversation, ticket.conversation_id)
                 assert conversation is not None
                 queued = await queue_reply(session, conversation, text, author_kind="agent",
-                                           ticket_id=ticket.id, agent_id=agent_id, author_name=name)
+                                           ticket_id=ticket.id, agent_id=agent_id, author_name=name, fallback=True)
                 outbox_ids.append(queued.outbox_id)
                 message_id = queued.message_id
                 if ticket.first_responded_at is None:
@@ -69,7 +69,8 @@ class Inbox:
                 conversation = await session.get(Conversation, ticket.conversation_id)
                 assert conversation is not None
                 text = self.kb.message("ticket_solved", ticket.language or "en", ticket=ticket.id)
-                queued = await queue_reply(session, conversation, text, author_kind="bot", ticket_id=ticket.id)
+                queued = await queue_reply(session, conversation, text, author_kind="bot", ticket_id=ticket.id,
+                                           fallback=True)
                 outbox_ids.append(queued.outbox_id)
         self._announce(ticket_id, outbox_ids)
 

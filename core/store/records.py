@@ -259,8 +259,12 @@ async def queue_reply(session: AsyncSession, conversation: Place | Conversation,
                       ticket_id: int | None = None, agent_id: int | None = None, author_name: str = "",
                       reply_to: str | None = None, quick_replies: tuple[QuickReply, ...] = (),
                       invite_private: bool = False, public: bool | None = None,
-                      decision: dict[str, Any] | None = None) -> QueuedReply:
-    """Write a reply and its delivery row in the caller's transaction: persisted before anything sends."""
+                      decision: dict[str, Any] | None = None, fallback: bool = False) -> QueuedReply:
+    """Write a reply and its delivery row in the caller's transaction: persisted before anything sends.
+
+    ``fallback``: a private reply (an agent's) carries where the customer last wrote in public on this
+    channel, so an adapter the platform refuses in private (Telegram 403 before /start, Discord closed
+    DMs, X without DMs) can tell them there instead of the reply dying."""
     now = utcnow()
     is_public = conversation.public if public is None else public
     conversation.last_message_at = now
@@ -273,6 +277,10 @@ async def queue_reply(session: AsyncSession, conversation: Place | Conversation,
     meta: dict[str, Any] = {"author": author_kind, "message_id": message_id, "at": now.isoformat()}
     if ticket_id is not None:
         meta["ticket_id"] = ticket_id
+    if fallback and not is_public:
+        place = await public_place(session, conversation.customer_id, conversation.channel)
+        if place is not None:
+            meta["public_fallback"] = place
     outbound = OutboundMessage(channel=conversation.channel, conversation=conversation.address, text=text,
                                reply_to=reply_to, quick_replies=quick_replies, invite_private=invite_private,
                                public=is_public, meta=meta)
@@ -281,6 +289,21 @@ async def queue_reply(session: AsyncSession, conversation: Place | Conversation,
         payload=outbound_to_json(outbound), status="queued", attempts=0, next_attempt_at=now, locked_until=None,
         sent_at=None, last_error=None, created_at=now))).scalar_one()
     return QueuedReply(message_id, outbox_id)
+
+
+async def public_place(session: AsyncSession, customer_id: int, channel: str) -> dict[str, Any] | None:
+    """Where the customer last wrote in public on ``channel``, and who they are there (for a mention)."""
+    found = (await session.execute(
+        select(Conversation.address, Message.platform_id)
+        .join(Message, Message.conversation_id == Conversation.id)
+        .where(Conversation.customer_id == customer_id, Conversation.channel == channel, Conversation.public,
+               Message.direction == "in").order_by(Message.id.desc()).limit(1))).first()
+    if found is None:
+        return None
+    who = (await session.execute(select(Identity.platform_user_id, Identity.handle).where(
+        Identity.customer_id == customer_id, Identity.channel == channel).limit(1))).first()
+    return {"conversation": found.address, "reply_to": found.platform_id,
+            "user_id": who.platform_user_id if who else None, "handle": who.handle if who else None}
 
 
 @dataclass(frozen=True, slots=True)

@@ -237,3 +237,18 @@ async def test_a_public_follow_up_joins_the_customers_private_ticket(engine: Eng
     assert first.action == "handoff" and again.ticket_id == first.ticket_id
     assert len(await store.all(Ticket.__table__.select())) == 1
     assert again.outbox_ids == ()  # nothing more said in public about a running case
+
+
+async def test_an_agents_private_reply_carries_where_the_customer_wrote_in_public(engine, inbox, store) -> None:
+    """So a channel that is refused in private (no /start, closed DMs) can still reach the customer."""
+    from core.store.records import outbound_from_row
+
+    asked = InboundMessage("telegram", "-100:7", "-100", Author("55", "Ann", handle="ann"), "@bot /human",
+                           public=True, private_conversation="55")
+    outcome = await engine.handle_message(asked)
+    await inbox.reply(outcome.ticket_id, "We refunded it.", agent_id=None)
+    rows = await store.outbox_rows()
+    reply = outbound_from_row(rows[-1])
+    assert reply.conversation == "55" and reply.text == "We refunded it."
+    assert reply.meta["public_fallback"] == {"conversation": "-100", "reply_to": "-100:7", "user_id": "55",
+                                             "handle": "ann"}
