@@ -6,6 +6,7 @@ recorded as ticket activity and announced on the bus for live inbox updates.
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from sqlalchemy import select, update
@@ -17,6 +18,17 @@ from core.store import Store
 from core.store.records import add_note, queue_reply
 from core.store.tables import Agent, Conversation, Identity, Message, Ticket
 from core.tickets import record, set_priority, set_status, transition
+
+MAX_TAGS = 20
+MAX_TAG_LENGTH = 32
+
+
+def _tag(raw: str) -> str:
+    """A tag as agents type it, without control or direction-changing characters; too long is refused."""
+    tag = "".join(c for c in raw if unicodedata.category(c) not in ("Cc", "Cf")).strip().lower()
+    if len(tag) > MAX_TAG_LENGTH:
+        raise Conflict(f"a tag is at most {MAX_TAG_LENGTH} characters")
+    return tag
 
 
 class Inbox:
@@ -92,7 +104,9 @@ class Inbox:
         self._announce(ticket_id, [])
 
     async def set_tags(self, ticket_id: int, tags: list[str], *, agent_id: int | None = None) -> None:
-        clean = sorted({t.strip().lower() for t in tags if t and t.strip()})
+        clean = sorted({_tag(t) for t in tags if t and t.strip()})
+        if len(clean) > MAX_TAGS:
+            raise Conflict(f"a ticket takes at most {MAX_TAGS} tags")
         async with self.store.transaction() as session:
             ticket = await _ticket(session, ticket_id)
             if clean != sorted(ticket.tags or []):

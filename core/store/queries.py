@@ -129,8 +129,8 @@ def _row_matches(q: str) -> Any:
 
 def parse_id(raw: object) -> int | None:
     """A database id from user input: digits that fit a signed 64-bit column, else None (never a 500)."""
-    text = str(raw).strip()
-    return int(text) if text.isdigit() and len(text) <= 18 else None
+    text = str(raw).strip()  # ASCII digits only: "²".isdigit() is true, and "١" would be ticket 1
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
 
 
 def _assignee_condition(value: str, me: int | None) -> Any:

@@ -5,6 +5,7 @@ The same Inbox methods as the pages make every change, so rules and the activity
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, Literal
 
 from aiohttp import web
@@ -22,7 +23,7 @@ from core.web.present import message_json, ticket_json
 
 Status = Literal["open", "pending", "solved", "closed"]
 Priority = Literal["low", "normal", "high", "urgent"]
-Tag = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+Tag = Annotated[str, StringConstraints(min_length=1, max_length=32)]
 assert set(STATUSES) == set(Status.__args__) and set(PRIORITIES) == set(Priority.__args__)  # type: ignore[attr-defined]
 
 
@@ -46,8 +47,14 @@ class ReplyBody(_Body):
 class TicketPatch(_Body):
     status: Status | None = None
     priority: Priority | None = None
-    assignee: int | None = None  # an agent id; null unassigns (only when given)
+    assignee: int | None = Field(default=None, ge=1, le=2**63 - 1)  # an agent id; null unassigns (only when given)
     tags: list[Tag] | None = Field(default=None, max_length=20)
+
+    @field_validator("assignee", mode="before")
+    @classmethod
+    def _integral(cls, value: Any) -> Any:
+        """JSON Schema's integer includes 255.0; the document promises what JSON means."""
+        return int(value) if isinstance(value, float) and value.is_integer() and abs(value) < 2**63 else value
 
     @field_validator("status", "priority", "tags", mode="before")
     @classmethod
@@ -60,10 +67,15 @@ class TicketPatch(_Body):
 async def _json(request: web.Request) -> Any:
     if not request.can_read_body:
         raise web.HTTPBadRequest(text="a JSON body is required")
+    body = await request.read()  # an oversized body -> 413 in app.py
     try:
-        return await request.json()  # malformed JSON -> 400 and an oversized body -> 413, both in app.py
+        return json.loads(body)
     except UnicodeDecodeError:
         raise web.HTTPBadRequest(text="the body is not UTF-8 JSON") from None
+    except RecursionError:  # [[[[...]]]] thousands deep: Python's parser gives up
+        raise web.HTTPBadRequest(text="malformed JSON: nested too deeply") from None
+    except ValueError as exc:  # JSONDecodeError, and integers longer than Python converts (4,300 digits)
+        raise web.HTTPBadRequest(text=f"malformed JSON: {str(exc).splitlines()[0][:200]}") from None
 
 
 def _ticket_id(request: web.Request) -> int:
@@ -104,7 +116,7 @@ class ListQuery(_Body):
     @field_validator("limit", mode="before")
     @classmethod
     def _digits(cls, value: Any) -> Any:
-        if isinstance(value, str) and not value.isdigit():
+        if isinstance(value, str) and not (value.isascii() and value.isdigit()):
             raise ValueError("must be an integer")
         return value
 

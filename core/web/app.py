@@ -113,7 +113,9 @@ async def _security_headers(request: web.Request, response: web.StreamResponse) 
     headers.setdefault("Content-Security-Policy", CSP)
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("X-Frame-Options", "DENY")
+    if "frame-ancestors" not in headers.get("Content-Security-Policy", "") or "frame-ancestors 'none'" in headers.get(
+            "Content-Security-Policy", ""):
+        headers.setdefault("X-Frame-Options", "DENY")  # a page that allows embedding says so in its own CSP
     if request.path.startswith("/static/"):
         headers.setdefault("Cache-Control", "public, max-age=300")
     elif "Cache-Control" not in headers:
@@ -150,6 +152,7 @@ def create_app(ctx: AppContext, *, extra_routes: Iterable[web.RouteDef] = ()) ->
     env = aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(str(HERE / "templates")),
                                autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
                                context_processors=[auth.template_context], filters=template_filters.FILTERS)
+    env.finalize = template_filters.finalize  # set before any template compiles
     env.globals["brand"] = getattr(ctx.settings, "brand", "supportbot") if ctx.settings is not None else "supportbot"
     app.on_response_prepare.append(_security_headers)
     # /metrics takes an API token (it shows traffic and who is online)

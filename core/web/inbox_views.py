@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote, unquote
 
 import aiohttp_jinja2
 from aiohttp import web
@@ -98,7 +99,7 @@ async def ticket_page(request: web.Request) -> web.Response:
     entries = [entry(m) for m in record.messages]
     data: dict[str, Any] = {"ticket": record.ticket, "row": await ticket_row(ctx.store, tid), "entries": entries,
                             "events": [(e, event_text(e)) for e in reversed(record.events)],
-                            "error": request.query.get("error")}
+                            "error": _flash(request)}
     if request.query.get("fragment") == "thread":
         return aiohttp_jinja2.render_template("_thread.html", request, data)
     lang = record.ticket.language or "en"
@@ -110,13 +111,28 @@ async def ticket_page(request: web.Request) -> web.Response:
             continue
     data.update(canned=canned, statuses=STATUSES, priorities=PRIORITIES, agents=await agent_options(request),
                 others=await customer_tickets(ctx.store, record.ticket.customer_id, exclude=tid, limit=20))
-    return aiohttp_jinja2.render_template("ticket.html", request, data)
+    response = aiohttp_jinja2.render_template("ticket.html", request, data)
+    if data["error"]:  # shown once
+        response.del_cookie(FLASH_COOKIE, path=f"/tickets/{tid}")
+    return response
+
+
+FLASH_COOKIE = "sb_flash"
 
 
 def _back(tid: int, error: str | None = None) -> web.HTTPSeeOther:
-    from urllib.parse import quote
+    """Back to the ticket; an error travels in a short-lived cookie only this server sets, never in the
+    URL (a link with ?error=... of anyone's choosing must not show as an alert on a real inbox page)."""
+    response = web.HTTPSeeOther(f"/tickets/{tid}")
+    if error:
+        response.set_cookie(FLASH_COOKIE, quote(error[:300]), max_age=60, path=f"/tickets/{tid}", httponly=True,
+                            samesite="Strict")
+    return response
 
-    return web.HTTPSeeOther(f"/tickets/{tid}" + (f"?error={quote(error)}" if error else ""))
+
+def _flash(request: web.Request) -> str | None:
+    raw = request.cookies.get(FLASH_COOKIE)
+    return unquote(raw) if raw else None
 
 
 async def _form(request: web.Request) -> dict[str, str]:

@@ -30,7 +30,7 @@ async def customer_page(request: web.Request) -> web.Response:
     q = request.query.get("q", "").replace("\x00", "").strip()[:100]
     matches = [i for i in await find_identities(ctx.store, q) if i.customer_id != cid] if q else []
     return aiohttp_jinja2.render_template("customer.html", request, {
-        "view": view, "q": q, "matches": matches, "error": request.query.get("error")})
+        "view": view, "q": q, "matches": matches})
 
 
 async def link_identity(request: web.Request) -> web.StreamResponse:
@@ -64,6 +64,7 @@ async def transcript(request: web.Request) -> web.StreamResponse:
 
 
 async def agents_page(request: web.Request) -> web.Response:
+    require_admin(request)  # the list of agents and their roles is an admin's business
     return await _agents(request, None, 200)
 
 

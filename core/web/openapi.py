@@ -93,8 +93,9 @@ SCHEMAS: dict[str, Any] = {
     "TicketPatch": {"type": "object", "additionalProperties": False, "properties": {
         "status": {"type": "string", "enum": list(STATUSES)},
         "priority": {"type": "string", "enum": list(PRIORITIES)},
-        "assignee": {"type": ["integer", "null"], "description": "an agent id; null unassigns"},
-        "tags": {"type": "array", "maxItems": 20, "items": {"type": "string", "minLength": 1, "maxLength": 64}}}},
+        "assignee": {"type": ["integer", "null"], "minimum": 1, "maximum": 2**63 - 1,
+                     "description": "an agent id; null unassigns"},
+        "tags": {"type": "array", "maxItems": 20, "items": {"type": "string", "minLength": 1, "maxLength": 32}}}},
 }
 
 _TICKET_ID = {"name": "ticket_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
+
+from markupsafe import Markup
 
 from core.models import utcnow
 
@@ -45,6 +48,18 @@ def safe_link(url: Any) -> str | None:
     if isinstance(url, str) and url.lower().startswith(("https://", "http://")):
         return url
     return None
+
+
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def finalize(value: Any) -> Any:
+    """Every value a page shows loses its bidirectional overrides and isolates: a right-to-left override
+    in a subject or a name must not reverse the rest of the line (or disguise a link or an amount)."""
+    if isinstance(value, str) and _BIDI_CONTROLS.search(value):
+        cleaned = _BIDI_CONTROLS.sub("", value)
+        return Markup(cleaned) if isinstance(value, Markup) else cleaned
+    return value
 
 
 FILTERS = {"when": when, "iso": iso, "size": size, "countdown": countdown, "safe_link": safe_link}

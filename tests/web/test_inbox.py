@@ -226,7 +226,11 @@ async def test_ticket_controls_change_status_priority_assignee_and_tags(agent, e
     assert bad.status == 303
     closed = await agent.post(f"/tickets/{tid}/update", {"action": "status", "status": "open"})
     assert closed.status == 303
-    assert "error=" in closed.headers["Location"]
+    assert closed.headers["Location"] == f"/tickets/{tid}"  # the error is not in the URL...
+    shown = await (await agent.client.get(f"/tickets/{tid}")).text()
+    assert 'role="alert"' in shown and "closed" in shown  # ...but shown once, from a cookie only we set
+    again = await (await agent.client.get(f"/tickets/{tid}")).text()
+    assert 'role="alert"' not in again
 
 
 async def test_solving_tells_the_customer_in_their_channel(agent, engine, store, make_dispatcher) -> None:

@@ -65,7 +65,8 @@ async def test_merge_moves_the_thread_and_closes_the_source(agent, engine, store
     assert f"merged into #{second}" in page
     other = await open_ticket(engine, "someone else", user="n")
     refused = await agent.post(f"/tickets/{other}/update", {"action": "merge", "target": str(second)})
-    assert "error=" in refused.headers["Location"]
+    assert refused.headers["Location"] == f"/tickets/{other}"
+    assert 'role="alert"' in await (await agent.client.get(f"/tickets/{other}")).text()
     assert (await store.ticket(other)).ticket.status == "open"
 
 
