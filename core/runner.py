@@ -203,8 +203,10 @@ async def _start_web(ctx: AppContext, settings: Settings, host: str, port: int) 
 def _announce(running: Running, settings: Settings, out: TextIO) -> None:
     store = running.ctx.store
     lines = ["supportbot is running", f"  inbox:         {running.url}/"]
-    if "webchat" in running.adapters:
-        lines.append(f"  website chat:  {running.url}/chat")
+    for adapter in running.adapters.values():  # a channel with a page of its own (the website chat) says where
+        label, path = getattr(adapter, "page", None) or (None, None)
+        if label:
+            lines.append(f"  {label + ':':<15}{running.url}{path}")
     up = [name for name in running.adapters if name not in running.failed]
     lines += [f"  channels:      {', '.join(up) or '(none)'}",
               f"  database:      {store.safe_url}"]

@@ -7,6 +7,12 @@ and the dispatcher to `send`, which pushes them to every open socket of the conv
 tabs) and reports them sent even when none is open: the store keeps them and the history frame
 shows them on the next connect. Delivery is at least once, so every frame carries an id the page
 dedupes on.
+
+A visitor's message carries the page's own id for it; the stored message's platform id is
+``<visitor id>:<client id>``, so a resent frame is stored once (the engine's insert is idempotent).
+The server answers ``{"type": "ack", "id": <client id>}`` only after the engine committed it (a
+duplicate is acknowledged too, and queues nothing); until then the page keeps the message and sends
+it again after reconnecting. A message the engine could not store gets an error frame and no ack.
 """
 
 from __future__ import annotations
@@ -74,6 +80,8 @@ class WebchatAdapter:
     name: ClassVar[str] = CHANNEL
     max_text_length: ClassVar[int] = 4000  # longer replies arrive as several bubbles
     settings_model: ClassVar[type[ChannelSettings]] = WebchatSettings
+    idempotent_sends: ClassVar[bool] = True  # every frame has an id the page dedupes: a resend is never seen twice
+    page: ClassVar[tuple[str, str]] = ("website chat", "/chat")  # shown at start: what to open, and where
 
     def __init__(self, settings: WebchatSettings, *, public_url: str | None = None, data_dir: str = "data",
                  cursor_store: object | None = None) -> None:
@@ -93,6 +101,7 @@ class WebchatAdapter:
         """Sockets are accepted from now on; ``inbound`` is the engine (its ``store`` serves history)."""
         self._inbound = inbound
         self._stopped.clear()
+        self.health.up()  # served by our own web server: receiving as soon as sockets are accepted
 
     async def wait_closed(self) -> None:
         """The chat receives for as long as the web server serves it: only `stop` ends it."""
@@ -246,10 +255,10 @@ class WebchatAdapter:
 
     async def _receive(self, ws: web.WebSocketResponse, data: str, visitor: str, conversation: str,
                        language: str | None) -> None:
-        """One client frame: validate, rate-limit, hand to the engine, echo to the visitor's tabs."""
+        """One client frame: validate, rate-limit, hand to the engine, then ack it and echo it to the visitor's tabs."""
         try:
             frame = json.loads(data)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: [[[[...]]]] thousands deep
             await _error(ws, "malformed JSON")
             return
         if not isinstance(frame, dict):
@@ -291,6 +300,11 @@ class WebchatAdapter:
             await _error(ws, "your message could not be saved; please send it again", client_id,
                          code="unavailable")
             return
+        # committed: only now may the page forget it (a resend of a stored one is acknowledged the same way)
+        try:
+            await ws.send_str(json.dumps({"type": "ack", "id": client_id}))
+        except Exception:  # the tab went away after the commit: its resend is a duplicate, acknowledged then
+            log.debug("ack to a closed tab", exc_info=True)
         echo = json.dumps({"type": "message", "from": "customer", "id": client_id, "text": text,
                            "at": message.received_at.isoformat(), "quick_replies": []}, ensure_ascii=False)
         duplicate = getattr(outcome, "action", None) == "duplicate"

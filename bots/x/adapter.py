@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import hashlib
 import hmac
 import json
@@ -26,14 +25,15 @@ from typing import ClassVar
 
 from aiohttp import web
 
-from bots.base import ChannelSettings, CursorStore, Inbound, split_text
+from bots.base import ChannelHealth, ChannelSettings, CursorStore, Inbound, split_text
 from bots.x.client import XClient
-from bots.x.http import FileCursors
+from bots.x.http import CredentialsRefused, DuplicatePost, FileCursors
+from bots.x.polling import PollLoops
 from bots.x.receive import DM_CURSOR, MENTIONS_CURSOR, XReceiver, remember_choices
 from bots.x.settings import XSettings
-from bots.x.text import split_post, weighted_length, with_invite
-from bots.x.translate import CHANNEL, activity_to_v2
-from core.errors import AdapterError, ConfigError, RateLimited, RetryLater, Undeliverable
+from bots.x.text import same_post, split_post, weighted_length, with_invite
+from bots.x.translate import CHANNEL, activity_to_v2, replied_to
+from core.errors import AdapterError, ConfigError, RetryLater, Undeliverable
 from core.models import OutboundMessage, Sent
 
 log = logging.getLogger(__name__)
@@ -57,28 +57,36 @@ class XAdapter:
         self.settings = settings
         self.public_url = public_url
         self.cursors: CursorStore = cursor_store or FileCursors(Path(data_dir) / "x_cursors.json")
+        self.health = ChannelHealth(self.name)
         self.client: XClient | None = None
         self.receiver: XReceiver | None = None
         self.me: str | None = None
-        self._tasks: list[asyncio.Task[None]] = []
-        self._stopping = asyncio.Event()
+        self._polling: PollLoops | None = None
+        self._stopped = asyncio.Event()
 
     # --- lifecycle ----------------------------------------------------------------------------
 
     async def start(self, inbound: Inbound) -> None:
-        self._stopping.clear()
+        """Polling: on a first start the baseline is taken here (so "started" means later events are
+        answered), then the loops run. Webhook: X delivers to `web_routes`. Refused credentials or X
+        unreachable for the baseline fail the start; the supervisor tries again."""
+        self._stopped.clear()
         self.client = XClient(self.settings)
         try:
             me = await self.client.me()
             self.me, handle = str(me["id"]), me.get("username")
-        except AdapterError as exc:
+        except CredentialsRefused:
+            raise
+        except AdapterError as exc:  # e.g. the small daily allowance of /2/users/me is used up
             self.me, handle = self._user_id_from_token(exc), None
         self.receiver = XReceiver(self.client, inbound, self.settings, self.cursors, self.me, handle)
         if self.settings.mode == "polling":
-            self._tasks = [
-                asyncio.create_task(self._poll_loop("mentions", self.receiver.poll_mentions)),
-                asyncio.create_task(self._poll_loop("dm_events", self.receiver.poll_dms)),
-            ]
+            await self.receiver.baseline()
+            polls = {"mentions": self.receiver.poll_mentions, "dm_events": self.receiver.poll_dms}
+            self._polling = PollLoops(self.client, polls, self.settings.poll_interval, self.health)
+            self._polling.start()
+        else:
+            self.health.up()
 
     def _user_id_from_token(self, exc: AdapterError) -> str:
         token = self.settings.access_token.get_secret_value() if self.settings.access_token else ""
@@ -89,44 +97,27 @@ class XAdapter:
         return uid
 
     async def stop(self) -> None:
-        self._stopping.set()
-        tasks, self._tasks = self._tasks, []
-        if tasks:
-            _, pending = await asyncio.wait(tasks, timeout=10)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+        polling, self._polling = self._polling, None
+        if polling is not None:
+            await polling.stop()
         if self.client is not None:
             client, self.client = self.client, None
             await client.close()
+        self._stopped.set()
+
+    async def wait_closed(self) -> None:
+        """Return after `stop`; raise when polling ended on its own (credentials refused, a loop died)."""
+        polling = self._polling
+        if polling is not None:
+            await polling.wait_closed()
+        else:
+            await self._stopped.wait()
 
     async def poll_once(self) -> int:
         """One polling round of both feeds (what the loops do; also for operators and tests)."""
         if self.receiver is None:
             raise RetryLater("X adapter not started")
         return await self.receiver.poll_mentions() + await self.receiver.poll_dms()
-
-    async def _poll_loop(self, family: str, poll: Callable[[], Awaitable[int]]) -> None:
-        failures = 0
-        while not self._stopping.is_set():
-            try:
-                await poll()
-                failures = 0
-                assert self.client is not None
-                delay = self.client.window(family).next_delay(self.settings.poll_interval)
-            except RateLimited as exc:
-                delay = exc.retry_after or self.settings.poll_interval
-                log.info("x: %s rate limited; next poll in %.0fs", family, delay)
-            except RetryLater as exc:
-                failures += 1
-                delay = exc.retry_after or min(self.settings.poll_interval * 2**failures, 900.0)
-                log.warning("x: polling %s failed (%s); retry in %.0fs", family, exc, delay)
-            except Exception:
-                failures += 1
-                delay = min(self.settings.poll_interval * 2**failures, 900.0)
-                log.exception("x: polling %s failed; retry in %.0fs", family, delay)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), timeout=delay)
 
     # --- sending ------------------------------------------------------------------------------
 
@@ -145,7 +136,10 @@ class XAdapter:
             parts = await self._addressed_parts(text, root)
 
             async def post(part: str, previous: str | None) -> str:
-                return await client.post_tweet(part, previous or root)
+                try:
+                    return await client.post_tweet(part, previous or root)
+                except DuplicatePost as refused:
+                    return await self._posted_before(part, previous or root, refused)
         elif kind in ("dm", "dm_group"):
             parts = split_text(text, DM_MAX_LENGTH)
             key = "participant_id" if kind == "dm" else "conversation_id"
@@ -161,6 +155,21 @@ class XAdapter:
             except Exception:  # delivered already: a lost menu must not make the dispatcher send again
                 log.exception("x: could not remember the choices sent to %s", reply.conversation)
         return sent
+
+    async def _posted_before(self, part: str, parent: str, refused: DuplicatePost) -> str:
+        """The id of this very part, already posted under ``parent`` by an attempt whose answer was lost
+        (a crash, a timeout): X refused it as a duplicate. Raises the refusal when it is not there."""
+        assert self.client is not None and self.me is not None
+        try:
+            posts = await self.client.own_posts(self.me)
+        except AdapterError as exc:
+            log.warning("x: could not look for an earlier copy of a refused duplicate post: %s", exc)
+            posts = []
+        for post in posts:
+            if replied_to(post) == parent and same_post(part, post.get("text", "")):
+                log.info("x: post %s under %s was already made by an earlier attempt", post["id"], parent)
+                return str(post["id"])
+        raise refused
 
     async def _addressed_parts(self, text: str, root: str) -> list[str]:
         """Thread parts, each starting with the customer's @handle (counted in the weighted length).

@@ -97,6 +97,12 @@ class XClient:
             user_fields=list(USER_FIELDS), media_fields=list(MEDIA_FIELDS), user_auth=True,
         ))
 
+    async def own_posts(self, user_id: str) -> list[dict[str, Any]]:
+        """The account's 100 newest posts (GET /2/users/:id/tweets), with what each replies to."""
+        body = await self.call("user_tweets", self.tweepy.get_users_tweets(
+            user_id, max_results=PAGE_SIZE, tweet_fields=["referenced_tweets", "created_at"], user_auth=True))
+        return list(body.get("data") or ())
+
     async def post_tweet(self, text: str, in_reply_to: str | None) -> str:
         self.check_window("tweets")
         body = await self.call("tweets", self.tweepy.create_tweet(text=text, in_reply_to_tweet_id=in_reply_to))

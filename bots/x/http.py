@@ -27,6 +27,16 @@ TWEEPY_HOST = "api.twitter.com"
 DEFAULT_RETRY_AFTER = 60.0
 
 
+class DuplicatePost(Undeliverable):
+    """X refused a post identical to one the account already made. After a crash or a lost answer that
+    earlier post may be this very reply; the adapter looks for it before giving up."""
+
+
+class CredentialsRefused(RetryLater):
+    """X answered 401: the keys are wrong or were revoked. A reply stays queued (it is a RetryLater) until
+    they work again; polling cannot go on with them, so its loop ends and the supervisor restarts it."""
+
+
 class ApiSession:
     """Duck-types the part of ``aiohttp.ClientSession`` tweepy uses: ``request()`` as a context manager."""
 
@@ -115,13 +125,13 @@ def map_error(exc: BaseException) -> AdapterError:
         return RetryLater(f"X server error {exc.response.status}")
     if isinstance(exc, tweepy.Unauthorized):
         # Credentials are being rotated or are wrong: keep the message queued until they work.
-        return RetryLater("X refused the credentials (401)", retry_after=300.0)
+        return CredentialsRefused("X refused the credentials (401)", retry_after=300.0)
     if isinstance(exc, tweepy.HTTPException):
         detail = "; ".join(exc.api_messages) or f"HTTP {exc.response.status}"
         if "duplicate content" in detail.lower():
             # Not retried: either the bot posted this exact text before, or an earlier attempt
             # of this very reply was accepted and only X's answer was lost.
-            return Undeliverable("X refused a duplicate post (the bot already posted this exact text; "
+            return DuplicatePost("X refused a duplicate post (the bot already posted this exact text; "
                                  "it may be this reply, accepted on an earlier attempt): check the thread "
                                  f"before sending again. X said: {detail}")
         return Undeliverable(f"X refused: {detail}")

@@ -75,16 +75,31 @@ class XReceiver:
         self.me = me
         self.handle = handle
         self._authors: dict[str, str] = {}  # tweet id -> author's handle, newest last
+        # DM events fetched (newest first) by earlier rounds that did not reach the cursor yet, and the next page
+        self._dm_backlog: tuple[list[Mapping[str, Any]], Includes, str] | None = None
 
     # --- polling ------------------------------------------------------------------------------
 
-    async def poll_mentions(self) -> int:
-        """One round of GET /2/users/:id/mentions since the cursor; returns how many were handed over."""
-        cursor = await self.cursors.get_cursor(CHANNEL, MENTIONS_CURSOR)
-        if cursor is None and not self.settings.backfill:
+    async def baseline(self) -> None:
+        """First start: the newest ids become the cursors, so history is not answered (unless ``backfill``)."""
+        if self.settings.backfill:
+            return
+        if await self.cursors.get_cursor(CHANNEL, MENTIONS_CURSOR) is None:
             body = await self.client.mentions(self.me, since_id=None, max_results=5)
             newest = (body.get("meta") or {}).get("newest_id") or NOTHING_SEEN
             await self.cursors.set_cursor(CHANNEL, MENTIONS_CURSOR, str(newest))
+        if await self.cursors.get_cursor(CHANNEL, DM_CURSOR) is None:
+            body = await self.client.dm_events(max_results=1)
+            data = body.get("data") or ()
+            await self.cursors.set_cursor(CHANNEL, DM_CURSOR, str(data[0]["id"]) if data else NOTHING_SEEN)
+
+    async def poll_mentions(self) -> int:
+        """One round of GET /2/users/:id/mentions since the cursor; returns how many were handed over.
+
+        X serves at most the 800 newest mentions, so ``MAX_PAGES`` pages always reach the cursor."""
+        cursor = await self.cursors.get_cursor(CHANNEL, MENTIONS_CURSOR)
+        if cursor is None and not self.settings.backfill:
+            await self.baseline()
             return 0
         since = cursor if cursor not in (None, NOTHING_SEEN) else None
         tweets: list[Mapping[str, Any]] = []
@@ -100,19 +115,26 @@ class XReceiver:
         return await self._hand_over(tweets, MENTIONS_CURSOR, lambda t: self.on_tweet(t, includes))
 
     async def poll_dms(self) -> int:
-        """One round of GET /2/dm_events, newest first, paged back to the last event already seen."""
+        """One round of GET /2/dm_events, newest first, paged back to the last event already handed over.
+
+        A backlog deeper than ``MAX_PAGES`` pages (or a page refused midway, e.g. by a 429) is paged on in
+        the next round from where this one stopped; nothing is handed over before the cursor is reached,
+        because the events are handed over oldest first and the cursor may only move past stored ones.
+        """
         cursor = await self.cursors.get_cursor(CHANNEL, DM_CURSOR)
         if cursor is None and not self.settings.backfill:
-            body = await self.client.dm_events(max_results=1)
-            data = body.get("data") or ()
-            await self.cursors.set_cursor(CHANNEL, DM_CURSOR, str(data[0]["id"]) if data else NOTHING_SEEN)
+            await self.baseline()
             return 0
         last = int(cursor) if cursor not in (None, NOTHING_SEEN) else None
-        events: list[Mapping[str, Any]] = []
-        includes = Includes()
-        token = None
+        carried, self._dm_backlog = self._dm_backlog, None
+        events, includes, token = carried or ([], Includes(), None)
         for _ in range(MAX_PAGES):
-            body = await self.client.dm_events(token=token)
+            try:
+                body = await self.client.dm_events(token=token)
+            except RetryLater:
+                if token is not None:
+                    self._dm_backlog = (events, includes, token)
+                raise
             includes = includes.merged(Includes.of(body))
             page = body.get("data") or ()
             fresh = [e for e in page if last is None or int(e["id"]) > last]
@@ -121,7 +143,10 @@ class XReceiver:
             if not token or len(fresh) < len(page):
                 break
         else:
-            log.warning("x: more than %d pages of new DM events; older ones are not fetched", MAX_PAGES)
+            assert token is not None
+            self._dm_backlog = (events, includes, token)
+            log.info("x: %d new DM events fetched so far; paging on to the last one handed over", len(events))
+            return 0
         return await self._hand_over(events, DM_CURSOR, lambda e: self.on_dm(e, includes))
 
     async def _hand_over(self, items: list[Mapping[str, Any]], key: str, handle: Any) -> int:

@@ -98,6 +98,17 @@ def _best_cut(text: str, fit: int) -> int:
     return max(fit, 1)
 
 
+# what X turns into a t.co link: full URLs, and bare domains with a path (okpay.com/x)
+_LINKED = re.compile(r"https?://\S+|\b[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}/\S*", re.IGNORECASE)
+
+
+def same_post(ours: str, theirs: str) -> bool:
+    """Whether a post X returns is the text we posted: X stores links as t.co, so links are left out."""
+    def plain(text: str) -> str:
+        return " ".join(_LINKED.sub(" ", unicodedata.normalize("NFC", text)).split())
+    return plain(ours) == plain(theirs)
+
+
 def strip_reply_prefix(text: str) -> str:
     """Drop the leading @handles X puts in front of replies and mentions ("@OKPay @bob how do I...")."""
     stripped = _LEADING_MENTIONS.sub("", text, count=1)

@@ -1,8 +1,9 @@
 """X payloads -> the normalised model. Pure functions, shared by polling and the webhook.
 
 Polling reads API v2 objects (tweets, DM events, ``includes``). The Account Activity webhook
-delivers v1.1-shaped objects; ``activity_to_v2`` reshapes them into v2 first so one set of
-translation functions serves both.
+delivers v1.1-shaped objects; ``activity_to_v2`` reshapes them into v2 first (media entities
+included, keyed as v2 keys them) so one set of translation functions serves both, and the same
+DM gives the same message, attachments too, whichever way it arrived.
 
 Addresses: a DM is ``dm:<customer user id>`` (one-to-one; replies use
 POST /2/dm_conversations/with/:participant_id/messages, which also opens the conversation for a
@@ -192,6 +193,27 @@ def _v1_user(user: Mapping[str, Any]) -> dict[str, Any]:
             "username": user.get("screen_name", "")}
 
 
+# v2 media keys are "<media type number>_<media id>"; Account Activity delivers v1.1 media entities,
+# which carry the id (and, in newer deliveries, the key itself).
+_MEDIA_KEY_PREFIX = {"photo": "3", "video": "7", "animated_gif": "16"}
+
+
+def _v1_media(entity: Mapping[str, Any]) -> dict[str, Any]:
+    """A v1.1 media entity as the v2 media object polling gets (``media.fields`` as the client asks)."""
+    kind = entity.get("type", "photo")
+    key = entity.get("media_key") or f"{_MEDIA_KEY_PREFIX.get(kind, '3')}_{entity.get('id_str') or entity.get('id')}"
+    media: dict[str, Any] = {"media_key": str(key), "type": kind}
+    image = entity.get("media_url_https") or entity.get("media_url")
+    if kind == "photo":
+        media["url"] = image
+    else:  # v2 gives videos and GIFs a preview image and their variants, no url
+        media["preview_image_url"] = image
+        variants = (entity.get("video_info") or {}).get("variants") or ()
+        names = (("bitrate", "bit_rate"), ("content_type", "content_type"), ("url", "url"))
+        media["variants"] = [{v2: v[v1] for v1, v2 in names if v1 in v} for v in variants]
+    return media
+
+
 def _v1_tweet(status: Mapping[str, Any], media: dict[str, dict[str, Any]]) -> dict[str, Any]:
     ext = status.get("extended_tweet") or {}
     entities = ext.get("entities") or status.get("entities") or {}
@@ -205,9 +227,9 @@ def _v1_tweet(status: Mapping[str, Any], media: dict[str, dict[str, Any]]) -> di
         refs.append({"type": "retweeted", "id": status["retweeted_status"].get("id_str")})
     keys = []
     for m in ext_media:
-        key = f"3_{m.get('id_str')}"
-        keys.append(key)
-        media[key] = {"media_key": key, "type": m.get("type", "photo"), "url": m.get("media_url_https")}
+        item = _v1_media(m)
+        keys.append(item["media_key"])
+        media[item["media_key"]] = item
     tweet: dict[str, Any] = {
         "id": str(status["id_str"]),
         "text": ext.get("full_text") or status.get("full_text") or status.get("text", ""),
@@ -224,6 +246,28 @@ def _v1_tweet(status: Mapping[str, Any], media: dict[str, dict[str, Any]]) -> di
     return tweet
 
 
+def _v1_dm(event: Mapping[str, Any], media: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """A ``message_create`` event as the v2 DM event polling gets; its one media attachment included."""
+    mc = event["message_create"]
+    data = mc.get("message_data") or {}
+    sender, recipient = str(mc["sender_id"]), str(mc["target"]["recipient_id"])
+    low, high = sorted((sender, recipient), key=int)
+    dm: dict[str, Any] = {
+        "id": str(event["id"]),
+        "event_type": "MessageCreate",
+        "text": data.get("text", ""),
+        "sender_id": sender,
+        "dm_conversation_id": f"{low}-{high}",
+        "created_at": datetime.fromtimestamp(int(event["created_timestamp"]) / 1000, UTC).isoformat(),
+    }
+    attachment = data.get("attachment") or {}
+    if attachment.get("type") == "media" and attachment.get("media"):
+        item = _v1_media(attachment["media"])
+        media[item["media_key"]] = item
+        dm["attachments"] = {"media_keys": [item["media_key"]]}
+    return dm
+
+
 def activity_to_v2(payload: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Split an Account Activity POST into v2-shaped ``(tweets_body, dm_body)``."""
     users: dict[str, dict[str, Any]] = {}
@@ -235,20 +279,7 @@ def activity_to_v2(payload: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str
         tweets.append(_v1_tweet(status, media))
     for uid, user in (payload.get("users") or {}).items():
         users[str(uid)] = _v1_user({"id_str": uid, **user})
-    events = []
-    for ev in payload.get("direct_message_events") or ():
-        if ev.get("type") != "message_create":
-            continue
-        mc = ev["message_create"]
-        sender, recipient = str(mc["sender_id"]), str(mc["target"]["recipient_id"])
-        low, high = sorted((sender, recipient), key=int)
-        events.append({
-            "id": str(ev["id"]),
-            "event_type": "MessageCreate",
-            "text": (mc.get("message_data") or {}).get("text", ""),
-            "sender_id": sender,
-            "dm_conversation_id": f"{low}-{high}",
-            "created_at": datetime.fromtimestamp(int(ev["created_timestamp"]) / 1000, UTC).isoformat(),
-        })
+    events = [_v1_dm(ev, media) for ev in payload.get("direct_message_events") or ()
+              if ev.get("type") == "message_create"]
     includes = {"users": list(users.values()), "media": list(media.values())}
     return {"data": tweets, "includes": includes}, {"data": events, "includes": includes}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import time
@@ -15,7 +16,7 @@ import pytest
 import pytest_asyncio
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from sqlalchemy import select
+from sqlalchemy import select, text
 from yarl import URL
 
 from bots.webchat.adapter import COOKIE, WebchatAdapter, WebchatSettings, conversation_of
@@ -25,6 +26,7 @@ from core.knowledge import KnowledgeBase
 from core.pipeline import Engine
 from core.store import Store
 from core.store.tables import Message, Outbox, Ticket
+from tests.contract.harness_webchat import ChatPage
 
 
 class Visitor:
@@ -267,8 +269,9 @@ async def test_socket_without_the_page_cookie_gets_a_visitor_of_its_own(chat: Ch
             session.ws_connect(chat.server.make_url("/chat/ws")) as ws:
         assert (await ws.receive_json(timeout=5)) == {"type": "history", "messages": []}
         await ws.send_json({"type": "message", "text": "How can I contact customer support?", "id": "x1"})
-        texts = [(await ws.receive_json(timeout=5)).get("text") for _ in range(2)]
-        assert kb.answer("contact", "en") in texts
+        frames = [await ws.receive_json(timeout=5) for _ in range(3)]  # the ack, the echo, the answer
+        assert {"type": "ack", "id": "x1"} in frames
+        assert kb.answer("contact", "en") in [f.get("text") for f in frames]
 
 
 # ---- bad input ------------------------------------------------------------------------------------
@@ -276,6 +279,7 @@ async def test_socket_without_the_page_cookie_gets_a_visitor_of_its_own(chat: Ch
 
 @pytest.mark.parametrize(("frame", "words"), [
     ("this is not json", "malformed JSON"),
+    ("[" * 3000 + "]" * 3000, "malformed JSON"),  # nested deeper than Python's parser goes (RecursionError)
     ("[1, 2]", "JSON object"),
     ({"type": "dance", "text": "hi"}, "unknown frame type"),
     ({"type": "message", "text": "   "}, "empty message"),
@@ -378,3 +382,146 @@ async def test_visitors_writing_at_the_same_moment_are_all_stored_and_answered(c
     assert all(f["type"] != "error" for v in crowd for f in v.frames)  # no "database is locked" on SQLite
     rows = await store.all(select(Message).where(Message.channel == "webchat", Message.direction == "in"))
     assert len(rows) == 12
+
+
+# ---- stored before acknowledged, resent until acknowledged --------------------------------------
+
+
+class Gate:
+    """The engine behind a gate: a handover waits until the test opens it (a slow database)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine, self.store, self.kb = engine, engine.store, engine.kb
+        self.entered = asyncio.Event()
+        self.opened = asyncio.Event()
+        self.handed: list[str] = []
+
+    async def handle_message(self, message: Any) -> Any:
+        self.handed.append(message.platform_id.split(":")[1])
+        self.entered.set()
+        await self.opened.wait()
+        return await self.engine.handle_message(message)
+
+    async def handle_escalation(self, escalation: Any) -> Any:
+        return await self.engine.handle_escalation(escalation)
+
+    async def handle_edit(self, edit: Any) -> Any:
+        return await self.engine.handle_edit(edit)
+
+
+@contextlib.asynccontextmanager
+async def served(inbound: Any, make_dispatcher: Callable[..., Dispatcher]) -> AsyncIterator[Chat]:
+    adapter = WebchatAdapter(WebchatSettings())
+    app = web.Application()
+    app.add_routes(adapter.web_routes())
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    await adapter.start(inbound)
+    dispatcher = make_dispatcher({"webchat": adapter})
+    await dispatcher.start()
+    chat = Chat(server, adapter, dispatcher)
+    try:
+        yield chat
+    finally:
+        for visitor in chat.visitors:
+            await visitor.close()
+        await adapter.stop()
+        await dispatcher.stop()
+        await server.close()
+
+
+async def _inbound_rows(store: Store) -> list[Message]:
+    return await store.all(select(Message).where(Message.channel == "webchat", Message.direction == "in"))
+
+
+async def _until(probe: Callable[[], Any], what: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not await probe():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not happen in {timeout}s")
+        await asyncio.sleep(0.02)
+
+
+async def test_the_ack_comes_only_after_the_engine_committed_the_message(
+        engine: Engine, store: Store, make_dispatcher: Callable[..., Dispatcher]) -> None:
+    gate = Gate(engine)
+    async with served(gate, make_dispatcher) as chat:
+        visitor = await chat.visitor()
+        client_id = await visitor.say("How can I contact customer support?")
+        await asyncio.wait_for(gate.entered.wait(), 5)  # the engine has it, and has not committed
+        with pytest.raises(TimeoutError):
+            await visitor.next(lambda f: f["type"] == "ack", timeout=0.3)
+        assert await _inbound_rows(store) == []
+        gate.opened.set()
+        assert await visitor.next(lambda f: f["type"] == "ack") == {"type": "ack", "id": client_id}
+        [row] = await _inbound_rows(store)  # committed by the time the ack arrived
+        assert row.platform_id.endswith(f":{client_id}")
+
+
+async def test_a_message_the_database_refused_gets_no_ack_leaves_nothing_behind_and_its_resend_is_stored_once(
+        chat: Chat, store: Store, kb: KnowledgeBase) -> None:
+    """The outbox table is gone for a while: the engine's transaction (message + reply) fails as a whole."""
+    async with store.transaction() as session:
+        await session.execute(text("ALTER TABLE outbox RENAME TO outbox_away"))
+    page = ChatPage(str(chat.server.make_url("")), retry_after=0.2)
+    try:
+        await page.open()
+        client_id = await page.say("How can I contact customer support?")
+        def refusals() -> list[dict[str, Any]]:  # errors about the message (the history could not be read either)
+            return [e for e in page.errors if e.get("id")]
+
+        await _until(lambda: _true(len(refusals()) >= 2), "a resend after an error")
+        assert {(e["id"], e["code"]) for e in refusals()} == {(client_id, "unavailable")}
+        assert page.acks == [] and list(page.pending) == [client_id]  # still shown as "not sent yet"
+        assert await _inbound_rows(store) == []  # the message did not stay without its reply
+        async with store.transaction() as session:
+            await session.execute(text("ALTER TABLE outbox_away RENAME TO outbox"))
+        await _until(lambda: _true(page.replies), "the answer after the database came back")
+        assert client_id in page.acks and page.pending == {}
+        await chat.dispatcher.drain()
+        assert [r["text"] for r in page.replies.values()] == [kb.answer("contact", "en")]  # answered once
+        [row] = await _inbound_rows(store)
+        assert row.platform_id.endswith(f":{client_id}")
+    finally:
+        await page.close()
+
+
+async def test_unacknowledged_messages_are_resent_after_a_reconnect_stored_once_and_answered_once(
+        engine: Engine, store: Store, kb: KnowledgeBase, make_dispatcher: Callable[..., Dispatcher]) -> None:
+    gate = Gate(engine)
+    async with served(gate, make_dispatcher) as chat:
+        page = ChatPage(str(chat.server.make_url("")))
+        try:
+            await page.open()
+            await _until(lambda: _true(page._ws is not None), "the socket")
+            questions = ["How can I contact customer support?", "I forgot my password, how do I log in?",
+                         "如何联系客服"]
+            ids = [await page.say(q) for q in questions]
+            await asyncio.wait_for(gate.entered.wait(), 5)  # the first one is being stored
+            page.drop()  # the connection drops before any ack; the page reconnects and resends
+            await _until(lambda: _true(gate.handed.count(ids[0]) == 2), "the resend of the first message")
+            gate.opened.set()  # both handovers of the first message go on: one stores it, one is a duplicate
+            await _until(lambda: _true(not page.pending and len(page.replies) >= 3), "every message acked and answered")
+            await chat.dispatcher.drain()
+            await asyncio.sleep(0.2)  # a second answer would be pushed by now
+        finally:
+            await page.close()
+    rows = await _inbound_rows(store)
+    assert sorted(r.platform_id.split(":")[1] for r in rows) == sorted(ids)  # each once
+    assert sorted(r["text"] for r in page.replies.values()) == sorted(
+        [kb.answer("contact", "en"), kb.answer("login", "en"), kb.answer("contact", "zh-Hans")])  # each once
+    assert sorted(page.acks) == sorted(ids)  # the duplicate too (its first ack went to the dropped socket)
+    assert sorted(gate.handed) == sorted([ids[0], *ids])
+
+
+async def test_the_chat_is_up_once_started_and_wait_closed_returns_after_stop(chat: Chat) -> None:
+    assert chat.adapter.health.receiving
+    closed = asyncio.create_task(chat.adapter.wait_closed())
+    await asyncio.sleep(0.05)
+    assert not closed.done()
+    await chat.adapter.stop()
+    await asyncio.wait_for(closed, 5)
+
+
+async def _true(value: Any) -> bool:
+    return bool(value)

@@ -119,17 +119,42 @@ async def test_a_reply_to_an_older_post_is_addressed_and_a_duplicate_is_explaine
     fake = FakeX()
     fake.add_user("5001", "ann")
     old = fake.post("5001", f"@{BOT_HANDLE} is my transfer done?")  # before start: history, never polled
+    again = fake.post("5001", f"@{BOT_HANDLE} is my transfer done? asking again")
     async with XHarness(Recorder(), fake=fake) as x:
         reply = OutboundMessage(channel="x", conversation=f"tweet:{old}", text="Our team is on it.", public=True)
-        await x.adapter.send(reply)
+        first = await x.adapter.send(reply)
         [post] = x.fake.bot_posts()
-        assert post["text"] == "@ann Our team is on it."
+        assert post["text"] == "@ann Our team is on it." and first.platform_id == post["id"]
         assert post["referenced_tweets"] == [{"type": "replied_to", "id": old}]
-        # X refuses the identical post (as when an earlier attempt was accepted but its answer lost)
+        # sent again (an earlier attempt was accepted but its answer lost): X refuses the identical post,
+        # and the earlier one is there under the same post: it is this reply, nothing is posted twice
+        assert (await x.adapter.send(reply)).platform_id == post["id"]
+        # the identical text under another post is a real duplicate: refused, and explained
         with pytest.raises(Undeliverable) as refused:
-            await x.adapter.send(reply)
+            await x.adapter.send(OutboundMessage(channel="x", conversation=f"tweet:{again}",
+                                                 text="Our team is on it.", public=True))
         assert "duplicate" in str(refused.value) and "earlier attempt" in str(refused.value)
         assert len(x.fake.bot_posts()) == 1
+
+
+@pytest.mark.parametrize("lost", [0, 1, 2])
+async def test_a_thread_whose_post_went_out_but_whose_answer_was_lost_continues_without_repeats(lost: int):
+    """X took part ``lost + 1`` but the answer never came back; the retry finds it and posts only the rest."""
+    fake = FakeX()
+    fake.add_user("5001", "ann")
+    root = fake.post("5001", f"@{BOT_HANDLE} how do I verify my identity?")
+    text = " ".join(f"Step {i}: open the app, go to settings and follow the instructions." for i in range(9))
+    reply = OutboundMessage(channel="x", conversation=f"tweet:{root}", text=text, public=True, outbox_id=7)
+    async with XHarness(Recorder(), fake=fake) as x:
+        fake.lose_answer("tweets", after=lost)
+        with pytest.raises(RetryLater):
+            await x.adapter.send(reply)
+        sent = await x.adapter.send(reply)  # the dispatcher's retry
+    posts = sorted(fake.bot_posts(), key=lambda p: int(p["id"]))
+    assert len(posts) == 3 and len({p["text"] for p in posts}) == 3  # three parts, none twice
+    assert [p["referenced_tweets"][0]["id"] for p in posts] == [root, posts[0]["id"], posts[1]["id"]]
+    assert sent.platform_id == posts[0]["id"]
+    assert [p["text"][-5:] for p in posts] == ["(1/3)", "(2/3)", "(3/3)"]
 
 
 async def test_requests_are_signed_for_the_host_they_really_go_to():

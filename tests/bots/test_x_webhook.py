@@ -9,13 +9,16 @@ import hmac
 import json
 from pathlib import Path
 
+import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
+from bots.x.adapter import DM_CURSOR
 from core.store.tables import Message
-from tests.contract.harness_x import XHarness
-from tests.fakes.x_api import BOT_ID
+from tests.contract.harness_x import FlakyInbound, XHarness
+from tests.fakes.x_activity import dm_activity
+from tests.fakes.x_api import BOT_ID, FakeX
 
 PAYLOADS = Path(__file__).resolve().parents[1] / "payloads" / "x"
 
@@ -115,3 +118,71 @@ async def test_signed_mention_is_answered_in_public_under_the_post(engine, store
         await make_dispatcher({"x": x.adapter}).drain()
         assert {p["referenced_tweets"][0]["id"] for p in x.fake.bot_posts()} >= {tweet_id}
         assert x.fake.count("mentions") == 0 and x.fake.count("dm_events") == 0  # webhook mode does not poll
+
+
+# ---- the same DM by webhook and by polling ------------------------------------------------------
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.messages: list = []
+
+    async def handle_message(self, message):  # type: ignore[no-untyped-def]
+        self.messages.append(message)
+
+    async def handle_escalation(self, escalation):  # type: ignore[no-untyped-def]
+        return None
+
+    async def handle_edit(self, edit):  # type: ignore[no-untyped-def]
+        return None
+
+
+async def post_signed(client: TestClient, secret: str, payload: dict) -> int:  # type: ignore[type-arg]
+    body = json.dumps(payload).encode()
+    resp = await client.post("/webhooks/x", data=body, headers={"x-twitter-webhooks-signature": sign(secret, body)})
+    return resp.status
+
+
+@pytest.mark.parametrize("media", [
+    {"photo": "https://ton.x.com/i/ton/data/dm/1/2/shot.jpg"},
+    {"video": "https://video.twimg.com/dm_video/1/vid/1280x720/clip.mp4"},
+])
+async def test_a_dm_with_media_gives_the_same_attachments_by_webhook_as_by_polling(media: dict[str, str]) -> None:
+    fake = FakeX()
+    fake.add_user("5001", "ann", "Ann Lee")
+    polled, pushed = Recorder(), Recorder()
+    async with XHarness(polled, fake=fake) as x:
+        event = fake.dm("5001", "this error appears", **media)
+        await x.until_handed(DM_CURSOR, event)
+    async with XHarness(pushed, fake=fake, settings={"mode": "webhook"}) as x, Webhook(x) as client:
+        assert await post_signed(client, fake.creds.consumer_secret, dm_activity(fake, event)) == 200
+    [by_poll], [by_hook] = polled.messages, pushed.messages
+    assert by_poll.attachments and by_hook.attachments == by_poll.attachments
+    kind = "image" if "photo" in media else "video"
+    assert [a.kind for a in by_hook.attachments] == [kind]
+    assert (by_hook.platform_id, by_hook.conversation, by_hook.text, by_hook.author) == \
+        (by_poll.platform_id, by_poll.conversation, by_poll.text, by_poll.author)
+
+
+async def test_the_sample_photo_dm_is_stored_with_its_attachment(engine, store):
+    async with harness(engine, store) as x, Webhook(x) as client:
+        body = sample("activity_dm_photo.json")
+        resp = await client.post("/webhooks/x", data=body, headers={
+            "x-twitter-webhooks-signature": sign(x.fake.creds.consumer_secret, body)})
+        assert resp.status == 200
+        [row] = await store.all(select(Message).where(Message.channel == "x", Message.direction == "in"))
+    assert row.platform_id == "1863000000000000003"
+    [photo] = row.attachments
+    assert photo["kind"] == "image" and photo["ref"] == "3_1863000000000000777"
+    assert photo["url"] == "https://ton.twitter.com/1.1/ton/data/dm/1863000000000000003/1863000000000000777/xT2r.jpg"
+
+
+async def test_a_delivery_the_engine_could_not_store_is_refused_so_x_sends_it_again(engine, store):
+    flaky = FlakyInbound(engine, fail_once={"1863000000000000001"})
+    async with harness(flaky, store) as x, Webhook(x) as client:
+        payload = json.loads(sample("activity_dm.json"))
+        assert await post_signed(client, x.fake.creds.consumer_secret, payload) == 503  # X retries non-2xx
+        assert await stored_count(store) == 0
+        assert await post_signed(client, x.fake.creds.consumer_secret, payload) == 200  # after the commit
+        assert await stored_count(store) == 1
+        assert flaky.handed == ["1863000000000000001"] * 2

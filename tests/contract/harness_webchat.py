@@ -8,7 +8,9 @@ the server has already pushed without awaiting (the contract suite calls it sync
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import socket
 import threading
 import time
 import uuid
@@ -105,6 +107,113 @@ class ThreadVisitor:
             self._loop.close()
 
 
+class ChatPage:
+    """What core/web/static/chat.js does, in Python, on the test's own loop: one browser tab.
+
+    Every message stays pending until the server acks it; on each (re)connect the history comes
+    first, stored messages in it are no longer pending, and the rest is sent again in order with the
+    same ids; an error with a retry code ("unavailable", "rate_limited") sends the pending ones again
+    a moment later. A dropped socket is reopened with backoff, as the page does.
+    """
+
+    RETRY_CODES = frozenset({"unavailable", "rate_limited"})
+
+    def __init__(self, base_url: str, *, retry_after: float = 0.5) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.retry_after = retry_after
+        self.session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+        self.pending: dict[str, str] = {}  # client id -> text, in the order typed
+        self.acks: list[str] = []  # every ack received (a resend may be acked again)
+        self.replies: dict[str, dict[str, Any]] = {}  # bot/agent messages by frame id (live or from history)
+        self.errors: list[dict[str, Any]] = []
+        self.conversation = ""
+        self._ws: aiohttp.ClientWebSocketResponse | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._retry: asyncio.Task[None] | None = None
+        self._closing = False
+
+    async def open(self) -> None:
+        """Load the page (the visitor cookie), then keep a socket open until `close`."""
+        async with self.session.get(self.base_url + "/chat") as page:
+            assert page.status == 200
+        token = self.session.cookie_jar.filter_cookies(URL(self.base_url + "/chat"))[COOKIE].value
+        self.conversation = conversation_of(token)
+        self._task = asyncio.create_task(self._run())
+
+    async def say(self, text: str) -> str:
+        client_id = uuid.uuid4().hex
+        self.pending[client_id] = text
+        await self._transmit(client_id)
+        return client_id
+
+    async def _transmit(self, client_id: str) -> None:
+        ws = self._ws
+        if ws is None or ws.closed or client_id not in self.pending:
+            return  # sent after the next connect
+        with contextlib.suppress(ConnectionError, RuntimeError):
+            await ws.send_str(json.dumps({"type": "message", "text": self.pending[client_id], "id": client_id}))
+
+    async def _run(self) -> None:
+        backoff = 0.1
+        while not self._closing:
+            try:
+                self._ws = await self.session.ws_connect(self.base_url + "/chat/ws")
+            except (aiohttp.ClientError, OSError):
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 1.0)
+                continue
+            backoff = 0.1
+            try:
+                async for message in self._ws:
+                    if message.type == aiohttp.WSMsgType.TEXT:
+                        await self._on_frame(json.loads(message.data))
+            except (aiohttp.ClientError, ConnectionError):
+                pass
+            self._ws = None
+
+    async def _on_frame(self, frame: dict[str, Any]) -> None:
+        kind = frame.get("type")
+        if kind == "history":
+            for item in frame["messages"]:
+                if item["from"] == "customer":
+                    self.pending.pop(item["id"], None)
+                else:
+                    self.replies[item["id"]] = item
+            for client_id in list(self.pending):
+                await self._transmit(client_id)
+        elif kind == "ack":
+            self.acks.append(frame["id"])
+            self.pending.pop(frame["id"], None)
+        elif kind == "message" and frame.get("from") in ("bot", "agent"):
+            self.replies[frame["id"]] = frame
+        elif kind == "error":
+            self.errors.append(frame)
+            if frame.get("code") in self.RETRY_CODES:  # one timer for all, as the page's clearTimeout/setTimeout
+                if self._retry is not None:
+                    self._retry.cancel()
+                self._retry = asyncio.create_task(self._resend_later())
+
+    async def _resend_later(self) -> None:
+        await asyncio.sleep(self.retry_after)
+        for client_id in list(self.pending):
+            await self._transmit(client_id)
+
+    def drop(self) -> None:
+        """The network drops the connection (no closing handshake); the page notices and reconnects."""
+        assert self._ws is not None
+        self._ws.get_extra_info("socket").shutdown(socket.SHUT_RDWR)
+
+    async def close(self) -> None:
+        self._closing = True
+        if self._ws is not None:
+            await self._ws.close()
+        for task in (self._task, self._retry):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        await self.session.close()
+
+
 class WebchatHarness:
     channel = "webchat"
 
@@ -156,8 +265,8 @@ class WebchatHarness:
         visitor = self.visitors[user_id]
         before = len(visitor.frames)
         await visitor.send(frame)
-        # handed over: the server echoes the visitor's message once the engine has stored it
-        await visitor.wait_for(lambda f: f.get("from") == "customer" and f.get("id") == frame["id"], start=before)
+        # handed over: the server acks the visitor's message once the engine has stored it
+        await visitor.wait_for(lambda f: f.get("type") == "ack" and f.get("id") == frame["id"], start=before)
         self._last = (user_id, frame)
 
     async def redeliver_last(self) -> None:

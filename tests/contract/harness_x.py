@@ -14,6 +14,7 @@ from aiohttp.test_utils import TestServer
 
 from bots.base import Inbound
 from bots.x.adapter import DM_CURSOR, MENTIONS_CURSOR, XAdapter, XSettings
+from core.errors import StorageError
 from tests.contract.harness import Delivered
 from tests.fakes.x_api import BOT_HANDLE, BOT_ID, FakeX
 
@@ -29,6 +30,29 @@ class MemoryCursors:
 
     async def set_cursor(self, channel: str, key: str, value: str) -> None:
         self.values[(channel, key)] = value
+
+
+class FlakyInbound:
+    """The engine, whose database fails once while storing each of ``fail_once`` (platform ids); every
+    handover is recorded. Everything else goes to the real engine, which stores and commits it."""
+
+    def __init__(self, engine: Inbound, fail_once: set[str] | None = None) -> None:
+        self.engine = engine
+        self.fail_once = set(fail_once or ())
+        self.handed: list[str] = []
+
+    async def handle_message(self, message: Any) -> object:
+        self.handed.append(message.platform_id)
+        if message.platform_id in self.fail_once:
+            self.fail_once.discard(message.platform_id)
+            raise StorageError("database is unavailable (injected)")
+        return await self.engine.handle_message(message)
+
+    async def handle_escalation(self, escalation: Any) -> object:
+        return await self.engine.handle_escalation(escalation)
+
+    async def handle_edit(self, edit: Any) -> object:
+        return await self.engine.handle_edit(edit)
 
 
 class XHarness:

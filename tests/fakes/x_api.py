@@ -1,6 +1,6 @@
 """A fake X API v2 on 127.0.0.1, written from the X API reference, for tweepy's AsyncClient.
 
-Endpoints: GET /2/users/me, GET /2/users/:id/mentions (since_id, pagination, expansions),
+Endpoints: GET /2/users/me, GET /2/users/:id/mentions (since_id, pagination, expansions), GET /2/users/:id/tweets,
 GET /2/dm_events (newest first, pagination), POST /2/dm_conversations/with/:participant_id/messages,
 POST /2/dm_conversations/:id/messages, POST /2/tweets (reply), GET /2/tweets/:id.
 Like X it returns only default fields plus the ones asked for, puts ``x-rate-limit-*`` headers on
@@ -74,7 +74,9 @@ class FakeX:
     dm_closed: set[str] = field(default_factory=set)  # users who do not accept DMs from the bot
     calls: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
     windows: dict[str, Window] = field(default_factory=dict)
-    _failures: dict[str, list[tuple[int, float | None]]] = field(default_factory=dict)
+    _failures: dict[str, list[tuple[int, float | None] | None]] = field(default_factory=dict)
+    _down: tuple[float, int] = (0.0, 503)  # (monotonic deadline, status) of an outage
+    _lost: dict[str, list[bool]] = field(default_factory=dict)  # per family: lose this call's answer?
     _ids: Iterable[int] = field(default_factory=lambda: itertools.count(1_860_000_000_000_000_000, 1117))
 
     def __post_init__(self) -> None:
@@ -92,10 +94,16 @@ class FakeX:
         self.windows[family] = Window(limit, limit if remaining is None else remaining,
                                       int(time.time()) + window, window)
 
-    def fail_next(self, family: str, status: int, *, count: int = 1, retry_after: float | None = None) -> None:
-        """The next ``count`` calls of ``family`` get ``status``: "tweets", "dm_send", "mentions",
-        "dm_events", "tweet_lookup", or "send" (any post or DM the bot sends)."""
-        self._failures.setdefault(family, []).extend([(status, retry_after)] * count)
+    def lose_answer(self, family: str, *, after: int = 0) -> None:
+        """The call of ``family`` after ``after`` more is carried out, but its answer is lost: the client
+        gets a 503 (the connection dropped after X accepted the post)."""
+        self._lost.setdefault(family, []).extend([False] * after + [True])
+
+    def fail_next(self, family: str, status: int, *, count: int = 1, retry_after: float | None = None,
+                  after: int = 0) -> None:
+        """The next ``count`` calls of ``family`` (after ``after`` more that succeed) get ``status``: "tweets",
+        "dm_send", "mentions", "dm_events", "tweet_lookup", or "send" (any post or DM the bot sends)."""
+        self._failures.setdefault(family, []).extend([None] * after + [(status, retry_after)] * count)
 
     def post(self, author_id: str, text: str, *, in_reply_to: str | None = None, lang: str = "en",
              media_keys: Iterable[str] = ()) -> str:
@@ -124,8 +132,10 @@ class FakeX:
         self.tweets[tid] = tweet
         return tid
 
-    def dm(self, sender_id: str, text: str, *, recipient_id: str = BOT_ID, photo: str | None = None) -> str:
-        """A direct message between the bot and a user (either direction), optionally with a photo url."""
+    def dm(self, sender_id: str, text: str, *, recipient_id: str = BOT_ID, photo: str | None = None,
+           video: str | None = None) -> str:
+        """A direct message between the bot and a user (either direction), optionally with a photo url or a
+        video (given by its file url; X adds a preview image)."""
         eid = self.next_id()
         low, high = sorted((sender_id, recipient_id), key=int)
         event: dict[str, Any] = {
@@ -136,8 +146,18 @@ class FakeX:
             key = f"3_{self.next_id()}"
             self.media[key] = {"media_key": key, "type": "photo", "url": photo, "width": 1200, "height": 900}
             event["attachments"] = {"media_keys": [key]}
+        elif video:
+            key = f"7_{self.next_id()}"
+            self.media[key] = {"media_key": key, "type": "video", "width": 1280, "height": 720, "duration_ms": 8000,
+                               "preview_image_url": video.rsplit(".", 1)[0] + ".jpg",
+                               "variants": [{"bit_rate": 2176000, "content_type": "video/mp4", "url": video}]}
+            event["attachments"] = {"media_keys": [key]}
         self.dm_events.append(event)
         return eid
+
+    def outage(self, seconds: float, status: int = 503) -> None:
+        """Every call gets ``status`` for the next ``seconds`` (X down or refusing for a while)."""
+        self._down = (time.monotonic() + seconds, status)
 
     def bot_posts(self) -> list[dict[str, Any]]:
         return [t for t in self.tweets.values() if t["author_id"] == BOT_ID]
@@ -154,6 +174,7 @@ class FakeX:
         app = web.Application()
         app.router.add_get("/2/users/me", self._wrap("users_me", self._me))
         app.router.add_get("/2/users/{id}/mentions", self._wrap("mentions", self._mentions))
+        app.router.add_get("/2/users/{id}/tweets", self._wrap("user_tweets", self._user_tweets))
         app.router.add_get("/2/dm_events", self._wrap("dm_events", self._dm_events))
         app.router.add_post("/2/dm_conversations/with/{pid}/messages", self._wrap("dm_send", self._dm_with))
         app.router.add_post("/2/dm_conversations/{cid}/messages", self._wrap("dm_send", self._dm_conv))
@@ -167,14 +188,18 @@ class FakeX:
             window = self.windows.setdefault(family, Window(100_000, 100_000, int(time.time()) + 900))
             if window.reset <= time.time():
                 window.remaining, window.reset = window.limit, int(time.time()) + window.length
+            until, status = self._down
+            if time.monotonic() < until:
+                return problem(status, _TITLES.get(status, "Error"), "Service is down (outage)")
             denied = self._authenticate(request)
             if denied is not None:
                 return denied
             queued = self._failures.get(family)
             if not queued and family in SEND_FAMILIES:
                 queued = self._failures.get("send")
-            if queued:
-                status, retry_after = queued.pop(0)
+            failure = queued.pop(0) if queued else None
+            if failure is not None:
+                status, retry_after = failure
                 headers = window.headers()
                 if status == 429:
                     wait = 1 if retry_after is None else retry_after
@@ -188,6 +213,9 @@ class FakeX:
             window.remaining -= 1
             response = await handler(request)
             response.headers.update(window.headers())
+            lost = self._lost.get(family)
+            if lost and lost.pop(0):
+                return problem(503, _TITLES[503], "Service Unavailable (the answer was lost)")
             return response
         return wrapped
 
@@ -225,6 +253,21 @@ class FakeX:
                  if int(t["id"]) > since and any(m["id"] == user["id"]
                                                   for m in t.get("entities", {}).get("mentions", ()))]
         found.sort(key=lambda t: int(t["id"]), reverse=True)
+        page, meta = _page(found, request, size)
+        if page:
+            meta.update(newest_id=page[0]["id"], oldest_id=page[-1]["id"])
+        return _json(self._tweets_body(page, request, meta))
+
+    async def _user_tweets(self, request: web.Request) -> web.Response:
+        """A user's own posts, newest first (GET /2/users/:id/tweets)."""
+        user = self.users.get(request.match_info["id"])
+        if user is None:
+            return problem(404, "Not Found Error", "Could not find user", _NOT_FOUND)
+        size = int(request.query.get("max_results", "10"))
+        if not 5 <= size <= 100:
+            return _invalid("max_results", "The `max_results` query parameter value is not between 5 and 100")
+        found = sorted((t for t in self.tweets.values() if t["author_id"] == user["id"]),
+                       key=lambda t: int(t["id"]), reverse=True)
         page, meta = _page(found, request, size)
         if page:
             meta.update(newest_id=page[0]["id"], oldest_id=page[-1]["id"])

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, WebSocketRoute, async_playwright, expect
 
 from core.config import load_settings
 from core.models import Author, InboundMessage
@@ -80,7 +80,8 @@ async def test_customer_and_agent_loop_in_a_real_browser(running: Running, brows
     print(f"\nscreenshots: {ARTIFACTS}")
     base = running.url
     kb = running.ctx.kb
-    assert running.admin_password, "a first start prints an admin password"
+    assert running.admin_password, "a first start writes the admin password to a file"
+    password = re.search(r"^password: (\S+)$", running.admin_password.read_text(), re.M).group(1)  # type: ignore[union-attr]
     await _seed_other_channels(running)
 
     agent_context = await browser.new_context(viewport={"width": 1280, "height": 800})
@@ -93,7 +94,7 @@ async def test_customer_and_agent_loop_in_a_real_browser(running: Running, brows
         page.on("pageerror", lambda exc: page_errors.append(str(exc)))
         page.on("response", lambda r: page_errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
 
-    await _sign_in(agent, base, running.admin_password)
+    await _sign_in(agent, base, password)
     await expect(agent.locator("body[data-live-ready='1']")).to_have_count(1, timeout=TIMEOUT)
 
     # The customer asks an FAQ and gets the knowledge base's answer.
@@ -151,3 +152,44 @@ async def test_customer_and_agent_loop_in_a_real_browser(running: Running, brows
     assert page_errors == [], page_errors
     await agent_context.close()
     await customer_context.close()
+
+
+async def test_a_message_typed_while_the_chat_is_cut_off_is_kept_and_sent_once_after_reconnecting(
+        running: Running, browser: Browser) -> None:
+    """The page keeps an unacknowledged message (across a reload too) and sends it again, with the same id."""
+    from sqlalchemy import select
+
+    from core.store.tables import Message
+
+    context = await browser.new_context(locale="en-US")
+    page = await context.new_page()
+    cut: list[WebSocketRoute] = []  # sockets the "network" swallows: no history, no ack
+
+    async def network(ws: WebSocketRoute) -> None:
+        if len(cut) < 2:
+            cut.append(ws)  # not connected to the server: what the page sends goes nowhere
+        else:
+            ws.connect_to_server()
+
+    await page.route_web_socket("**/chat/ws", network)
+    await page.goto(running.url + "/chat")
+    question = "How can I contact customer support?"
+    await page.get_by_label("Type your question…").fill(question)
+    await page.keyboard.press("Enter")
+    mine = page.locator(".msg.from-customer")
+    await expect(mine.locator(".msg-note")).to_have_text("Not sent yet", timeout=TIMEOUT)
+    await page.reload()  # still cut off: the message is kept and shown as not sent
+    await expect(mine.locator(".msg-note")).to_have_text("Not sent yet", timeout=TIMEOUT)
+    await cut[1].close()  # the connection drops; the page reconnects, now to the server, and resends
+    answer = running.ctx.kb.answer("contact", "en").splitlines()[0]
+    await expect(page.locator(".msg.from-bot .msg-text").filter(has_text=answer)).to_have_count(1, timeout=TIMEOUT)
+    await expect(mine).to_have_count(1)
+    await expect(mine.locator(".msg-note")).to_have_text("")  # acknowledged
+    rows = await running.ctx.store.all(select(Message.text).where(Message.channel == "webchat",
+                                                                  Message.direction == "in"))
+    assert rows == [question]
+    await page.reload()  # nothing is left to send: still stored once, answered once
+    await expect(page.locator(".msg.from-bot .msg-text").filter(has_text=answer)).to_have_count(1, timeout=TIMEOUT)
+    await expect(mine).to_have_count(1)
+    assert len(await running.ctx.store.all(select(Message.id).where(Message.channel == "webchat"))) == 2
+    await context.close()

@@ -1,6 +1,9 @@
 // The website chat page. No inline script (strict CSP); every text goes in through textContent.
-// Messages the visitor typed stay in localStorage until the server echoes them, so a reload or a
-// dropped connection resends them; the server dedupes on the id, the page dedupes on every frame id.
+// Messages the visitor typed stay in localStorage until the server acks them ({"type": "ack", "id"},
+// sent once the message is stored), shown as "not sent yet" meanwhile; after a reload or a dropped
+// connection they are sent again, in order, with the same ids. The server stores an id once (and acks a
+// resend of a stored one again); the page dedupes on every frame id. Tabs share the list: each change
+// re-reads it first, so one tab never drops another tab's unsent messages.
 "use strict";
 
 (function () {
@@ -18,26 +21,51 @@
   const RETRY_CODES = new Set(["rate_limited", "unavailable"]);
 
   const shown = new Map(); // frame id -> <li>
-  let pending = loadPending(); // [{id, type, text, label}]
+  const storage = usableStorage();
+  let memory = []; // the pending list when storage is unavailable (it then lives as long as the tab)
   let socket = null;
   let backoff = 500;
   let retryTimer = null;
 
-  function loadPending() {
+  function usableStorage() {
     try {
-      const value = JSON.parse(localStorage.getItem(PENDING_KEY) || "[]");
+      localStorage.setItem(PENDING_KEY + ".probe", "1");
+      localStorage.removeItem(PENDING_KEY + ".probe");
+      return localStorage;
+    } catch (e) {
+      return null; // private mode or storage disabled
+    }
+  }
+
+  function readPending() { // [{id, type, text, label}], oldest first
+    if (!storage) return memory.slice();
+    try {
+      const value = JSON.parse(storage.getItem(PENDING_KEY) || "[]");
       return Array.isArray(value) ? value : [];
     } catch (e) {
       return [];
     }
   }
 
-  function savePending() {
+  function writePending(list) {
+    memory = list;
+    if (!storage) return;
     try {
-      localStorage.setItem(PENDING_KEY, JSON.stringify(pending));
+      if (list.length) storage.setItem(PENDING_KEY, JSON.stringify(list));
+      else storage.removeItem(PENDING_KEY);
     } catch (e) {
-      /* private mode: pending messages live as long as the tab */
+      /* quota: the in-memory copy still resends while the tab lives */
     }
+  }
+
+  function addPending(item) {
+    writePending(readPending().concat([item]));
+  }
+
+  function dropPending(id) {
+    const list = readPending();
+    const rest = list.filter((p) => p.id !== id);
+    if (rest.length !== list.length) writePending(rest);
   }
 
   function newId() {
@@ -100,9 +128,7 @@
       item.classList.remove("pending", "failed");
       item.querySelector(".msg-note").textContent = "";
     }
-    const before = pending.length;
-    pending = pending.filter((p) => p.id !== id);
-    if (pending.length !== before) savePending();
+    dropPending(id);
   }
 
   function markFailed(id, error) {
@@ -112,8 +138,7 @@
       item.classList.add("failed");
       item.querySelector(".msg-note").textContent = error;
     }
-    pending = pending.filter((p) => p.id !== id);
-    savePending();
+    dropPending(id);
   }
 
   function showQuickReplies(replies) {
@@ -160,30 +185,42 @@
       markFailed(item.id, label.labelTooLong);
       return;
     }
-    pending.push(item);
-    savePending();
+    addPending(item);
     markPending(item.id);
     transmit(item);
   }
 
+  function showPending() { // unsent messages stay on screen, after the stored conversation, in the order typed
+    readPending().forEach((item) => {
+      log.appendChild(render({ id: item.id, from: "customer", text: item.text, label: item.label }));
+      markPending(item.id);
+    });
+    log.scrollTop = log.scrollHeight;
+  }
+
+  function resendPending() { // with the ids they had: the server stores each id once
+    showPending();
+    readPending().forEach(transmit);
+  }
+
   function onFrame(frame) {
     if (frame.type === "history") {
-      (frame.messages || []).forEach((message) => render(message));
+      (frame.messages || []).forEach((message) => log.appendChild(render(message))); // in stored order
       (frame.messages || []).forEach((message) => {
-        if (message.from === "customer") markSent(message.id);
+        if (message.from === "customer") markSent(message.id); // stored already: not sent again
       });
-      pending.forEach((item) => {
-        render({ id: item.id, from: "customer", text: item.text, label: item.label });
-        markPending(item.id);
-        transmit(item);
-      });
+      resendPending();
+      return;
+    }
+    if (frame.type === "ack") {
+      markSent(frame.id); // stored: only now is it forgotten
       return;
     }
     if (frame.type === "message") {
       const fresh = !shown.has(frame.id);
       render(frame);
       if (frame.from === "customer") {
-        markSent(frame.id);
+        markSent(frame.id); // the echo of a stored message (also to the visitor's other tabs)
       } else if (fresh) {
         showQuickReplies(frame.quick_replies);
       }
@@ -193,7 +230,7 @@
       if (frame.id && RETRY_CODES.has(frame.code)) {
         markPending(frame.id, frame.error);
         clearTimeout(retryTimer);
-        retryTimer = setTimeout(() => pending.forEach(transmit), 5000);
+        retryTimer = setTimeout(() => readPending().forEach(transmit), 5000);
       } else if (frame.id) {
         markFailed(frame.id, frame.error);
       } else {
@@ -252,5 +289,6 @@
     submit("button", button.dataset.payload, button.textContent);
   });
 
+  showPending(); // a reload while offline still shows what was not sent yet
   connect();
 })();
