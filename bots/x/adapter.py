@@ -19,6 +19,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import ClassVar
@@ -39,6 +40,9 @@ from core.models import OutboundMessage, Sent
 log = logging.getLogger(__name__)
 
 DM_MAX_LENGTH = 10_000
+
+
+CRC_TOKEN = re.compile(r"[A-Za-z0-9+/=_-]{1,128}")
 
 
 def webhook_signature(consumer_secret: str, payload: bytes) -> str:
@@ -217,15 +221,21 @@ class XAdapter:
         return s.get_secret_value() if s is not None else None
 
     async def _crc(self, request: web.Request) -> web.Response:
+        """X signs the challenge with the same key it signs deliveries with, so answering any token would
+        sign any body an attacker chose. X's tokens are short base64 text; a delivery is a JSON object,
+        which can never be written in that alphabet, so only such tokens are answered."""
         token, secret = request.query.get("crc_token"), self._secret()
-        if not token or not secret:
+        if not secret:
             return web.json_response({"error": "crc_token required"}, status=400)
+        if not token or not CRC_TOKEN.fullmatch(token):
+            return web.json_response({"error": "crc_token must be 1-128 characters of base64"}, status=400)
         return web.json_response({"response_token": webhook_signature(secret, token.encode())})
 
     async def _activity(self, request: web.Request) -> web.Response:
         body, secret = await request.read(), self._secret()
         given = request.headers.get("x-twitter-webhooks-signature", "")
-        if not secret or not hmac.compare_digest(given.encode(), webhook_signature(secret, body).encode()):
+        if not secret or not given.isascii() or not hmac.compare_digest(
+                given.encode(), webhook_signature(secret, body).encode()):
             return web.json_response({"error": "bad signature"}, status=403)
         try:
             payload = json.loads(body)

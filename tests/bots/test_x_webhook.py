@@ -66,6 +66,24 @@ async def test_crc_challenge_is_answered_with_the_hmac_of_the_token(engine, stor
         assert (await client.get("/webhooks/x")).status == 400
 
 
+async def test_the_crc_endpoint_cannot_be_used_to_sign_a_forged_delivery(engine, store):
+    """The challenge and the deliveries share one HMAC key: the attack asks for the signature of the body
+    it wants to post. A JSON object cannot be a CRC token, so no such signature is ever handed out."""
+    async with harness(engine, store) as x, Webhook(x) as client:
+        body = sample("activity_dm.json").decode()
+        crc = await client.get("/webhooks/x", params={"crc_token": body})
+        assert crc.status == 400
+        for token in ("x" * 129, '{"for_user_id": "1"}', "a b"):
+            assert (await client.get("/webhooks/x", params={"crc_token": token})).status == 400
+        posted = await client.post("/webhooks/x", data=body.encode(), headers={
+            "x-twitter-webhooks-signature": "sha256=" + "A" * 43 + "="})
+        assert posted.status == 403
+        odd = await client.post("/webhooks/x", data=body.encode(), headers={
+            "x-twitter-webhooks-signature": "sha256=\udcff".encode("utf-8", "surrogateescape").decode("latin-1")})
+        assert odd.status == 403
+        assert await stored_count(store) == 0
+
+
 async def test_forged_or_malformed_deliveries_are_refused_and_nothing_is_stored(engine, store):
     async with harness(engine, store) as x, Webhook(x) as client:
         body = sample("activity_dm.json")
