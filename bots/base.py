@@ -35,6 +35,8 @@ class ChannelSettings(BaseModel):
     # Outbound rate limits the dispatcher enforces for this channel (messages per second).
     rate_per_second: float = Field(default=30.0, gt=0)
     rate_per_conversation_per_second: float = Field(default=1.0, gt=0)
+    # Inbound: a customer writing faster than this gets one ticket and one notice, not an answer each.
+    customer_messages_per_minute: int = Field(default=20, ge=1)
 
 
 def needs_credentials(info: ValidationInfo) -> bool:

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from sqlalchemy import bindparam, select, update
 
 from core.events import EventBus
+from core.flood import Flood, FloodGate
 from core.models import Author, Escalation, InboundMessage, MessageEdit, QuickReply, utcnow
 from core.redaction import KEY, PHRASE, redact
 from core.store import Store
@@ -77,12 +78,13 @@ class _Decision:
 
 class Engine:
     def __init__(self, store: Store, triage: Decider, kb: Any, *, bus: EventBus | None = None,
-                 first_response_hours: float = 24.0) -> None:
+                 first_response_hours: float = 24.0, flood: FloodGate | None = None) -> None:
         self.store = store
         self.triage = triage
         self.kb = kb
         self.bus = bus or EventBus()
         self.first_response_hours = first_response_hours
+        self.flood = flood or FloodGate()
         self.assigner: Any = None  # core.assignment.AutoAssigner when settings.tickets.auto_assign (set by create_app)
         self.dispatcher: Any = None  # core.dispatch.Dispatcher of this process, once started: replies skip its queue
 
@@ -102,7 +104,11 @@ class Engine:
             ticket = await _customer_ticket(session, conversation,
                                             message.private_conversation if message.addressed else None)
             decision = None
-            if message.addressed:
+            flood = self.flood.check(message.channel, message.author.platform_user_id) if message.addressed \
+                else Flood.OK
+            if flood is not Flood.OK:  # stored, never answered one by one
+                decision = self._flooded(message, conversation, flood)
+            elif message.addressed:
                 decision = self._safe_decide(message.text, conversation, message.author.language,
                                              button=bool(message.raw.get("button")), ticket=ticket)
             row = await insert_inbound(session, conversation, message, ticket_id=ticket.id if ticket else None,
@@ -119,6 +125,29 @@ class Engine:
             leased = await self._lease(session, outcome.outbox_ids)
         self._announce(conversation.id, outcome.ticket_id, outcome.outbox_ids, leased)
         return outcome
+
+    async def _apply_flood(self, session: Any, row: Message, conversation: Place | Conversation,
+                           ticket: Ticket | None, decision: _Decision) -> Outcome:
+        outbox: list[int] = []
+        if ticket is None:
+            ticket_id = await self._open_ticket(session, row, conversation, decision, outbox)
+        else:
+            transition(session, ticket, "customer_message", "customer")
+            row.ticket_id = ticket_id = ticket.id
+        if decision.reason == "flood":
+            notice = self.kb.message("flood_notice", decision.lang, ticket=ticket_id)
+            queued = await queue_reply(session, conversation, notice, author_kind="bot", ticket_id=ticket_id,
+                                       reply_to=row.platform_id if row.public else None)
+            outbox.append(queued.outbox_id)
+        return Outcome("flood", row.id, ticket_id, None, tuple(outbox))
+
+    def _flooded(self, message: InboundMessage, conversation: Place | Conversation, flood: Flood) -> _Decision:
+        """Over the customer's per-minute limit: the first such message becomes a handoff with one notice
+        (a person reads what they sent), the rest join that ticket quietly."""
+        from core.language import detect_language
+
+        lang = detect_language(message.text, conversation.language or message.author.language)
+        return _Decision("handoff", lang, "", reason="flood" if flood is Flood.FIRST else "flood_more")
 
     async def _warn(self, session: Any, row: Message, conversation: Place | Conversation, secrets: tuple[str, ...],
                     decision: _Decision | None) -> QueuedReply:
@@ -179,6 +208,8 @@ class Engine:
         outbox: list[int] = []
         if decision is None:  # not addressed to the bot (group chatter): kept as context, reopens nothing
             return Outcome("stored", row.id, ticket.id if ticket else None)
+        if decision.reason in ("flood", "flood_more"):
+            return await self._apply_flood(session, row, conversation, ticket, decision)
         if ticket is not None:
             transition(session, ticket, "customer_message", "customer")
         if decision.action in ("answer", "handoff"):

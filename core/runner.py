@@ -32,6 +32,7 @@ from core.channels import Channels, reason
 from core.config import Settings
 from core.errors import Conflict, UsageError
 from core.events import EventBus
+from core.flood import FloodGate
 from core.housekeeping import Housekeeping
 from core.store import Store
 from core.web.context import AppContext
@@ -77,7 +78,9 @@ async def start(settings: Settings, *, host: str | None = None, port: int | None
     store = await Store.open(settings.database_url)
     try:
         bus = EventBus()
-        engine = Engine(store, triage, kb, bus=bus, first_response_hours=settings.tickets.first_response_hours)
+        flood = FloodGate({name: block.customer_messages_per_minute for name, block in settings.channels.items()})
+        engine = Engine(store, triage, kb, bus=bus, first_response_hours=settings.tickets.first_response_hours,
+                        flood=flood)
         inbox = Inbox(store, kb, bus=bus)
         recovered = await engine.recover()
         if recovered:

@@ -17,6 +17,7 @@ import pytest_asyncio
 
 from core.dispatch import Dispatcher, DispatchPolicy
 from core.events import EventBus
+from core.flood import FloodGate
 from core.inbox import Inbox
 from core.knowledge import KnowledgeBase, load_knowledge_base
 from core.pipeline import Engine
@@ -89,7 +90,9 @@ def bus() -> EventBus:
 
 @pytest.fixture
 def engine(store: Store, triage: Triage, kb: KnowledgeBase, bus: EventBus) -> Engine:
-    return Engine(store, triage, kb, bus=bus)
+    """Flood control off (tests send many messages as one customer on purpose); tests/core/test_flood.py
+    covers it with the real default."""
+    return Engine(store, triage, kb, bus=bus, flood=FloodGate(default=1_000_000))
 
 
 @pytest.fixture

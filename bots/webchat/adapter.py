@@ -18,6 +18,7 @@ it again after reconnecting. A message the engine could not store gets an error 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import logging
@@ -32,6 +33,9 @@ from urllib.parse import urlsplit
 import jinja2
 from aiohttp import WSMsgType, web
 from aiolimiter import AsyncLimiter
+from limits import RateLimitItemPerMinute
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 
 from bots.base import ChannelHealth, ChannelSettings, Inbound, split_text
 from bots.webchat.settings import WebchatSettings
@@ -44,6 +48,7 @@ COOKIE = "supportbot_visitor"
 COOKIE_MAX_AGE = 180 * 24 * 3600
 CHANNEL = "webchat"
 HISTORY_LIMIT = 200
+STARTING_WAIT = 10.0  # seconds a visitor arriving during start-up waits for the chat
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _FROM = {"agent": "agent", "customer": "customer"}  # everything else we send is the bot's
@@ -92,15 +97,20 @@ class WebchatAdapter:
         self._inbound: Inbound | None = None
         self._sockets: dict[str, set[web.WebSocketResponse]] = {}
         self._limits: OrderedDict[str, AsyncLimiter] = OrderedDict()
+        self._per_address: dict[str, int] = {}  # open sockets per client address
+        self._new_visitors = MovingWindowRateLimiter(MemoryStorage())
+        self._new_visitor_limit = RateLimitItemPerMinute(settings.new_visitors_per_address_per_minute)
         self._template: jinja2.Template | None = None
         self.health = ChannelHealth(CHANNEL)
         self._stopped = asyncio.Event()
+        self._started = asyncio.Event()
 
     # ---- lifecycle ---------------------------------------------------------------------------
     async def start(self, inbound: Inbound) -> None:
         """Sockets are accepted from now on; ``inbound`` is the engine (its ``store`` serves history)."""
         self._inbound = inbound
         self._stopped.clear()
+        self._started.set()
         self.health.up()  # served by our own web server: receiving as soon as sockets are accepted
 
     async def wait_closed(self) -> None:
@@ -110,6 +120,7 @@ class WebchatAdapter:
     async def stop(self) -> None:
         """Close every socket (the page reconnects to the next server). Idempotent."""
         self._inbound = None
+        self._started.clear()
         self._stopped.set()
         sockets = [ws for group in self._sockets.values() for ws in group]
         self._sockets.clear()
@@ -144,6 +155,7 @@ class WebchatAdapter:
 
     # ---- the page ----------------------------------------------------------------------------
     async def _page(self, request: web.Request) -> web.Response:
+        await self._until_started()
         token = request.cookies.get(COOKIE)
         if not token or not _TOKEN.match(token):
             token = secrets.token_urlsafe(32)
@@ -182,9 +194,17 @@ class WebchatAdapter:
                             samesite=samesite)
 
     # ---- the socket --------------------------------------------------------------------------
-    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+    async def _until_started(self) -> None:
+        """The web server listens a moment before the channels start: a visitor arriving then waits for
+        the chat (a few milliseconds) instead of getting an error; after a stop it is refused."""
+        if self._inbound is None and not self._stopped.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._started.wait(), STARTING_WAIT)
         if self._inbound is None:
-            raise web.HTTPServiceUnavailable(text="the chat is starting, try again in a moment")
+            raise web.HTTPServiceUnavailable(text="the chat is not available right now, try again in a moment")
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        await self._until_started()
         if not self._origin_allowed(request):
             raise web.HTTPForbidden(text="this origin may not open the chat")
         token = request.cookies.get(COOKIE)
@@ -192,6 +212,11 @@ class WebchatAdapter:
         if fresh:
             token = secrets.token_urlsafe(32)
         assert token is not None
+        address = request.remote or "unknown"
+        if self._per_address.get(address, 0) >= self.settings.sockets_per_address:
+            raise web.HTTPTooManyRequests(text="too many chats are open from your network; close one and try again")
+        if not await self._welcome(visitor_id(token), address, fresh):
+            raise web.HTTPTooManyRequests(text="too many new chats from your network; try again in a minute")
         limit = self.settings.max_message_length
         # timeout: how long close() waits for the browser's answer (a shutdown must not hang on a dead tab)
         ws = web.WebSocketResponse(heartbeat=30, timeout=3.0, max_msg_size=limit * 6 + 4096)
@@ -203,6 +228,7 @@ class WebchatAdapter:
         language = request.headers.get("Accept-Language", "").split(",")[0].split(";")[0].strip() or None
         group = self._sockets.setdefault(conversation, set())
         group.add(ws)  # before reading the history: a reply sent meanwhile is pushed, never missed
+        self._per_address[address] = self._per_address.get(address, 0) + 1
         try:
             await self._send_history(ws, conversation, visitor)
             async for frame in ws:
@@ -214,7 +240,21 @@ class WebchatAdapter:
             group.discard(ws)
             if not group and self._sockets.get(conversation) is group:
                 del self._sockets[conversation]
+            left = self._per_address.get(address, 1) - 1
+            if left > 0:
+                self._per_address[address] = left
+            else:
+                self._per_address.pop(address, None)
         return ws
+
+    async def _welcome(self, visitor: str, address: str, fresh: bool) -> bool:
+        """A visitor the store has never seen counts against its address's new visitors per minute (a cookie
+        minted by /chat is as new as none at all); a returning visitor is always welcome."""
+        if not fresh:
+            store = getattr(self._inbound, "store", None)
+            if store is not None and await store.identity_exists(CHANNEL, visitor):
+                return True
+        return self._new_visitors.hit(self._new_visitor_limit, address)
 
     def _origin_allowed(self, request: web.Request) -> bool:
         origin = request.headers.get("Origin")

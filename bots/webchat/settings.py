@@ -15,3 +15,6 @@ class WebchatSettings(ChannelSettings):
     rate_per_conversation_per_second: float = 50.0
     # Inbound: a visitor may send this many messages at once, refilled over a minute; more get an error frame.
     visitor_messages_per_minute: int = Field(default=30, gt=0)
+    # Per client address (one network): new visitors it may bring per minute, and chats it may hold open.
+    new_visitors_per_address_per_minute: int = Field(default=20, gt=0)
+    sockets_per_address: int = Field(default=50, gt=0)

@@ -20,7 +20,7 @@ from core.errors import StorageError
 from core.models import utcnow
 from core.store import sqlite_driver
 from core.store.reads import ThreadMessage, TicketRecord, conversation_messages, ticket_record
-from core.store.tables import Cursor, Outbox
+from core.store.tables import Cursor, Identity, Outbox
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 _WRITING: ContextVar[bool] = ContextVar("supportbot_sqlite_writing", default=False)
@@ -165,6 +165,12 @@ class Store:
                 session.add(Cursor(channel=channel, key=key, value=value, updated_at=now, expires_at=expires))
             else:
                 row.value, row.updated_at, row.expires_at = value, now, expires
+
+    async def identity_exists(self, channel: str, platform_user_id: str) -> bool:
+        """Has this platform account ever written to us (is it a known customer)?"""
+        found = await self.scalar(select(Identity.id).where(Identity.channel == channel,
+                                                            Identity.platform_user_id == platform_user_id))
+        return found is not None
 
     async def ticket(self, ticket_id: int) -> TicketRecord:
         """The ticket with its whole thread (and each reply's delivery state) and activity."""
