@@ -225,7 +225,10 @@ class Engine:
         if decision.faq_id:
             conversation.state = {**conversation.state, "last_faq": decision.faq_id,
                                   "turns": int(conversation.state.get("turns", 0)) + 1}
-        queued = await queue_reply(session, conversation, decision.reply, author_kind="bot",
+        text = decision.reply
+        if conversation.public and decision.action == "answer":  # where impersonators read along too
+            text = f"{text}\n\n{self.kb.message('public_safety', decision.lang)}"
+        queued = await queue_reply(session, conversation, text, author_kind="bot",
                                    ticket_id=ticket.id if ticket else None,
                                    reply_to=row.platform_id if row.public else None,
                                    quick_replies=self._quick_replies(decision), decision=_as_record(decision))

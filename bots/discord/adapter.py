@@ -4,6 +4,11 @@ Receives DMs, guild channel/thread/forum messages, button presses, edits and del
 gateway (``AutoShardedClient``: one process serves many guilds, shards split across processes with
 ``shard_ids``) and registers the moderator escalation commands. Intents: guilds, guild_messages,
 dm_messages and the privileged message_content; members is not needed.
+
+Nothing is lost between sessions: discord.py resumes by itself (Discord replays what was missed),
+and after every new session the backfill reads back the channels we know (bots/discord/backfill.py).
+While discord.py reconnects, ``health`` says so; when its client ends for good, ``wait_closed``
+raises why and the supervisor starts the channel again.
 """
 
 from __future__ import annotations
@@ -16,140 +21,191 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
+import aiohttp
 import discord
 
-from bots.base import ChannelSettings, CursorStore, Inbound
+from bots.base import ChannelHealth, ChannelSettings, CursorStore, Inbound
 from bots.discord import translate as tr
+from bots.discord.backfill import Backfill
+from bots.discord.client import Client, Endpoints, intents
 from bots.discord.commands import Escalations
+from bots.discord.positions import Positions, snowflake_at
 from bots.discord.send import Sender, dispatcher_owns_retries
 from bots.discord.settings import DiscordSettings
 from core.errors import ConfigError, RetryLater
 from core.models import InboundMessage, OutboundMessage, Sent
 
+__all__ = ["DiscordAdapter", "DiscordSettings", "intents"]
+
 log = logging.getLogger(__name__)
 
-
-def intents() -> discord.Intents:
-    """What the bot needs; message_content is privileged (enable it in the Developer Portal)."""
-    wanted = discord.Intents.none()
-    wanted.guilds = True
-    wanted.guild_messages = True
-    wanted.dm_messages = True
-    wanted.message_content = True
-    return wanted
+LOST = object()  # what _hand_over returns when the engine could not take an event
 
 
-class _Client(discord.AutoShardedClient):
-    """Routes gateway events to the adapter; nothing else lives here."""
-
-    def __init__(self, adapter: DiscordAdapter, **options: Any) -> None:
-        super().__init__(**options)
-        self.adapter = adapter
-        self.tree = discord.app_commands.CommandTree(self)
-        adapter.escalations = Escalations(self, adapter.settings, adapter.hand_over_escalation)
-        adapter.escalations.install(self.tree)
-
-    async def on_ready(self) -> None:
-        await self.adapter.on_ready()
-
-    async def on_message(self, message: discord.Message) -> None:
-        await self.adapter.on_message(message)
-
-    async def on_raw_message_edit(self, event: discord.RawMessageUpdateEvent) -> None:
-        await self.adapter.on_edit(event)
-
-    async def on_raw_message_delete(self, event: discord.RawMessageDeleteEvent) -> None:
-        await self.adapter.on_delete(event.channel_id, [event.message_id])
-
-    async def on_raw_bulk_message_delete(self, event: discord.RawBulkMessageDeleteEvent) -> None:
-        await self.adapter.on_delete(event.channel_id, sorted(event.message_ids))
-
-    async def on_interaction(self, interaction: discord.Interaction) -> None:
-        if interaction.type is discord.InteractionType.component:
-            await self.adapter.on_button(interaction)
+def _reason(exc: BaseException | None) -> Exception:
+    """Why the gateway client ended, as the error the supervisor logs, shows and retries on."""
+    if isinstance(exc, discord.LoginFailure):
+        return ConfigError("discord: the bot token was rejected (channels.discord.token)")
+    if isinstance(exc, discord.PrivilegedIntentsRequired):
+        return ConfigError("discord: enable the Message Content intent for this bot in the Developer "
+                           "Portal (Bot > Privileged Gateway Intents)")
+    if isinstance(exc, discord.ConnectionClosed):
+        if exc.code == 4004:
+            return ConfigError("discord: the gateway rejected the bot token (close 4004; channels.discord.token)")
+        return RetryLater(f"discord: the gateway ended the session for good (close {exc.code}); "
+                          "check shard_count / shard_ids")
+    if isinstance(exc, discord.GatewayNotFound):
+        return RetryLater("discord: GET /gateway/bot failed (a Discord outage, or api_base_url is wrong)")
+    if exc is None:
+        return RetryLater("discord: the gateway client stopped by itself")
+    if isinstance(exc, aiohttp.ClientResponseError):  # e.g. the gateway answered 503 instead of upgrading
+        url = exc.request_info.real_url.with_query(None)
+        return RetryLater(f"discord: the gateway connection failed: {exc.status} {exc.message} from {url}")
+    return RetryLater(f"discord: the gateway connection failed: {type(exc).__name__}: {str(exc)[:300]}")
 
 
-def _report_end(task: asyncio.Task[None]) -> None:
-    """discord.py reconnects by itself; if its task ends on an error, say so loudly."""
-    if not task.cancelled() and task.exception() is not None:
-        log.error("discord: the gateway client stopped: %r", task.exception())
+def _retrieved(task: asyncio.Task[None]) -> None:
+    if not task.cancelled():
+        task.exception()
 
 
 class DiscordAdapter:
     name: ClassVar[str] = "discord"
     max_text_length: ClassVar[int] = 2000
     settings_model: ClassVar[type[ChannelSettings]] = DiscordSettings
+    # Each part carries nonce + enforce_nonce from the outbox id: a send repeated after a crash returns
+    # the message Discord already has (for a few minutes) instead of posting it twice.
+    idempotent_sends: ClassVar[bool] = True
 
     def __init__(self, settings: DiscordSettings, *, public_url: str | None = None,
                  data_dir: str | Path = "data", cursor_store: CursorStore | None = None) -> None:
         self.settings = settings
         self.cursor_store = cursor_store
-        self.client: _Client | None = None
+        self.health = ChannelHealth(self.name)
+        self.client: Client | None = None
         self.escalations: Escalations | None = None
         self.sender: Sender | None = None
+        self.positions: Positions | None = None
+        self.backfill: Backfill | None = None
+        self._endpoints: Endpoints | None = None
         self._inbound: Inbound | None = None
         self._task: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
+        self._stopping = False
+        self._down: set[int] = set()  # shards discord.py is reconnecting
         self._synced = False
+        self._bot_id: int | None = None
         # Per-channel order: discord.py runs each event in its own task; an edit must not
         # overtake the message it edits. A fixed set of locks keeps memory bounded.
         self._locks = [asyncio.Lock() for _ in range(64)]
 
     # -- lifecycle ------------------------------------------------------------------------------
     async def start(self, inbound: Inbound) -> None:
+        """Returns once every shard is ready; raises as soon as the first connection fails."""
         if self.settings.token is None:
             raise ConfigError("discord: no token configured (channels.discord.token)")
+        if self.client is not None:
+            await self.stop()
         self._inbound = inbound
         self._ready.clear()
-        client = _Client(self, intents=intents(), shard_count=self.settings.shard_count,
-                         shard_ids=self.settings.shard_ids, max_ratelimit_timeout=30.0,
-                         guild_ready_timeout=self.settings.guild_ready_timeout,
-                         http_trace=dispatcher_owns_retries(),
-                         allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=True,
-                                                                  replied_user=True))
+        self._stopping = False
+        self._down.clear()
+        settings = self.settings
+        self._endpoints = Endpoints(settings.api_base_url)
+        client = Client(self, self._endpoints, intents=intents(), shard_count=settings.shard_count,
+                        shard_ids=settings.shard_ids, max_ratelimit_timeout=30.0,
+                        guild_ready_timeout=settings.guild_ready_timeout,
+                        shard_connect_timeout=settings.ready_timeout,
+                        http_trace=dispatcher_owns_retries(settings.api_base_url),
+                        allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=True,
+                                                                 replied_user=True))
         # The constructor floors this at 30 s; the dispatcher, not discord.py, owns long waits.
-        client.http.max_ratelimit_timeout = self.settings.max_ratelimit_wait
+        client.http.max_ratelimit_timeout = settings.max_ratelimit_wait
         self.client = client
-        self.sender = Sender(client, self.settings, self.cursor_store)
-        self._task = asyncio.create_task(client.start(self.settings.token.get_secret_value()))
-        self._task.add_done_callback(_report_end)
+        self.escalations = Escalations(client, settings, self.hand_over_escalation)
+        self.escalations.install(client.tree)
+        self.positions = Positions(self.cursor_store, limit=settings.backfill_channels,
+                                   max_age=settings.backfill_days * 86400)
+        self.positions.start()
+        self.backfill = Backfill(client, self.positions, settings, self._receive, self._lock)
+        self.sender = Sender(client, settings, self.cursor_store, on_sent=self._sent)
+        self._task = asyncio.create_task(client.start(settings.token.get_secret_value()))
+        self._task.add_done_callback(_retrieved)  # reported by start or wait_closed, not by asyncio
         ready = asyncio.create_task(self._ready.wait())
-        done, _ = await asyncio.wait({self._task, ready}, timeout=self.settings.ready_timeout,
+        done, _ = await asyncio.wait({self._task, ready}, timeout=settings.ready_timeout,
                                      return_when=asyncio.FIRST_COMPLETED)
         ready.cancel()
         if self._task in done:
+            exc = None if self._task.cancelled() else self._task.exception()
             await self.stop()
-            try:
-                self._task_result(done)
-            except discord.LoginFailure as exc:
-                raise ConfigError("discord: the bot token was rejected (channels.discord.token)") from exc
-            except discord.PrivilegedIntentsRequired as exc:
-                raise ConfigError("discord: enable the Message Content intent for this bot in the Developer "
-                                  "Portal (Bot > Privileged Gateway Intents)") from exc
-            raise RetryLater("discord: the gateway connection ended before it was ready")
+            raise _reason(exc) from exc
         if not done:
             await self.stop()
-            raise TimeoutError("discord: gateway not ready in time")
+            raise TimeoutError(f"discord: gateway not ready within {settings.ready_timeout:g} s")
+        self.health.up()
 
-    @staticmethod
-    def _task_result(done: set[asyncio.Task[Any]]) -> None:
-        for task in done:
-            if not task.cancelled() and task.exception() is not None:
-                raise task.exception()  # type: ignore[misc]
+    async def wait_closed(self) -> None:
+        """Returns after `stop`; raises why the gateway client ended when it ended by itself (a
+        fatal close such as 4004, a revoked token, GET /gateway/bot failing)."""
+        task = self._task
+        if task is None:
+            return
+        await asyncio.wait({task})
+        if self._stopping or task.cancelled():
+            return
+        exc = task.exception()
+        log.error("discord: the gateway client stopped: %r", exc)
+        raise _reason(exc) from exc
 
     async def stop(self) -> None:
-        client, task = self.client, self._task
-        self.client, self._task = None, None
+        self._stopping = True
+        client, task, backfill = self.client, self._task, self.backfill
+        self.client, self._task, self.backfill = None, None, None
+        if backfill is not None:
+            await backfill.close()
         if client is not None:
             await client.close()
         if task is not None:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait_for(task, timeout=10)
+        if self.positions is not None:
+            await self.positions.close()  # after the client: every position handed over is saved
+        if self._endpoints is not None:
+            self._endpoints.restore()
+            self._endpoints = None
 
     async def send(self, reply: OutboundMessage) -> Sent:
         if self.sender is None or self.client is None:
-            raise RetryLater("discord adapter is not running")
+            raise RetryLater("discord: not connected (the channel is stopped or restarting)")
         return await self.sender.send(reply)
+
+    # -- the gateway's state --------------------------------------------------------------------
+    async def prepare_shards(self, shard_ids: list[int]) -> None:
+        """Before the first READY: the read positions of this process's shards."""
+        assert self.positions is not None
+        await self.positions.load(shard_ids)
+
+    def session_started(self, shard_id: int) -> None:
+        """READY: a new session, so whatever was written while we were away must be read back."""
+        if self.client is not None and self.client.user is not None:
+            self._bot_id = self.client.user.id
+        if self.backfill is not None and not self._stopping:
+            self.backfill.session_started(shard_id)
+        self.shard_up(shard_id)
+
+    def guilds_ready(self, shard_id: int) -> None:
+        if self.backfill is not None:
+            self.backfill.guilds_ready(shard_id)
+
+    def shard_up(self, shard_id: int) -> None:
+        self._down.discard(shard_id)
+        if not self._down and not self._stopping and self._ready.is_set():
+            self.health.up()
+
+    def shard_down(self, shard_id: int) -> None:
+        if not self._stopping:
+            self._down.add(shard_id)
+            self.health.trouble(f"gateway shard {shard_id} disconnected; reconnecting")
 
     # -- events ---------------------------------------------------------------------------------
     async def on_ready(self) -> None:
@@ -160,18 +216,62 @@ class DiscordAdapter:
                 self._synced = await self.escalations.sync(self.client.tree)
         finally:
             self._ready.set()
+            if not self._down and not self._stopping:
+                self.health.up()
 
     @property
     def bot_id(self) -> int:
-        assert self.client is not None and self.client.user is not None
-        return self.client.user.id
+        if self.client is not None and self.client.user is not None:
+            self._bot_id = self.client.user.id
+        assert self._bot_id is not None, "not connected yet"
+        return self._bot_id
 
     async def on_message(self, message: discord.Message) -> None:
+        backfill = self.backfill
+        if backfill is not None:
+            await backfill.wait_turn(message.channel.id)
         async with self._lock(message.channel.id):
-            item = tr.inbound(message, bot_id=self.bot_id, settings=self.settings)
-            if item is not None:
-                item = await self._in_private_thread(item, message.channel)
-                await self._hand_over(self._require().handle_message, item, item.platform_id)
+            if not self._stopping:  # else left unread: the next start reads it back
+                await self._receive(message)
+
+    async def _receive(self, message: discord.Message) -> None:
+        """One message, live or read back (the caller holds the channel's lock): translated, handed
+        over, and its id kept as the channel's read position once it is stored (or not for us)."""
+        guild_id = message.guild.id if message.guild else None
+        shard = self._shard_of(guild_id)
+        if self.positions is not None and self.positions.limit > 0 and self.positions.last(message.channel.id) is None:
+            await self._first_in_channel(message, guild_id, shard)
+        item = tr.inbound(message, bot_id=self.bot_id, settings=self.settings)
+        if item is not None:
+            item = await self._in_private_thread(item, message.channel)
+            if await self._hand_over(self._require().handle_message, item, item.platform_id) is LOST:
+                return
+        if self.positions is not None:
+            self.positions.note(message.channel.id, guild_id, message.id, shard)
+
+    async def _first_in_channel(self, message: discord.Message, guild_id: int | None, shard: int) -> None:
+        """A channel not known yet is saved as known before its first message is handed over. A DM
+        channel is read from ``backfill_days`` back first: a stranger's first DM sent while we were
+        away is found when they write again."""
+        assert self.positions is not None
+        if guild_id is not None or self.backfill is None:
+            await self.positions.register(message.channel.id, guild_id, message.id - 1, shard, message.id)
+            return
+        since = snowflake_at(message.created_at.timestamp() - self.settings.backfill_days * 86400)
+        await self.positions.register(message.channel.id, None, since, shard, message.id)
+        await self.backfill.earlier(message, since)
+
+    def _sent(self, message: discord.Message) -> None:
+        """A channel we wrote to first (a DM the bot opened): read back the customer's answer
+        after a restart, from just before our message."""
+        if self.positions is not None and self.positions.limit > 0 and self.positions.last(message.channel.id) is None:
+            guild_id = message.guild.id if message.guild else None
+            self.positions.note(message.channel.id, guild_id, message.id - 1, self._shard_of(guild_id))
+
+    def _shard_of(self, guild_id: int | None) -> int:
+        """Discord's formula; DMs arrive on shard 0."""
+        count = (self.client.shard_count if self.client else None) or 1
+        return 0 if guild_id is None else (guild_id >> 22) % count
 
     async def on_edit(self, event: discord.RawMessageUpdateEvent) -> None:
         async with self._lock(event.channel_id):
@@ -243,14 +343,15 @@ class DiscordAdapter:
 
     @staticmethod
     async def _hand_over(fn: Callable[[Any], Awaitable[object]], item: Any, ident: str) -> object:
-        """The gateway never redelivers: retry a failing store a few times before giving up loudly."""
+        """A store failing now and then is retried a few times; after that the event is LOST here
+        (a message is read back after the next new session: its position did not move)."""
         for attempt in range(4):
             try:
                 return await fn(item)
             except Exception:
                 if attempt == 3:
-                    log.exception("discord: event %s could not be handed over; it is lost", ident)
-                    return None
+                    log.exception("discord: event %s could not be handed over", ident)
+                    return LOST
                 log.warning("discord: handing over %s failed, retrying", ident, exc_info=True)
                 await asyncio.sleep(0.5 * 2**attempt)
-        return None
+        return LOST

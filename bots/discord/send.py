@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -68,15 +69,21 @@ def map_error(exc: BaseException) -> AdapterError:
     return RetryLater(f"discord: unexpected {exc!r}")
 
 
-def dispatcher_owns_retries() -> aiohttp.TraceConfig:
+def dispatcher_owns_retries(api_base_url: str = "https://discord.com/api/v10") -> aiohttp.TraceConfig:
     """For writes to the API, a 429 or a 5xx is raised at once instead of being slept on inside the
     send: discord.py would otherwise wait out ``retry_after`` (up to max_ratelimit_timeout) and retry
     500/502/504/524 five times, sleeping 1+3+5+7 s. The dispatcher owns retries and honours the
     platform's ``retry_after``; the nonce makes its retry safe. Reads keep discord.py's own retries.
-    (Pre-emptive waits from X-RateLimit-* headers stay with discord.py: they avoid the 429.)"""
+    (Pre-emptive waits from X-RateLimit-* headers stay with discord.py: they avoid the 429.)
+    A failing ``GET /gateway/bot`` is raised at once too: the start fails fast and the supervisor
+    retries it with its own backoff, instead of discord.py sleeping 25 s inside the start."""
 
     async def on_request_end(session: Any, context: Any, params: aiohttp.TraceRequestEndParams) -> None:
-        if params.method == "GET" or "/api/" not in params.url.path:
+        if not str(params.url).startswith(api_base_url):
+            return
+        if params.method == "GET" and params.url.path.endswith("/gateway/bot") and params.response.status >= 500:
+            raise discord.DiscordServerError(params.response, f"{params.response.status} {params.response.reason}")
+        if params.method == "GET":
             return
         response = params.response
         if response.status == 429:
@@ -110,10 +117,12 @@ def _retry_after(response: Any) -> float:
 
 class Sender:
     def __init__(self, client: discord.Client, settings: DiscordSettings,
-                 cursor_store: CursorStore | None = None) -> None:
+                 cursor_store: CursorStore | None = None,
+                 on_sent: Callable[[discord.Message], None] | None = None) -> None:
         self.client = client
         self.settings = settings
         self.cursor_store = cursor_store
+        self.on_sent = on_sent  # the adapter learns the channels it wrote to (read back after a restart)
         self._threads: dict[str, int] = {}  # used when no cursor store is given
         self._owners: dict[str, str] = {}
 
@@ -146,6 +155,8 @@ class Sender:
             message = await target.send(**kwargs)
             first = first or message
         assert first is not None
+        if self.on_sent is not None:
+            self.on_sent(first)
         return Sent(platform_id=str(first.id), sent_at=first.created_at)
 
     async def _channel(self, conversation: str) -> discord.abc.Messageable:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator, model_validator
@@ -18,6 +19,10 @@ class GuildSettings(BaseModel):
 
 class DiscordSettings(ChannelSettings):
     token: SecretStr | None = None
+    # Where discord.py sends REST calls, and the gateway it connects to (None: the URL GET /gateway/bot
+    # answers, as discord.py does). For a proxy or a fake Discord; READY's resume_gateway_url is used as is.
+    api_base_url: str = "https://discord.com/api/v10"
+    gateway_url: str | None = None
     guilds: dict[str, GuildSettings] = Field(default_factory=dict)  # guild id -> its moderators
     private_followup: Literal["dm", "thread"] = "dm"
     shard_count: int | None = Field(default=None, ge=1)
@@ -33,6 +38,20 @@ class DiscordSettings(ChannelSettings):
     ready_timeout: float = Field(default=60.0, gt=0)
     guild_ready_timeout: float = Field(default=2.0, gt=0)  # quiet time after the last GUILD_CREATE
     transcript_limit: int = Field(default=200, ge=1, le=1000)
+    # After every new gateway session (not after a RESUME, where Discord replays what was missed) the
+    # channels seen lately are read back from where we stopped. Bounded: at most this many channels,
+    # active within these days, and this many pages of 100 messages per channel per backfill.
+    backfill_channels: int = Field(default=1000, ge=0, le=20000)  # 0: no backfill at all
+    backfill_days: float = Field(default=14.0, gt=0)
+    backfill_pages: int = Field(default=10, ge=1, le=100)
+
+    @field_validator("api_base_url", "gateway_url")
+    @classmethod
+    def _url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        schemes = "https?" if info.field_name == "api_base_url" else "wss?"
+        if value is not None and not re.match(rf"^({schemes})://[^/\s]+", value):
+            raise ValueError(f"{value!r} is not an absolute {schemes.rstrip('?')}(s):// URL")
+        return value.rstrip("/") if value else value
 
     @field_validator("guilds", mode="before")
     @classmethod

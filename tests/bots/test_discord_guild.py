@@ -10,6 +10,7 @@ from core.store.tables import Ticket
 from tests.fakes import discord_api
 from tests.fakes.discord_scene import build, running, stored
 from tests.fakes.discord_world import PRIVATE_THREAD
+from tests.fakes.memory_channel import public_answer
 
 ACCOUNT_QUESTION = "My transfer of 500 USD to my brother is missing, transaction id 88231, please check"
 
@@ -66,7 +67,7 @@ async def test_mentioning_the_bots_role_addresses_it_too(engine, store, kb, make
         assert (await h.handled(msg["id"])).action == "answer"
         assert (await stored(store, msg["id"])).text == "how do I reset my password"
         await make_dispatcher({"discord": h.adapter}).drain()
-        assert [m["content"] for m in scene.fake.sent] == [kb.answer("login", "en")]
+        assert [m["content"] for m in scene.fake.sent] == [public_answer(kb, "login", "en")]
 
 
 async def test_in_a_thread_the_bot_opened_every_message_is_for_the_bot(engine, store, make_dispatcher):
@@ -94,7 +95,7 @@ async def test_a_forum_post_mentioning_the_bot_is_answered_in_the_post(engine, k
         assert (await h.handled(starter["id"])).action == "answer"
         await make_dispatcher({"discord": h.adapter}).drain()
         [answer] = scene.fake.sent
-        assert answer["channel_id"] == thread["id"] and answer["content"] == kb.answer("login", "en")
+        assert answer["channel_id"] == thread["id"] and answer["content"] == public_answer(kb, "login", "en")
 
 
 async def test_private_followup_in_a_private_thread(engine, store, inbox, kb, make_dispatcher):

@@ -59,3 +59,16 @@ async def test_a_rejected_token_fails_to_start_with_a_clear_error(engine):
     with pytest.raises(ConfigError, match="token was rejected"):
         async with harness:
             pass
+
+
+def test_api_base_url_and_gateway_url_default_to_discord_and_must_be_urls():
+    settings = DiscordSettings(token="t")
+    assert (settings.api_base_url, settings.gateway_url) == ("https://discord.com/api/v10", None)
+    proxy = DiscordSettings(token="t", api_base_url="https://discord-proxy.internal/api/v10/",
+                            gateway_url="wss://gateway-proxy.internal/")
+    assert (proxy.api_base_url, proxy.gateway_url) == ("https://discord-proxy.internal/api/v10",
+                                                       "wss://gateway-proxy.internal")
+    with pytest.raises(ValidationError, match="api_base_url"):
+        DiscordSettings(token="t", api_base_url="discord.com/api/v10")
+    with pytest.raises(ValidationError, match="gateway_url"):
+        DiscordSettings(token="t", gateway_url="https://gateway.discord.gg")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from core.store.tables import Ticket
+from tests.fakes.memory_channel import public_answer
 from tests.fakes.telegram_world import telegram_world
 
 GROUP = -1001500600700
@@ -31,7 +32,7 @@ async def test_a_mention_is_answered_and_an_unaddressed_message_is_only_stored(
         assert quiet.addressed is False and quiet.public is True
         assert loud.addressed is True and loud.text == "I forgot my password, how do I reset it?"
         [answer] = fake.sent_to(GROUP)
-        assert answer["text"] == kb.answer("login", "en")
+        assert answer["text"] == public_answer(kb, "login", "en")
         assert answer["reply_to_message"]["message_id"] == asked["message_id"]
         assert "message_thread_id" not in answer
 
@@ -74,7 +75,7 @@ async def test_a_forum_topic_is_its_own_conversation_and_the_answer_stays_in_it(
 
         assert row.reply_to is None  # the implicit reply to the topic's first message is not a reply
         stored = await store.messages_for_conversation("telegram", f"{GROUP}:{topic['message_id']}")
-        assert [m.message.text for m in stored] == ["忘记密码了怎么办", kb.answer("login", "zh-Hans")]
+        assert [m.message.text for m in stored] == ["忘记密码了怎么办", public_answer(kb, "login", "zh-Hans")]
         [answer] = fake.sent_to(GROUP)
         assert answer["message_thread_id"] == topic["message_id"]
         assert answer["reply_to_message"]["message_id"] == asked["message_id"]

@@ -1,15 +1,13 @@
 """Discord harness: the fake Discord (tests/fakes/discord_api.py) and the real discord.py adapter.
 
-discord.py has no option for another API host, so the two URL constants are redirected for the
-life of the harness and restored afterwards (the same switch the tests make with monkeypatch).
+The adapter is pointed at the fake the way a deployment points it at a proxy: ``api_base_url``
+only (the gateway is what the fake's ``GET /gateway/bot`` answers). The adapter restores
+discord.py's URL constants when it stops.
 """
 
 from __future__ import annotations
 
 from typing import Any
-
-import discord
-import yarl
 
 from bots.base import Inbound
 from bots.discord.adapter import DiscordAdapter, DiscordSettings
@@ -27,10 +25,12 @@ class Tap:
         self.inner = inner
         self.handled: list[str] = []
         self.outcomes: dict[str, object] = {}
+        self.items: dict[str, Any] = {}  # the last item handed over per platform id
 
     async def _pass(self, call: Any, item: Any) -> object:
         outcome = await call(item)
         self.handled.append(item.platform_id)
+        self.items[item.platform_id] = item
         self.outcomes[item.platform_id] = outcome
         return outcome
 
@@ -53,18 +53,17 @@ class DiscordHarness:
         self.tap = Tap(inbound)
         self.fake = fake or FakeDiscord(token=TOKEN)
         self.fake.token = TOKEN
-        options = {"guild_ready_timeout": 0.2, "max_ratelimit_wait": 2.0, "send_timeout": 10, **(settings or {})}
-        self.settings = DiscordSettings(enabled=True, token=TOKEN, **options)
-        self.adapter = DiscordAdapter(self.settings, cursor_store=cursor_store)
+        self.options = {"guild_ready_timeout": 0.2, "max_ratelimit_wait": 2.0, "send_timeout": 10,
+                        "ready_timeout": 15, **(settings or {})}
+        self.cursor_store = cursor_store
+        self.adapter: DiscordAdapter | None = None
         self.customers: dict[str, dict[str, Any]] = {}
         self._last: dict[str, Any] | None = None
-        self._saved: tuple[str, yarl.URL] | None = None
 
     async def __aenter__(self) -> DiscordHarness:
         await self.fake.start()
-        self._saved = (discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)
-        discord.http.Route.BASE = self.fake.rest_base
-        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(self.fake.gateway_url)
+        self.settings = DiscordSettings(enabled=True, token=TOKEN, api_base_url=self.fake.rest_base, **self.options)
+        self.adapter = DiscordAdapter(self.settings, cursor_store=self.cursor_store)
         try:
             await self.adapter.start(self.tap)
         except BaseException:
@@ -73,11 +72,9 @@ class DiscordHarness:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        await self.adapter.stop()
+        if self.adapter is not None:
+            await self.adapter.stop()
         await self.fake.close()
-        if self._saved is not None:
-            discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = self._saved
-            self._saved = None
 
     def customer(self, user_id: str = "5001") -> dict[str, Any]:
         """A fake user per contract user id (Discord ids are snowflakes the fake assigns)."""

@@ -1,8 +1,11 @@
 """A fake Discord on 127.0.0.1: the gateway (WebSocket) and the REST API the bot uses.
 
-Written from the Discord API documentation (Gateway, Channel, User, Interactions, Application
-Commands, Rate Limits). The real discord.py connects to it: tests point ``discord.http.Route.BASE``
-and ``DiscordWebSocket.DEFAULT_GATEWAY`` here. Events reach the client only through the socket.
+Written from the Discord API documentation (Gateway, Channel, Message, User, Guild, Interactions,
+Application Commands, Rate Limits). The real discord.py connects to it: the adapter's
+``api_base_url`` is ``rest_base``, and ``GET /gateway/bot`` names the fake's gateway. Events reach
+the client only through the socket. ``GET /channels/{id}/messages`` answers as documented: newest
+first (with ``after`` too: the ``limit`` messages right after it; ``before``/``after``/``around``
+mutually exclusive), and message objects without the gateway-only ``guild_id``/``member`` fields.
 """
 
 from __future__ import annotations
@@ -36,6 +39,17 @@ def error(status: int, message: str, code: int = 0, headers: dict[str, str] | No
     return jsonr({"message": message, "code": code}, status, headers)
 
 
+def rest_message(msg: dict[str, Any]) -> dict[str, Any]:
+    """A message as REST returns it: ``guild_id``, ``member`` and the mentions' ``member`` are
+    MESSAGE_CREATE extra fields (Gateway Events), not part of the message object."""
+    out = {k: v for k, v in msg.items() if k not in ("guild_id", "member")}
+    out["mentions"] = [{k: v for k, v in m.items() if k != "member"} for m in msg.get("mentions", [])]
+    ref = out.get("referenced_message")
+    if ref:
+        out["referenced_message"] = rest_message(ref)
+    return out
+
+
 @dataclass
 class Bucket:
     """Per-route rate limit as announced in X-RateLimit-* headers."""
@@ -67,10 +81,21 @@ class FakeDiscord(World, EventMaker, Gateway):
         self._buckets: dict[str, Bucket] = {}
         self.bucket_limit, self.bucket_window = 50, 1.0
         self._nonces: dict[tuple[int, str], dict[str, Any]] = {}
+        self.undelivered: list[dict[str, Any]] = []  # events for a shard without a session (lost)
+        self.refuse_until = 0.0  # monotonic time until which gateway connections are refused
+        self.refused = 0
+        self.gateway_bot_down_until = 0.0  # GET /gateway/bot answers 503 until then
+        self.history_reads: list[tuple[int, dict[str, str]]] = []  # (channel id, query) per history call
+        self.history_delay = 0.0  # seconds each history read takes
+        self.hold_ready = asyncio.Event()  # cleared: IDENTIFY waits (no session) until it is set again
+        self.hold_ready.set()
         self.server: TestServer | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------
     async def start(self) -> FakeDiscord:
+        """Serve on a free port (again after ``close``: a restart of Discord, the world kept)."""
+        if self.server is not None:
+            return self
         app = web.Application()
         app.router.add_get("/gateway", self._gateway)
         app.router.add_get("/gateway-resume", self._gateway)
@@ -85,6 +110,7 @@ class FakeDiscord(World, EventMaker, Gateway):
         r.add_post(API + "/channels/{cid}/messages", self._create_message)
         r.add_get(API + "/channels/{cid}/messages", self._history)
         r.add_get(API + "/channels/{cid}/messages/{mid}", self._get_message)
+        r.add_get(API + "/guilds/{gid}/members/{uid}", self._get_member)
         r.add_post(API + "/channels/{cid}/threads", self._create_thread)
         r.add_put(API + "/channels/{cid}/thread-members/{uid}", self._add_thread_member)
         r.add_post(API + "/interactions/{iid}/{token}/callback", self._callback)
@@ -103,6 +129,7 @@ class FakeDiscord(World, EventMaker, Gateway):
                 await session.ws.close(code=1001)
         if self.server is not None:
             await self.server.close()
+            self.server = None
 
     @property
     def base(self) -> str:
@@ -172,7 +199,13 @@ class FakeDiscord(World, EventMaker, Gateway):
     async def _gateway_url(self, request: web.Request) -> web.Response:
         return jsonr({"url": f"ws://{self.base}/gateway"})
 
+    def fail_gateway_bot_for(self, seconds: float) -> None:
+        """``GET /gateway/bot`` answers 503 for ``seconds`` (a Discord API outage at start)."""
+        self.gateway_bot_down_until = time.monotonic() + seconds
+
     async def _gateway_bot(self, request: web.Request) -> web.Response:
+        if time.monotonic() < self.gateway_bot_down_until:
+            return error(503, "503: Service Unavailable")
         data = payload("gateway_bot")
         data.update(url=f"ws://{self.base}/gateway", shards=self.shard_count)
         return jsonr(data)
@@ -232,16 +265,31 @@ class FakeDiscord(World, EventMaker, Gateway):
         if cid not in self.channels:
             return error(404, "Unknown Channel", 10003)
         q = request.query
+        if sum(key in q for key in ("before", "after", "around")) > 1:  # "mutually exclusive" (docs)
+            return error(400, "Invalid Form Body", 50035)
         limit = min(int(q.get("limit", 50)), 100)
         before = int(q["before"]) if "before" in q else None
         after = int(q["after"]) if "after" in q else None
-        return jsonr(self.history(cid, limit=limit, before=before, after=after))
+        self.history_reads.append((cid, dict(q)))
+        page = [rest_message(m) for m in self.history(cid, limit=limit, before=before, after=after)]
+        await asyncio.sleep(self.history_delay)  # read now, answered later
+        return jsonr(page)
 
     async def _get_message(self, request: web.Request) -> web.Response:
         msg = self.messages.get(int(request.match_info["mid"]))
         if msg is None or msg["channel_id"] != request.match_info["cid"]:
             return error(404, "Unknown Message", 10008)
-        return jsonr(msg)
+        return jsonr(rest_message(msg))
+
+    async def _get_member(self, request: web.Request) -> web.Response:
+        gid, uid = int(request.match_info["gid"]), int(request.match_info["uid"])
+        if gid not in self.guilds:
+            return error(404, "Unknown Guild", 10004)
+        if (gid, uid) not in self.member_roles:
+            return error(404, "Unknown Member", 10007)
+        member = self.member(gid, uid, with_user=True)
+        member.pop("permissions", None)  # only interaction payloads carry it
+        return jsonr(member)
 
     async def _create_thread(self, request: web.Request) -> web.Response:
         parent = self.channels.get(int(request.match_info["cid"]))

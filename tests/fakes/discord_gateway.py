@@ -3,11 +3,19 @@
 Sessions keep a log of every dispatch, so a RESUME replays what the client missed (and, to model
 at-least-once delivery, ``replay_on_resume`` frames it had already seen). Shards get the guilds
 Discord's formula assigns them: (guild_id >> 22) % shard_count; DMs go to shard 0.
+
+Faults, as the Gateway documentation describes them: ``drop`` closes a socket with a code (4000:
+resumable; 4004 and 4010-4014: fatal); ``invalidate`` sends op 9 ``d: false`` (the session cannot be
+resumed, and what it missed is never replayed: only channel history has it); ``refuse_for`` makes
+the gateway answer 503 to every connection for a while, after which discord.py identifies afresh
+(a new session, again without replay). An event for a shard with no session is not delivered.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -33,6 +41,14 @@ class Session:
     ws: web.WebSocketResponse | None = None
 
 
+async def _send(session: Session, frame: dict[str, Any]) -> None:
+    """To the connected client, if any: a socket the client just dropped keeps it for a RESUME."""
+    ws = session.ws
+    if ws is not None and not ws.closed:
+        with contextlib.suppress(ConnectionError):  # aiohttp's ClientConnectionResetError is one
+            await ws.send_str(json.dumps(frame))
+
+
 class Gateway:
     """Mixed into FakeDiscord."""
 
@@ -47,13 +63,17 @@ class Gateway:
 
     async def dispatch(self: FakeDiscord, event: str, data: dict[str, Any], *,
                        guild_id: int | str | None = None) -> int:
-        """Queue a dispatch on the shard that owns ``guild_id``; sent now if connected, else on RESUME."""
-        session = self.session_for(self.shard_of(guild_id))
+        """Queue a dispatch on the shard that owns ``guild_id``; sent now if connected, else on RESUME.
+        Without a session (never identified, or invalidated) nobody receives it: 0."""
+        try:
+            session = self.session_for(self.shard_of(guild_id))
+        except LookupError:
+            self.undelivered.append({"t": event, "d": data})
+            return 0
         session.seq += 1
         frame = {"op": 0, "t": event, "s": session.seq, "d": data}
         session.log.append(frame)
-        if session.ws is not None and not session.ws.closed:
-            await session.ws.send_str(json.dumps(frame))
+        await _send(session, frame)
         return session.seq
 
     async def drop(self: FakeDiscord, *, shard: int = 0, code: int = 4000) -> None:
@@ -62,6 +82,23 @@ class Gateway:
         ws, session.ws = session.ws, None
         if ws is not None:
             await ws.close(code=code, message=b"Unknown error")
+
+    async def invalidate(self: FakeDiscord, *, shard: int = 0) -> None:
+        """Op 9 with ``d: false``: the session is gone; events until the next IDENTIFY are lost."""
+        session = self.session_for(shard)
+        del self.sessions[session.id]
+        ws, session.ws = session.ws, None
+        if ws is not None and not ws.closed:
+            await ws.send_str(json.dumps({"op": 9, "s": None, "t": None, "d": False}))
+
+    async def refuse_for(self: FakeDiscord, seconds: float, *, code: int = 1001) -> None:
+        """Every gateway connection is refused (HTTP 503) for ``seconds``; open sockets are closed
+        with ``code`` (1001: going away, which a client may resume)."""
+        self.refuse_until = time.monotonic() + seconds
+        for session in self.sessions.values():
+            ws, session.ws = session.ws, None
+            if ws is not None and not ws.closed:
+                await ws.close(code=code, message=b"Going away")
 
     def frame_of(self: FakeDiscord, event: str, object_id: str) -> dict[str, Any]:
         """The dispatch frame that carried ``object_id`` (for replaying it exactly)."""
@@ -79,7 +116,10 @@ class Gateway:
         return ws is not None and not ws.closed
 
     # -- gateway -------------------------------------------------------------------------------
-    async def _gateway(self: FakeDiscord, request: web.Request) -> web.WebSocketResponse:
+    async def _gateway(self: FakeDiscord, request: web.Request) -> web.StreamResponse:
+        if time.monotonic() < self.refuse_until:
+            self.refused += 1
+            return web.Response(status=503, text="upstream connect error")
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         await ws.send_str(json.dumps({"op": 10, "s": None, "t": None,
@@ -104,6 +144,7 @@ class Gateway:
         return ws
 
     async def _identify(self: FakeDiscord, ws: web.WebSocketResponse, data: dict[str, Any]) -> None:
+        await self.hold_ready.wait()  # a test may keep the bot away a little longer
         self.identifies.append(data)
         shard = tuple(data.get("shard") or (0, 1))
         for old in [s for s in self.sessions.values() if s.shard[0] == shard[0]]:
@@ -124,8 +165,7 @@ class Gateway:
         session.seq += 1
         frame = {"op": 0, "t": event, "s": session.seq, "d": data}
         session.log.append(frame)
-        if session.ws is not None:
-            await session.ws.send_str(json.dumps(frame))
+        await _send(session, frame)
 
     async def _resume(self: FakeDiscord, ws: web.WebSocketResponse, data: dict[str, Any]) -> None:
         self.resumes.append(data)

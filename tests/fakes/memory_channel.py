@@ -76,3 +76,8 @@ class MemoryChannel:
 
     def texts(self, conversation: str | None = None) -> list[str]:
         return [r.text for r in self.sent if conversation is None or r.conversation == conversation]
+
+
+def public_answer(kb: object, faq_id: str, lang: str) -> str:
+    """An FAQ answer as posted in a public place: it ends with the reminder that staff never DM first."""
+    return f"{kb.answer(faq_id, lang)}\n\n{kb.message('public_safety', lang)}"  # type: ignore[attr-defined]
