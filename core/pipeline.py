@@ -11,29 +11,27 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, Protocol
 
 from sqlalchemy import bindparam, select, update
 
+from core.decisions import Decision, Outcome, as_record, customer_ticket
+from core.escalations import Escalations
 from core.events import EventBus
 from core.flood import Flood, FloodGate
-from core.models import Author, Escalation, InboundMessage, MessageEdit, QuickReply, utcnow
-from core.redaction import KEY, PHRASE, redact
+from core.models import InboundMessage, MessageEdit, QuickReply, utcnow
+from core.redaction import redact
+from core.safety import Safety
 from core.store import Store
 from core.store.records import (
     Place,
-    QueuedReply,
-    active_ticket,
-    add_note,
     ensure_conversation,
-    ensure_customer,
     ensure_place,
     find_message,
     insert_inbound,
     queue_reply,
     redacted,
-    stored_context,
 )
 from core.store.tables import Conversation, Identity, Message, Ticket
 from core.tickets import first_response_due, raise_priority, record, transition
@@ -54,29 +52,7 @@ class Decider(Protocol):
     def decide(self, text: str, context: Any = None) -> Any: ...
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What happened to one event. Adapters only need ``notice`` (shown to a moderator) and ``ticket_id``."""
-
-    action: str  # answer | handoff | greet | joined | stored | duplicate | escalated | refused | edited | unknown
-    message_id: int | None = None
-    ticket_id: int | None = None
-    notice: str | None = None
-    outbox_ids: tuple[int, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class _Decision:
-    action: str
-    lang: str
-    reply: str
-    faq_id: str | None = None
-    confidence: float = 1.0
-    reason: str | None = None
-    priority: str = "normal"
-
-
-class Engine:
+class Engine(Safety, Escalations):
     def __init__(self, store: Store, triage: Decider, kb: Any, *, bus: EventBus | None = None,
                  first_response_hours: float = 24.0, flood: FloodGate | None = None) -> None:
         self.store = store
@@ -101,7 +77,7 @@ class Engine:
             conversation = await ensure_place(session, message.channel, message.author, message.conversation,
                                               public=message.public)
             await _lock(session, conversation)
-            ticket = await _customer_ticket(session, conversation,
+            ticket = await customer_ticket(session, conversation,
                                             message.private_conversation if message.addressed else None)
             decision = None
             flood = self.flood.check(message.channel, message.author.platform_user_id) if message.addressed \
@@ -112,7 +88,7 @@ class Engine:
                 decision = self._safe_decide(message.text, conversation, message.author.language,
                                              button=bool(message.raw.get("button")), ticket=ticket)
             row = await insert_inbound(session, conversation, message, ticket_id=ticket.id if ticket else None,
-                                       handled=True, decision=_as_record(decision))
+                                       handled=True, decision=as_record(decision))
             if row is None:
                 return Outcome("duplicate")
             warned = await self._warn(session, row, conversation, secrets, decision) if secrets else None
@@ -125,42 +101,6 @@ class Engine:
             leased = await self._lease(session, outcome.outbox_ids)
         self._announce(conversation.id, outcome.ticket_id, outcome.outbox_ids, leased)
         return outcome
-
-    async def _apply_flood(self, session: Any, row: Message, conversation: Place | Conversation,
-                           ticket: Ticket | None, decision: _Decision) -> Outcome:
-        outbox: list[int] = []
-        if ticket is None:
-            ticket_id = await self._open_ticket(session, row, conversation, decision, outbox)
-        else:
-            transition(session, ticket, "customer_message", "customer")
-            row.ticket_id = ticket_id = ticket.id
-        if decision.reason == "flood":
-            notice = self.kb.message("flood_notice", decision.lang, ticket=ticket_id)
-            queued = await queue_reply(session, conversation, notice, author_kind="bot", ticket_id=ticket_id,
-                                       reply_to=row.platform_id if row.public else None)
-            outbox.append(queued.outbox_id)
-        return Outcome("flood", row.id, ticket_id, None, tuple(outbox))
-
-    def _flooded(self, message: InboundMessage, conversation: Place | Conversation, flood: Flood) -> _Decision:
-        """Over the customer's per-minute limit: the first such message becomes a handoff with one notice
-        (a person reads what they sent), the rest join that ticket quietly."""
-        from core.language import detect_language
-
-        lang = detect_language(message.text, conversation.language or message.author.language)
-        return _Decision("handoff", lang, "", reason="flood" if flood is Flood.FIRST else "flood_more")
-
-    async def _warn(self, session: Any, row: Message, conversation: Place | Conversation, secrets: tuple[str, ...],
-                    decision: _Decision | None) -> QueuedReply:
-        """The customer sent a secret: say we did not keep it, what to do now, and that staff never ask.
-        In a public place the warning answers there and invites them to a private conversation."""
-        from core.language import detect_language
-
-        lang = decision.lang if decision is not None else detect_language(row.text, conversation.language)
-        wallet = PHRASE in secrets or KEY in secrets
-        text = self.kb.message("secret_warning_wallet" if wallet else "secret_warning", lang)
-        return await queue_reply(session, conversation, text, author_kind="bot", ticket_id=row.ticket_id,
-                                 reply_to=row.platform_id if row.public else None,
-                                 invite_private=bool(row.public and row.private_address))
 
     async def recover(self) -> int:
         """Finish messages stored before a crash but never triaged. Returns how many."""
@@ -184,12 +124,12 @@ class Engine:
             hint = await session.scalar(select(Identity.language).where(
                 Identity.customer_id == conversation.customer_id, Identity.channel == row.channel))
             await _lock(session, conversation)
-            ticket = await _customer_ticket(session, conversation, row.private_address if row.addressed else None)
+            ticket = await customer_ticket(session, conversation, row.private_address if row.addressed else None)
             decision = None
             if row.addressed:
                 decision = self._safe_decide(row.text, conversation, hint, button=bool(row.raw.get("button")),
                                              ticket=ticket)
-            row.handled_at, row.decision = utcnow(), _as_record(decision)
+            row.handled_at, row.decision = utcnow(), as_record(decision)
             row.ticket_id = ticket.id if ticket else None
             outcome = await self._apply(session, row, conversation, ticket, decision)
             leased = await self._lease(session, outcome.outbox_ids)
@@ -203,7 +143,7 @@ class Engine:
         return await self.dispatcher.lease(await session.connection(), outbox_ids)
 
     async def _apply(self, session: Any, row: Message, conversation: Place | Conversation, ticket: Ticket | None,
-                     decision: _Decision | None) -> Outcome:
+                     decision: Decision | None) -> Outcome:
         """Carry out a decision for a stored message: join or open a ticket, queue the replies."""
         outbox: list[int] = []
         if decision is None:  # not addressed to the bot (group chatter): kept as context, reopens nothing
@@ -231,12 +171,12 @@ class Engine:
         queued = await queue_reply(session, conversation, text, author_kind="bot",
                                    ticket_id=ticket.id if ticket else None,
                                    reply_to=row.platform_id if row.public else None,
-                                   quick_replies=self._quick_replies(decision), decision=_as_record(decision))
+                                   quick_replies=self._quick_replies(decision), decision=as_record(decision))
         outbox.append(queued.outbox_id)
         return Outcome(decision.action, row.id, ticket.id if ticket else None, None, tuple(outbox))
 
     def _safe_decide(self, text: str, conversation: Place | Conversation, hint: str | None, *, button: bool,
-                     ticket: Ticket | None) -> _Decision:
+                     ticket: Ticket | None) -> Decision:
         """A decision that cannot fail: if deciding raises, a person takes the message."""
         try:
             return self._decide(text, conversation, hint, button=button,
@@ -245,11 +185,11 @@ class Engine:
             log.exception("deciding on message %r failed; handing it to a person", text[:80])
             from core.language import normalise_hint
 
-            return _Decision("handoff", normalise_hint(hint) or conversation.language or "en", "",
+            return Decision("handoff", normalise_hint(hint) or conversation.language or "en", "",
                              reason="triage_error", priority="normal")
 
     def _decide(self, text: str, conversation: Place | Conversation, hint: str | None, *, button: bool,
-                open_tickets: frozenset[int] = frozenset()) -> _Decision:
+                open_tickets: frozenset[int] = frozenset()) -> Decision:
         from core.language import detect_language
         from core.triage import TriageContext
 
@@ -263,24 +203,24 @@ class Engine:
             ticket_ref = DEEP_LINK_TICKET.fullmatch((command.group("args") or "").strip()) if command else None
             if ticket_ref and int(ticket_ref.group(1)) in open_tickets:
                 ticket_id = int(ticket_ref.group(1))
-                return _Decision("greet", lang, self.kb.message("ticket_joined", lang, ticket=ticket_id),
+                return Decision("greet", lang, self.kb.message("ticket_joined", lang, ticket=ticket_id),
                                  reason="deep_link")
-            return _Decision("greet", lang, self.kb.message("greeting", lang), reason="command")
+            return Decision("greet", lang, self.kb.message("greeting", lang), reason="command")
         if name in HUMAN_COMMANDS:
-            return _Decision("handoff", lang, "", reason="asked_for_human")
+            return Decision("handoff", lang, "", reason="asked_for_human")
         if button and text.startswith(FAQ_PAYLOAD):
             faq_id = text[len(FAQ_PAYLOAD):]
             try:
-                return _Decision("answer", lang, self.kb.answer(faq_id, lang), faq_id=faq_id)
+                return Decision("answer", lang, self.kb.answer(faq_id, lang), faq_id=faq_id)
             except KeyError:
                 pass
         context = TriageContext(language_hint=hint, previous_faq_id=conversation.state.get("last_faq"),
                                 turns=int(conversation.state.get("turns", 0)))
         d = self.triage.decide(text, context)
-        return _Decision(d.action, d.lang, d.reply, getattr(d, "faq_id", None), d.confidence,
+        return Decision(d.action, d.lang, d.reply, getattr(d, "faq_id", None), d.confidence,
                          getattr(d, "reason", None), getattr(d, "priority", "normal"))
 
-    def _quick_replies(self, decision: _Decision) -> tuple[QuickReply, ...]:
+    def _quick_replies(self, decision: Decision) -> tuple[QuickReply, ...]:
         """Topics after a greeting; a way to a person after an answer (a wrong answer must have an exit)."""
         human = QuickReply(self.kb.message("button_human", decision.lang), "/human")
         if decision.action == "greet" and decision.reason == "command":
@@ -290,7 +230,7 @@ class Engine:
             return (human,)
         return ()
 
-    async def _open_ticket(self, session: Any, row: Message, conversation: Place | Conversation, decision: _Decision,
+    async def _open_ticket(self, session: Any, row: Message, conversation: Place | Conversation, decision: Decision,
                            outbox: list[int], *, source: str = "customer", actor: str = "customer") -> int:
         """A new ticket; account talk always continues in private, never in a public place."""
         home = conversation
@@ -320,55 +260,6 @@ class Engine:
             queued = await queue_reply(session, home, ack, author_kind="bot", ticket_id=ticket.id)
             outbox.append(queued.outbox_id)
         return ticket.id
-
-    # ---- moderator escalations ---------------------------------------------------------------
-    async def handle_escalation(self, escalation: Escalation) -> Outcome:
-        from core.language import detect_language
-
-        lang = detect_language(escalation.note or escalation.target.text, escalation.moderator.language)
-        if not escalation.moderator.is_moderator:
-            return Outcome("refused", notice=self.kb.message("escalation_refused", lang))
-        target = escalation.target
-        outbox: list[int] = []
-        async with self.store.transaction() as session:
-            marker = f"escalation:{escalation.platform_id}"
-            existing = await find_message(session, escalation.channel, marker)
-            if existing is not None and existing.ticket_id is not None:
-                return Outcome("duplicate", existing.id, existing.ticket_id,
-                               self.kb.message("escalated_notice", lang, ticket=existing.ticket_id))
-            customer_id = await ensure_customer(session, target.channel, target.author)
-            conversation = await ensure_conversation(session, target.channel, target.conversation, customer_id,
-                                                     public=target.public)
-            rows: list[Message] = []
-            for earlier in escalation.context:
-                author = await ensure_customer(session, earlier.channel, earlier.author)
-                place = await ensure_conversation(session, earlier.channel, earlier.conversation, author,
-                                                  public=earlier.public)
-                rows.append(await _stored(session, place, earlier))
-            row = await _stored(session, conversation, target)
-            if not escalation.context:  # the platform gave none (Telegram): what the store saw of this place
-                rows = await stored_context(session, row, customer_id, target.conversation)
-            ticket = await _customer_ticket(session, conversation, row.private_address)
-            cust_lang = detect_language(target.text, target.author.language)
-            if ticket is None:
-                decision = _Decision("handoff", cust_lang, "", reason="escalated", priority="normal")
-                ticket_id = await self._open_ticket(session, row, conversation, decision, outbox,
-                                                    source="escalation", actor=_actor(escalation.moderator))
-                ticket = await session.get(Ticket, ticket_id)
-                assert ticket is not None
-            else:
-                row.ticket_id = ticket.id
-            for stored in rows:
-                stored.ticket_id = stored.ticket_id or ticket.id
-            note_text = redact(escalation.note or "").text
-            add_note(session, ticket.conversation_id, ticket.id, note_text, channel=escalation.channel,
-                     author_kind="moderator", author_name=_actor(escalation.moderator), platform_id=marker)
-            record(session, ticket, "escalated", _actor(escalation.moderator), note=note_text,
-                   message_id=row.id, context=len(rows))
-            ticket_id = ticket.id
-        self._announce(conversation.id, ticket_id, outbox)
-        return Outcome("escalated", row.id, ticket_id, self.kb.message("escalated_notice", lang, ticket=ticket_id),
-                       tuple(outbox))
 
     # ---- edits and deletions -----------------------------------------------------------------
     async def handle_edit(self, edit: MessageEdit) -> Outcome:
@@ -408,42 +299,8 @@ class Engine:
             self.bus.publish("outbox", ids=rest)
 
 
-async def _stored(session: Any, conversation: Place | Conversation, message: InboundMessage) -> Message:
-    """The message's row, stored now or earlier (seen as group chatter); an escalation counts as handling it."""
-    row = await insert_inbound(session, conversation, message, handled=True) or await find_message(
-        session, message.channel, message.platform_id)
-    assert row is not None  # the insert only yields nothing when the row exists
-    row.handled_at = row.handled_at or utcnow()
-    return row
-
-
 async def _lock(session: Any, conversation: Place | Conversation) -> None:
     """Serialise decisions per conversation (PostgreSQL row lock; SQLite has one writer anyway): two
     messages arriving at once must not both see "no ticket" and open two."""
     if session.bind.dialect.name != "sqlite":
         await session.execute(_LOCK_CONVERSATION, {"id_": conversation.id})
-
-
-async def _customer_ticket(session: Any, conversation: Place | Conversation,
-                           private_address: str | None) -> Ticket | None:
-    """The case a new message belongs to: this conversation's open ticket, or, for a public message,
-    the one already running in the customer's private conversation (a public follow-up is the same case)."""
-    ticket = await active_ticket(session, conversation.id)
-    if ticket is None and conversation.public and private_address:
-        private = await session.scalar(select(Conversation.id).where(
-            Conversation.channel == conversation.channel, Conversation.address == private_address,
-            Conversation.customer_id == conversation.customer_id))
-        ticket = await active_ticket(session, private) if private else None
-    return ticket
-
-
-def _as_record(decision: _Decision | None) -> dict[str, Any] | None:
-    """What is kept of a decision on the message (the reply text itself is its own message)."""
-    if decision is None:
-        return None
-    return {"action": decision.action, "faq_id": decision.faq_id, "lang": decision.lang,
-            "confidence": decision.confidence, "reason": decision.reason}
-
-
-def _actor(author: Author) -> str:
-    return author.display_name or author.handle or author.platform_user_id

@@ -1,0 +1,95 @@
+"""Moderator escalations: a moderator points at a customer's message (or thread) and a ticket opens.
+
+A mixin of `core.pipeline.Engine`. Whether the moderator may escalate is decided here, from the
+platform fact the adapter reports (``Author.is_moderator``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from core.decisions import Decision, Outcome, customer_ticket
+from core.models import Author, Escalation, InboundMessage, utcnow
+from core.redaction import redact
+from core.store import Store
+from core.store.records import (
+    Place,
+    add_note,
+    ensure_conversation,
+    ensure_customer,
+    find_message,
+    insert_inbound,
+    stored_context,
+)
+from core.store.tables import Conversation, Message, Ticket
+from core.tickets import record
+
+
+class Escalations:
+    store: Store
+    kb: Any
+
+    _open_ticket: Callable[..., Awaitable[int]]  # the engine's (core/pipeline.py)
+    _announce: Callable[..., None]
+
+    async def handle_escalation(self, escalation: Escalation) -> Outcome:
+        from core.language import detect_language
+
+        lang = detect_language(escalation.note or escalation.target.text, escalation.moderator.language)
+        if not escalation.moderator.is_moderator:
+            return Outcome("refused", notice=self.kb.message("escalation_refused", lang))
+        target = escalation.target
+        outbox: list[int] = []
+        async with self.store.transaction() as session:
+            marker = f"escalation:{escalation.platform_id}"
+            existing = await find_message(session, escalation.channel, marker)
+            if existing is not None and existing.ticket_id is not None:
+                return Outcome("duplicate", existing.id, existing.ticket_id,
+                               self.kb.message("escalated_notice", lang, ticket=existing.ticket_id))
+            customer_id = await ensure_customer(session, target.channel, target.author)
+            conversation = await ensure_conversation(session, target.channel, target.conversation, customer_id,
+                                                     public=target.public)
+            rows: list[Message] = []
+            for earlier in escalation.context:
+                author = await ensure_customer(session, earlier.channel, earlier.author)
+                place = await ensure_conversation(session, earlier.channel, earlier.conversation, author,
+                                                  public=earlier.public)
+                rows.append(await _stored(session, place, earlier))
+            row = await _stored(session, conversation, target)
+            if not escalation.context:  # the platform gave none (Telegram): what the store saw of this place
+                rows = await stored_context(session, row, customer_id, target.conversation)
+            ticket = await customer_ticket(session, conversation, row.private_address)
+            cust_lang = detect_language(target.text, target.author.language)
+            if ticket is None:
+                decision = Decision("handoff", cust_lang, "", reason="escalated", priority="normal")
+                ticket_id = await self._open_ticket(session, row, conversation, decision, outbox,
+                                                    source="escalation", actor=_actor(escalation.moderator))
+                ticket = await session.get(Ticket, ticket_id)
+                assert ticket is not None
+            else:
+                row.ticket_id = ticket.id
+            for stored in rows:
+                stored.ticket_id = stored.ticket_id or ticket.id
+            note_text = redact(escalation.note or "").text
+            add_note(session, ticket.conversation_id, ticket.id, note_text, channel=escalation.channel,
+                     author_kind="moderator", author_name=_actor(escalation.moderator), platform_id=marker)
+            record(session, ticket, "escalated", _actor(escalation.moderator), note=note_text,
+                   message_id=row.id, context=len(rows))
+            ticket_id = ticket.id
+        self._announce(conversation.id, ticket_id, outbox)
+        return Outcome("escalated", row.id, ticket_id, self.kb.message("escalated_notice", lang, ticket=ticket_id),
+                       tuple(outbox))
+
+
+async def _stored(session: Any, conversation: Place | Conversation, message: InboundMessage) -> Message:
+    """The message's row, stored now or earlier (seen as group chatter); an escalation counts as handling it."""
+    row = await insert_inbound(session, conversation, message, handled=True) or await find_message(
+        session, message.channel, message.platform_id)
+    assert row is not None  # the insert only yields nothing when the row exists
+    row.handled_at = row.handled_at or utcnow()
+    return row
+
+
+def _actor(author: Author) -> str:
+    return author.display_name or author.handle or author.platform_user_id
