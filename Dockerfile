@@ -8,9 +8,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 COPY pyproject.toml README.md ./
+COPY requirements/run.lock ./requirements/run.lock
+# Exact versions with hashes (see README, "Dependencies"), then supportbot itself without resolving again.
+RUN pip install --require-hashes -r requirements/run.lock
 COPY core ./core
 COPY bots ./bots
-RUN pip install . \
+RUN pip install --no-deps . \
     && useradd --system --uid 10001 --no-create-home --home-dir /app supportbot \
     && mkdir -p /app/data && chown supportbot /app/data
 
