@@ -63,6 +63,12 @@ class DispatchSettings(_Section):
     poll_interval_seconds: float = Field(default=1.0, gt=0)
 
 
+class ImpersonationSettings(_Section):
+    protected_names: list[str] = Field(default_factory=list)  # beyond "<brand> support/official/admin/..."
+    remove: bool = False  # remove a suspect from the group or guild (the bot needs the right to)
+    alert: dict[str, str] = Field(default_factory=dict)  # channel -> chat/channel id where moderators are told
+
+
 class HousekeepingSettings(_Section):
     interval_minutes: float = Field(default=10, gt=0)
     keep_sent_replies_days: float = Field(default=30, gt=0)  # delivered outbox rows; the messages stay
@@ -81,6 +87,7 @@ class Settings(_Section):
     triage: TriageSettings = Field(default_factory=TriageSettings)
     dispatch: DispatchSettings = Field(default_factory=DispatchSettings)
     housekeeping: HousekeepingSettings = Field(default_factory=HousekeepingSettings)
+    impersonation: ImpersonationSettings = Field(default_factory=ImpersonationSettings)
     channels: dict[str, ChannelSettings] = Field(default_factory=_default_channels)
 
     _config_path: Path | None = PrivateAttr(default=None)
@@ -122,7 +129,8 @@ class Settings(_Section):
             raise ValueError("use sqlite+aiosqlite:///FILE or postgresql+asyncpg://USER:PASSWORD@HOST/DB")
         return url
 
-    @field_validator("web", "tickets", "triage", "dispatch", "housekeeping", "channels", mode="before")
+    @field_validator("web", "tickets", "triage", "dispatch", "housekeeping", "impersonation", "channels",
+                     mode="before")
     @classmethod
     def _empty_section(cls, value: Any) -> Any:
         """A section written with nothing under it (only comments) means its defaults."""

@@ -29,6 +29,7 @@ from core.tickets import record
 class Escalations:
     store: Store
     kb: Any
+    _impersonation_ticket: Callable[..., Awaitable[tuple[Ticket, bool]]]  # core/safety.py
 
     _open_ticket: Callable[..., Awaitable[int]]  # the engine's (core/pipeline.py)
     _announce: Callable[..., None]
@@ -39,6 +40,8 @@ class Escalations:
         lang = detect_language(escalation.note or escalation.target.text, escalation.moderator.language)
         if not escalation.moderator.is_moderator:
             return Outcome("refused", notice=self.kb.message("escalation_refused", lang))
+        if escalation.kind == "impersonator":
+            return await self._report_impersonator(escalation, lang)
         target = escalation.target
         outbox: list[int] = []
         async with self.store.transaction() as session:
@@ -80,6 +83,36 @@ class Escalations:
         self._announce(conversation.id, ticket_id, outbox)
         return Outcome("escalated", row.id, ticket_id, self.kb.message("escalated_notice", lang, ticket=ticket_id),
                        tuple(outbox))
+
+    async def _report_impersonator(self, escalation: Escalation, lang: str) -> Outcome:
+        """A moderator reports the target's author as an impersonator: the account's impersonation ticket
+        (opened if none) is marked, with the moderator's note and the reported message as evidence."""
+        target = escalation.target
+        marker = f"escalation:{escalation.platform_id}"
+        async with self.store.transaction() as session:
+            existing = await find_message(session, escalation.channel, marker)
+            if existing is not None and existing.ticket_id is not None:  # the platform delivered it again
+                return Outcome("duplicate", existing.id, existing.ticket_id,
+                               self.kb.message("impersonator_notice", lang, ticket=existing.ticket_id))
+            customer_id = await ensure_customer(session, target.channel, target.author)
+            conversation = await ensure_conversation(session, target.channel, target.conversation, customer_id,
+                                                     public=target.public)
+            row = await _stored(session, conversation, target)
+            ticket, _ = await self._impersonation_ticket(session, conversation, target.author, "a moderator's report",
+                                                         _actor(escalation.moderator))
+            row.ticket_id = ticket.id
+            if "impersonator" not in (ticket.tags or []):
+                record(session, ticket, "tags", _actor(escalation.moderator), before=ticket.tags,
+                       after=sorted({*(ticket.tags or []), "impersonator"}))
+                ticket.tags = sorted({*(ticket.tags or []), "impersonator"})
+            note = redact(escalation.note or "").text
+            add_note(session, ticket.conversation_id, ticket.id, note or "Reported as an impersonator.",
+                     channel=escalation.channel, author_kind="moderator", author_name=_actor(escalation.moderator),
+                     platform_id=marker)
+            record(session, ticket, "reported_impersonator", _actor(escalation.moderator), message_id=row.id)
+            ticket_id = ticket.id
+        self._announce(conversation.id, ticket_id, [])
+        return Outcome("escalated", row.id, ticket_id, self.kb.message("impersonator_notice", lang, ticket=ticket_id))
 
 
 async def _stored(session: Any, conversation: Place | Conversation, message: InboundMessage) -> Message:

@@ -114,6 +114,18 @@ class Inbox:
                 ticket.tags = clean
         self._announce(ticket_id, [])
 
+    async def mark_impersonator(self, ticket_id: int, *, agent_id: int | None = None) -> None:
+        """The ticket's customer is a reported impersonator: tagged so, and recorded, for every agent to see."""
+        async with self.store.transaction() as session:
+            ticket = await _ticket(session, ticket_id)
+            actor = await _actor(session, agent_id)
+            tags = sorted({*(ticket.tags or []), "impersonator"} - {"impersonator-suspect"})
+            if tags != sorted(ticket.tags or []):
+                record(session, ticket, "tags", actor, before=ticket.tags, after=tags)
+                ticket.tags = tags
+            record(session, ticket, "reported_impersonator", actor)
+        self._announce(ticket_id, [])
+
     async def merge(self, source_id: int, target_id: int, *, agent_id: int | None = None) -> None:
         """Fold ``source`` into ``target`` (same case): its messages move, it closes pointing at the target."""
         if source_id == target_id:

@@ -25,7 +25,7 @@ AUTHORED = ("zh-Hans", "en")  # zh-Hant is converted from zh-Hans unless given
 MESSAGE_KEYS = (
     "greeting", "thanks", "ack", "handoff", "handoff_public", "urgent_handoff", "ticket_joined",
     "ticket_solved", "escalated_notice", "escalation_refused", "invite_private", "button_human",
-    "secret_warning", "secret_warning_wallet", "flood_notice", "public_safety",
+    "secret_warning", "secret_warning_wallet", "flood_notice", "public_safety", "impersonator_notice",
 )
 _TOP_KEYS = {"entries", "messages", "not_covered", "synonyms"}
 _TOPIC_KEYS = {"keywords", "patterns", "unless"}

@@ -99,6 +99,7 @@ class Escalation:
     context: tuple[InboundMessage, ...] = ()
     received_at: datetime = field(default_factory=utcnow)
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    kind: str = "escalate"  # or "impersonator": the moderator reports the target's author as an impersonator
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +125,12 @@ class OutboundMessage:
     invite_private: bool = False  # adapter adds its way to continue privately (deep link, DM)
     public: bool = False
     meta: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    # A moderation step instead of a message (``text`` then only describes it for the inbox):
+    # "delete_message" (``target``: the platform id of a customer's public message that held a secret) or
+    # "remove_member" (``target``: the platform user id of an impersonator, removed from ``conversation``).
+    # An adapter whose platform does not let a bot do it raises Undeliverable, which the agent sees.
+    action: str | None = None
+    target: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +139,17 @@ class Sent:
 
     platform_id: str
     sent_at: datetime = field(default_factory=utcnow)
+
+
+@dataclass(frozen=True, slots=True)
+class MemberJoined:
+    """Someone joined a public place (a group, a guild) the bot watches: their name is checked for
+    impersonation before they post anything."""
+
+    channel: str
+    conversation: str  # the group / guild channel
+    author: Author
+    joined_at: datetime = field(default_factory=utcnow)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,13 +20,15 @@ from core.decisions import Decision, Outcome, as_record, customer_ticket
 from core.escalations import Escalations
 from core.events import EventBus
 from core.flood import Flood, FloodGate
-from core.models import InboundMessage, MessageEdit, QuickReply, utcnow
+from core.impersonation import Guard
+from core.models import InboundMessage, MemberJoined, MessageEdit, QuickReply, utcnow
 from core.redaction import redact
 from core.safety import Safety
 from core.store import Store
 from core.store.records import (
     Place,
     ensure_conversation,
+    ensure_customer,
     ensure_place,
     find_message,
     insert_inbound,
@@ -54,13 +56,15 @@ class Decider(Protocol):
 
 class Engine(Safety, Escalations):
     def __init__(self, store: Store, triage: Decider, kb: Any, *, bus: EventBus | None = None,
-                 first_response_hours: float = 24.0, flood: FloodGate | None = None) -> None:
+                 first_response_hours: float = 24.0, flood: FloodGate | None = None,
+                 guard: Guard | None = None) -> None:
         self.store = store
         self.triage = triage
         self.kb = kb
         self.bus = bus or EventBus()
         self.first_response_hours = first_response_hours
         self.flood = flood or FloodGate()
+        self.guard = guard or Guard(getattr(kb, "brand", None) or "Support")
         self.assigner: Any = None  # core.assignment.AutoAssigner when settings.tickets.auto_assign (set by create_app)
         self.dispatcher: Any = None  # core.dispatch.Dispatcher of this process, once started: replies skip its queue
 
@@ -91,16 +95,35 @@ class Engine(Safety, Escalations):
                                        handled=True, decision=as_record(decision))
             if row is None:
                 return Outcome("duplicate")
-            warned = await self._warn(session, row, conversation, secrets, decision) if secrets else None
+            warned = await self._warn(session, row, conversation, secrets, decision) if secrets else []
+            watched = await self._watch_names(session, message.channel, message.author, conversation) \
+                if message.public else []
             outcome = await self._apply(session, row, conversation, ticket, decision)
-            if warned is not None:  # first in the outbox (it matters most), and on the ticket the message opened
+            if warned:  # first in the outbox (it matters most), and on the ticket the message opened
                 if outcome.ticket_id is not None:
-                    await session.execute(update(Message).where(Message.id == warned.message_id)
+                    await session.execute(update(Message).where(Message.id.in_([w.message_id for w in warned]))
                                           .values(ticket_id=outcome.ticket_id))
-                outcome = replace(outcome, outbox_ids=(warned.outbox_id, *outcome.outbox_ids))
+                outcome = replace(outcome, outbox_ids=(*(w.outbox_id for w in warned), *outcome.outbox_ids))
+            if watched:
+                outcome = replace(outcome, outbox_ids=(*outcome.outbox_ids, *watched))
             leased = await self._lease(session, outcome.outbox_ids)
         self._announce(conversation.id, outcome.ticket_id, outcome.outbox_ids, leased)
         return outcome
+
+    async def handle_member_joined(self, event: MemberJoined) -> Outcome:
+        """A new member of a group or guild: their name is checked before they say anything."""
+        suspect = self.guard.suspect(event.channel, event.author.platform_user_id, event.author.display_name,
+                                     event.author.handle)
+        if not event.author.is_moderator and suspect is None:
+            return Outcome("stored")  # nothing to keep about an ordinary member
+        async with self.store.transaction() as session:
+            customer_id = await ensure_customer(session, event.channel, event.author)
+            conversation = await ensure_conversation(session, event.channel, event.conversation, customer_id,
+                                                     public=True)
+            outbox = await self._watch_names(session, event.channel, event.author, conversation)
+            leased = await self._lease(session, tuple(outbox))
+        self._announce(conversation.id, None, outbox, leased)
+        return Outcome("flagged" if suspect and not event.author.is_moderator else "stored", outbox_ids=tuple(outbox))
 
     async def recover(self) -> int:
         """Finish messages stored before a crash but never triaged. Returns how many."""

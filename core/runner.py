@@ -34,6 +34,7 @@ from core.errors import Conflict, UsageError
 from core.events import EventBus
 from core.flood import FloodGate
 from core.housekeeping import Housekeeping
+from core.impersonation import Guard
 from core.store import Store
 from core.web.context import AppContext
 
@@ -79,8 +80,10 @@ async def start(settings: Settings, *, host: str | None = None, port: int | None
     try:
         bus = EventBus()
         flood = FloodGate({name: block.customer_messages_per_minute for name, block in settings.channels.items()})
+        guard = Guard(settings.brand, settings.impersonation.protected_names, remove=settings.impersonation.remove,
+                      alerts=settings.impersonation.alert)
         engine = Engine(store, triage, kb, bus=bus, first_response_hours=settings.tickets.first_response_hours,
-                        flood=flood)
+                        flood=flood, guard=guard)
         inbox = Inbox(store, kb, bus=bus)
         recovered = await engine.recover()
         if recovered:

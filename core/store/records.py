@@ -259,7 +259,8 @@ async def queue_reply(session: AsyncSession, conversation: Place | Conversation,
                       ticket_id: int | None = None, agent_id: int | None = None, author_name: str = "",
                       reply_to: str | None = None, quick_replies: tuple[QuickReply, ...] = (),
                       invite_private: bool = False, public: bool | None = None,
-                      decision: dict[str, Any] | None = None, fallback: bool = False) -> QueuedReply:
+                      decision: dict[str, Any] | None = None, fallback: bool = False,
+                      action: str | None = None, target: str | None = None) -> QueuedReply:
     """Write a reply and its delivery row in the caller's transaction: persisted before anything sends.
 
     ``fallback``: a private reply (an agent's) carries where the customer last wrote in public on this
@@ -283,7 +284,7 @@ async def queue_reply(session: AsyncSession, conversation: Place | Conversation,
             meta["public_fallback"] = place
     outbound = OutboundMessage(channel=conversation.channel, conversation=conversation.address, text=text,
                                reply_to=reply_to, quick_replies=quick_replies, invite_private=invite_private,
-                               public=is_public, meta=meta)
+                               public=is_public, meta=meta, action=action, target=target)
     outbox_id = (await conn.execute(_INSERT_OUTBOX, dict(
         message_id=message_id, channel=conversation.channel, conversation=conversation.address,
         payload=outbound_to_json(outbound), status="queued", attempts=0, next_attempt_at=now, locked_until=None,
@@ -328,6 +329,7 @@ def outbound_to_json(reply: OutboundMessage) -> dict[str, Any]:
         "text": reply.text, "reply_to": reply.reply_to, "invite_private": reply.invite_private,
         "public": reply.public, "quick_replies": [asdict(q) for q in reply.quick_replies],
         "attachments": [attachment_json(a) for a in reply.attachments], "meta": dict(reply.meta),
+        **({"action": reply.action, "target": reply.target} if reply.action else {}),
     }
 
 
@@ -339,6 +341,7 @@ def outbound_from_row(row: Outbox) -> OutboundMessage:
         public=bool(data.get("public")),
         quick_replies=tuple(QuickReply(**q) for q in data.get("quick_replies", ())),
         attachments=tuple(attachment_from_json(a) for a in data.get("attachments", ())), meta=data.get("meta", {}),
+        action=data.get("action"), target=data.get("target"),
     )
 
 

@@ -173,6 +173,8 @@ async def update(request: web.Request) -> web.StreamResponse:
             case "tags":
                 await inbox.set_tags(tid, [t for t in form.get("tags", "").replace("，", ",").split(",")][:20],
                                      agent_id=me)
+            case "impersonator":
+                await inbox.mark_impersonator(tid, agent_id=me)
             case "merge":
                 target = parse_id(form.get("target", "").strip().lstrip("#"))
                 if target is None:
