@@ -75,21 +75,37 @@ def _parse_yaml(text: str, file: Path) -> tuple[yaml.Node | None, Any, list[tupl
         _find_duplicates(node, (), duplicates, set())
         # Constructing flattens merge keys (<<) in the node tree too, so lines follow the data.
         return node, loader.construct_document(node), duplicates
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        what = exc.problem or exc.context or "invalid YAML"
-        raise ConfigError(f"YAML syntax error{where}: {what}", str(file)) from None
-    except yaml.reader.ReaderError as exc:  # a control character
-        before = text[: exc.position]
-        where = f"line {before.count(chr(10)) + 1}, column {len(before) - before.rfind(chr(10))}"
-        raise ConfigError(f"YAML syntax error ({where}): character #x{exc.character:04x} is not allowed",
-                          str(file)) from None
     except (yaml.YAMLError, RecursionError) as exc:
-        raise ConfigError(f"YAML error: {exc}", str(file)) from None
+        raise ConfigError(yaml_problem(exc, text), str(file)) from None
     finally:
         if loader is not None:
             loader.dispose()
+
+
+def yaml_problem(exc: BaseException, text: str) -> str:
+    """One line a person can act on: where the YAML breaks and why, without PyYAML's stack of marks."""
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        started = ""
+        if exc.context and exc.context_mark and exc.problem_mark and exc.context_mark.line != exc.problem_mark.line:
+            started = (f" ({exc.context.removeprefix('while parsing ')} that began at line "
+                       f"{exc.context_mark.line + 1}, column {exc.context_mark.column + 1})")
+        return f"YAML syntax error{where}: {exc.problem or exc.context or 'invalid YAML'}{started}"
+    if isinstance(exc, yaml.reader.ReaderError):  # a control character
+        before = text[: exc.position]
+        where = f"line {before.count(chr(10)) + 1}, column {len(before) - before.rfind(chr(10))}"
+        return f"YAML syntax error ({where}): character #x{exc.character:04x} is not allowed"
+    if isinstance(exc, RecursionError):
+        return "YAML error: nested too deeply"
+    return f"YAML error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+
+
+def unknown_key(where: str, key: object, allowed: list[str] | tuple[str, ...]) -> str:
+    """"<where>: unknown key 'titel'; did you mean 'title'? (allowed: ...)"."""
+    close = difflib.get_close_matches(str(key), list(allowed), n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"{where}: unknown key {key!r}{hint} (allowed: {', '.join(sorted(allowed))})"
 
 
 def _find_duplicates(node: yaml.Node, loc: Loc, problems: list[tuple[int, str]], active: set[int]) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from core.config_file import unknown_key, yaml_problem
 from core.errors import KnowledgeBaseError
 from core.language import LANGUAGES, prepare, to_simplified, to_traditional
 
@@ -145,11 +146,14 @@ def load_knowledge_base(path: str | os.PathLike[str] | None = None, *, brand: st
         where = os.fspath(path)
         try:
             with open(where, encoding="utf-8") as fh:
-                raw = yaml.safe_load(fh)
+                text = fh.read()
+            raw = yaml.safe_load(text)
         except OSError as exc:
             raise KnowledgeBaseError(f"cannot read knowledge base: {exc.strerror or exc}", where) from exc
-        except yaml.YAMLError as exc:
-            raise KnowledgeBaseError(f"not valid YAML: {exc}", where) from exc
+        except UnicodeDecodeError:
+            raise KnowledgeBaseError("the knowledge base is not UTF-8 text", where) from None
+        except (yaml.YAMLError, RecursionError) as exc:
+            raise KnowledgeBaseError(yaml_problem(exc, text), where) from None
     return _build(raw, default, brand=brand, where=where)
 
 
@@ -199,7 +203,7 @@ def _entry(item: Any, index: int, brand: str, problems: list[str]) -> Entry | No
     name = f"entry {faq_id!r}"
     for key in item:
         if key not in _ENTRY_KEYS:
-            problems.append(f"{name}: unknown key {key!r} (allowed: {', '.join(sorted(_ENTRY_KEYS))})")
+            problems.append(unknown_key(name, key, sorted(_ENTRY_KEYS)))
     title = _texts(item.get("title"), f"{name}: title", brand, problems)
     answer = _texts(item.get("answer"), f"{name}: answer", brand, problems)
     questions = _lists(item.get("questions"), f"{name}: questions", brand, problems, required=True)
@@ -253,7 +257,7 @@ def _messages(value: Any, default: Mapping, brand: str, problems: list[str]) -> 
     out: dict[str, Mapping[str, str]] = {}
     for key in value:
         if key not in MESSAGE_KEYS:
-            problems.append(f"messages: unknown key {key!r} (allowed: {', '.join(MESSAGE_KEYS)})")
+            problems.append(unknown_key("messages", key, MESSAGE_KEYS))
     for key in MESSAGE_KEYS:
         source = value.get(key, default.get(key))
         # brand stays a placeholder here: message() fills it together with {ticket}
@@ -292,7 +296,7 @@ def _not_covered(value: Any, problems: list[str]) -> dict[str, Topic]:
             continue
         for key in spec:
             if key not in _TOPIC_KEYS:
-                problems.append(f"{name}: unknown key {key!r} (allowed: {', '.join(sorted(_TOPIC_KEYS))})")
+                problems.append(unknown_key(name, key, sorted(_TOPIC_KEYS)))
         keywords = _lists(spec.get("keywords", {}), f"{name}: keywords", None, problems, required=False)
         patterns = _lists(spec.get("patterns", {}), f"{name}: patterns", None, problems, required=False)
         unless = _lists(spec.get("unless", {}), f"{name}: unless", None, problems, required=False)

@@ -31,6 +31,26 @@ PG_URL = os.environ.get("SUPPORTBOT_TEST_PG_URL", "postgresql+asyncpg://postgres
 BACKENDS = ["sqlite"] + ([] if PG_URL.lower() == "off" else ["postgresql"])
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests on PostgreSQL were selected but the server is not there: one clear stop, not an error per test."""
+    if not any("postgresql" in getattr(getattr(item, "callspec", None), "id", "") for item in items):
+        return
+    import asyncio
+
+    import asyncpg
+
+    async def reach() -> None:
+        conn = await asyncpg.connect(PG_URL.replace("postgresql+asyncpg://", "postgresql://"), timeout=10)
+        await conn.close()
+
+    try:
+        asyncio.run(reach())
+    except (OSError, asyncpg.PostgresError) as exc:
+        pytest.exit(f"PostgreSQL at {PG_URL} is not reachable ({exc}). The storage tests run on SQLite and "
+                    "PostgreSQL alike: start PostgreSQL, point SUPPORTBOT_TEST_PG_URL at a reachable server, or set "
+                    "SUPPORTBOT_TEST_PG_URL=off to run without PostgreSQL.", returncode=3)
+
+
 async def _open_store(backend: str, tmp_path: object) -> tuple[Store, Callable[[], object]]:
     if backend == "sqlite":
         store = await Store.open(f"sqlite+aiosqlite:///{tmp_path}/supportbot.db")

@@ -111,7 +111,8 @@ def test_a_deployment_file_with_only_entries_loads(tmp_path):
         ("entries:" + GOOD_ENTRY.replace("      en: We are online around the clock.\n", ""),
          "entry 'opening-hours': answer: missing en"),
         ("entries:" + GOOD_ENTRY + GOOD_ENTRY, "entry 'opening-hours': duplicate id"),
-        ("entries:" + GOOD_ENTRY + "    answers: {en: typo}\n", "entry 'opening-hours': unknown key 'answers'"),
+        ("entries:" + GOOD_ENTRY + "    answers: {en: typo}\n",
+         "entry 'opening-hours': unknown key 'answers'; did you mean 'answer'?"),
         ("entries:" + GOOD_ENTRY.replace("en: [when are you open]", "fr: [quand]"),
          "entry 'opening-hours': questions: unknown language 'fr'"),
         ("entries:" + GOOD_ENTRY + "faq: []\n", "unknown top-level key 'faq'"),
@@ -119,7 +120,8 @@ def test_a_deployment_file_with_only_entries_loads(tmp_path):
         ("entries:" + GOOD_ENTRY + "messages:\n  thanks: {en: thanks}\n", "messages: thanks: missing zh-Hans"),
         ("entries: []\n", "'entries' must be a non-empty list"),
         ("- just a list\n", "must be a mapping"),
-        ("entries: [\n", "not valid YAML"),
+        ("entries: [\n", "YAML syntax error (line 2, column 1): expected the node content"),
+        ("entries:\n  - id: x\n    title: [1\n", "(a flow sequence that began at line 3, column 12)"),
     ],
 )
 def test_malformed_files_name_the_entry_and_key(tmp_path, body, expected):
