@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import os
 import secrets
 import signal
+import socket
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -198,8 +200,13 @@ async def _start_web(ctx: AppContext, settings: Settings, host: str, port: int) 
         await web.TCPSite(runner, host, port).start()
     except OSError as exc:
         await runner.cleanup()
-        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}; "
-                          "choose another port with --port or web.port") from None
+        if isinstance(exc, socket.gaierror) or exc.errno == errno.EADDRNOTAVAIL:
+            hint = f"{host!r} is not a host name or an address of this machine; choose another with --host or web.host"
+        elif exc.errno in (errno.EADDRINUSE, errno.EACCES):
+            hint = "choose another port with --port or web.port"
+        else:
+            hint = "check --host/--port (web.host, web.port)"
+        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}; {hint}") from None
     bound = runner.addresses[0][1] if runner.addresses else port
     shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     url = settings.web.public_url or f"http://{shown}:{bound}"

@@ -322,3 +322,13 @@ async def test_a_busy_port_is_a_clear_error_and_the_first_password_is_not_spent(
         assert await agent_count(store) == 0  # the next successful start still creates and prints the admin
     finally:
         await store.close()
+
+
+async def test_a_host_that_is_not_ours_is_named_in_the_error(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    result = await asyncio.to_thread(
+        subprocess.run, [sys.executable, "-m", "core.cli", "run", "--config", str(config), "--host", "256.1.1.1"],
+        cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 1 and "invalid configuration" not in result.stderr
+    assert "'256.1.1.1' is not a host name or an address of this machine" in result.stderr
+    assert "--host" in result.stderr
