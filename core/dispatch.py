@@ -211,7 +211,8 @@ class Dispatcher:
     async def _mark_sent(self, batch: list[tuple[Row, str | None, asyncio.Future[None]]]) -> None:
         """Only while each row's lease is ours: a row taken over by another instance is not ours to write."""
         now = utcnow()
-        marks = [{"oid": row.id, "me_": self.instance.id, "at": now} for row, _, _ in batch]
+        marks = [{"oid": row.id, "me_": self.instance.id, "at": now, "sure": self._idempotent(row)}
+                 for row, _, _ in batch]
         ids = [{"mid": row.message_id, "pid": pid} for row, pid, _ in batch if pid]
         try:
             async with self.store.connection() as conn:
@@ -226,6 +227,13 @@ class Dispatcher:
                     with contextlib.suppress(IntegrityError):
                         async with conn.begin_nested():
                             await conn.execute(SET_PLATFORM_ID, one)
+
+    def _idempotent(self, row: Row) -> bool:
+        """Whether a repeat of this send cannot reach the customer twice (per conversation, when the adapter
+        can tell: on X a public post is refused as a duplicate, a DM is not)."""
+        adapter = self.adapters.get(row.channel)
+        check = getattr(adapter, "idempotent_conversation", None)
+        return bool(check(row.conversation)) if callable(check) else bool(getattr(adapter, "idempotent_sends", False))
 
     async def _failed(self, row: Row, error: str, wait: float, *, count_attempt: bool = True,
                       uncertain: bool = False) -> None:

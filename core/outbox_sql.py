@@ -8,7 +8,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Update, and_, bindparam, case, exists, not_, or_, select, true, update
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Update,
+    and_,
+    bindparam,
+    case,
+    exists,
+    false,
+    not_,
+    or_,
+    select,
+    true,
+    update,
+)
 
 from core.store.tables import Instance, Message, Outbox
 
@@ -62,9 +76,12 @@ def settle(values: dict[str, Any], uncertain: bool) -> Update:
     return update(OUTBOX).where(*_ours()).values(**values)
 
 
+# ``sure``: the adapter knows this send cannot have reached the customer twice (the platform refuses a repeat of
+# a public post), so a row marked uncertain when it was taken over is cleared.
 MARK_SENT = (update(OUTBOX).where(*_ours())
              .values(status="sent", sent_at=bindparam("at", type_=OUTBOX.c.sent_at.type), locked_until=None,
-                     lease_owner=None, last_error=None))
+                     lease_owner=None, last_error=None,
+                     uncertain=case((bindparam("sure", type_=Boolean()), false()), else_=OUTBOX.c.uncertain)))
 
 # A leased row whose turn has not come (its conversation must wait), or that a clean stop did not send:
 # back to the queue as it was, without spending an attempt.

@@ -6,9 +6,10 @@ Addresses (``InboundMessage.conversation`` / ``OutboundMessage.conversation``):
 same conversation as the customer's own DMs); ``dm_group:<dm_conversation_id>`` a group DM;
 ``tweet:<tweet id>`` a public post, answered by replies threaded under it.
 
-Public answers are split into a numbered thread when they exceed ``max_post_length`` (weighted
-as X counts it), each part replying to the previous one; progress is kept per outbox row in the
-cursor store, so a retry after a 429 on part 2 does not post part 1 again.
+Sending (``send.py``): public answers become numbered threads when longer than ``max_post_length``
+(X's weighted length), a retry continues a thread and never repeats a part (progress per outbox row
+in the cursor store), a DM whose outcome is unknown is looked for before it is sent again, and a
+customer who does not accept DMs is told in public where to write.
 """
 
 from __future__ import annotations
@@ -20,26 +21,24 @@ import hmac
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import ClassVar
 
 from aiohttp import web
 
-from bots.base import ChannelHealth, ChannelSettings, CursorStore, Inbound, split_text
+from bots.base import ChannelHealth, ChannelSettings, CursorStore, Inbound
 from bots.x.client import XClient
-from bots.x.http import CredentialsRefused, DuplicatePost, FileCursors
+from bots.x.http import CredentialsRefused, FileCursors
 from bots.x.polling import PollLoops
 from bots.x.receive import DM_CURSOR, MENTIONS_CURSOR, XReceiver, remember_choices
+from bots.x.send import DM_MAX_LENGTH, XSender
 from bots.x.settings import XSettings
-from bots.x.text import same_post, split_post, weighted_length, with_invite
-from bots.x.translate import CHANNEL, activity_to_v2, replied_to
-from core.errors import AdapterError, ConfigError, RetryLater, Undeliverable
+from bots.x.state import Memory
+from bots.x.translate import CHANNEL, activity_to_v2
+from core.errors import AdapterError, ConfigError, RetryLater
 from core.models import OutboundMessage, Sent
 
 log = logging.getLogger(__name__)
-
-DM_MAX_LENGTH = 10_000
 
 
 CRC_TOKEN = re.compile(r"[A-Za-z0-9+/=_-]{1,128}")
@@ -56,14 +55,21 @@ class XAdapter:
     max_text_length: ClassVar[int] = DM_MAX_LENGTH
     settings_model: ClassVar[type[ChannelSettings]] = XSettings
 
+    @staticmethod
+    def idempotent_conversation(conversation: str) -> bool:
+        """A public post sent again is refused as a duplicate and found (the thread goes on from it); a DM is not."""
+        return conversation.startswith("tweet:")
+
     def __init__(self, settings: XSettings, *, public_url: str | None = None,
                  data_dir: str | Path = "data", cursor_store: CursorStore | None = None) -> None:
         self.settings = settings
         self.public_url = public_url
         self.cursors: CursorStore = cursor_store or FileCursors(Path(data_dir) / "x_cursors.json")
         self.health = ChannelHealth(self.name)
+        self.memory = Memory(self.cursors)  # outlives restarts of the channel: what went out stays known
         self.client: XClient | None = None
         self.receiver: XReceiver | None = None
+        self.sender: XSender | None = None
         self.me: str | None = None
         self._polling: PollLoops | None = None
         self._stopped = asyncio.Event()
@@ -83,7 +89,9 @@ class XAdapter:
             raise
         except AdapterError as exc:  # e.g. the small daily allowance of /2/users/me is used up
             self.me, handle = self._user_id_from_token(exc), None
-        self.receiver = XReceiver(self.client, inbound, self.settings, self.cursors, self.me, handle)
+        self.receiver = XReceiver(self.client, inbound, self.settings, self.cursors, self.me, handle, self.memory)
+        self.sender = XSender(self.client, self.receiver, self.memory, me=self.me,
+                              max_post_length=self.settings.max_post_length, chat_url=self._chat_url())
         if self.settings.mode == "polling":
             await self.receiver.baseline()
             polls = {"mentions": self.receiver.poll_mentions, "dm_events": self.receiver.poll_dms}
@@ -91,6 +99,12 @@ class XAdapter:
             self._polling.start()
         else:
             self.health.up()
+
+    def _chat_url(self) -> str | None:
+        """Where a customer who does not accept our DMs can write instead."""
+        if self.settings.contact_url:
+            return self.settings.contact_url
+        return f"{self.public_url.rstrip('/')}/chat" if self.public_url else None
 
     def _user_id_from_token(self, exc: AdapterError) -> str:
         token = self.settings.access_token.get_secret_value() if self.settings.access_token else ""
@@ -126,87 +140,16 @@ class XAdapter:
     # --- sending ------------------------------------------------------------------------------
 
     async def send(self, reply: OutboundMessage) -> Sent:
-        if self.client is None:
+        sender = self.sender
+        if sender is None or self.client is None:
             raise RetryLater("X adapter not started")
-        kind, _, target = reply.conversation.partition(":")
-        if not target:
-            raise Undeliverable(f"not an X address: {reply.conversation!r}")
-        text = _render(reply, public=kind == "tweet")
-        client = self.client
-        if kind == "tweet":
-            if reply.invite_private:
-                text = with_invite(text, reply.meta.get("language"))
-            root = reply.reply_to if reply.reply_to and reply.reply_to.isdigit() else target
-            parts = await self._addressed_parts(text, root)
-
-            async def post(part: str, previous: str | None) -> str:
-                try:
-                    return await client.post_tweet(part, previous or root)
-                except DuplicatePost as refused:
-                    return await self._posted_before(part, previous or root, refused)
-        elif kind in ("dm", "dm_group"):
-            parts = split_text(text, DM_MAX_LENGTH)
-            key = "participant_id" if kind == "dm" else "conversation_id"
-
-            async def post(part: str, previous: str | None) -> str:
-                return await client.send_dm(part, **{key: target})
-        else:
-            raise Undeliverable(f"not an X address: {reply.conversation!r}")
-        sent = await self._send_parts(reply, parts, post)
-        if kind != "tweet":
+        sent = await sender.send(reply)
+        if reply.conversation.startswith(("dm:", "dm_group:")):
             try:
                 await remember_choices(self.cursors, reply)
             except Exception:  # delivered already: a lost menu must not make the dispatcher send again
                 log.exception("x: could not remember the choices sent to %s", reply.conversation)
         return sent
-
-    async def _posted_before(self, part: str, parent: str, refused: DuplicatePost) -> str:
-        """The id of this very part, already posted under ``parent`` by an attempt whose answer was lost
-        (a crash, a timeout): X refused it as a duplicate. Raises the refusal when it is not there."""
-        assert self.client is not None and self.me is not None
-        try:
-            posts = await self.client.own_posts(self.me)
-        except AdapterError as exc:
-            log.warning("x: could not look for an earlier copy of a refused duplicate post: %s", exc)
-            posts = []
-        for post in posts:
-            if replied_to(post) == parent and same_post(part, post.get("text", "")):
-                log.info("x: post %s under %s was already made by an earlier attempt", post["id"], parent)
-                return str(post["id"])
-        raise refused
-
-    async def _addressed_parts(self, text: str, root: str) -> list[str]:
-        """Thread parts, each starting with the customer's @handle (counted in the weighted length).
-
-        X refuses a post identical to an earlier one; the public handoff note and FAQ answers repeat
-        across customers, so addressing each part makes it unique (and is how X replies look).
-        """
-        assert self.receiver is not None
-        handle = await self.receiver.author_handle(root)
-        if not handle:
-            return split_post(text, self.settings.max_post_length)
-        prefix = f"@{handle} "
-        return [prefix + part for part in
-                split_post(text, self.settings.max_post_length - weighted_length(prefix))]
-
-    async def _send_parts(self, reply: OutboundMessage, parts: list[str],
-                          post: Callable[[str, str | None], Awaitable[str]]) -> Sent:
-        """Post parts in order; remember which went out so a retry continues, never repeats.
-
-        Progress ("<parts sent>:<first id>:<last id>") lives in the cursor store under the outbox
-        id, so it survives a restart and is seen by whichever dispatcher retries the row.
-        """
-        key = f"sent:{reply.outbox_id}" if reply.outbox_id is not None and len(parts) > 1 else None
-        count, first, last = 0, "", ""
-        if key and (saved := await self.cursors.get_cursor(CHANNEL, key)):
-            count_text, first, last = saved.split(":")
-            count = int(count_text)
-        for part in parts[count:]:
-            sent_id = await post(part, last or None)
-            count, first, last = count + 1, first or sent_id, sent_id
-            if key:
-                await self.cursors.set_cursor(CHANNEL, key, f"{count}:{first}:{last}")
-        return Sent(platform_id=first)
 
     # --- webhook ------------------------------------------------------------------------------
 
@@ -256,22 +199,6 @@ class XAdapter:
             return web.json_response({"error": "try again"}, status=503)
         return web.json_response({"ok": True})
 
-
-def _render(reply: OutboundMessage, *, public: bool) -> str:
-    """X has no buttons (v2 DMs and posts): choices become a numbered list in a DM (a reply with the
-    number comes back as the button's payload, see ``remember_choices``), links stay links.
-
-    A public thread gets no choice lines: nobody can press them, and they would crowd the answer.
-    """
-    lines = [reply.text.rstrip()]
-    choices = [] if public else [q.label for q in reply.quick_replies if not q.url]
-    links = [f"{q.label}: {q.url}" for q in reply.quick_replies if q.url]
-    if choices or links:
-        lines.append("\n".join([f"{i}. {label}" for i, label in enumerate(choices, 1)] + links))
-    files = [a.url for a in reply.attachments if a.url]
-    if files:
-        lines.append("\n".join(files))
-    return "\n\n".join(line for line in lines if line)
 
 
 __all__ = ["DM_CURSOR", "MENTIONS_CURSOR", "XAdapter", "XSettings", "webhook_signature"]

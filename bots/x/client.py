@@ -24,10 +24,13 @@ from bots.x.translate import (
     TWEET_EXPANSIONS,
     TWEET_FIELDS,
     USER_FIELDS,
+    event_time,
 )
 from core.errors import RateLimited
 
 PAGE_SIZE = 100
+UNREPEATABLE = frozenset({"dm_send"})  # X keeps every copy of a DM: a failure after sending is Uncertain
+RECENT_DM_PAGES = 5
 
 
 def _secret(value: Any) -> str | None:
@@ -58,9 +61,9 @@ class XClient:
             response = await request
         except tweepy.HTTPException as exc:
             window.update(exc.response.headers)
-            raise map_error(exc) from exc
+            raise map_error(exc, unrepeatable=family in UNREPEATABLE) from exc
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            raise map_error(exc) from exc
+            raise map_error(exc, unrepeatable=family in UNREPEATABLE) from exc
         window.update(response.headers)
         return await body_of(response)
 
@@ -68,7 +71,7 @@ class XClient:
         """Refuse before calling when X already said the window is used up."""
         wait = self.window(family).blocked_for()
         if wait is not None:
-            raise RateLimited(f"X {family} window used up", retry_after=wait)
+            raise RateLimited(f"X {family} window used up", retry_after=wait, scope="conversation")
 
     async def me(self) -> dict[str, Any]:
         body = await self.call("me", self.tweepy.get_me(user_fields=list(USER_FIELDS)))
@@ -102,6 +105,22 @@ class XClient:
         body = await self.call("user_tweets", self.tweepy.get_users_tweets(
             user_id, max_results=PAGE_SIZE, tweet_fields=["referenced_tweets", "created_at"], user_auth=True))
         return list(body.get("data") or ())
+
+    async def recent_dms(self, back_to: float | None) -> tuple[list[dict[str, Any]], float | None]:
+        """The newest DM events (sent and received), newest first, paged back to the moment ``back_to``
+        (epoch seconds); with how far back they reach (None: to the very first)."""
+        events: list[dict[str, Any]] = []
+        token = None
+        for _ in range(RECENT_DM_PAGES):
+            body = await self.dm_events(token=token)
+            events.extend(body.get("data") or ())
+            token = (body.get("meta") or {}).get("next_token")
+            oldest = event_time(events[-1]) if events else None
+            if not token:
+                return events, None
+            if back_to is None or (oldest is not None and oldest < back_to):
+                return events, oldest
+        return events, event_time(events[-1]) if events else None
 
     async def post_tweet(self, text: str, in_reply_to: str | None) -> str:
         self.check_window("tweets")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,15 +22,27 @@ import tweepy
 from oauthlib.oauth1 import Client as OAuthClient
 from yarl import URL
 
-from core.errors import AdapterError, RateLimited, RetryLater, Undeliverable
+from core.errors import AdapterError, RateLimited, RetryLater, Uncertain, Undeliverable
 
 TWEEPY_HOST = "api.twitter.com"
 DEFAULT_RETRY_AFTER = 60.0
+# X usually answers in well under a second, but a slow minute happens: wait for it rather than call a
+# send that X is still carrying out a failure. Connecting is separate and short: nothing was sent yet.
+TIMEOUT = aiohttp.ClientTimeout(total=None, connect=15, sock_connect=10, sock_read=45)
+_DMS_CLOSED = re.compile(r"cannot send messages|not allowed to send messages|not following you"
+                         r"|not verified to send message|does not accept", re.IGNORECASE)
+# failures where the request may have reached X: the connection broke or went quiet after it was written
+_MAYBE_WRITTEN = (aiohttp.SocketTimeoutError, aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError,
+                  aiohttp.ClientOSError, asyncio.TimeoutError)
 
 
 class DuplicatePost(Undeliverable):
     """X refused a post identical to one the account already made. After a crash or a lost answer that
     earlier post may be this very reply; the adapter looks for it before giving up."""
+
+
+class DmsClosed(Undeliverable):
+    """X refused a DM because the customer does not accept DMs from the bot (settings, not following, blocked)."""
 
 
 class CredentialsRefused(RetryLater):
@@ -44,7 +57,7 @@ class ApiSession:
                  session: aiohttp.ClientSession | None = None) -> None:
         self._base = URL(base_url)
         self._oauth = oauth
-        self._session = session or aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+        self._session = session or aiohttp.ClientSession(timeout=TIMEOUT)
         self._rewrite = self._base.host != TWEEPY_HOST or self._base.scheme != "https"
 
     def request(self, method: str, url: str | URL, **kwargs: Any) -> Any:
@@ -115,13 +128,22 @@ def retry_after(exc: tweepy.HTTPException, now: float | None = None) -> float:
     return max(1.0, wait) if wait is not None else DEFAULT_RETRY_AFTER
 
 
-def map_error(exc: BaseException) -> AdapterError:
-    """The one place X failures become typed errors."""
+def map_error(exc: BaseException, *, unrepeatable: bool = False) -> AdapterError:
+    """The one place X failures become typed errors.
+
+    ``unrepeatable``: the call cannot safely be made twice (a DM: X keeps every copy). Then a failure
+    after the request may have been carried out (a 5xx, a connection cut or gone quiet after the request
+    was written) is ``Uncertain``; a post is not, X refuses the second copy of one (``DuplicatePost``).
+    """
     if isinstance(exc, AdapterError):
         return exc
     if isinstance(exc, tweepy.TooManyRequests):
-        return RateLimited("X rate limit reached", retry_after=retry_after(exc))
+        # X's windows are per endpoint (posts, DMs, reads): the client keeps each one and refuses further
+        # calls of that kind itself until it reopens, so pausing the whole channel would only stop the others.
+        return RateLimited("X rate limit reached", retry_after=retry_after(exc), scope="conversation")
     if isinstance(exc, tweepy.TwitterServerError):
+        if unrepeatable:
+            return Uncertain(f"X server error {exc.response.status}: X may have carried it out")
         return RetryLater(f"X server error {exc.response.status}")
     if isinstance(exc, tweepy.Unauthorized):
         # Credentials are being rotated or are wrong: keep the message queued until they work.
@@ -129,12 +151,18 @@ def map_error(exc: BaseException) -> AdapterError:
     if isinstance(exc, tweepy.HTTPException):
         detail = "; ".join(exc.api_messages) or f"HTTP {exc.response.status}"
         if "duplicate content" in detail.lower():
-            # Not retried: either the bot posted this exact text before, or an earlier attempt
-            # of this very reply was accepted and only X's answer was lost.
+            # Either the bot posted this exact text before, or an earlier attempt of this very reply
+            # was accepted and only X's answer was lost: the sender looks before giving up.
             return DuplicatePost("X refused a duplicate post (the bot already posted this exact text; "
                                  "it may be this reply, accepted on an earlier attempt): check the thread "
                                  f"before sending again. X said: {detail}")
+        if isinstance(exc, tweepy.Forbidden) and _DMS_CLOSED.search(detail):
+            return DmsClosed(f"X refused the DM: {detail}")
         return Undeliverable(f"X refused: {detail}")
+    never_sent = (aiohttp.ConnectionTimeoutError, aiohttp.ClientConnectorError)  # no connection: nothing written
+    if unrepeatable and isinstance(exc, _MAYBE_WRITTEN) and not isinstance(exc, never_sent):
+        return Uncertain(f"X did not answer ({exc.__class__.__name__}) after the request was sent: "
+                         "it may have carried it out")
     if isinstance(exc, (aiohttp.ClientError, asyncio.TimeoutError, OSError)):
         return RetryLater(f"X unreachable: {exc.__class__.__name__}")
     raise exc
@@ -146,23 +174,29 @@ async def body_of(response: aiohttp.ClientResponse) -> dict[str, Any]:
 
 
 class FileCursors:
-    """Fallback cursor store: one small JSON file, for a deployment without the store wired in."""
+    """Fallback cursor store: one small JSON file, for a deployment without the store wired in.
+    Delivery state written with ``keep_days`` is dropped once it is that old."""
 
     def __init__(self, path: Path) -> None:
         self._path = path
 
-    def _load(self) -> dict[str, str]:
+    def _load(self) -> dict[str, Any]:
         try:
-            return json.loads(self._path.read_text("utf-8"))
+            data = json.loads(self._path.read_text("utf-8"))
         except (FileNotFoundError, ValueError):
             return {}
+        return data if isinstance(data, dict) else {}
 
     async def get_cursor(self, channel: str, key: str) -> str | None:
-        return self._load().get(f"{channel}:{key}")
+        value = self._load().get(f"{channel}:{key}")
+        if isinstance(value, list):  # [value, expiry]
+            return str(value[0]) if value[1] > time.time() else None
+        return value
 
-    async def set_cursor(self, channel: str, key: str, value: str) -> None:
-        data = self._load()
-        data[f"{channel}:{key}"] = value
+    async def set_cursor(self, channel: str, key: str, value: str, *, keep_days: float | None = None) -> None:
+        now = time.time()
+        data = {k: v for k, v in self._load().items() if not isinstance(v, list) or v[1] > now}
+        data[f"{channel}:{key}"] = value if keep_days is None else [value, now + keep_days * 86400]
         self._path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self._path.with_suffix(".tmp")
         tmp.write_text(json.dumps(data), "utf-8")

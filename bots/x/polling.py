@@ -22,7 +22,9 @@ from core.errors import RateLimited, RetryLater
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 900.0  # seconds; X's rate windows are 15 minutes
-STOP_GRACE = 10.0  # seconds a loop may take to finish its round on stop
+# seconds a loop may take to finish its round on stop; then it is cancelled, which is safe: a handover
+# not committed is rolled back and the cursor did not move past it, so the next start reads it again
+STOP_GRACE = 2.0
 
 
 class PollLoops:

@@ -13,8 +13,10 @@ is an ordinary mention: the engine's escalation path refuses non-moderators with
 nothing a customer sends may be lost. A moderator's confirmation notice goes to them by DM, never
 publicly.
 
-Public replies start with the customer's @handle (``author_handle``): X refuses a post identical
-to an earlier one, and fixed texts (the public handoff note, an FAQ answer) repeat across customers.
+Public replies start with the customer's @handle (``author``): X refuses a post identical to an
+earlier one, and fixed texts (the public handoff note, an FAQ answer) repeat across customers. Who
+wrote each post handed over is kept (``state.Memory``, with keep_days), so replies after a restart
+are addressed without reading each post again.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from typing import Any
 
 from bots.base import CursorStore, Inbound
 from bots.x.client import XClient
+from bots.x.state import KEEP_DAYS, Memory
 from bots.x.translate import (
     CHANNEL,
     Includes,
@@ -51,7 +54,6 @@ NOTHING_SEEN = "0"  # baseline taken, no event existed yet
 MAX_PAGES = 10
 CHOICES_PREFIX = "choices:"
 CURSOR_VALUE_MAX = 256  # the store's cursor column
-AUTHORS_KEPT = 5000  # handles of recent posts kept for addressing replies
 
 
 async def remember_choices(cursors: CursorStore, reply: OutboundMessage) -> None:
@@ -62,19 +64,19 @@ async def remember_choices(cursors: CursorStore, reply: OutboundMessage) -> None
             payloads.append(q.payload)
     key = CHOICES_PREFIX + reply.conversation
     if payloads or await cursors.get_cursor(CHANNEL, key):
-        await cursors.set_cursor(CHANNEL, key, json.dumps(payloads))
+        await cursors.set_cursor(CHANNEL, key, json.dumps(payloads), keep_days=KEEP_DAYS)
 
 
 class XReceiver:
     def __init__(self, client: XClient, inbound: Inbound, settings: Any, cursors: CursorStore,
-                 me: str, handle: str | None) -> None:
+                 me: str, handle: str | None, memory: Memory | None = None) -> None:
         self.client = client
         self.inbound = inbound
         self.settings = settings
         self.cursors = cursors
         self.me = me
         self.handle = handle
-        self._authors: dict[str, str] = {}  # tweet id -> author's handle, newest last
+        self.memory = memory or Memory(cursors)
         # DM events fetched (newest first) by earlier rounds that did not reach the cursor yet, and the next page
         self._dm_backlog: tuple[list[Mapping[str, Any]], Includes, str] | None = None
 
@@ -172,6 +174,7 @@ class XReceiver:
         if str(event.get("sender_id")) == self.me:
             return  # our own reply (echo guard)
         message = dm_to_inbound(event, includes, me=self.me, moderators=self.settings.moderators)
+        await self.memory.accepts_dms(message.author.platform_user_id)
         await self.inbound.handle_message(await self._as_choice(message))
 
     async def _as_choice(self, message: InboundMessage) -> InboundMessage:
@@ -195,26 +198,34 @@ class XReceiver:
                 and author_of(str(tweet["author_id"]), includes, self.settings.moderators).is_moderator:
             await self._escalate(tweet, target_id, includes)
             return
-        await self.inbound.handle_message(self._tweet(tweet, includes))
+        message = self._tweet(tweet, includes)
+        await self._remember(message)
+        await self.inbound.handle_message(message)
 
     def _tweet(self, tweet: Mapping[str, Any], includes: Includes, addressed: bool = True) -> InboundMessage:
         message = tweet_to_inbound(tweet, includes, moderators=self.settings.moderators,
                                    addressed=addressed, me=self.me)
         if message.author.handle and not message.author.is_bot:
-            self._authors[message.platform_id] = message.author.handle
-            while len(self._authors) > AUTHORS_KEPT:
-                del self._authors[next(iter(self._authors))]
+            self.memory.saw(message.platform_id, message.author.platform_user_id, message.author.handle)
         return message
 
-    async def author_handle(self, tweet_id: str) -> str | None:
-        """The @handle of a customer's post, to address a public reply; looked up when not seen since start."""
-        if tweet_id in self._authors:
-            return self._authors[tweet_id]
+    async def _remember(self, message: InboundMessage) -> None:
+        """Before the handover: the reply to it may be sent after a restart, by a process that never saw it."""
+        if message.author.handle and not message.author.is_bot:
+            await self.memory.handed_over(message.platform_id, message.author.platform_user_id,
+                                          message.author.handle)
+
+    async def author(self, tweet_id: str) -> tuple[str, str] | None:
+        """(user id, @handle) of a customer's post, to address a public reply: remembered from the
+        handover, else read from X (a post from before the memory, or from another channel's history)."""
+        known = await self.memory.author(tweet_id)
+        if known is not None:
+            return known
         tweet, includes = await self._lookup(tweet_id)
         if tweet is None or str(tweet.get("author_id")) == self.me:
             return None
         self._tweet(tweet, includes)
-        return self._authors.get(tweet_id)
+        return await self.memory.author(tweet_id)
 
     async def _lookup(self, tweet_id: str) -> tuple[Mapping[str, Any] | None, Includes]:
         try:
@@ -240,11 +251,13 @@ class XReceiver:
             return
         found = includes.merged(found)
         context = await self._thread_above(target, found)
+        customer_post = self._tweet(target, found, addressed=mentions_me(target, self.me, self.handle))
+        await self._remember(customer_post)
         escalation = Escalation(
             channel=CHANNEL,
             platform_id=str(tweet["id"]),
             moderator=moderator,
-            target=self._tweet(target, found, addressed=mentions_me(target, self.me, self.handle)),
+            target=customer_post,
             note=without_keyword(tweet.get("text", ""), self.settings.escalate_keyword),
             context=tuple(context),
             received_at=parse_time(tweet.get("created_at")),

@@ -21,7 +21,10 @@ class XSettings(ChannelSettings):
     poll_interval: float = Field(default=60.0, gt=0)  # the fastest polling; rate headers may slow it
     escalate_keyword: str = "#escalate"
     moderators: list[str] = Field(default_factory=list)  # handles (without @) or user ids
-    max_post_length: int = 280
+    max_post_length: int = Field(default=280, ge=120)
+    # where a customer who does not accept DMs from the account can write instead (the website chat);
+    # default: <web.public_url>/chat when public_url is set
+    contact_url: str | None = None
     escalation_context: int = Field(default=5, ge=0, le=20)  # posts above the target given to agents
     backfill: bool = False  # first start: hand over history the API still has instead of starting now
     rate_per_second: float = 1.0

@@ -68,6 +68,15 @@ def parse_time(value: str | None) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
 
 
+def event_time(item: Mapping[str, Any]) -> float | None:
+    """``created_at`` of a post or DM event as epoch seconds (None when X did not say)."""
+    value = item.get("created_at")
+    try:
+        return parse_time(value).timestamp() if value else None
+    except ValueError:
+        return None
+
+
 def is_moderator(user_id: str, handle: str | None, moderators: Iterable[str]) -> bool:
     """Settings list handles (without @, any case) or numeric user ids."""
     names = {m.lstrip("@").lower() for m in moderators}

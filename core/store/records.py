@@ -278,6 +278,8 @@ async def queue_reply(session: AsyncSession, conversation: Place | Conversation,
     meta: dict[str, Any] = {"author": author_kind, "message_id": message_id, "at": now.isoformat()}
     if ticket_id is not None:
         meta["ticket_id"] = ticket_id
+    if decision is not None and decision.get("action"):
+        meta["decision"] = decision["action"]  # "answer": a knowledge-base answer, general by nature
     if fallback and not is_public:
         place = await public_place(session, conversation.customer_id, conversation.channel)
         if place is not None:

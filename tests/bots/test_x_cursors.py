@@ -35,7 +35,7 @@ class CheckedCursors:
     async def get_cursor(self, channel: str, key: str) -> str | None:
         return await self.store.get_cursor(channel, key)
 
-    async def set_cursor(self, channel: str, key: str, value: str) -> None:
+    async def set_cursor(self, channel: str, key: str, value: str, *, keep_days: float | None = None) -> None:
         if key in self.writes:
             behind = [e for e in self.events[key] if int(e) <= int(value)]
             stored = set(await self.store.all(select(Message.platform_id).where(
@@ -43,7 +43,7 @@ class CheckedCursors:
             if missing := [e for e in behind if e not in stored]:
                 self.ahead.append((key, value, missing))
             self.writes[key].append(value)
-        await self.store.set_cursor(channel, key, value)
+        await self.store.set_cursor(channel, key, value, keep_days=keep_days)
 
 
 @pytest.mark.parametrize("feed", ["dm_events", "mentions"])

@@ -107,7 +107,8 @@ async def test_restart_neither_misses_nor_repeats(engine, store, make_dispatcher
     assert int(await store.get_cursor("x", DM_CURSOR)) > int(cursor)
     assert await inbound_count(store) == 3  # only the missed one is new
     assert len(dm_texts(fake, "5001")) == 2  # one answer each, none repeated
-    assert len(fake.bot_posts()) == 3  # the public answer's thread, posted once
+    posts = fake.bot_posts()  # the public answer's thread, each part once
+    assert len(posts) >= 2 and len({p["text"] for p in posts}) == len(posts)
 
 
 async def _more(fake, polls: int) -> bool:  # type: ignore[no-untyped-def]

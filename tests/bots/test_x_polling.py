@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 
 import pytest
@@ -114,7 +115,7 @@ async def test_send_maps_x_errors_to_typed_errors():
         assert [e["id"] for e in x.fake.bot_dms()] == [sent.platform_id]
 
 
-async def test_a_reply_to_an_older_post_is_addressed_and_a_duplicate_is_explained():
+async def test_a_reply_to_an_older_post_is_addressed_and_the_same_answer_twice_is_reworded():
     """After a restart the adapter has not seen the post: it looks up the author to address the reply."""
     fake = FakeX()
     fake.add_user("5001", "ann")
@@ -129,12 +130,17 @@ async def test_a_reply_to_an_older_post_is_addressed_and_a_duplicate_is_explaine
         # sent again (an earlier attempt was accepted but its answer lost): X refuses the identical post,
         # and the earlier one is there under the same post: it is this reply, nothing is posted twice
         assert (await x.adapter.send(reply)).platform_id == post["id"]
-        # the identical text under another post is a real duplicate: refused, and explained
-        with pytest.raises(Undeliverable) as refused:
-            await x.adapter.send(OutboundMessage(channel="x", conversation=f"tweet:{again}",
-                                                 text="Our team is on it.", public=True))
-        assert "duplicate" in str(refused.value) and "earlier attempt" in str(refused.value)
         assert len(x.fake.bot_posts()) == 1
+        # the same answer to her next question: X refuses the identical text, so it is reworded, publicly
+        second = OutboundMessage(channel="x", conversation=f"tweet:{again}", text="Our team is on it.",
+                                 public=True, outbox_id=2)
+        sent = await x.adapter.send(second)
+        assert (await x.adapter.send(second)).platform_id == sent.platform_id  # a retry finds it, posts nothing
+    posts = sorted(fake.bot_posts(), key=lambda p: int(p["id"]))
+    assert len(posts) == 2 and posts[1]["id"] == sent.platform_id
+    assert re.fullmatch(r"@ann Our team is on it\. \(re your post of \d\d:\d\d:\d\d UTC\)", posts[1]["text"])
+    assert posts[1]["referenced_tweets"] == [{"type": "replied_to", "id": again}]
+    assert fake.count("user_tweets") == 2  # one look per duplicate refusal that was not ours
 
 
 @pytest.mark.parametrize("lost", [0, 1, 2])

@@ -28,7 +28,7 @@ class MemoryCursors:
     async def get_cursor(self, channel: str, key: str) -> str | None:
         return self.values.get((channel, key))
 
-    async def set_cursor(self, channel: str, key: str, value: str) -> None:
+    async def set_cursor(self, channel: str, key: str, value: str, *, keep_days: float | None = None) -> None:
         self.values[(channel, key)] = value
 
 

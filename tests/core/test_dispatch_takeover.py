@@ -143,3 +143,19 @@ async def test_start_and_restart_never_burst_above_the_rate(engine: Engine, stor
     busiest = max(sum(1 for t in times if start <= t < start + 1.0) for start in times)
     assert busiest <= 20  # no one-second window above the configured rate, the first one included
     assert (times[-1] - times[0]) < 45 / 20 * 1.1  # and close to the rate: ~2.3 s for 45
+
+
+async def test_a_channel_can_say_which_conversations_cannot_get_a_repeat(engine: Engine, store: Store) -> None:
+    """X: a public post sent again is refused as a duplicate (and found), a DM is not."""
+
+    class Mixed(MemoryChannel):
+        @staticmethod
+        def idempotent_conversation(conversation: str) -> bool:
+            return conversation.startswith("tweet:")
+
+    public, private = await _ask(engine, "tweet:1", user="u1"), await _ask(engine, "dm:2", user="u2")
+    await _lease_to(store, public + private, "dead-instance", heartbeat_age=30)
+    await Dispatcher(store, {"memory": Mixed()}, FAST).drain(timeout=5)
+    rows = {r.id: r for r in await store.all(select(Outbox))}
+    assert not rows[public[0]].uncertain and rows[private[0]].uncertain
+    assert {r.status for r in rows.values()} == {"sent"}

@@ -11,10 +11,11 @@ against the URL it was really called on.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
-import itertools
+import json
 import re
 import time
 from collections.abc import Iterable
@@ -29,6 +30,7 @@ from oauthlib.oauth1.rfc5849 import utils as oauth_utils
 
 from bots.x.text import weighted_length
 
+TWITTER_EPOCH_MS = 1288834974657
 BOT_ID = "1000"
 BOT_HANDLE = "OKPaySupport"
 DEFAULT_TWEET_FIELDS = ("id", "text", "edit_history_tweet_ids")
@@ -77,7 +79,10 @@ class FakeX:
     _failures: dict[str, list[tuple[int, float | None] | None]] = field(default_factory=dict)
     _down: tuple[float, int] = (0.0, 503)  # (monotonic deadline, status) of an outage
     _lost: dict[str, list[bool]] = field(default_factory=dict)  # per family: lose this call's answer?
-    _ids: Iterable[int] = field(default_factory=lambda: itertools.count(1_860_000_000_000_000_000, 1117))
+    _last_id: int = 0
+    send_latency: float = 0.0  # seconds X takes to carry out a post or a DM (it finishes even if the caller died)
+    too_many: dict[str, int] = field(default_factory=dict)  # 429 answers given, per family
+    accepted_at: list[float] = field(default_factory=list)  # time.monotonic() of each post or DM carried out
 
     def __post_init__(self) -> None:
         self.add_user(BOT_ID, BOT_HANDLE, "OKPay Support")
@@ -85,7 +90,9 @@ class FakeX:
     # --- test controls ------------------------------------------------------------------------
 
     def next_id(self) -> str:
-        return str(next(self._ids))  # type: ignore[call-overload]
+        """Ids like X's: (milliseconds since X's epoch) << 22, plus a sequence; they grow with time."""
+        self._last_id = max(self._last_id + 1, (int(time.time() * 1000) - TWITTER_EPOCH_MS) << 22)
+        return str(self._last_id)
 
     def add_user(self, user_id: str, username: str, name: str | None = None) -> None:
         self.users[user_id] = {"id": user_id, "name": name or username, "username": username}
@@ -190,6 +197,11 @@ class FakeX:
                 window.remaining, window.reset = window.limit, int(time.time()) + window.length
             until, status = self._down
             if time.monotonic() < until:
+                if status == 429:  # X's own answer: the window is used up until the outage ends
+                    self.too_many[family] = self.too_many.get(family, 0) + 1
+                    reset = {"x-rate-limit-remaining": "0",
+                             "x-rate-limit-reset": str(int(time.time() + until - time.monotonic()) + 1)}
+                    return problem(429, "Too Many Requests", "Too Many Requests", headers=reset)
                 return problem(status, _TITLES.get(status, "Error"), "Service is down (outage)")
             denied = self._authenticate(request)
             if denied is not None:
@@ -202,6 +214,7 @@ class FakeX:
                 status, retry_after = failure
                 headers = window.headers()
                 if status == 429:
+                    self.too_many[family] = self.too_many.get(family, 0) + 1
                     wait = 1 if retry_after is None else retry_after
                     headers.update({"x-rate-limit-remaining": "0",
                                     "x-rate-limit-reset": str(int(time.time() + wait))})
@@ -209,15 +222,28 @@ class FakeX:
                 return problem(status, _TITLES.get(status, "Error"), f"Injected failure {status}",
                                headers=headers)
             if window.remaining <= 0:
+                self.too_many[family] = self.too_many.get(family, 0) + 1
                 return problem(429, "Too Many Requests", "Too Many Requests", headers=window.headers())
             window.remaining -= 1
-            response = await handler(request)
+            if family in SEND_FAMILIES:  # like X, a send is carried out even when the caller is gone meanwhile
+                response = await asyncio.shield(asyncio.ensure_future(self._carry_out(family, handler, request)))
+            else:
+                response = await handler(request)
             response.headers.update(window.headers())
             lost = self._lost.get(family)
             if lost and lost.pop(0):
                 return problem(503, _TITLES[503], "Service Unavailable (the answer was lost)")
             return response
         return wrapped
+
+    async def _carry_out(self, family: str, handler: Any, request: web.Request) -> web.StreamResponse:
+        body = await request.read()  # what was written; X keeps going with it whatever happens to the caller
+        if self.send_latency:
+            await asyncio.sleep(self.send_latency)
+        response = await handler(request, body)
+        if response.status < 300:
+            self.accepted_at.append(time.monotonic())
+        return response
 
     def _authenticate(self, request: web.Request) -> web.Response | None:
         auth = request.headers.get("Authorization", "")
@@ -335,17 +361,17 @@ class FakeX:
             body["includes"] = includes
         return _json(body)
 
-    async def _dm_with(self, request: web.Request) -> web.Response:
-        return await self._send_dm(request, request.match_info["pid"])
+    async def _dm_with(self, request: web.Request, raw: bytes) -> web.Response:
+        return await self._send_dm(raw, request.match_info["pid"])
 
-    async def _dm_conv(self, request: web.Request) -> web.Response:
+    async def _dm_conv(self, request: web.Request, raw: bytes) -> web.Response:
         ids = request.match_info["cid"].split("-")
         if len(ids) != 2 or BOT_ID not in ids:
             return problem(403, "Forbidden", "You are not a participant of this conversation.")
-        return await self._send_dm(request, ids[0] if ids[1] == BOT_ID else ids[1])
+        return await self._send_dm(raw, ids[0] if ids[1] == BOT_ID else ids[1])
 
-    async def _send_dm(self, request: web.Request, recipient: str) -> web.Response:
-        body = await request.json()
+    async def _send_dm(self, raw: bytes, recipient: str) -> web.Response:
+        body = json.loads(raw)
         if recipient not in self.users:
             return problem(404, "Not Found Error", "Could not find user", _NOT_FOUND)
         if recipient in self.dm_closed:
@@ -357,8 +383,8 @@ class FakeX:
         conv = next(e["dm_conversation_id"] for e in self.dm_events if e["id"] == eid)
         return _json({"data": {"dm_conversation_id": conv, "dm_event_id": eid}}, status=201)
 
-    async def _create_tweet(self, request: web.Request) -> web.Response:
-        body = await request.json()
+    async def _create_tweet(self, request: web.Request, raw: bytes) -> web.Response:
+        body = json.loads(raw)
         text = body.get("text", "")
         if not text:
             return _invalid("text", "text is required")
@@ -376,7 +402,7 @@ class FakeX:
 
 _NOT_FOUND = "https://api.twitter.com/2/problems/resource-not-found"
 _TITLES = {400: "Invalid Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found Error",
-           500: "Internal Server Error", 503: "Service Unavailable"}
+           500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
 
 
 def _now() -> str:

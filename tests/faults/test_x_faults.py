@@ -141,12 +141,21 @@ async def _all_stored_once_and_answered(process: SupportbotProcess, api: FakeX, 
     rows = await _inbound(process)
     assert Counter(r.platform_id for r in rows) == Counter(asked.ids)  # each stored, and exactly once
     assert all(r.handled_at is not None for r in rows)
-    store = await process.store()
+
+    async def statuses() -> Counter[str]:
+        store = await process.store()
+        try:
+            return Counter(await store.all(select(Outbox.status)))
+        finally:
+            await store.close()
+
+    async def all_recorded() -> bool:  # X has them; the dispatcher records each right after X's answer
+        return set(await statuses()) == {"sent"}
+
     try:
-        statuses = Counter(await store.all(select(Outbox.status)))
-    finally:
-        await store.close()
-    assert set(statuses) == {"sent"}, statuses
+        await eventually(all_recorded, timeout=5, interval=0.1, what="every reply recorded as sent")
+    except TimeoutError:
+        raise AssertionError(await statuses()) from None
     return rows
 
 
