@@ -4,16 +4,17 @@ PTB runs inside our event loop with ``initialize()``/``start()`` and without its
 (``updater(None)``) in both modes; never ``run_polling``. Nothing is confirmed to Telegram before
 the engine committed it: polling moves its offset only past stored updates (``polling.py``), the
 webhook answers 200 only after the commit (anything else makes Telegram send it again).
-Translation lives in ``inbound`` (updates in) and ``outbound`` (replies out, error mapping).
+Translation lives in ``inbound`` (updates in) and ``outbound`` (replies out, error mapping); one
+reply's way out (parts, moved groups, the public note for a refused private reply) in ``send``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hmac
 import json
 import logging
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -39,17 +40,13 @@ from bots.telegram.inbound import (
     message_id,
     to_inbound,
 )
-from bots.telegram.outbound import (
-    PayloadMemory,
-    fit_text,
-    keyboard_for,
-    map_error,
-    parse_conversation,
-    parse_message_ref,
-)
+from bots.telegram.migration import ChatMoves
+from bots.telegram.outbound import PayloadMemory, map_error, parse_conversation
 from bots.telegram.polling import UpdatePoller
+from bots.telegram.progress import PartsSent
+from bots.telegram.send import Sender
 from bots.telegram.settings import TelegramSettings
-from core.errors import ConfigError, Undeliverable
+from core.errors import ConfigError
 from core.models import Attachment, InboundMessage, MessageEdit, OutboundMessage, Sent, utcnow
 
 log = logging.getLogger(__name__)
@@ -81,7 +78,9 @@ class TelegramAdapter:
         self._inbound: Inbound | None = None
         self._identity: BotIdentity | None = None
         self._payloads = PayloadMemory(cursor_store)
-        self._progress: dict[int, tuple[int, str | None]] = {}  # outbox id -> (parts sent, first id)
+        self._parts = PartsSent(cursor_store)
+        self._moves = ChatMoves(cursor_store)
+        self._sender: Sender | None = None
         self._moderators: ModeratorCheck | None = None
         self._files: FileFetcher | None = None
         self.health = ChannelHealth(self.name)
@@ -100,11 +99,16 @@ class TelegramAdapter:
             # httpx logs every request URL at INFO, and the URL holds the bot token.
             logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger("httpx").level))
             base = self.settings.api_base_url.rstrip("/")
+            patience = self.settings.send_timeout_seconds  # a slow answer is waited for, not sent again
             builder = (
                 Application.builder()
                 .token(self.settings.token.get_secret_value())
                 .base_url(f"{base}/bot")
                 .base_file_url(f"{base}/file/bot")
+                .read_timeout(patience)
+                .write_timeout(patience)
+                .media_write_timeout(max(patience, 60.0))
+                .connect_timeout(min(patience, 10.0))
                 .job_queue(None)
             )
             app = builder.updater(None).build()  # polling is our own loop (polling.py)
@@ -120,6 +124,8 @@ class TelegramAdapter:
                 app.bot, set(self.settings.moderators), self.settings.moderator_cache_seconds
             )
             self._files = FileFetcher(app.bot, self.files_dir, self.settings.max_download_bytes)
+            self._sender = Sender(app.bot, app.bot.username, max_text_length=self.max_text_length,
+                                  payloads=self._payloads, parts=self._parts, moves=self._moves)
             self._app = app
             return app
 
@@ -239,8 +245,22 @@ class TelegramAdapter:
     def _is_echo(self, message: Message) -> bool:
         return message.from_user is not None and message.from_user.id == self.bot.id
 
+    async def home(self, inbound: InboundMessage) -> InboundMessage:
+        """A supergroup that was a group keeps the conversation the store knows: the old group's address."""
+        chat, colon, thread = inbound.conversation.partition(":")
+        if not chat.startswith("-"):
+            return inbound
+        known = await self._moves.home(int(chat))
+        return inbound if known == int(chat) else dataclasses.replace(inbound, conversation=f"{known}{colon}{thread}")
+
     async def _on_message(self, message: Message) -> None:
         if self._is_echo(message) or message.is_automatic_forward:
+            return
+        if message.migrate_to_chat_id:  # the group became a supergroup (service message in the old chat)
+            await self._moves.moved(message.chat.id, message.migrate_to_chat_id)
+            return
+        if message.migrate_from_chat_id:  # the same move, seen from the new supergroup
+            await self._moves.moved(message.migrate_from_chat_id, message.chat.id)
             return
         if not (message.text or message.caption or files_of(message)):
             return  # service messages (joins, pins, topic changes)
@@ -260,7 +280,7 @@ class TelegramAdapter:
         attachments = (await self.attachments(message) if wanted
                        else tuple(ref.attachment() for ref in files_of(message)))
         inbound = to_inbound(message, self.bot, attachments=attachments, is_moderator=moderator)
-        await self._inbound.handle_message(inbound)
+        await self._inbound.handle_message(await self.home(inbound))
 
     async def _on_edit(self, message: Message) -> None:
         if self._is_echo(message):
@@ -292,7 +312,7 @@ class TelegramAdapter:
             raw: dict[str, Any] = {"button": True, "callback_data": query.data}
             if shown is not None:
                 raw["keyboard_message"] = message_id(shown.chat.id, shown.message_id)
-            await self._inbound.handle_message(
+            await self._inbound.handle_message(await self.home(
                 InboundMessage(
                     channel=CHANNEL,
                     platform_id=f"cb:{query.id}",
@@ -304,7 +324,7 @@ class TelegramAdapter:
                     addressed=True,
                     raw=raw,
                 )
-            )
+            ))
         finally:
             try:
                 await query.answer()  # stops the button's spinner
@@ -331,45 +351,6 @@ class TelegramAdapter:
 
     # -- outbound ---------------------------------------------------------------------------
     async def send(self, reply: OutboundMessage) -> Sent:
-        app = await self._application()
-        bot = app.bot
-        chat_id, thread_id = parse_conversation(reply.conversation)
-        if not reply.text.strip() and not reply.attachments:
-            raise Undeliverable("telegram: nothing to send (empty text)")
-        hashed: dict[str, str] = {}
-        markup = keyboard_for(reply, self.bot.username, hashed)
-        await self._payloads.remember(hashed)
-        answer_to = parse_message_ref(reply.reply_to, chat_id)
-        steps: list[Callable[[dict[str, Any]], Awaitable[Message]]] = []
-        for part in fit_text(reply.text, self.max_text_length) if reply.text.strip() else []:
-            steps.append(lambda extra, part=part: bot.send_message(chat_id, part, **extra))
-        for attachment in reply.attachments:
-            source: Any = Path(attachment.local_path) if attachment.local_path else attachment.url or attachment.ref
-            sender = bot.send_photo if attachment.kind == "image" else bot.send_document
-            steps.append(lambda extra, sender=sender, source=source: sender(chat_id, source, **extra))
-        # A retried row continues after the parts that already went out: nothing is sent twice.
-        done, first = self._progress.get(reply.outbox_id, (0, None)) if reply.outbox_id else (0, None)
-        for index, step in enumerate(steps):
-            if index < done:
-                continue
-            extra: dict[str, Any] = {"message_thread_id": thread_id}
-            if index == 0 and answer_to is not None:
-                extra["reply_parameters"] = ReplyParameters(answer_to, allow_sending_without_reply=True)
-            if index == len(steps) - 1 and markup is not None:
-                extra["reply_markup"] = markup
-            try:
-                sent = await step(extra)
-            except (TelegramError, OSError) as exc:  # OSError: an attachment file that is gone
-                error = map_error(exc) if isinstance(exc, TelegramError) else Undeliverable(f"telegram: {exc}")
-                if isinstance(error, Undeliverable) and reply.outbox_id:
-                    self._progress.pop(reply.outbox_id, None)
-                raise error from exc
-            first = first or message_id(sent.chat.id, sent.message_id)
-            if reply.outbox_id:
-                if len(self._progress) >= 10_000:
-                    self._progress.pop(next(iter(self._progress)))
-                self._progress[reply.outbox_id] = (index + 1, first)
-        if reply.outbox_id:
-            self._progress.pop(reply.outbox_id, None)
-        assert first is not None
-        return Sent(first)
+        await self._application()
+        assert self._sender is not None
+        return await self._sender.send(reply)

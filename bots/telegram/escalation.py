@@ -7,7 +7,6 @@ Being a moderator is a platform fact (chat administrator, anonymous admin, or a 
 from __future__ import annotations
 
 import logging
-import time
 from typing import Protocol
 
 from telegram import Bot, ChatMember, Message
@@ -24,7 +23,8 @@ from bots.telegram.inbound import (
     replied_message,
     to_inbound,
 )
-from core.models import Attachment, Escalation
+from bots.telegram.lru import LRU
+from core.models import Attachment, Escalation, InboundMessage
 
 log = logging.getLogger(__name__)
 
@@ -33,17 +33,19 @@ log = logging.getLogger(__name__)
 USAGE = "Reply to the customer's message with /escalate [note] to open a ticket for it."
 USAGE_PRIVATE = "/escalate works in a group: reply there to a customer's message with /escalate [note]."
 FAILURE_TTL = 30.0  # seconds an unknown administrator list is not asked again
+CHATS_REMEMBERED = 2_000  # groups whose administrators are cached (least recently seen forgotten first)
 ADMIN_STATUSES = frozenset({ChatMember.ADMINISTRATOR, ChatMember.OWNER})
 
 
 class ModeratorCheck:
-    """Chat administrators per chat, cached for ``ttl`` seconds (one getChatAdministrators a chat)."""
+    """Chat administrators per chat, cached for ``ttl`` seconds (one getChatAdministrators a chat), for at
+    most ``chats`` chats."""
 
-    def __init__(self, bot: Bot, listed: set[int], ttl: float) -> None:
+    def __init__(self, bot: Bot, listed: set[int], ttl: float, chats: int = CHATS_REMEMBERED) -> None:
         self._bot = bot
         self._listed = listed
         self._ttl = ttl
-        self._admins: dict[int, tuple[float, frozenset[int]]] = {}
+        self._admins: LRU[int, frozenset[int]] = LRU(chats, ttl=ttl)
 
     async def check(self, message: Message) -> bool:
         """Is the author of ``message`` a moderator of its chat?"""
@@ -61,18 +63,17 @@ class ModeratorCheck:
 
     async def admins(self, chat_id: int) -> frozenset[int]:
         cached = self._admins.get(chat_id)
-        now = time.monotonic()
-        if cached is not None and cached[0] > now:
-            return cached[1]
+        if cached is not None:
+            return cached
         try:
             members = await self._bot.get_chat_administrators(chat_id)
         except TelegramError as exc:
             log.warning("telegram: administrators of %s unknown: %s", chat_id, exc)
             # remembered briefly, so a busy group does not turn one failure into a request per message
-            self._admins[chat_id] = (now + min(self._ttl, FAILURE_TTL), frozenset())
+            self._admins.put(chat_id, frozenset(), ttl=min(self._ttl, FAILURE_TTL))
             return frozenset()
         ids = frozenset(m.user.id for m in members if m.status in ADMIN_STATUSES)
-        self._admins[chat_id] = (now + self._ttl, ids)
+        self._admins.put(chat_id, ids)
         return ids
 
 
@@ -83,6 +84,7 @@ class Notices(Protocol):
     def bot(self) -> BotIdentity: ...
     async def post_notice(self, message: Message, text: str) -> None: ...
     async def attachments(self, message: Message) -> tuple[Attachment, ...]: ...
+    async def home(self, inbound: InboundMessage) -> InboundMessage: ...
 
 
 async def escalate(
@@ -99,13 +101,13 @@ async def escalate(
         await adapter.post_notice(message, USAGE)
         return
     is_moderator = await moderators.check(message)
-    target_in = to_inbound(
+    target_in = await adapter.home(to_inbound(
         target,
         bot,
         attachments=await adapter.attachments(target),
         is_moderator=await moderators.check(target),
         addressed=False,
-    )
+    ))
     escalation = Escalation(
         channel=CHANNEL,
         platform_id=message_id(message.chat.id, message.message_id),

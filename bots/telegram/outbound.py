@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import html
 import warnings
+from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 
+import httpx
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import (
     BadRequest,
@@ -20,12 +24,21 @@ from telegram.error import (
 from telegram.warnings import PTBDeprecationWarning
 
 from bots.base import CursorStore, split_text
-from core.errors import AdapterError, RateLimited, RetryLater, Undeliverable
+from core.errors import AdapterError, RateLimited, RetryLater, Uncertain, Undeliverable
 from core.models import OutboundMessage
 
 MAX_CALLBACK_BYTES = 64  # Bot API: callback_data is 1-64 bytes
 HASH_PREFIX = "h:"
+CALLBACK_KEEP_DAYS = 30.0  # a button's hashed payload is remembered this long (presses on older ones read the hash)
 INVITE_LABEL = "💬 Continue privately · 私聊"
+# Posted in public when a private reply is refused (the customer never opened the bot, or blocked it):
+# it says only that an answer waits, never what it says. HTML; {mention} is filled in.
+ANSWER_WAITING = ("{mention} 👋 An answer from our support team is waiting for you: tap the button below to "
+                  "read it in a private chat.\n客服已回复你，请点击下方按钮，在私聊中查看。")
+# httpx failures that leave the request unsent, or not completely written (Telegram cannot act on half a
+# request). Anything later (a read timeout, a cut connection) may come after Telegram accepted it.
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.WriteError, httpx.WriteTimeout,
+            httpx.UnsupportedProtocol, httpx.ProxyError, RuntimeError)
 
 
 def fit_text(text: str, limit: int) -> list[str]:
@@ -87,7 +100,7 @@ class PayloadMemory:
                 self._known.pop(next(iter(self._known)))
             self._known[data] = payload
             if self._cursors is not None:
-                await self._cursors.set_cursor("telegram", "callback:" + data, payload)
+                await self._cursors.set_cursor("telegram", "callback:" + data, payload, keep_days=CALLBACK_KEEP_DAYS)
 
     async def payload(self, data: str) -> str:
         if not data.startswith(HASH_PREFIX):
@@ -134,11 +147,20 @@ def retry_after_seconds(exc: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
+def may_have_arrived(exc: TelegramError) -> bool:
+    """Whether a failed call may still have reached Telegram: a timeout or cut connection after the request
+    was written. An HTTP answer (a 5xx: ``NetworkError`` without a cause) says the call did nothing."""
+    cause = exc.__cause__
+    if cause is None:
+        return isinstance(exc, TimedOut)
+    return not isinstance(cause, NOT_SENT)
+
+
 def map_error(exc: TelegramError) -> AdapterError:
-    """The one place Telegram failures become RateLimited / RetryLater / Undeliverable."""
-    if isinstance(exc, RetryAfter):
-        return RateLimited(f"telegram: {exc.message}", retry_after=retry_after_seconds(exc))
-    if isinstance(exc, ChatMigrated):
+    """The one place Telegram failures become RateLimited / Uncertain / RetryLater / Undeliverable."""
+    if isinstance(exc, RetryAfter):  # a flood wait stops the whole bot, not one chat
+        return RateLimited(f"telegram: {exc.message}", retry_after=retry_after_seconds(exc), scope="channel")
+    if isinstance(exc, ChatMigrated):  # the sender follows the move itself; anywhere else it ends here
         return Undeliverable(f"telegram: group became supergroup {exc.new_chat_id}")
     if isinstance(exc, InvalidToken):
         # 401/404 for the token: revoked or rotated. Replies stay queued while an operator fixes it
@@ -146,7 +168,22 @@ def map_error(exc: TelegramError) -> AdapterError:
         return RetryLater("telegram: the Bot API rejected the bot token", retry_after=300.0)
     if isinstance(exc, (Forbidden, BadRequest)):
         return Undeliverable(f"telegram: {exc.message}")
-    if isinstance(exc, (TimedOut, NetworkError)):
-        return RetryLater(f"telegram: {exc.message}")
-    # Conflict and anything unknown: the platform may accept it later.
+    if isinstance(exc, NetworkError) and may_have_arrived(exc):  # TimedOut is a NetworkError
+        return Uncertain(f"telegram: no answer after the request was sent: {exc.message}")
+    # 5xx, a refused connection, Conflict and anything unknown: the platform may accept it later.
     return RetryLater(f"telegram: {exc.message}")
+
+
+def answer_waiting(reply: OutboundMessage, place: Mapping[str, Any],
+                   bot_username: str) -> tuple[str, InlineKeyboardMarkup]:
+    """The public note for a private reply Telegram refused: mentions the customer, says an answer waits and
+    offers the way into the private chat. (HTML text, keyboard)."""
+    handle, user_id = place.get("handle"), str(place.get("user_id") or "")
+    if handle:
+        mention = "@" + html.escape(str(handle))
+    elif user_id.isdigit():
+        mention = f'<a href="tg://user?id={user_id}">Hi</a>'  # a text mention notifies users without a username
+    else:
+        mention = "Hi"
+    markup = InlineKeyboardMarkup([[InlineKeyboardButton(INVITE_LABEL, url=deep_link(bot_username, reply))]])
+    return ANSWER_WAITING.format(mention=mention), markup

@@ -23,6 +23,9 @@ class TelegramSettings(ChannelSettings):
     group_messages_per_minute: int = 20
     moderator_cache_seconds: float = Field(default=300.0, ge=0)
     poll_timeout_seconds: int = Field(default=30, ge=0, le=50)
+    # How long a Bot API call may take to be written and answered. PTB's 5 s default gave up on
+    # messages Telegram had accepted but answered slowly, and the retry sent them twice.
+    send_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
 
     @model_validator(mode="after")
     def _needs_credentials(self, info: ValidationInfo) -> TelegramSettings:

@@ -7,13 +7,22 @@ import json
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from telegram import Update
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 
 from bots.telegram.inbound import BotIdentity, command_of, files_of, replied_message, to_inbound
 from bots.telegram.outbound import callback_data_for, fit_text, map_error, parse_conversation, parse_message_ref
-from core.errors import RateLimited, RetryLater, Undeliverable
+from core.errors import RateLimited, RetryLater, Uncertain, Undeliverable
 from core.models import AttachmentKind
 from tests.fakes.telegram_api import FakeTelegram
 
@@ -103,6 +112,11 @@ def test_the_fakes_entities_use_utf16_offsets_like_telegram():
     assert m.addressed is True and m.text == "😀😀 hi"
 
 
+def _caused(error: TelegramError, cause: BaseException) -> TelegramError:
+    error.__cause__ = cause  # as PTB raises it: ``raise TimedOut from httpx_error``
+    return error
+
+
 @pytest.mark.parametrize(
     ("error", "expected"),
     [
@@ -110,15 +124,24 @@ def test_the_fakes_entities_use_utf16_offsets_like_telegram():
         (Forbidden("Forbidden: bot was blocked by the user"), Undeliverable),
         (BadRequest("Bad Request: chat not found"), Undeliverable),
         (ChatMigrated(-1009876), Undeliverable),
-        (NetworkError("Bad Gateway"), RetryLater),
-        (TimedOut(), RetryLater),
+        (NetworkError("Bad Gateway"), RetryLater),  # an HTTP answer: Telegram did nothing
+        # nothing (or not all of the request) was written: Telegram cannot have it
+        (_caused(NetworkError("httpx.ConnectError: refused"), httpx.ConnectError("refused")), RetryLater),
+        (_caused(TimedOut(), httpx.ConnectTimeout("connect")), RetryLater),
+        (_caused(TimedOut("Pool timeout"), httpx.PoolTimeout("pool")), RetryLater),
+        (_caused(TimedOut(), httpx.WriteTimeout("write")), RetryLater),
+        # written, then no answer: Telegram may have sent it
+        (_caused(TimedOut(), httpx.ReadTimeout("read")), Uncertain),
+        (_caused(NetworkError("httpx.ReadError"), httpx.ReadError("reset")), Uncertain),
+        (_caused(NetworkError("httpx.RemoteProtocolError"), httpx.RemoteProtocolError("closed")), Uncertain),
+        (TimedOut(), Uncertain),
     ],
 )
 def test_telegram_errors_map_once_to_our_typed_errors(error, expected):
     mapped = map_error(error)
     assert type(mapped) is expected
     if expected is RateLimited:
-        assert mapped.retry_after == 5.0
+        assert mapped.retry_after == 5.0 and mapped.scope == "channel"  # a flood wait stops the whole bot
 
 
 def test_callback_data_fits_64_bytes_and_long_payloads_become_a_stable_hash():

@@ -9,7 +9,9 @@ with 409; 409 while a webhook is set) or, once setWebhook was called, as POSTs t
 with the ``X-Telegram-Bot-Api-Secret-Token`` header, retried after any non-2xx answer or refused
 connection when ``webhook_retry_seconds`` is set (Telegram retries until it gets a 2xx).
 Faults: ``fail_next`` (some calls, or every call until ``heal``), ``go_offline``/``go_online``
-(connections refused).
+(connections refused), ``slow_seconds`` / ``answer_late`` (a send is accepted at once but answered
+later, as when Telegram is slow), strict flood control (``strict_rate_per_second``, ``strict_per_chat``,
+``strict_per_group``: telegram_limits.py) and ``migrate`` (a group upgraded to a supergroup).
 The builders (``user``, ``group``, ``message``, ``callback_query``, ``add_file``) live in
 telegram_objects.PlatformSide, the chat methods (sendMessage, getFile, ...) in telegram_methods;
 ``deliver`` hands what the builders make to the bot.
@@ -26,6 +28,7 @@ from dataclasses import dataclass, field
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
 from aiohttp.test_utils import TestServer
 
+from tests.fakes.telegram_limits import FloodControl
 from tests.fakes.telegram_methods import ChatMethods
 from tests.fakes.telegram_objects import DESCRIPTIONS, JSON, ApiError, Failure, FakeFile, _json
 
@@ -53,6 +56,11 @@ class FakeTelegram(ChatMethods):
     webhook_attempts: Counter[int] = field(default_factory=Counter)  # update id -> webhook POSTs
     timeline: list[tuple[float, str, int]] = field(default_factory=list)  # (monotonic time, method, HTTP status)
     port: int | None = None  # a fixed port (a process configured before the fake starts); None: any free one
+    strict_rate_per_second: int | None = None  # e.g. 30: one more send in any 1 s window is a 429
+    strict_per_chat: bool = False  # at most 1 send per chat in any 1 s window
+    strict_per_group: bool = False  # at most 20 sends per group in any 60 s window
+    slow_seconds: float = 0.0  # sends are accepted at once, answered this much later
+    sent_at: list[float] = field(default_factory=list)  # monotonic time each message in ``sent`` was accepted
 
     def __post_init__(self) -> None:
         self.bot_user: JSON = {
@@ -79,6 +87,10 @@ class FakeTelegram(ChatMethods):
         self._session: ClientSession | None = None
         self._webhook_slots = asyncio.Semaphore(40)  # setWebhook max_connections (Telegram's default 40)
         self._senders: set[asyncio.Task[None]] = set()  # webhook POSTs of updates pending at setWebhook
+        self.migrated: dict[int, int] = {}  # group id -> the supergroup it became
+        self._late: list[float | int | None] | None = None  # [seconds, count or None, sends let through first]
+        self.flood = FloodControl(self.strict_rate_per_second, 1 if self.strict_per_chat else None,
+                                  20 if self.strict_per_group else None)
 
     # -- server ---------------------------------------------------------------------------------
     async def __aenter__(self) -> FakeTelegram:
@@ -138,6 +150,28 @@ class FakeTelegram(ChatMethods):
         """Forget the failures set for ``method`` (None: all of them)."""
         self._failures = [f for f in self._failures if method is not None and f.method != method.lower()]
 
+    def answer_late(self, seconds: float, *, count: int | None = None, after: int = 0) -> None:
+        """The next ``count`` accepted sends (None: every one until ``answer_on_time``), once ``after`` were
+        answered normally, are answered ``seconds`` late: the message is sent at once all the same."""
+        self._late = [seconds, count, after]
+
+    def answer_on_time(self) -> None:
+        self._late = None
+
+    def _lateness(self) -> float:
+        late = self._late
+        if late is None:
+            return self.slow_seconds
+        seconds, count, after = late
+        if after:
+            late[2] = int(after) - 1
+            return self.slow_seconds
+        if count is not None:
+            late[1] = int(count) - 1
+            if int(count) <= 1:
+                self._late = None
+        return float(seconds or 0.0)
+
     def failed(self, method: str) -> int:
         """How many calls of ``method`` were answered with an error so far."""
         return sum(1 for _, name, status in self.timeline if name == method.lower() and status != 200)
@@ -184,7 +218,16 @@ class FakeTelegram(ChatMethods):
             failure = self._take_failure(method)
             if failure is not None:
                 raise failure
-            return _json({"ok": True, "result": await handler(params)})
+            sending = method in SENDING_METHODS
+            if sending and self.flood.active:
+                self.flood.check(self._int(params, "chat_id") or 0, time.monotonic())
+            result = await handler(params)
+            if sending:
+                self.flood.accepted(result["chat"]["id"], time.monotonic())
+                delay = self._lateness()
+                if delay:
+                    await asyncio.sleep(delay)  # accepted, but the answer comes late
+            return _json({"ok": True, "result": result})
         except ApiError as error:
             return error.response()
 
@@ -316,6 +359,11 @@ class FakeTelegram(ChatMethods):
                     return
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.webhook_retry_max_seconds)
+
+    @property
+    def rate_limited(self) -> int:
+        """429s answered to send calls (flood control and ``fail_next``)."""
+        return sum(1 for _, name, status in self.timeline if name in SENDING_METHODS and status == 429)
 
     def sent_to(self, chat_id: int) -> list[JSON]:
         return [m for m in self.sent if m["chat"]["id"] == chat_id]

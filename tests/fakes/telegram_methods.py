@@ -29,6 +29,8 @@ class ChatMethods(PlatformSide):
     callback_answers: list[JSON]
     blocked_chats: set[int]
     files: dict[str, FakeFile]
+    migrated: dict[int, int]
+    sent_at: list[float]
 
     @staticmethod
     def _int(params: JSON, key: str, default: int | None = None) -> int | None:
@@ -62,6 +64,9 @@ class ChatMethods(PlatformSide):
         chat_id = self._int(params, "chat_id")
         if chat_id is None:
             raise ApiError(400, "Bad Request: chat_id is empty")
+        if chat_id in self.migrated:
+            raise ApiError(400, "Bad Request: group chat was upgraded to a supergroup chat",
+                           {"migrate_to_chat_id": self.migrated[chat_id]})
         if chat_id in self.blocked_chats:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
         if chat_id > 0 and chat_id not in self.started:
@@ -100,7 +105,24 @@ class ChatMethods(PlatformSide):
             msg["reply_markup"] = markup
         self.messages[(chat_id, msg["message_id"])] = msg
         self.sent.append(msg)
+        self.sent_at.append(time.monotonic())
         return msg
+
+    def migrate(self, group_id: int, supergroup_id: int, by: JSON) -> tuple[JSON, JSON]:
+        """Upgrade a group to a supergroup (``by`` did it): the old id answers ChatMigrated from now on.
+        Returns the two service messages Telegram posts (in the old group, in the new supergroup)."""
+        old = self.chat(group_id)
+        new = {"id": supergroup_id, "type": "supergroup", "title": old.get("title", "Group")}
+        self.chats[supergroup_id] = new
+        self.migrated[group_id] = supergroup_id
+        if group_id in self.admins:
+            self.admins[supergroup_id] = list(self.admins[group_id])
+        now = int(time.time())
+        left = {"message_id": self._new_message_id(group_id), "from": by, "chat": old, "date": now,
+                "migrate_to_chat_id": supergroup_id}
+        arrived = {"message_id": self._new_message_id(supergroup_id), "from": by, "chat": new, "date": now,
+                   "migrate_from_chat_id": group_id}
+        return left, arrived
 
     async def _m_sendmessage(self, params: JSON) -> JSON:
         chat_id = self._check_chat(params)

@@ -1,0 +1,58 @@
+"""Parts of a multi-part reply that already went out, per outbox row.
+
+A long reply is several Telegram messages (text parts, then files). When part 3 fails (a flood wait,
+a timeout, a crash), the retry must continue with part 3, whichever process makes it and after any
+restart: the count lives in the cursor store, pruned by housekeeping after ``KEEP_DAYS``. A part whose
+send was uncertain is not counted (it is sent again, and the dispatcher marks the row "may have been
+sent twice"). Without a store (a bare adapter in a test) it is kept in memory only.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from bots.base import CursorStore
+from bots.telegram.lru import LRU
+
+log = logging.getLogger(__name__)
+
+KEEP_DAYS = 7.0  # a reply still being retried after a week is given up long before
+REMEMBERED = 10_000  # rows whose progress is also kept in memory
+
+
+def _key(outbox_id: int) -> str:
+    return f"parts:{outbox_id}"
+
+
+class PartsSent:
+    def __init__(self, cursors: CursorStore | None) -> None:
+        self._cursors = cursors
+        self._memory: LRU[int, tuple[int, str | None]] = LRU(REMEMBERED)
+
+    async def get(self, outbox_id: int) -> tuple[int, str | None]:
+        """(parts already sent, the platform id of the first): (0, None) for a row not started."""
+        known = self._memory.get(outbox_id) or (0, None)
+        if self._cursors is None:
+            return known
+        value = await self._cursors.get_cursor("telegram", _key(outbox_id))
+        stored = (0, None)
+        if value:
+            try:
+                data = json.loads(value)
+                stored = (int(data["done"]), data.get("first"))
+            except (ValueError, KeyError, TypeError):
+                log.warning("telegram: unreadable progress for outbox row %s: %r", outbox_id, value)
+        return max(known, stored, key=lambda progress: progress[0])
+
+    async def save(self, outbox_id: int, done: int, first: str | None) -> None:
+        """Record that ``done`` parts went out. A store failure is logged, not raised: the parts did go out,
+        and failing the reply now would send them again."""
+        self._memory.put(outbox_id, (done, first))
+        if self._cursors is None:
+            return
+        try:
+            await self._cursors.set_cursor("telegram", _key(outbox_id), json.dumps({"done": done, "first": first}),
+                                           keep_days=KEEP_DAYS)
+        except Exception as exc:
+            log.warning("telegram: progress of outbox row %s kept in memory only: %s", outbox_id, exc)
