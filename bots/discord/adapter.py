@@ -29,8 +29,10 @@ from bots.discord import translate as tr
 from bots.discord.backfill import Backfill
 from bots.discord.client import Client, Endpoints, intents
 from bots.discord.commands import Escalations
+from bots.discord.limits import GlobalLimit, trace
+from bots.discord.memory import Places
 from bots.discord.positions import Positions, snowflake_at
-from bots.discord.send import Sender, dispatcher_owns_retries
+from bots.discord.send import Sender
 from bots.discord.settings import DiscordSettings
 from core.errors import ConfigError, RetryLater
 from core.models import InboundMessage, OutboundMessage, Sent
@@ -87,6 +89,9 @@ class DiscordAdapter:
         self.sender: Sender | None = None
         self.positions: Positions | None = None
         self.backfill: Backfill | None = None
+        # Discord's global rate limit, for every request of this adapter (kept across restarts of the client)
+        self.global_limit = GlobalLimit(settings.requests_per_second)
+        self.places = Places()  # users' DM channels and last public messages (bounded)
         self._endpoints: Endpoints | None = None
         self._inbound: Inbound | None = None
         self._task: asyncio.Task[None] | None = None
@@ -116,7 +121,7 @@ class DiscordAdapter:
                         shard_ids=settings.shard_ids, max_ratelimit_timeout=30.0,
                         guild_ready_timeout=settings.guild_ready_timeout,
                         shard_connect_timeout=settings.ready_timeout,
-                        http_trace=dispatcher_owns_retries(settings.api_base_url),
+                        http_trace=trace(settings.api_base_url, self.global_limit),
                         allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=True,
                                                                  replied_user=True))
         # The constructor floors this at 30 s; the dispatcher, not discord.py, owns long waits.
@@ -128,7 +133,7 @@ class DiscordAdapter:
                                    max_age=settings.backfill_days * 86400)
         self.positions.start()
         self.backfill = Backfill(client, self.positions, settings, self._receive, self._lock)
-        self.sender = Sender(client, settings, self.cursor_store, on_sent=self._sent)
+        self.sender = Sender(client, settings, self.cursor_store, on_sent=self._sent, places=self.places)
         self._task = asyncio.create_task(client.start(settings.token.get_secret_value()))
         self._task.add_done_callback(_retrieved)  # reported by start or wait_closed, not by asyncio
         ready = asyncio.create_task(self._ready.wait())
@@ -243,6 +248,7 @@ class DiscordAdapter:
             await self._first_in_channel(message, guild_id, shard)
         item = tr.inbound(message, bot_id=self.bot_id, settings=self.settings)
         if item is not None:
+            self._where(message, guild_id, item.public)
             item = await self._in_private_thread(item, message.channel)
             if await self._hand_over(self._require().handle_message, item, item.platform_id) is LOST:
                 return
@@ -260,6 +266,14 @@ class DiscordAdapter:
         since = snowflake_at(message.created_at.timestamp() - self.settings.backfill_days * 86400)
         await self.positions.register(message.channel.id, None, since, shard, message.id)
         await self.backfill.earlier(message, since)
+
+    def _where(self, message: discord.Message, guild_id: int | None, public: bool) -> None:
+        """A user's DM channel (a reply needs no lookup), or their last public message (where a DM
+        Discord refuses can be announced)."""
+        if guild_id is None:
+            self.places.saw_dm(message.author.id, message.channel.id)
+        elif public:
+            self.places.saw_public(message.author.id, message.channel.id, message.id, message.author.name)
 
     def _sent(self, message: discord.Message) -> None:
         """A channel we wrote to first (a DM the bot opened): read back the customer's answer

@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 WORKERS = 4  # channels read at the same time (discord.py keeps each route's rate limit)
 CHANNEL_TIMEOUT = 60.0  # one channel's backfill, so a hung request cannot hold its live messages for ever
 GUILDS_TIMEOUT = 30.0  # the wait for a shard's GUILD_CREATEs before reading its guild channels
+RATE_LIMIT_TRIES = 3  # a channel's read waits out this many long rate limits before it is left for later
 
 
 class _Gate:
@@ -147,7 +148,7 @@ class Backfill:
                 if seen.guild_id is not None:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._guilds_ready[shard].wait(), GUILDS_TIMEOUT)
-                await asyncio.wait_for(self._channel(seen, members), CHANNEL_TIMEOUT)
+                await self._patiently(seen, members)
             except (discord.NotFound, discord.Forbidden) as exc:
                 log.info("discord: channel %s can no longer be read (%s); forgotten", seen.channel_id, exc.status)
                 self.positions.forget(seen.channel_id)
@@ -156,6 +157,21 @@ class Backfill:
                             seen.channel_id, exc_info=True)
             finally:
                 self._release(seen.channel_id, generation)
+
+    async def _patiently(self, seen: Seen, members: dict[tuple[int, int], discord.Member | None]) -> None:
+        """One channel; a rate limit longer than discord.py waits by itself (it raises RateLimited) is
+        waited out here a few times, rather than leaving the channel unread until the next session.
+        (A global limit holds every read at the gate in limits.py without raising.)"""
+        for attempt in range(RATE_LIMIT_TRIES):
+            try:
+                await asyncio.wait_for(self._channel(seen, members), CHANNEL_TIMEOUT)
+                return
+            except discord.RateLimited as exc:
+                if attempt == RATE_LIMIT_TRIES - 1 or exc.retry_after > CHANNEL_TIMEOUT:
+                    raise
+                log.info("discord: reading channel %s waits %.1f s for a rate limit", seen.channel_id,
+                         exc.retry_after)
+                await asyncio.sleep(exc.retry_after)
 
     async def _channel(self, seen: Seen, members: dict[tuple[int, int], discord.Member | None]) -> None:
         async with self.lock_for(seen.channel_id):
@@ -168,7 +184,7 @@ class Backfill:
             async for message in channel.history(limit=limit, after=discord.Object(after), oldest_first=True):
                 count += 1
                 self.read_back += 1
-                await self.receive(await self._with_member(message, members))
+                await self.receive(await with_member(message, members))
             if count >= limit:
                 log.warning("discord: channel %s has more than %s missed messages; the rest is read after the "
                             "next new session", seen.channel_id, limit)
@@ -183,27 +199,27 @@ class Backfill:
             return self.client.get_partial_messageable(seen.channel_id, type=discord.ChannelType.private)
         return await self.client.fetch_channel(seen.channel_id)  # type: ignore[return-value]
 
-    @staticmethod
-    async def _with_member(message: discord.Message,
-                           members: dict[tuple[int, int], discord.Member | None]) -> discord.Message:
-        """A REST message carries its author as a user; the gateway adds the guild member (roles).
-        Fetch the member so a moderator is still recognised (one lookup per author per backfill)."""
-        guild = message.guild
-        if guild is None or isinstance(message.author, discord.Member) or message.webhook_id is not None:
-            return message
-        key = (guild.id, message.author.id)
-        if key not in members:
-            try:
-                members[key] = await guild.fetch_member(message.author.id)
-            except discord.NotFound:  # left the guild since
-                members[key] = None
-        member = members[key]
-        if member is not None:
-            message.author = member
-        return message
-
     def _release(self, channel_id: int, generation: int) -> None:
         gate = self._gates.get(channel_id)
         if gate is not None and gate.generation <= generation:
             del self._gates[channel_id]
             gate.open.set()
+
+
+async def with_member(message: discord.Message,
+                      members: dict[tuple[int, int], discord.Member | None]) -> discord.Message:
+    """A REST message carries its author as a user; the gateway adds the guild member (roles).
+    Fetch the member so a moderator is still recognised (one lookup per author, ``members`` caches)."""
+    guild = message.guild
+    if guild is None or isinstance(message.author, discord.Member) or message.webhook_id is not None:
+        return message
+    key = (guild.id, message.author.id)
+    if key not in members:
+        try:
+            members[key] = await guild.fetch_member(message.author.id)
+        except discord.NotFound:  # left the guild since
+            members[key] = None
+    member = members[key]
+    if member is not None:
+        message.author = member
+    return message

@@ -3,11 +3,19 @@
 Both defer ephemerally at once (Discord wants an answer within 3 s), collect the message or the
 thread transcript over REST, hand an ``Escalation`` to the engine and show its notice to the
 moderator only (flags 64). Whether the moderator may escalate is the engine's decision.
+
+Who the customer is: in a thread, the author of its starter message, else its owner, else the first
+one who wrote there, never a moderator; elsewhere the latest customer message. Moderators' lines
+(the one escalating and any other) are not the customer's: they are left out of the transcript
+(the moderator's words belong in the note). The escalation happens where the moderator acted: in a
+thread the target's conversation is the thread, even when its starter message lives in the parent
+channel, so the public note about the ticket is posted in the thread.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -17,6 +25,7 @@ import discord
 from discord import app_commands
 
 from bots.discord import translate as tr
+from bots.discord.backfill import with_member
 from core.models import Escalation, InboundMessage
 
 if TYPE_CHECKING:
@@ -27,6 +36,7 @@ log = logging.getLogger(__name__)
 CONTEXT_MENU = "Escalate to support"
 SLASH = "escalate"
 NOTHING_TO_ESCALATE = "Nothing to escalate here: use the message menu (Apps > Escalate to support)."
+NOT_YOUR_OWN = "That is your own message: escalate the customer's message instead (Apps > Escalate to support)."
 TELL_MAX_WAIT = 10.0  # seconds a 429 on the moderator's notice is waited out
 FAILED = "The ticket could not be opened right now; please try again in a minute."
 
@@ -93,6 +103,9 @@ class Escalations:
 
     async def from_message(self, interaction: discord.Interaction, message: discord.Message) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
+        if message.author.id == interaction.user.id:
+            await self._tell(interaction, NOT_YOUR_OWN)
+            return
         target = self._inbound(message)
         if target is None:
             await self._tell(interaction, NOTHING_TO_ESCALATE)
@@ -100,25 +113,59 @@ class Escalations:
         await self._escalate(interaction, target, (), "")
 
     async def from_channel(self, interaction: discord.Interaction, note: str) -> None:
-        """In a thread or forum post: its transcript, for the thread starter. Elsewhere: the latest
-        customer message (not the moderator's, not a bot's) and that customer's earlier lines."""
+        """In a thread or forum post: its transcript, for the thread's customer. Elsewhere: the latest
+        customer message (not a moderator's, not a bot's) and that customer's earlier lines."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         channel = interaction.channel
+        members: dict[tuple[int, int], discord.Member | None] = {}
         if isinstance(channel, discord.Thread):
-            messages = await self._transcript(channel)
-            starter = ([m for m in messages if m.id == channel.id]
-                       or [m for m in messages if m.author.id == channel.owner_id] or messages)
+            found = await self._thread_case(channel, interaction.user.id, members)
         else:
-            messages = await self._recent(channel, exclude=interaction.user.id)
-            starter = messages[-1:]
-            if starter:
-                messages = [m for m in messages if m.author.id == starter[0].author.id]
-        if not starter:
+            found = await self._channel_case(channel, interaction.user.id, members)
+        if found is None:
             await self._tell(interaction, NOTHING_TO_ESCALATE)
             return
-        target = self._inbound(starter[0])
-        context = tuple(i for m in messages if m.id != starter[0].id and (i := self._inbound(m)) is not None)
+        target, context = found
         await self._escalate(interaction, target, context, note)
+
+    async def _thread_case(self, thread: discord.Thread, moderator: int,
+                           members: dict[tuple[int, int], discord.Member | None],
+                           ) -> tuple[InboundMessage, tuple[InboundMessage, ...]] | None:
+        said = [(m, item) for m in await self._transcript(thread) if m.author.id != moderator
+                and (item := self._inbound(await with_member(m, members))) is not None]
+        customers = [(m, item) for m, item in said if not item.author.is_moderator and m.type in tr.USER_TYPES]
+        starter = (next((p for p in customers if p[0].id == thread.id), None)
+                   or next((p for p in customers if p[0].author.id == thread.owner_id), None)
+                   or (customers[0] if customers else None))
+        if starter is None:
+            return None
+        here = str(thread.id)  # the starter of a thread opened on a channel message lives in the parent
+
+        def in_thread(item: InboundMessage) -> InboundMessage:
+            return item if item.conversation == here else dataclasses.replace(item, conversation=here)
+
+        context = tuple(in_thread(item) for m, item in customers if m.id != starter[0].id)
+        return in_thread(starter[1]), context
+
+    async def _channel_case(self, channel: Any, moderator: int, members: dict[tuple[int, int], discord.Member | None],
+                            ) -> tuple[InboundMessage, tuple[InboundMessage, ...]] | None:
+        if channel is None or not hasattr(channel, "history"):
+            return None
+        recent = [m async for m in channel.history(limit=50)]  # newest first
+        latest: discord.Message | None = None
+        for m in recent:
+            if m.author.id == moderator or m.author.bot or m.type not in tr.USER_TYPES:
+                continue
+            item = self._inbound(await with_member(m, members))
+            if item is not None and not item.author.is_moderator:
+                latest = m
+                break
+        if latest is None:
+            return None
+        mine = [m for m in reversed(recent) if m.id <= latest.id and m.author.id == latest.author.id]
+        items = [item for m in mine if (item := self._inbound(m)) is not None]
+        target = items[-1]
+        return target, tuple(items[:-1])
 
     # -- helpers --------------------------------------------------------------------------------
     def _inbound(self, message: discord.Message) -> InboundMessage | None:
@@ -137,16 +184,6 @@ class Escalations:
             except discord.HTTPException:
                 pass  # a thread without a starter message
         return humans
-
-    async def _recent(self, channel: Any, *, exclude: int) -> list[discord.Message]:
-        if channel is None or not hasattr(channel, "history"):
-            return []
-        recent = [m async for m in channel.history(limit=50)]  # newest first
-        latest = next((m for m in recent if m.author.id != exclude and not m.author.bot
-                       and m.type in tr.USER_TYPES), None)
-        if latest is None:
-            return []
-        return [m for m in reversed(recent) if m.id <= latest.id and m.author.id == latest.author.id]
 
     async def _escalate(self, interaction: discord.Interaction, target: InboundMessage,
                         context: tuple[InboundMessage, ...], note: str) -> None:

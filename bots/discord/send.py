@@ -1,23 +1,34 @@
 """OutboundMessage -> Discord REST calls, and Discord errors -> the typed adapter errors, once.
 
-Conversations: a channel/thread id (digits), ``dm:<user id>`` (DM opened with create_dm) or
-``thread:<text channel id>:<user id>`` (a private thread the adapter opens for that user and
-remembers in the cursor store). Every part carries a nonce with ``enforce_nonce`` derived from the
-outbox id, so a send retried by the dispatcher after a timeout or a partial failure returns the
-message Discord already has instead of posting it twice.
+Conversations: a channel/thread id (digits), ``dm:<user id>`` (the user's DM channel) or
+``thread:<text channel id>:<user id>`` (a private thread the adapter opens for that user, see
+threads.py). Every part carries a nonce with ``enforce_nonce`` derived from the outbox id, so a send
+retried by the dispatcher (after a timeout, a partial failure, or a crash of the process that sent
+it) returns the message Discord already has instead of posting it twice: the adapter's sends are
+idempotent, which is why a timeout is a plain RetryLater here, not Uncertain.
+
+A DM Discord refuses with 403 code 50007 ("Cannot send messages to this user": the customer does
+not accept DMs from server members, or blocked the bot) goes where the customer can still be
+reached: a private follow-up thread we already opened for them (the message itself, with a
+mention), else their last public place (``reply.meta["public_fallback"]``, else the last public
+message the adapter saw from them): a mention, "there is a message for you" and how to read it
+privately, never the message itself. That send is the row's delivery. Without either: Undeliverable.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import discord
 
 from bots.base import split_text
+from bots.discord.limits import SENDING, Limited
+from bots.discord.memory import Places
+from bots.discord.threads import PrivateThreads
 from core.errors import AdapterError, RateLimited, RetryLater, Undeliverable
 from core.models import OutboundMessage, QuickReply, Sent
 
@@ -29,7 +40,14 @@ log = logging.getLogger(__name__)
 
 INVITE_PRIVATE = "Please check your DMs from us."
 MAX_BUTTONS = 25  # 5 rows of 5
-THREAD_NAME = "Private support {user}"
+CLOSED_DMS = 50007  # "Cannot send messages to this user"
+# Posted where the customer last wrote in public when Discord refuses our DM. Never the message itself.
+WAITING_NOTE = (
+    "{mention} We have a message for you from our support team, but Discord did not let us send it to you "
+    "as a direct message. To read it privately, allow direct messages from members of this server (click the "
+    "server name > Privacy Settings > Direct Messages), then send us a DM and we will answer you there.\n"
+    "客服有消息要发给你，但 Discord 不允许我们私信你。请在本服务器的隐私设置中允许来自服务器成员的私信，"
+    "然后给我们发一条私信，我们会在私信中回复你。")
 
 
 def buttons(quick_replies: tuple[QuickReply, ...]) -> discord.ui.View | None:
@@ -51,110 +69,97 @@ def buttons(quick_replies: tuple[QuickReply, ...]) -> discord.ui.View | None:
 
 def map_error(exc: BaseException) -> AdapterError:
     """The one place Discord failures become RetryLater / RateLimited / Undeliverable."""
-    if isinstance(exc, discord.RateLimited):
-        return RateLimited(f"discord rate limit ({exc.retry_after:.2f}s)", retry_after=exc.retry_after)
+    if isinstance(exc, Limited):  # a 429 answered to us, or the global gate closed (limits.py)
+        kind = "global" if exc.is_global else "shared resource" if exc.shared else "route"
+        return RateLimited(f"discord {kind} rate limit ({exc.retry_after:.2f}s) on {exc.route}",
+                           retry_after=exc.retry_after, scope=exc.scope)
+    if isinstance(exc, discord.RateLimited):  # discord.py: this route's bucket resets later than we wait
+        return RateLimited(f"discord rate limit ({exc.retry_after:.2f}s)", retry_after=exc.retry_after,
+                           scope="conversation")
     if isinstance(exc, discord.HTTPException):
         if exc.status == 401:
             # A revoked or rotated token: keep the replies queued while an operator fixes it.
             return RetryLater(f"discord refused the bot token (401): {exc.text}", retry_after=300.0)
-        if exc.status == 429:
-            return RateLimited(f"discord 429: {exc.text}", retry_after=_retry_after(exc.response))
+        if exc.status == 429:  # not Discord's JSON: Cloudflare holds the whole address
+            return RateLimited(f"discord 429: {exc.text[:200]}", retry_after=10.0, scope="channel")
         if exc.status >= 500:
             return RetryLater(f"discord {exc.status}: {exc.text}")
         return Undeliverable(f"discord {exc.status} ({exc.code}): {exc.text}")
     if isinstance(exc, (aiohttp.ClientError, OSError, TimeoutError)):
+        # A timeout may come after Discord created the message: the retry's nonce returns that one.
         return RetryLater(f"discord unreachable: {exc!r}")
     if isinstance(exc, discord.ClientException):
         return Undeliverable(f"discord: {exc}")
     return RetryLater(f"discord: unexpected {exc!r}")
 
 
-def dispatcher_owns_retries(api_base_url: str = "https://discord.com/api/v10") -> aiohttp.TraceConfig:
-    """For writes to the API, a 429 or a 5xx is raised at once instead of being slept on inside the
-    send: discord.py would otherwise wait out ``retry_after`` (up to max_ratelimit_timeout) and retry
-    500/502/504/524 five times, sleeping 1+3+5+7 s. The dispatcher owns retries and honours the
-    platform's ``retry_after``; the nonce makes its retry safe. Reads keep discord.py's own retries.
-    (Pre-emptive waits from X-RateLimit-* headers stay with discord.py: they avoid the 429.)
-    A failing ``GET /gateway/bot`` is raised at once too: the start fails fast and the supervisor
-    retries it with its own backoff, instead of discord.py sleeping 25 s inside the start."""
-
-    async def on_request_end(session: Any, context: Any, params: aiohttp.TraceRequestEndParams) -> None:
-        if not str(params.url).startswith(api_base_url):
-            return
-        if params.method == "GET" and params.url.path.endswith("/gateway/bot") and params.response.status >= 500:
-            raise discord.DiscordServerError(params.response, f"{params.response.status} {params.response.reason}")
-        if params.method == "GET":
-            return
-        response = params.response
-        if response.status == 429:
-            raise discord.RateLimited(await _retry_after_of(response))
-        if response.status >= 500:
-            raise discord.DiscordServerError(response, f"{response.status} {response.reason}")
-
-    trace = aiohttp.TraceConfig()
-    trace.on_request_end.append(on_request_end)
-    return trace
-
-
-async def _retry_after_of(response: aiohttp.ClientResponse) -> float:
-    """The body's float ``retry_after`` (Discord's own figure), else the headers."""
-    try:
-        body = await response.json(content_type=None)
-        return float(body["retry_after"])
-    except Exception:  # Cloudflare's HTML ban page, an empty body
-        return _retry_after(response)
-
-
-def _retry_after(response: Any) -> float:
-    headers = getattr(response, "headers", {}) or {}
-    for key in ("X-RateLimit-Reset-After", "Retry-After"):
-        try:
-            return float(headers[key])
-        except (KeyError, TypeError, ValueError):
-            continue
-    return 1.0
+def _mention_only(user_id: int) -> discord.AllowedMentions:
+    return discord.AllowedMentions(everyone=False, roles=False, users=[discord.Object(user_id)],
+                                   replied_user=False)
 
 
 class Sender:
     def __init__(self, client: discord.Client, settings: DiscordSettings,
                  cursor_store: CursorStore | None = None,
-                 on_sent: Callable[[discord.Message], None] | None = None) -> None:
+                 on_sent: Callable[[discord.Message], None] | None = None,
+                 places: Places | None = None) -> None:
         self.client = client
         self.settings = settings
-        self.cursor_store = cursor_store
         self.on_sent = on_sent  # the adapter learns the channels it wrote to (read back after a restart)
-        self._threads: dict[str, int] = {}  # used when no cursor store is given
-        self._owners: dict[str, str] = {}
+        self.places = places or Places()
+        self.threads = PrivateThreads(client, cursor_store)
 
     async def send(self, reply: OutboundMessage) -> Sent:
+        mark = SENDING.set(True)  # every request of this send answers the dispatcher at once (limits.py)
         try:
             return await asyncio.wait_for(self._send(reply), timeout=self.settings.send_timeout)
         except AdapterError:
             raise
         except Exception as exc:  # mapped once, here
             raise map_error(exc) from exc
+        finally:
+            SENDING.reset(mark)
 
     async def _send(self, reply: OutboundMessage) -> Sent:
         target = await self._channel(reply.conversation)
         text = reply.text or (INVITE_PRIVATE if reply.invite_private else "")
-        parts = split_text(text, 2000) if text else [""]
-        view = buttons(reply.quick_replies)
         reference = None
         if reply.reply_to and reply.conversation.isdigit() and reply.reply_to.isdigit():
             reference = discord.MessageReference(message_id=int(reply.reply_to), channel_id=target.id,
                                                  fail_if_not_exists=False)
+        try:
+            first = await self._parts(target, text, reply, "", reference=reference)
+        except discord.Forbidden as exc:
+            if exc.code == CLOSED_DMS and reply.conversation.startswith("dm:"):
+                return await self._closed_dms(reply, int(reply.conversation[3:]), exc)
+            raise
+        return self._delivered(first)
+
+    async def _parts(self, target: discord.abc.Messageable, text: str, reply: OutboundMessage, tag: str, *,
+                     reference: discord.MessageReference | None = None, prefix: str = "",
+                     mentions: discord.AllowedMentions | None = None) -> discord.Message:
+        """Each part once: nonce ``sb<outbox id>.<tag><index>`` (Discord takes at most 25 characters)."""
+        limit = 2000 - len(prefix)
+        parts = split_text(text, limit) if text else [""]
+        view = buttons(reply.quick_replies)
         first: discord.Message | None = None
         for index, part in enumerate(parts):
-            kwargs: dict[str, Any] = {"content": part or None}
+            content = (prefix + part) if index == 0 else part
+            kwargs: dict[str, Any] = {"content": content or None}
             if reply.outbox_id is not None:
-                kwargs["nonce"] = f"sb{reply.outbox_id}.{index}"
+                kwargs["nonce"] = f"sb{reply.outbox_id}.{tag}{index}"
             if index == 0 and reference is not None:
                 kwargs["reference"] = reference
             if index == len(parts) - 1 and view is not None:
                 kwargs["view"] = view
+            if mentions is not None:
+                kwargs["allowed_mentions"] = mentions
             message = await target.send(**kwargs)
             first = first or message
         assert first is not None
+        return first
+
+    def _delivered(self, first: discord.Message) -> Sent:
         if self.on_sent is not None:
             self.on_sent(first)
         return Sent(platform_id=str(first.id), sent_at=first.created_at)
@@ -165,54 +170,48 @@ class Sender:
                 int(conversation))
         kind, _, rest = conversation.partition(":")
         if kind == "dm" and rest.isdigit():
-            return await self.client.create_dm(discord.Object(int(rest)))
+            known = self.places.dm_channels.get(int(rest))
+            if known is not None:
+                return self.client.get_partial_messageable(known, type=discord.ChannelType.private)
+            channel = await self.client.create_dm(discord.Object(int(rest)))
+            self.places.saw_dm(int(rest), channel.id)
+            return channel
         if kind == "thread":
             channel_id, _, user_id = rest.partition(":")
             if channel_id.isdigit() and user_id.isdigit():
-                return await self._private_thread(int(channel_id), int(user_id), conversation)
+                return await self.threads.open(int(channel_id), int(user_id), conversation)
         raise Undeliverable(f"not a Discord conversation: {conversation!r}")
-
-    async def _private_thread(self, channel_id: int, user_id: int, key: str) -> discord.abc.Messageable:
-        """The user's private thread under ``channel_id``, opened once and reused. The user is added
-        again on every reuse (an idempotent PUT): an add that failed once must not leave replies
-        in a thread the customer cannot see."""
-        known = await self._remembered(key)
-        if known is not None:
-            thread = self.client.get_channel(known)
-            if not (isinstance(thread, discord.Thread) and not thread.locked):
-                try:
-                    thread = await self.client.fetch_channel(known)
-                except discord.NotFound:
-                    thread = None
-            if isinstance(thread, discord.Thread) and not thread.locked:
-                await thread.add_user(discord.Object(user_id))
-                return thread
-        parent = self.client.get_channel(channel_id) or await self.client.fetch_channel(channel_id)
-        if not isinstance(parent, discord.TextChannel):
-            raise Undeliverable(f"channel {channel_id} cannot hold private threads")
-        thread = await parent.create_thread(name=THREAD_NAME.format(user=user_id),
-                                            type=discord.ChannelType.private_thread, invitable=False,
-                                            auto_archive_duration=10080)
-        await self._remember(key, thread.id)  # first: a failed add is retried on reuse, in this thread
-        await thread.add_user(discord.Object(user_id))
-        return thread
 
     async def thread_address(self, thread_id: int) -> str | None:
         """The ``thread:<channel>:<user>`` address of a private thread this adapter opened."""
-        key = f"owner:{thread_id}"
-        if self.cursor_store is not None:
-            return await self.cursor_store.get_cursor("discord", key)
-        return self._owners.get(key)
+        return await self.threads.address(thread_id)
 
-    async def _remembered(self, key: str) -> int | None:
-        if self.cursor_store is not None:
-            value = await self.cursor_store.get_cursor("discord", key)
-            return int(value) if value else None
-        return self._threads.get(key)
-
-    async def _remember(self, key: str, thread_id: int) -> None:
-        if self.cursor_store is not None:
-            await self.cursor_store.set_cursor("discord", key, str(thread_id))
-            await self.cursor_store.set_cursor("discord", f"owner:{thread_id}", key)
-        self._threads[key] = thread_id
-        self._owners[f"owner:{thread_id}"] = key
+    # -- closed DMs -----------------------------------------------------------------------------
+    async def _closed_dms(self, reply: OutboundMessage, user_id: int, refused: discord.Forbidden) -> Sent:
+        given = reply.meta.get("public_fallback")
+        place = dict(given) if isinstance(given, Mapping) and given.get("conversation") else self.places.public(
+            user_id)
+        mention = f"<@{user_id}> "
+        try:
+            thread = await self.threads.for_user(user_id, str(place["conversation"]) if place else None)
+        except discord.HTTPException as exc:  # the thread is gone or closed to us: the public note then
+            log.info("discord: private thread of user %s unusable (%s)", user_id, exc.status)
+            thread = None
+        if thread is not None:
+            first = await self._parts(thread, reply.text, reply, "t", prefix=mention, mentions=_mention_only(user_id))
+            log.info("discord: DMs to %s refused; outbox row %s went to their private thread %s", user_id,
+                     reply.outbox_id, thread.id)
+            return self._delivered(first)
+        if place is None or not str(place["conversation"]).isdigit():
+            raise Undeliverable(f"discord 403 ({refused.code}): {refused.text}; the customer does not accept DMs "
+                                "from us and has not written in public here")
+        target = await self._channel(str(place["conversation"]))
+        answer_to = str(place.get("reply_to") or "")
+        reference = discord.MessageReference(message_id=int(answer_to), channel_id=target.id,
+                                             fail_if_not_exists=False) if answer_to.isdigit() else None
+        note = OutboundMessage(channel=reply.channel, conversation=str(place["conversation"]),
+                               text=WAITING_NOTE.format(mention=mention.strip()), outbox_id=reply.outbox_id)
+        first = await self._parts(target, note.text, note, "n", reference=reference, mentions=_mention_only(user_id))
+        log.info("discord: DMs to %s refused; outbox row %s announced in channel %s", user_id, reply.outbox_id,
+                 place["conversation"])
+        return Sent(platform_id=str(first.id), sent_at=first.created_at)

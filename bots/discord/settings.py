@@ -26,7 +26,10 @@ class DiscordSettings(ChannelSettings):
     guilds: dict[str, GuildSettings] = Field(default_factory=dict)  # guild id -> its moderators
     private_followup: Literal["dm", "thread"] = "dm"
     shard_count: int | None = Field(default=None, ge=1)
-    rate_per_second: float = 40.0
+    rate_per_second: float = 40.0  # messages sent per second (the dispatcher's pacing)
+    # Every request bound by Discord's global limit (50/s per bot, all routes), sends and reads alike, is
+    # spaced to stay under this. With several processes on one bot token, split it between them.
+    requests_per_second: float = Field(default=45.0, gt=0)
     rate_per_conversation_per_second: float = 1.0
     # Which shards this process runs (scale-out: split 0..shard_count-1 across processes).
     shard_ids: list[int] | None = None

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from core.store.tables import Identity, Ticket
+from core.store.tables import Conversation, Identity, Message, Ticket
 from tests.fakes import discord_api
 from tests.fakes.discord_scene import build, running
 
@@ -198,3 +198,52 @@ async def test_a_429_on_the_moderators_notice_is_waited_out(engine, store, kb, m
         assert outcome.action == "escalated"
         assert await _answer_to(fake, interaction) == kb.message("escalated_notice", "en", ticket=outcome.ticket_id)
         assert edits["n"] == 2
+
+
+async def test_escalate_in_a_thread_answers_in_the_thread_and_keeps_moderators_out_of_the_customers_words(
+        engine, store, kb, make_dispatcher):
+    """A moderator opens a thread on alice's message, writes there, another moderator too, and runs
+    ``/escalate`` in the thread: the public note is posted in the thread (where the moderator acted,
+    not in its parent), alice is the ticket's customer, and no customer message on it is a moderator's."""
+    scene = build()
+    async with running(engine, scene) as h:
+        fake = scene.fake
+        first = await fake.guild_message(scene.general, scene.alice, QUESTION)
+        await h.handled(first["id"])
+        thread = fake.add_thread(scene.general, scene.mona["id"], "tx 88231", thread_id=int(first["id"]))
+        await fake.dispatch("THREAD_CREATE", {**thread, "newly_created": True}, guild_id=scene.okpay["id"])
+        said = [await fake.guild_message(thread, scene.mona, "Let me get support on this for you"),
+                await fake.guild_message(thread, scene.alice, "it was sent on Monday"),
+                await fake.guild_message(thread, scene.max, "Seen the same report from others")]
+        for msg in said:
+            await h.handled(msg["id"])
+        interaction = await fake.slash(scene.mona, thread, "escalate", note="verified customer")
+        outcome = await h.handled(f"ix:{interaction}")
+        assert outcome.action == "escalated"
+        await make_dispatcher({"discord": h.adapter}).drain()
+
+        public = [m for m in fake.sent if m["content"] == kb.message("handoff_public", "en")]
+        assert [m["channel_id"] for m in public] == [thread["id"]]
+        assert not any(m["channel_id"] == scene.general["id"] for m in fake.sent)
+        assert await _customer_of(store, outcome.ticket_id) == scene.alice["id"]
+        async with store.sessions() as session:
+            rows = (await session.execute(
+                select(Message.text, Identity.platform_user_id)
+                .join(Conversation, Message.conversation_id == Conversation.id)
+                .join(Identity, Identity.customer_id == Conversation.customer_id)
+                .where(Message.ticket_id == outcome.ticket_id, Message.direction == "in"))).all()
+        assert {who for _, who in rows} == {scene.alice["id"]}
+        assert {text for text, _ in rows} == {QUESTION, "it was sent on Monday"}
+        assert "verified customer" in (await store.ticket(outcome.ticket_id)).texts  # the moderator's words: the note
+
+
+async def test_escalating_ones_own_message_is_refused_privately(engine, store):
+    scene = build()
+    async with running(engine, scene) as h:
+        fake = scene.fake
+        mine = await fake.guild_message(scene.general, scene.mona, "Customers: please use the support form")
+        await h.handled(mine["id"])
+        interaction = await fake.context_menu(scene.mona, mine)
+        await fake.wait_for(lambda: any(c["id"] == interaction for c in fake.callbacks), what="the deferral")
+        assert "your own message" in await _answer_to(fake, interaction)
+        assert await store.all(select(Ticket.id)) == []

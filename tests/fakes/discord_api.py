@@ -24,7 +24,8 @@ from aiohttp.test_utils import TestServer
 
 from tests.fakes.discord_events import EventMaker
 from tests.fakes.discord_gateway import Gateway, Session
-from tests.fakes.discord_world import PRIVATE_THREAD, World, payload
+from tests.fakes.discord_limits import Limits
+from tests.fakes.discord_world import DM, PRIVATE_THREAD, World, payload
 
 API = "/api/v10"
 
@@ -60,9 +61,10 @@ class Bucket:
     reset_at: float = 0.0
 
 
-class FakeDiscord(World, EventMaker, Gateway):
+class FakeDiscord(World, EventMaker, Gateway, Limits):
     def __init__(self, *, token: str = "test-token", shard_count: int = 1) -> None:
         World.__init__(self)
+        self._init_limits()
         self.token = token
         self.shard_count = shard_count
         self.sessions: dict[str, Session] = {}
@@ -76,11 +78,18 @@ class FakeDiscord(World, EventMaker, Gateway):
         self.command_syncs: dict[str, list[dict[str, Any]]] = {}
         self.requests: list[tuple[str, str]] = []
         self.rejected_at: list[datetime] = []  # when each 429 was answered
-        self._failures: deque[tuple[int, float | None]] = deque()
+        self.rejected_at_global: list[float] = []  # monotonic times of each global 429
+        self.sent_at: list[float] = []  # monotonic time each message in ``sent`` was created
+        self.send_delay = 0.0  # seconds between creating a message and answering the request
+        self.closed_dms: set[int] = set()  # users who accept no DMs from the bot: 403 code 50007
+        self.trouble_until = 0.0  # monotonic time until which message creations meet ``trouble`` statuses
+        self.trouble: tuple[int, ...] = ()
+        self.troubles = 0
+        self.allowed_mentions: dict[str, Any] = {}  # message id -> the allowed_mentions it was sent with
+        self._failures: deque[tuple[int, float | None, str]] = deque()
         self._pass_first = 0
         self._buckets: dict[str, Bucket] = {}
         self.bucket_limit, self.bucket_window = 50, 1.0
-        self._nonces: dict[tuple[int, str], dict[str, Any]] = {}
         self.undelivered: list[dict[str, Any]] = []  # events for a shard without a session (lost)
         self.refuse_until = 0.0  # monotonic time until which gateway connections are refused
         self.refused = 0
@@ -146,11 +155,18 @@ class FakeDiscord(World, EventMaker, Gateway):
 
     # -- test controls -------------------------------------------------------------------------
     def fail_next_sends(self, status: int, *, count: int = 1, retry_after: float | None = None,
-                        after: int = 0) -> None:
-        """The next ``count`` message creations fail with ``status``, once ``after`` more have succeeded."""
+                        after: int = 0, scope: str = "user") -> None:
+        """The next ``count`` message creations fail with ``status``, once ``after`` more have succeeded.
+        A 429's ``scope``: ``user`` (a route bucket), ``shared`` (the channel) or ``global`` (everything)."""
         self._pass_first = after
         for _ in range(count):
-            self._failures.append((status, retry_after))
+            self._failures.append((status, retry_after, scope))
+
+    def trouble_for(self, seconds: float, statuses: tuple[int, ...] = (500, 502, 429)) -> None:
+        """For ``seconds`` message creations answer these statuses in turn: 500 (nothing created), 502
+        (created, but the answer was lost on the way: only the nonce keeps a retry from posting it
+        twice), 429 (the channel's bucket, retry after 0.3 s)."""
+        self.trouble_until, self.trouble = time.monotonic() + seconds, statuses
 
     @property
     def rejected_429(self) -> int:
@@ -164,6 +180,9 @@ class FakeDiscord(World, EventMaker, Gateway):
                 and "/webhooks/" not in request.path:
             if request.headers.get("Authorization") != f"Bot {self.token}":
                 return error(401, "401: Unauthorized")
+        limited = self.check_global(request)
+        if limited is not None:
+            return limited
         return await handler(request)
 
     def _rate_headers(self, key: str) -> tuple[dict[str, str], bool]:
@@ -234,30 +253,45 @@ class FakeDiscord(World, EventMaker, Gateway):
         if self._failures and self._pass_first > 0:
             self._pass_first -= 1
         elif self._failures:
-            status, retry_after = self._failures.popleft()
+            status, retry_after, scope = self._failures.popleft()
             if status == 429:
                 self.rejected_at.append(datetime.now(UTC))
-                return self.too_many(retry_after if retry_after is not None else 0.1)
+                return self.refuse_send(retry_after if retry_after is not None else 0.1, scope)
             if status == 403:
                 return error(403, "Cannot send messages to this user", 50007)
             if status == 404:
                 return error(404, "Unknown Channel", 10003)
             return error(status, f"{status}: Internal Server Error")
+        trouble = None
+        if time.monotonic() < self.trouble_until and self.trouble:
+            trouble = self.trouble[self.troubles % len(self.trouble)]
+            self.troubles += 1
+            if trouble == 429:
+                self.rejected_at.append(datetime.now(UTC))
+                return self.refuse_send(0.3, "user")
+            if trouble != 502:
+                return error(trouble, f"{trouble}: Internal Server Error")
         headers, over = self._rate_headers(f"messages-{cid}")
         if over:
             self.rejected_at.append(datetime.now(UTC))
             return self.too_many(float(headers["X-RateLimit-Reset-After"]), headers)
+        if channel["type"] == DM and int(channel["recipients"][0]["id"]) in self.closed_dms:
+            return error(403, "Cannot send messages to this user", 50007)
         body = await request.json()
-        nonce = body.get("nonce")
-        if nonce and body.get("enforce_nonce") and (cid, nonce) in self._nonces:
-            return jsonr(self._nonces[(cid, nonce)], headers=headers)
+        existing = self.created_for(body)
+        if existing is not None:
+            return jsonr(existing, headers=headers)
         ref = (body.get("message_reference") or {}).get("message_id")
         msg = self.new_message(channel, self.bot["id"], body.get("content") or "", reference=ref,
-                               components=body.get("components"), nonce=nonce)
-        if nonce:
-            self._nonces[(cid, nonce)] = msg
+                               components=body.get("components"), nonce=body.get("nonce"))
+        self.allowed_mentions[msg["id"]] = body.get("allowed_mentions")
+        self.remember_nonce(body, msg)
         self.sent.append(msg)
+        self.sent_at.append(time.monotonic())
         await self.dispatch("MESSAGE_CREATE", msg, guild_id=channel.get("guild_id"))
+        await asyncio.sleep(self.send_delay)  # created now, answered later: a crash may fall in between
+        if trouble == 502:
+            return error(502, "502: Bad Gateway")
         return jsonr(msg, headers=headers)
 
     async def _history(self, request: web.Request) -> web.Response:
