@@ -1,6 +1,5 @@
 """What the adapter remembers in memory, bounded however many users and channels it meets.
 
-- ``LRU``: a map that forgets the least recently used entry past ``size``.
 - ``Places``: per user, their DM channel id (so a reply needs no ``POST /users/@me/channels``;
   discord.py keeps only 128 DM channels) and the public message they wrote last (where a private
   message Discord refuses can be announced when the core gave no ``public_fallback``, e.g. the
@@ -9,42 +8,11 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from typing import Any, Generic, TypeVar
+from typing import Any
 
-K = TypeVar("K")
-V = TypeVar("V")
+from bots.lru import LRU
 
 USERS = 20_000  # users remembered per map: a few hundred kB at most
-
-
-class LRU(Generic[K, V]):
-    def __init__(self, size: int) -> None:
-        if size <= 0:
-            raise ValueError("size must be positive")
-        self.size = size
-        self._items: OrderedDict[K, V] = OrderedDict()
-
-    def get(self, key: K) -> V | None:
-        value = self._items.get(key)
-        if value is not None:
-            self._items.move_to_end(key)
-        return value
-
-    def put(self, key: K, value: V) -> None:
-        self._items[key] = value
-        self._items.move_to_end(key)
-        while len(self._items) > self.size:
-            self._items.popitem(last=False)
-
-    def pop(self, key: K) -> V | None:
-        return self._items.pop(key, None)
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._items
 
 
 class Places:

@@ -16,7 +16,7 @@ import time
 import discord
 
 from bots.base import CursorStore
-from bots.discord.memory import LRU
+from bots.lru import LRU
 from core.errors import Undeliverable
 
 CHANNEL = "discord"

@@ -13,6 +13,7 @@ from telegram import Bot, ChatMember, Message
 from telegram.error import TelegramError
 
 from bots.base import Inbound
+from bots.lru import LRU
 from bots.telegram.inbound import (
     CHANNEL,
     BotIdentity,
@@ -23,7 +24,6 @@ from bots.telegram.inbound import (
     replied_message,
     to_inbound,
 )
-from bots.telegram.lru import LRU
 from core.models import Attachment, Escalation, InboundMessage
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 
 from bots.base import CursorStore
-from bots.telegram.lru import LRU
+from bots.lru import LRU
 
 log = logging.getLogger(__name__)
 

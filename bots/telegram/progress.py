@@ -13,7 +13,7 @@ import json
 import logging
 
 from bots.base import CursorStore
-from bots.telegram.lru import LRU
+from bots.lru import LRU
 
 log = logging.getLogger(__name__)
 

@@ -215,7 +215,8 @@ async def test_private_thread_rows_are_delivery_state_that_expires(engine, store
 
 
 def test_the_adapters_maps_are_bounded():
-    from bots.discord.memory import LRU, Places
+    from bots.discord.memory import Places
+    from bots.lru import LRU
 
     lru: LRU[int, int] = LRU(3)
     for i in range(10):

@@ -1,4 +1,4 @@
-"""A small least-recently-used map, so the adapter's caches stay bounded however many chats it meets."""
+"""A small least-recently-used map, so an adapter's caches stay bounded however many chats and users it meets."""
 
 from __future__ import annotations
 
