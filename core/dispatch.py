@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from core.errors import RateLimited, RetryLater, Uncertain, Undeliverable
 from core.events import EventBus
 from core.instances import DEAD_AFTER, Instance
-from core.models import utcnow
+from core.models import Sent, utcnow
 from core.outbox_sql import GIVE_BACK, MARK_SENT, OUTBOX, SET_PLATFORM_ID, claim_statement, settle
 from core.pacing import Pacing
 from core.store import Store
@@ -74,7 +74,7 @@ class Dispatcher:
         self._stopping = False
         self._active: dict[int, asyncio.Task[None]] = {}  # row id -> its delivery
         self._at_platform: set[int] = set()  # rows whose send has begun (cannot be given back)
-        self._marks: list[tuple[Row, str | None, asyncio.Future[None]]] = []
+        self._marks: list[tuple[Row, Sent, asyncio.Future[None]]] = []
         self._marking: asyncio.Task[None] | None = None
         # rows taken over mid-send are uncertain unless the channel's sends are idempotent (Discord nonce, web ids)
         self._risky = [name for name, a in self.adapters.items() if not getattr(a, "idempotent_sends", False)]
@@ -169,7 +169,7 @@ class Dispatcher:
             log.exception("adapter %s raised while sending outbox row %s", row.channel, row.id)
             await self._failed(row, f"unexpected error: {type(exc).__name__}: {exc}", self._backoff(row.attempts))
         else:
-            await self._sent(row, str(sent.platform_id) if sent.platform_id else None)
+            await self._sent(row, sent)
 
     def _conversation_rate(self, adapter: object, conversation: str) -> float:
         custom = getattr(adapter, "conversation_rate", None)
@@ -179,14 +179,14 @@ class Dispatcher:
         return max(float(rate), 0.001)
 
     # ---- outcomes -------------------------------------------------------------------------------
-    async def _sent(self, row: Row, platform_id: str | None) -> None:
+    async def _sent(self, row: Row, sent: Sent) -> None:
         """Record a delivery before anything else happens (a crash later must not resend it).
 
         Deliveries that finish while one is being written are written together in the next
         transaction (group commit): each still waits only for its own write, never for a batch to fill.
         """
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._marks.append((row, platform_id, done))
+        self._marks.append((row, sent, done))
         if self._marking is None or self._marking.done():
             self._marking = asyncio.create_task(self._write_marks(), name="supportbot-mark-sent")
         await done
@@ -208,12 +208,14 @@ class Dispatcher:
                     if not done.done():
                         done.set_result(None)
 
-    async def _mark_sent(self, batch: list[tuple[Row, str | None, asyncio.Future[None]]]) -> None:
-        """Only while each row's lease is ours: a row taken over by another instance is not ours to write."""
+    async def _mark_sent(self, batch: list[tuple[Row, Sent, asyncio.Future[None]]]) -> None:
+        """Only while each row's lease is ours: a row taken over by another instance is not ours to write.
+        A public note's id is not the reply's: the reply is still owed, so its message keeps no platform id."""
         now = utcnow()
-        marks = [{"oid": row.id, "me_": self.instance.id, "at": now, "sure": self._idempotent(row)}
-                 for row, _, _ in batch]
-        ids = [{"mid": row.message_id, "pid": pid} for row, pid, _ in batch if pid]
+        marks = [{"oid": row.id, "me_": self.instance.id, "at": now, "sure": self._idempotent(row),
+                  "noted": sent.public_note} for row, sent, _ in batch]
+        ids = [{"mid": row.message_id, "pid": str(sent.platform_id)} for row, sent, _ in batch
+               if sent.platform_id and not sent.public_note]
         try:
             async with self.store.connection() as conn:
                 await conn.execute(MARK_SENT, marks)

@@ -139,6 +139,9 @@ class Sent:
 
     platform_id: str
     sent_at: datetime = field(default_factory=utcnow)
+    # Only a public note reached the customer ("an answer is waiting"): the platform refused the private
+    # reply. The reply stays owed and goes out privately as soon as the customer writes to us privately.
+    public_note: bool = False
 
 
 @dataclass(frozen=True, slots=True)

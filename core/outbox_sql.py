@@ -80,7 +80,7 @@ def settle(values: dict[str, Any], uncertain: bool) -> Update:
 # a public post), so a row marked uncertain when it was taken over is cleared.
 MARK_SENT = (update(OUTBOX).where(*_ours())
              .values(status="sent", sent_at=bindparam("at", type_=OUTBOX.c.sent_at.type), locked_until=None,
-                     lease_owner=None, last_error=None,
+                     lease_owner=None, last_error=None, noted_publicly=bindparam("noted", type_=Boolean()),
                      uncertain=case((bindparam("sure", type_=Boolean()), false()), else_=OUTBOX.c.uncertain)))
 
 # A leased row whose turn has not come (its conversation must wait), or that a clean stop did not send:

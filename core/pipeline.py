@@ -35,7 +35,7 @@ from core.store.records import (
     queue_reply,
     redacted,
 )
-from core.store.tables import Conversation, Identity, Message, Ticket
+from core.store.tables import Conversation, Identity, Message, Outbox, Ticket
 from core.tickets import first_response_due, raise_priority, record, transition
 
 log = logging.getLogger(__name__)
@@ -106,9 +106,26 @@ class Engine(Safety, Escalations):
                 outcome = replace(outcome, outbox_ids=(*(w.outbox_id for w in warned), *outcome.outbox_ids))
             if watched:
                 outcome = replace(outcome, outbox_ids=(*outcome.outbox_ids, *watched))
+            if not message.public and outcome.ticket_id is not None:
+                owed = await self._owed_replies(session, outcome.ticket_id, conversation)
+                outcome = replace(outcome, outbox_ids=(*outcome.outbox_ids, *owed))
             leased = await self._lease(session, outcome.outbox_ids)
         self._announce(conversation.id, outcome.ticket_id, outcome.outbox_ids, leased)
         return outcome
+
+    async def _owed_replies(self, session: Any, ticket_id: int, conversation: Place | Conversation) -> list[int]:
+        """Replies the platform refused in private (only a public note reached the customer) go out now that the
+        customer writes to us privately: each once, in order, into this private conversation."""
+        rows = (await session.execute(
+            select(Outbox.id, Message.text, Message.author_kind, Message.agent_id, Message.author_name)
+            .join(Message, Message.id == Outbox.message_id)
+            .where(Message.ticket_id == ticket_id, Outbox.noted_publicly).order_by(Outbox.id))).all()
+        if not rows:
+            return []
+        await session.execute(update(Outbox).where(Outbox.id.in_([r.id for r in rows])).values(noted_publicly=False))
+        queued = [await queue_reply(session, conversation, r.text, author_kind=r.author_kind, ticket_id=ticket_id,
+                                    agent_id=r.agent_id, author_name=r.author_name) for r in rows]
+        return [q.outbox_id for q in queued]
 
     async def handle_member_joined(self, event: MemberJoined) -> Outcome:
         """A new member of a group or guild: their name is checked before they say anything."""

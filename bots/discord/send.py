@@ -214,4 +214,4 @@ class Sender:
         first = await self._parts(target, note.text, note, "n", reference=reference, mentions=_mention_only(user_id))
         log.info("discord: DMs to %s refused; outbox row %s announced in channel %s", user_id, reply.outbox_id,
                  place["conversation"])
-        return Sent(platform_id=str(first.id), sent_at=first.created_at)
+        return Sent(platform_id=str(first.id), sent_at=first.created_at, public_note=True)  # the reply is still owed

@@ -138,4 +138,4 @@ class Sender:
             raise error from exc
         log.info("telegram: private reply (outbox row %s) refused (%s); told the customer in %s",
                  reply.outbox_id, refused.message, place["conversation"])
-        return Sent(message_id(sent.chat.id, sent.message_id))
+        return Sent(message_id(sent.chat.id, sent.message_id), public_note=True)  # the reply itself is still owed

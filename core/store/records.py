@@ -278,6 +278,8 @@ async def queue_reply(session: AsyncSession, conversation: Place | Conversation,
     meta: dict[str, Any] = {"author": author_kind, "message_id": message_id, "at": now.isoformat()}
     if ticket_id is not None:
         meta["ticket_id"] = ticket_id
+    if conversation.language:
+        meta["lang"] = conversation.language  # the customer's language, for any text an adapter must add itself
     if decision is not None and decision.get("action"):
         meta["decision"] = decision["action"]  # "answer": a knowledge-base answer, general by nature
     if fallback and not is_public:

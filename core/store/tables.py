@@ -200,6 +200,8 @@ class Outbox(Base):
     # A send may have reached the platform twice: taken over from a dead instance mid-send, or a
     # timeout after the request was written. Shown as "may have been sent twice".
     uncertain: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Refused in private, announced in public: owed to the customer once they write privately.
+    noted_publicly: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]

@@ -143,9 +143,9 @@ async def test_closed_dms_an_agents_answer_is_announced_where_the_customer_asked
         assert mentions["parse"] == [] and [str(u) for u in mentions["users"]] == [scene.alice["id"]]
         assert all(PRIVATE_ANSWER not in m["content"] for m in fake.sent)  # never the answer itself
         row = (await _rows(store))[-1]
-        assert row.status == "sent"
+        assert row.status == "sent" and row.noted_publicly  # the answer itself is owed until she writes privately
         out = await store.scalar(select(Message).where(Message.id == row.message_id))
-        assert out.platform_id == note["id"]
+        assert out.platform_id is None  # the note's id is not the answer's
 
 
 async def test_closed_dms_the_tickets_acknowledgement_is_announced_too(engine, store, kb, make_dispatcher):

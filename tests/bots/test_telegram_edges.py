@@ -127,9 +127,9 @@ async def test_a_private_reply_refused_becomes_a_public_note_that_tells_nothing_
         [[button]] = note["reply_markup"]["inline_keyboard"]
         assert button["url"] == f"https://t.me/okpay_support_bot?start=ticket-{ticket_id}"
         row = next(r for r in await store.outbox_rows() if r.message_id == message_id)
-        assert row.status == "sent"
+        assert row.status == "sent" and row.noted_publicly  # the reply itself is owed until they open the chat
         sent = await store.scalar(select(Message).where(Message.id == message_id))
-        assert sent.platform_id == f"{PUBLIC}:{note['message_id']}"  # the delivery shows where it went
+        assert sent.platform_id is None  # the note's id is not the reply's
 
 
 async def test_a_blocked_customer_gets_the_note_and_without_a_public_place_the_reply_is_undeliverable(

@@ -252,3 +252,38 @@ async def test_an_agents_private_reply_carries_where_the_customer_wrote_in_publi
     assert reply.conversation == "55" and reply.text == "We refunded it."
     assert reply.meta["public_fallback"] == {"conversation": "-100", "reply_to": "-100:7", "user_id": "55",
                                              "handle": "ann"}
+
+
+async def test_a_reply_refused_in_private_goes_out_once_the_customer_writes_privately(engine, inbox, store,
+                                                                                        make_dispatcher) -> None:
+    """Telegram before /start, Discord with closed DMs: a public note says an answer waits; it is delivered
+    as soon as the customer opens the private conversation, once."""
+    from core.models import Sent
+
+    class Refusing(MemoryChannel):
+        refused = False
+
+        async def send(self, reply):  # type: ignore[no-untyped-def]
+            if reply.text == "We refunded it." and not self.refused:
+                self.refused = True
+                self.sent.append(reply)
+                return Sent("note-1", public_note=True)  # only "an answer is waiting" reached them
+            return await super().send(reply)
+
+    channel = Refusing()
+    asked = InboundMessage("telegram", "-100:7", "-100", Author("55", "Ann"), "/human", public=True,
+                           private_conversation="55")
+    outcome = await engine.handle_message(asked)
+    await inbox.reply(outcome.ticket_id, "We refunded it.")
+    dispatcher = make_dispatcher({"telegram": channel})
+    await dispatcher.drain()
+    assert [r.conversation for r in channel.sent if r.text == "We refunded it."] == ["55"]
+    reply_row = [m for m in (await store.ticket(outcome.ticket_id)).messages if m.message.text == "We refunded it."]
+    assert reply_row[0].message.platform_id is None  # the note's id is not the reply's
+
+    await engine.handle_message(InboundMessage("telegram", "55:1", "55", Author("55", "Ann"),
+                                               f"/start ticket-{outcome.ticket_id}"))
+    await engine.handle_message(InboundMessage("telegram", "55:2", "55", Author("55", "Ann"), "thanks"))
+    await dispatcher.drain()
+    delivered = [r for r in channel.sent if r.text == "We refunded it."]
+    assert [r.conversation for r in delivered] == ["55", "55"]  # the note, then the reply itself: once

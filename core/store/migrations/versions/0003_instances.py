@@ -3,7 +3,8 @@
 Outbox leases name the instance that holds them, and instances keep a heartbeat, so the replies of a
 process that died are taken over within seconds instead of after the lease. ``uncertain`` marks a
 reply that may have reached the platform twice (taken over mid-send, or a timeout after the request
-was written). Cursor rows that only carry short-lived delivery state get ``expires_at``, so the
+was written); ``noted_publicly`` a private reply the platform refused, announced in public and owed to the
+customer until they write privately. Cursor rows that only carry short-lived delivery state get ``expires_at``, so the
 housekeeping job can prune them (read positions never expire). ``messages.redacted`` lists the kinds
 of secrets removed from a customer's message before it was stored.
 
@@ -36,6 +37,7 @@ def upgrade() -> None:
     with op.batch_alter_table("outbox") as batch:
         batch.add_column(sa.Column("lease_owner", sa.String(32), nullable=True))
         batch.add_column(sa.Column("uncertain", sa.Boolean, nullable=False, server_default=sa.false()))
+        batch.add_column(sa.Column("noted_publicly", sa.Boolean, nullable=False, server_default=sa.false()))
     with op.batch_alter_table("cursors") as batch:
         batch.add_column(sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True))
     op.create_index("ix_cursors_expires_at", "cursors", ["expires_at"])
@@ -50,6 +52,7 @@ def downgrade() -> None:
     with op.batch_alter_table("cursors") as batch:
         batch.drop_column("expires_at")
     with op.batch_alter_table("outbox") as batch:
+        batch.drop_column("noted_publicly")
         batch.drop_column("uncertain")
         batch.drop_column("lease_owner")
     op.drop_index("ix_instances_heartbeat_at", "instances")
