@@ -20,6 +20,7 @@ from sqlalchemy.exc import ArgumentError
 from bots import settings_model
 from bots.base import ChannelSettings
 from core.errors import ConfigError
+from core.hours import BusinessHours
 
 DEFAULT_CONFIG = Path("channels.yaml")
 DB_URL_ENV = "SUPPORTBOT_DB_URL"
@@ -88,6 +89,7 @@ class Settings(_Section):
     dispatch: DispatchSettings = Field(default_factory=DispatchSettings)
     housekeeping: HousekeepingSettings = Field(default_factory=HousekeepingSettings)
     impersonation: ImpersonationSettings = Field(default_factory=ImpersonationSettings)
+    business_hours: BusinessHours = Field(default_factory=BusinessHours)
     channels: dict[str, ChannelSettings] = Field(default_factory=_default_channels)
 
     _config_path: Path | None = PrivateAttr(default=None)
@@ -129,8 +131,8 @@ class Settings(_Section):
             raise ValueError("use sqlite+aiosqlite:///FILE or postgresql+asyncpg://USER:PASSWORD@HOST/DB")
         return url
 
-    @field_validator("web", "tickets", "triage", "dispatch", "housekeeping", "impersonation", "channels",
-                     mode="before")
+    @field_validator("web", "tickets", "triage", "dispatch", "housekeeping", "impersonation", "business_hours",
+                     "channels", mode="before")
     @classmethod
     def _empty_section(cls, value: Any) -> Any:
         """A section written with nothing under it (only comments) means its defaults."""
