@@ -31,14 +31,18 @@ class Decision:
     confidence: float = 1.0
     reason: str | None = None
     priority: str = "normal"
+    options: tuple[str, ...] = ()  # a clarifying question's FAQ choices
 
 
 def as_record(decision: Decision | None) -> dict[str, Any] | None:
     """What is kept of a decision on the message (the reply text itself is its own message)."""
     if decision is None:
         return None
-    return {"action": decision.action, "faq_id": decision.faq_id, "lang": decision.lang,
-            "confidence": decision.confidence, "reason": decision.reason}
+    record = {"action": decision.action, "faq_id": decision.faq_id, "lang": decision.lang,
+              "confidence": decision.confidence, "reason": decision.reason}
+    if decision.options:
+        record["options"] = list(decision.options)
+    return record
 
 
 async def customer_ticket(session: Any, conversation: Place | Conversation,

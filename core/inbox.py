@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from core.errors import Conflict, NotFound
+from core.conversation import agent_joins, ask_for_rating
 from core.events import EventBus
 from core.models import utcnow
 from core.store import Store
@@ -60,6 +61,9 @@ class Inbox:
             else:
                 conversation = await session.get(Conversation, ticket.conversation_id)
                 assert conversation is not None
+                joined = await agent_joins(session, self.kb, ticket, conversation, name)
+                if joined is not None:
+                    outbox_ids.append(joined)
                 queued = await queue_reply(session, conversation, text, author_kind="agent",
                                            ticket_id=ticket.id, agent_id=agent_id, author_name=name, fallback=True)
                 outbox_ids.append(queued.outbox_id)
@@ -84,6 +88,9 @@ class Inbox:
                 queued = await queue_reply(session, conversation, text, author_kind="bot", ticket_id=ticket.id,
                                            fallback=True)
                 outbox_ids.append(queued.outbox_id)
+                rating = await ask_for_rating(session, self.kb, ticket, conversation)
+                if rating is not None:
+                    outbox_ids.append(rating)
         self._announce(ticket_id, outbox_ids)
 
     async def set_priority(self, ticket_id: int, priority: str, *, agent_id: int | None = None) -> None:

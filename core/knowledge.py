@@ -20,6 +20,7 @@ import yaml
 
 from core.config_file import unknown_key, yaml_problem
 from core.errors import KnowledgeBaseError
+from core.intake import IntakeTopic, parse_topics
 from core.language import LANGUAGES, prepare, to_simplified, to_traditional
 
 AUTHORED = ("zh-Hans", "en")  # zh-Hant is converted from zh-Hans unless given
@@ -27,10 +28,15 @@ MESSAGE_KEYS = (
     "greeting", "thanks", "ack", "handoff", "handoff_public", "urgent_handoff", "ticket_joined",
     "ticket_solved", "escalated_notice", "escalation_refused", "invite_private", "button_human",
     "secret_warning", "secret_warning_wallet", "flood_notice", "public_safety", "impersonator_notice",
+    # the conversation (core/conversation.py): clarifying, did-it-help, intake, stepping back, satisfaction
+    "clarify_which", "clarify_vague", "button_solved", "button_unsolved", "button_other", "glad_helped",
+    "try_again", "waiting_ack", "after_hours", "intake_transaction", "intake_login", "intake_verification",
+    "intake_thanks", "agent_joined", "rating_request", "rating_thanks", "comment_thanks",
 )
-_TOP_KEYS = {"entries", "messages", "not_covered", "synonyms"}
+DEFAULT_ESCALATE_AFTER = 3  # unhelpful answers on one topic before a person takes over (money and security: 2)
+_TOP_KEYS = {"entries", "messages", "not_covered", "synonyms", "intake"}
 _TOPIC_KEYS = {"keywords", "patterns", "unless"}
-_ENTRY_KEYS = {"id", "title", "questions", "answer", "keywords"}
+_ENTRY_KEYS = {"id", "title", "questions", "answer", "keywords", "escalate_after"}
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _DEFAULT_PACKAGE_FILE = "okpay.yaml"
 
@@ -60,6 +66,7 @@ class Entry:
     questions: Mapping[str, tuple[str, ...]]
     answer: Mapping[str, str]
     keywords: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    escalate_after: int = DEFAULT_ESCALATE_AFTER  # answers that did not help before a person takes over
 
 
 class _KeepMissing(dict):
@@ -82,7 +89,7 @@ def _fill(text: str, **fmt: Any) -> str:
 class KnowledgeBase:
     """Immutable after load: entries, messages, synonyms and uncovered topics for the configured brand."""
 
-    __slots__ = ("_by_id", "_messages", "brand", "entries", "languages", "not_covered", "path", "synonyms")
+    __slots__ = ("_by_id", "_messages", "brand", "entries", "intake", "languages", "not_covered", "path", "synonyms")
 
     def __init__(
         self,
@@ -93,8 +100,10 @@ class KnowledgeBase:
         brand: str,
         path: str | None = None,
         not_covered: Mapping[str, Topic] | None = None,
+        intake: Mapping[str, IntakeTopic] | None = None,
     ) -> None:
         self.entries = entries
+        self.intake = MappingProxyType(dict(intake or {}))
         self.not_covered = MappingProxyType(dict(not_covered or {}))
         self.brand = brand
         self.path = path
@@ -157,6 +166,19 @@ def load_knowledge_base(path: str | os.PathLike[str] | None = None, *, brand: st
     return _build(raw, default, brand=brand, where=where)
 
 
+def knowledge_base_from_data(raw: Any, *, brand: str = "OKPay", where: str = "knowledge base") -> KnowledgeBase:
+    """Validate and build a knowledge base from data already parsed (a version edited on /knowledge)."""
+    return _build(raw, _read_default(), brand=brand, where=where)
+
+
+def read_data(path: str | os.PathLike[str] | None = None) -> Any:
+    """The YAML document of a knowledge base file (None: the packaged one), parsed but not validated."""
+    if path is None:
+        return _read_default()
+    with open(path, encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
 def _read_default() -> Any:
     text = resources.files("core").joinpath("data", _DEFAULT_PACKAGE_FILE).read_text(encoding="utf-8")
     return yaml.safe_load(text)
@@ -187,9 +209,14 @@ def _build(raw: Any, default: Any, *, brand: str, where: str) -> KnowledgeBase:
     synonyms = _synonyms(raw.get("synonyms", default.get("synonyms")), problems)
     # not inherited from the default: another deployment's knowledge base may well cover OKPay's gaps
     not_covered = _not_covered(raw.get("not_covered"), problems)
+    intake = parse_topics(raw.get("intake", default.get("intake")), problems)
+    for topic in intake.values():
+        if topic.question not in messages:
+            problems.append(f"intake: {topic.name}: question {topic.question!r} is not one of the messages")
     if problems:
         raise KnowledgeBaseError(problems, where)
-    return KnowledgeBase(tuple(entries), messages, synonyms, brand=brand, path=where, not_covered=not_covered)
+    return KnowledgeBase(tuple(entries), messages, synonyms, brand=brand, path=where, not_covered=not_covered,
+                         intake=intake)
 
 
 def _entry(item: Any, index: int, brand: str, problems: list[str]) -> Entry | None:
@@ -208,7 +235,11 @@ def _entry(item: Any, index: int, brand: str, problems: list[str]) -> Entry | No
     answer = _texts(item.get("answer"), f"{name}: answer", brand, problems)
     questions = _lists(item.get("questions"), f"{name}: questions", brand, problems, required=True)
     keywords = _lists(item.get("keywords", {}), f"{name}: keywords", brand, problems, required=False)
-    return Entry(faq_id, title, questions, answer, keywords)
+    escalate_after = item.get("escalate_after", DEFAULT_ESCALATE_AFTER)
+    if not isinstance(escalate_after, int) or isinstance(escalate_after, bool) or not 1 <= escalate_after <= 10:
+        problems.append(f"{name}: escalate_after must be a whole number from 1 to 10")
+        escalate_after = DEFAULT_ESCALATE_AFTER
+    return Entry(faq_id, title, questions, answer, keywords, escalate_after)
 
 
 def _texts(value: Any, name: str, brand: str, problems: list[str]) -> Mapping[str, str]:

@@ -16,12 +16,14 @@ from typing import Any, Protocol
 
 from sqlalchemy import bindparam, select, update
 
+from core.conversation import CHOICES, RATE, Conversations
 from core.decisions import Decision, Outcome, as_record, customer_ticket
 from core.escalations import Escalations
 from core.events import EventBus
 from core.flood import Flood, FloodGate
+from core.hours import BusinessHours
 from core.impersonation import Guard
-from core.models import InboundMessage, MemberJoined, MessageEdit, QuickReply, utcnow
+from core.models import InboundMessage, MemberJoined, MessageEdit, utcnow
 from core.redaction import redact
 from core.safety import Safety
 from core.store import Store
@@ -36,7 +38,7 @@ from core.store.records import (
     redacted,
 )
 from core.store.tables import Conversation, Identity, Message, Outbox, Ticket
-from core.tickets import first_response_due, raise_priority, record, transition
+from core.tickets import first_response_due, record
 
 log = logging.getLogger(__name__)
 _LOCK_CONVERSATION = select(Conversation.id).where(Conversation.id == bindparam("id_")).with_for_update()
@@ -54,10 +56,10 @@ class Decider(Protocol):
     def decide(self, text: str, context: Any = None) -> Any: ...
 
 
-class Engine(Safety, Escalations):
+class Engine(Conversations, Safety, Escalations):
     def __init__(self, store: Store, triage: Decider, kb: Any, *, bus: EventBus | None = None,
                  first_response_hours: float = 24.0, flood: FloodGate | None = None,
-                 guard: Guard | None = None) -> None:
+                 guard: Guard | None = None, hours: BusinessHours | None = None) -> None:
         self.store = store
         self.triage = triage
         self.kb = kb
@@ -65,6 +67,7 @@ class Engine(Safety, Escalations):
         self.first_response_hours = first_response_hours
         self.flood = flood or FloodGate()
         self.guard = guard or Guard(getattr(kb, "brand", None) or "Support")
+        self.hours = hours or BusinessHours()  # when people answer (settings may change it while running)
         self.assigner: Any = None  # core.assignment.AutoAssigner when settings.tickets.auto_assign (set by create_app)
         self.dispatcher: Any = None  # core.dispatch.Dispatcher of this process, once started: replies skip its queue
 
@@ -91,6 +94,9 @@ class Engine(Safety, Escalations):
             elif message.addressed:
                 decision = self._safe_decide(message.text, conversation, message.author.language,
                                              button=bool(message.raw.get("button")), ticket=ticket)
+            if message.raw.get("button"):  # stored as what the customer saw; the payload stays beside it
+                label = (conversation.state or {}).get("buttons", {}).get(message.text)
+                message = replace(message, text=label or message.text, raw={**message.raw, "payload": message.text})
             row = await insert_inbound(session, conversation, message, ticket_id=ticket.id if ticket else None,
                                        handled=True, decision=as_record(decision))
             if row is None:
@@ -182,39 +188,6 @@ class Engine(Safety, Escalations):
             return []
         return await self.dispatcher.lease(await session.connection(), outbox_ids)
 
-    async def _apply(self, session: Any, row: Message, conversation: Place | Conversation, ticket: Ticket | None,
-                     decision: Decision | None) -> Outcome:
-        """Carry out a decision for a stored message: join or open a ticket, queue the replies."""
-        outbox: list[int] = []
-        if decision is None:  # not addressed to the bot (group chatter): kept as context, reopens nothing
-            return Outcome("stored", row.id, ticket.id if ticket else None)
-        if decision.reason in ("flood", "flood_more"):
-            return await self._apply_flood(session, row, conversation, ticket, decision)
-        if ticket is not None:
-            transition(session, ticket, "customer_message", "customer")
-        if decision.action in ("answer", "handoff"):
-            conversation.language = decision.lang  # what the customer writes in beats the platform's UI language
-        owned = ticket is not None and (ticket.assignee_id is not None or decision.action == "handoff")
-        if ticket is not None and owned and decision.reason != "deep_link":
-            if decision.action == "handoff":
-                raise_priority(session, ticket, decision.priority, "triage")
-            return Outcome("joined", row.id, ticket.id)
-        if decision.action == "handoff":
-            ticket_id = await self._open_ticket(session, row, conversation, decision, outbox)
-            return Outcome("handoff", row.id, ticket_id, None, tuple(outbox))
-        if decision.faq_id:
-            conversation.state = {**conversation.state, "last_faq": decision.faq_id,
-                                  "turns": int(conversation.state.get("turns", 0)) + 1}
-        text = decision.reply
-        if conversation.public and decision.action == "answer":  # where impersonators read along too
-            text = f"{text}\n\n{self.kb.message('public_safety', decision.lang)}"
-        queued = await queue_reply(session, conversation, text, author_kind="bot",
-                                   ticket_id=ticket.id if ticket else None,
-                                   reply_to=row.platform_id if row.public else None,
-                                   quick_replies=self._quick_replies(decision), decision=as_record(decision))
-        outbox.append(queued.outbox_id)
-        return Outcome(decision.action, row.id, ticket.id if ticket else None, None, tuple(outbox))
-
     def _safe_decide(self, text: str, conversation: Place | Conversation, hint: str | None, *, button: bool,
                      ticket: Ticket | None) -> Decision:
         """A decision that cannot fail: if deciding raises, a person takes the message."""
@@ -254,21 +227,22 @@ class Engine(Safety, Escalations):
                 return Decision("answer", lang, self.kb.answer(faq_id, lang), faq_id=faq_id)
             except KeyError:
                 pass
+        if button and (text in CHOICES or text.startswith(RATE)):  # the conversation reads these (core/conversation)
+            return Decision("choice", lang, "", reason="button")
         context = TriageContext(language_hint=hint, previous_faq_id=conversation.state.get("last_faq"),
                                 turns=int(conversation.state.get("turns", 0)))
         d = self.triage.decide(text, context)
         return Decision(d.action, d.lang, d.reply, getattr(d, "faq_id", None), d.confidence,
-                         getattr(d, "reason", None), getattr(d, "priority", "normal"))
+                        getattr(d, "reason", None) or getattr(d, "kind", None), getattr(d, "priority", "normal"),
+                        tuple(getattr(d, "options", ())))
 
-    def _quick_replies(self, decision: Decision) -> tuple[QuickReply, ...]:
-        """Topics after a greeting; a way to a person after an answer (a wrong answer must have an exit)."""
-        human = QuickReply(self.kb.message("button_human", decision.lang), "/human")
-        if decision.action == "greet" and decision.reason == "command":
-            topics = tuple(QuickReply(title, FAQ_PAYLOAD + faq_id) for faq_id, title in self.kb.topics(decision.lang))
-            return (*topics, human)
-        if decision.action == "answer":
-            return (human,)
-        return ()
+    def _redecide(self, text: str, conversation: Place | Conversation, hint: str | None) -> Decision:
+        """A clarification decided again with both turns together."""
+        try:
+            return self._decide(text, conversation, hint, button=False)
+        except Exception:
+            log.exception("deciding again on a clarification failed")
+            return Decision("handoff", hint or "en", "", reason="triage_error")
 
     async def _open_ticket(self, session: Any, row: Message, conversation: Place | Conversation, decision: Decision,
                            outbox: list[int], *, source: str = "customer", actor: str = "customer") -> int:

@@ -18,7 +18,7 @@ from typing import Literal, Protocol
 from core.knowledge import KnowledgeBase
 from core.language import detect_language, prepare, to_traditional
 from core.matcher import QUERY_TERMS, Analyzer, Index
-from core.triage_rules import GREETING_FILLER, GREETINGS, RULES, UNRESOLVED, Rule
+from core.triage_rules import GREETING_FILLER, GREETINGS, RULES, UNRESOLVED, VAGUE, Rule
 
 PRIORITY_RANK = {"urgent": 3, "high": 2, "normal": 1, "low": 0}
 
@@ -54,7 +54,20 @@ class Greet:
     action: Literal["greet"] = "greet"
 
 
-Decision = Answer | Handoff | Greet
+@dataclass(frozen=True, slots=True)
+class Clarify:
+    """Not sure enough to answer, sure enough not to need a person yet: ask. ``kind`` "which" offers the
+    close FAQs (``options``) as choices; "vague" asks what it is about (with the topics as choices)."""
+
+    kind: str
+    options: tuple[str, ...]
+    lang: str
+    reply: str
+    confidence: float
+    action: Literal["clarify"] = "clarify"
+
+
+Decision = Answer | Handoff | Greet | Clarify
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +97,9 @@ class Triage:
         self.min_confidence = min_confidence
         self.min_specificity = 0.45  # only words every FAQ shares ("account") are no evidence
         self.min_single_specificity = 0.6
-        self.min_margin = 0.12  # runner-up within 12 % of the best: ambiguous, hand off
+        self.min_margin = 0.12  # runner-up within 12 % of the best: ambiguous, ask which one
+        self.min_guess = 0.35  # below the answer bar, a lead this strong is worth asking about
+        self.min_guess_confidence = 0.15
         self.semantic = semantic
         self._analyzer = Analyzer(kb.synonyms)
         texts = [q for e in kb.entries for qs in e.questions.values() for q in qs]
@@ -121,6 +136,9 @@ class Triage:
         rest, kind = _strip_greetings(prepared)
         if kind is not None and not _has_content(rest):
             return Greet(kind, lang, self.kb.message(kind, lang), 0.95)
+        if VAGUE.search(rest.strip()) or VAGUE.search(prepared.strip()):
+            return Clarify("vague", tuple(e.id for e in self.kb.entries), lang,
+                           self.kb.message("clarify_vague", lang), 0.9)
         terms = self._analyzer.terms(rest)
         if not terms:
             return self._handoff("low_confidence", "normal", lang, 0.0)
@@ -129,18 +147,25 @@ class Triage:
         coverage = min(1.0, known / min(len(terms), QUERY_TERMS))  # long messages carry context words
         if not scores:
             return self._handoff("not_covered", "normal", lang, 0.0)
-        best_id, best, second = _top_two(scores)
+        best_id, best, second_id, second = _top_two(scores)
         margin = (best - second) / best if best > 0 else 0.0
         confidence = round(min(1.0, max(0.0, best * min(1.0, 0.5 + margin)) * (0.6 + 0.4 * coverage)), 4)
         specific = self._index.specificity(terms, best_id)
         # one known word among strangers is no evidence, nor is one word several FAQs share ("phone")
         thin = known < 2 and (coverage < 0.5 or specific < self.min_single_specificity)
         if confidence < self.min_confidence or specific < self.min_specificity or thin:
+            if coverage >= 0.5 and best >= self.min_guess and confidence >= self.min_guess_confidence:
+                # the words are ours and one FAQ leads: ask rather than guess (or hand off)
+                return self._clarify(lang, confidence, best_id, second_id if second >= 0.6 * best else None)
             reason = "not_covered" if coverage < 0.5 else "low_confidence"
             return self._handoff(reason, "normal", lang, confidence, best_id if best > 0.15 else None)
         if margin < self.min_margin:
-            return self._handoff("low_confidence", "normal", lang, confidence, best_id)
+            return self._clarify(lang, confidence, best_id, second_id)
         return Answer(best_id, confidence, lang, self._answer(best_id, lang))
+
+    def _clarify(self, lang: str, confidence: float, *faq_ids: str | None) -> Clarify:
+        options = tuple(f for f in faq_ids if f)
+        return Clarify("which", options, lang, self.kb.message("clarify_which", lang), confidence)
 
     def _scores(self, text: str, terms: list[str]) -> dict[str, float]:
         lexical = self._index.score(terms)
@@ -161,17 +186,12 @@ class Triage:
         return Handoff(reason, priority, lang, min(1.0, max(0.0, confidence)), reply, faq_id=faq_id)
 
 
-def _top_two(scores: dict[str, float]) -> tuple[str, float, float]:
-    """Best id and score, and the runner-up's score; ties go to the smaller id (deterministic)."""
-    best_id, best, second = "", -1.0, 0.0
-    for faq_id, s in scores.items():
-        if s > best or (s == best and faq_id < best_id):
-            if best >= 0:
-                second = max(second, best)
-            best_id, best = faq_id, s
-        elif s > second:
-            second = s
-    return best_id, best, second
+def _top_two(scores: dict[str, float]) -> tuple[str, float, str, float]:
+    """Best id and score, and the runner-up's; ties go to the smaller id (deterministic)."""
+    ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+    best_id, best = ranked[0]
+    second_id, second = ranked[1] if len(ranked) > 1 else ("", 0.0)
+    return best_id, best, second_id, second
 
 
 def _first_rule(rules: tuple[Rule, ...], prepared: str) -> Rule | None:
@@ -217,10 +237,11 @@ def decision_to_dict(d: Decision) -> dict:
         "lang": d.lang,
         "reply": d.reply,
         "reason": d.reason if isinstance(d, Handoff) else None,
+        "options": list(d.options) if isinstance(d, Clarify) else [],
     }
 
 
 __all__ = [
-    "Answer", "Decision", "Greet", "Handoff", "SemanticBackend", "Triage", "TriageContext",
+    "Answer", "Clarify", "Decision", "Greet", "Handoff", "SemanticBackend", "Triage", "TriageContext",
     "decision_to_dict", "detect_language", "to_traditional",
 ]

@@ -154,6 +154,21 @@ UNRESOLVED = re.compile(
     r"还是不行|还是没用|还是不能|还是登不|没用|不管用|没解决|试过了|都试了|不行啊|没有用"
 )
 
+# Too little to go on: a careful agent would ask what it is about (matched on the whole prepared message).
+VAGUE = re.compile(
+    r"^\W*(?:(?:hi|hello|hey)\W+)?(?:i\W+)?(?:need|want|have|got|ask)?\W*(?:some|a|one|quick)?\W*"
+    r"(?:help|problem|question|issue|support|assistance|query|trouble)s?(?:\W+(?:please|pls|plz|here|asap))?\W*$|"
+    r"^\W*(?:help me|can you help(?: me)?|can (?:someone|anyone) help(?: me)?)\W*$|"
+    r"^\W*(?:你好|您好|请问)?\W*(?:我)?(?:有个|有一个|有些|有点)?(?:问题|事情?|疑问|麻烦)\W*"
+    r"(?:想)?(?:问一?下|咨询一?下|请教一?下)?\W*$|^\W*(?:帮帮我|求助|救命|帮个忙|在线等)\W*$"
+)
+# A customer losing patience: with answers that did not help, a person should take over.
+ANGRY = re.compile(
+    r"(?<![a-z])(?:wtf|fuck\w*|shit\w*|damn|rip ?off|useless|worst|terrible|garbage|trash|idiot\w*|stupid|"
+    r"ridiculous|unacceptable|pathetic|furious|so angry|fed up|waste of (?:my )?time)(?![a-z])|!!!|\?!|!\?|"
+    r"垃圾|骗子|妈的|他妈|坑人|破app|什么破|太差|气死|无语|受不了|退钱|投诉你们|废物"
+)
+
 # Small talk, by kind. Matched text is removed; if nothing but filler remains, the message is a greeting.
 GREETINGS: list[tuple[str, list[str]]] = [
     ("thanks", [
@@ -161,6 +176,10 @@ GREETINGS: list[tuple[str, list[str]]] = [
         r"tysm|cheers|"
         r"appreciate (?:it|that|your help)|much appreciated|bye|goodbye|see you)(?![a-z])",
         r"谢谢你?们?|谢了|多谢|感谢|感恩|辛苦了|拜拜|再见|3q|🙏|❤️?|♥",
+        # the answer worked: closes the loop like thanks ("thanks, that helped!", "好了，解决了")
+        r"(?<!not )(?:that|it|this) (?:really )?(?:helped|helps|worked|works)|works now|working now|all good|"
+        r"problem solved|(?<![a-z])(?<!not )(?<!un)(?:solved|fixed|resolved|sorted)(?![a-z])",
+        r"(?<![没不未])解决了|搞定了?|成功了|能用了|可以用了|(?<![没])有用|好使了|登上了|登进去了",
     ]),
     ("greeting", [
         r"(?<![a-z])(?:hi+|hello+|hey+|hiya|howdy|yo|good (?:morning|afternoon|evening|day)|gm|greetings|"

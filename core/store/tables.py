@@ -141,6 +141,11 @@ class Ticket(Base):
     first_response_due: Mapped[datetime | None]
     first_responded_at: Mapped[datetime | None]
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    # What the bot collected before a person took over (transaction_id, amount, time, error, country).
+    fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    rating: Mapped[int | None] = mapped_column(Integer)  # 1-5, asked when the ticket is solved
+    rating_comment: Mapped[str | None] = mapped_column(Text)
+    rated_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     solved_at: Mapped[datetime | None]
@@ -172,6 +177,9 @@ class Message(Base):
     addressed: Mapped[bool] = mapped_column(Boolean, default=True)
     decision: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     redacted: Mapped[list[Any] | None] = mapped_column(JSON)  # kinds of secrets removed before storing (core/redaction)
+    # Part of the story before a person was asked (joined to the ticket at the handoff), shown as such.
+    before_handoff: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    feedback: Mapped[str | None] = mapped_column(String(16))  # a bot answer the customer marked helpful|unhelpful
     raw: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     handled_at: Mapped[datetime | None]  # inbound: triage done; None after a crash -> recovered on start

@@ -15,7 +15,7 @@ from core.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
 SECRET = "7012345678:AAE-do-not-print-me"
-DECISION_KEYS = {"action", "faq_id", "confidence", "lang", "reply", "reason"}
+DECISION_KEYS = {"action", "faq_id", "confidence", "lang", "reply", "reason", "options"}
 
 BROKEN = """\
 brand: OKPay

@@ -35,8 +35,9 @@ async def test_faq_is_answered_in_the_customers_language(engine: Engine, make_di
     zh_reply, en_reply = channel.texts("dm-alice")[0], channel.texts("dm-bob")[0]
     assert "密码" in zh_reply and "邮箱" in zh_reply
     assert "password" in en_reply.lower() and "email" in en_reply.lower().replace("e-mail", "email")
-    # every answer offers a way to a person
-    assert all(any(q.payload == "/human" for q in r.quick_replies) for r in channel.sent)
+    # every answer asks whether it helped, and "not solved" is the way to a person (in their language)
+    assert [[q.payload for q in r.quick_replies] for r in channel.sent] == [["feedback:solved", "feedback:unsolved"]] * 2
+    assert [q.label for q in channel.sent[0].quick_replies] == ["已解决", "没解决，转人工"]
 
 
 async def test_redelivered_event_creates_nothing_twice(engine: Engine, store: Store) -> None:
@@ -132,8 +133,9 @@ async def test_a_handoff_that_opens_the_private_conversation_still_saves_the_pub
         group = await session.scalar(select(Conversation).where(Conversation.address == "group-2"))
         replies = (await session.scalars(select(Message).where(Message.ticket_id == out.ticket_id,
                                                                Message.direction == "out"))).all()
-    public_reply = next(m for m in replies if m.conversation_id == group.id)
-    assert group.last_message_at == public_reply.created_at
+    public = sorted((m for m in replies if m.conversation_id == group.id), key=lambda m: m.id)
+    assert [m.before_handoff for m in public] == [True, False]  # the earlier answer is the ticket's story
+    assert group.last_message_at == public[-1].created_at
     assert group.state.get("turns") == 1  # the earlier answer's state is kept too
 
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from core.knowledge import KnowledgeBase, load_knowledge_base
 from core.language import detect_language, to_traditional
-from core.triage import Answer, Greet, Handoff, Triage, TriageContext, decision_to_dict
+from core.triage import Answer, Clarify, Greet, Handoff, Triage, TriageContext, decision_to_dict
 
 
 @pytest.fixture(scope="module")
@@ -167,7 +167,7 @@ def test_language_hint_flows_through_context(triage):
 
 def test_decision_to_dict(triage):
     ans = decision_to_dict(triage.decide("forgot my password"))
-    assert set(ans) == {"action", "faq_id", "confidence", "lang", "reply", "reason"}
+    assert set(ans) == {"action", "faq_id", "confidence", "lang", "reply", "reason", "options"}
     assert ans["action"] == "answer" and ans["faq_id"] == "login" and ans["reason"] is None
     hand = decision_to_dict(triage.decide("agent please"))
     assert hand["action"] == "handoff" and hand["reason"] == "asked_for_human"
@@ -175,10 +175,11 @@ def test_decision_to_dict(triage):
     assert greet["action"] == "greet" and greet["faq_id"] is None and greet["reason"] is None
 
 
-def test_raising_min_confidence_hands_off_more(kb):
+def test_raising_min_confidence_answers_less_and_asks_instead(kb):
     strict = Triage(kb, min_confidence=0.99)
     d = strict.decide("forgot my password")
-    assert isinstance(d, Handoff) and d.reason == "low_confidence"
+    assert isinstance(d, Clarify) and d.options[0] == "login"  # below the bar it asks, never guesses
+    assert isinstance(strict.decide("what are the fees for crypto"), Handoff)
 
 
 class KeywordBackend:
@@ -203,8 +204,8 @@ FAQ_PHRASES_ZH = ["忘记密码了怎么办", "账户被锁定了", "怎么开�
 
 
 def _check(d, kb):
-    assert isinstance(d, Answer | Handoff | Greet)
-    assert d.action in {"answer", "handoff", "greet"}
+    assert isinstance(d, Answer | Handoff | Greet | Clarify)
+    assert d.action in {"answer", "handoff", "greet", "clarify"}
     assert 0.0 <= d.confidence <= 1.0
     assert d.reply.strip()
     assert d.lang in VALID_LANGS
@@ -212,6 +213,8 @@ def _check(d, kb):
         assert d.faq_id in {e.id for e in kb.entries}
     if isinstance(d, Handoff):
         assert d.priority in {"low", "normal", "high", "urgent"} and d.reason
+    if isinstance(d, Clarify):
+        assert d.options and set(d.options) <= {e.id for e in kb.entries}
 
 
 @settings(max_examples=300, deadline=None)

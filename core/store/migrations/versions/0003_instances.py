@@ -1,4 +1,4 @@
-"""process instances and lease owners; cursors that expire; redacted messages
+"""process instances and lease owners; cursors that expire; redacted messages; the conversation's story
 
 Outbox leases name the instance that holds them, and instances keep a heartbeat, so the replies of a
 process that died are taken over within seconds instead of after the lease. ``uncertain`` marks a
@@ -6,7 +6,10 @@ reply that may have reached the platform twice (taken over mid-send, or a timeou
 was written); ``noted_publicly`` a private reply the platform refused, announced in public and owed to the
 customer until they write privately. Cursor rows that only carry short-lived delivery state get ``expires_at``, so the
 housekeeping job can prune them (read positions never expire). ``messages.redacted`` lists the kinds
-of secrets removed from a customer's message before it was stored.
+of secrets removed from a customer's message before it was stored. ``messages.before_handoff`` marks the story a
+ticket inherits at the handoff, ``messages.feedback`` a bot answer the customer called helpful or not;
+``tickets.fields`` holds what the bot collected (transaction number, amount, time, error, country) and
+``tickets.rating``/``rating_comment``/``rated_at`` the customer's satisfaction.
 
 Revision ID: 0003
 Revises: 0002
@@ -43,10 +46,22 @@ def upgrade() -> None:
     op.create_index("ix_cursors_expires_at", "cursors", ["expires_at"])
     with op.batch_alter_table("messages") as batch:
         batch.add_column(sa.Column("redacted", sa.JSON, nullable=True))
+        batch.add_column(sa.Column("before_handoff", sa.Boolean, nullable=False, server_default=sa.false()))
+        batch.add_column(sa.Column("feedback", sa.String(16), nullable=True))
+    with op.batch_alter_table("tickets") as batch:
+        batch.add_column(sa.Column("fields", sa.JSON, nullable=False, server_default="{}"))
+        batch.add_column(sa.Column("rating", sa.Integer, nullable=True))
+        batch.add_column(sa.Column("rating_comment", sa.Text, nullable=True))
+        batch.add_column(sa.Column("rated_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("tickets") as batch:
+        for column in ("rated_at", "rating_comment", "rating", "fields"):
+            batch.drop_column(column)
     with op.batch_alter_table("messages") as batch:
+        batch.drop_column("feedback")
+        batch.drop_column("before_handoff")
         batch.drop_column("redacted")
     op.drop_index("ix_cursors_expires_at", "cursors")
     with op.batch_alter_table("cursors") as batch:
