@@ -31,13 +31,14 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import jinja2
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 from aiolimiter import AsyncLimiter
 from limits import RateLimitItemPerMinute
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from bots.base import ChannelHealth, ChannelSettings, Inbound, split_text
+from bots.webchat.frames import FROM, language_tag, reply_frame, send_error, storable
 from bots.webchat.settings import WebchatSettings
 from core.language import normalise_hint
 from core.models import Author, InboundMessage, OutboundMessage, Sent, utcnow
@@ -51,7 +52,6 @@ HISTORY_LIMIT = 200
 STARTING_WAIT = 10.0  # seconds a visitor arriving during start-up waits for the chat
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-_FROM = {"agent": "agent", "customer": "customer"}  # everything else we send is the bot's
 
 UI_TEXT: dict[str, dict[str, str]] = {
     "en": {"title": "{brand} support", "placeholder": "Type your question…", "send": "Send",
@@ -87,6 +87,9 @@ class WebchatAdapter:
     settings_model: ClassVar[type[ChannelSettings]] = WebchatSettings
     idempotent_sends: ClassVar[bool] = True  # every frame has an id the page dedupes: a resend is never seen twice
     page: ClassVar[tuple[str, str]] = ("website chat", "/chat")  # shown at start: what to open, and where
+    # `send` reaches the sockets of this process only: with several processes, core/relay.py takes a reply to the
+    # web process that holds the customer's socket
+    sends_to_local_sockets: ClassVar[bool] = True
 
     def __init__(self, settings: WebchatSettings, *, public_url: str | None = None, data_dir: str = "data",
                  cursor_store: object | None = None) -> None:
@@ -134,13 +137,25 @@ class WebchatAdapter:
     def open_sockets(self) -> int:
         return sum(len(group) for group in self._sockets.values())
 
+    def holds(self, conversation: str) -> bool:
+        """Whether a tab of ``conversation`` is open in this process (core/relay.py pushes only there)."""
+        return conversation in self._sockets
+
+    async def resync(self) -> None:
+        """Replies may have been missed (this process's link to the others was re-established): every open tab
+        gets its history again; the page dedupes by frame id."""
+        for conversation, group in list(self._sockets.items()):
+            for ws in list(group):
+                with contextlib.suppress(Exception):
+                    await self._send_history(ws, conversation, conversation.removeprefix("web:"))
+
     def web_routes(self) -> list[web.RouteDef]:
         return [web.get("/chat", self._page, name="chat"), web.get("/chat/ws", self._socket, name="chat_ws")]
 
     # ---- outbound ----------------------------------------------------------------------------
     async def send(self, reply: OutboundMessage) -> Sent:
         """Push to every open tab of the conversation; with none open the stored reply waits for the history."""
-        frame = _reply_frame(reply)
+        frame = reply_frame(reply)
         parts = split_text(reply.text, self.max_text_length)
         for index, part in enumerate(parts):
             last = index == len(parts) - 1
@@ -225,7 +240,7 @@ class WebchatAdapter:
         await ws.prepare(request)
         visitor = visitor_id(token)
         conversation = f"web:{visitor}"
-        language = request.headers.get("Accept-Language", "").split(",")[0].split(";")[0].strip() or None
+        language = language_tag(request.headers.get("Accept-Language", ""))
         group = self._sockets.setdefault(conversation, set())
         group.add(ws)  # before reading the history: a reply sent meanwhile is pushed, never missed
         self._per_address[address] = self._per_address.get(address, 0) + 1
@@ -235,7 +250,15 @@ class WebchatAdapter:
                 if frame.type == WSMsgType.TEXT:
                     await self._receive(ws, frame.data, visitor, conversation, language)
                 elif frame.type == WSMsgType.BINARY:
-                    await _error(ws, "send JSON text frames")
+                    await send_error(ws, "send JSON text frames")
+        except ConnectionError:  # the tab went away while we wrote to it
+            log.debug("a chat socket of %s closed mid-write", conversation)
+        except Exception:
+            # The socket is open: an HTTP error page written now would reach the browser as garbage inside the
+            # WebSocket stream. Close it properly instead (1011); the page reconnects and sends again.
+            log.exception("the chat socket of %s failed", conversation)
+            with contextlib.suppress(Exception):
+                await ws.close(code=WSCloseCode.INTERNAL_ERROR, message=b"internal error")
         finally:
             group.discard(ws)
             if not group and self._sockets.get(conversation) is group:
@@ -278,7 +301,7 @@ class WebchatAdapter:
                 thread = await store.messages_for_conversation(CHANNEL, conversation)
             except Exception:
                 log.exception("reading the chat history of %s failed", conversation)
-                await _error(ws, "your earlier messages could not be loaded; new messages work")
+                await send_error(ws, "your earlier messages could not be loaded; new messages work")
                 thread = []
             for item in thread[-HISTORY_LIMIT:]:
                 row = item.message
@@ -288,7 +311,7 @@ class WebchatAdapter:
                     frame_id = (row.platform_id or "").removeprefix(f"{visitor}:")
                     author = "customer"
                 else:
-                    frame_id, author = f"m{row.id}", _FROM.get(row.author_kind, "bot")
+                    frame_id, author = f"m{row.id}", FROM.get(row.author_kind, "bot")
                 messages.append({"id": frame_id, "from": author, "text": row.text,
                                  "at": row.created_at.isoformat(), "quick_replies": []})
         await ws.send_str(json.dumps({"type": "history", "messages": messages}, ensure_ascii=False))
@@ -299,29 +322,31 @@ class WebchatAdapter:
         try:
             frame = json.loads(data)
         except (ValueError, RecursionError):  # RecursionError: [[[[...]]]] thousands deep
-            await _error(ws, "malformed JSON")
+            await send_error(ws, "malformed JSON")
             return
         if not isinstance(frame, dict):
-            await _error(ws, "a frame must be a JSON object")
+            await send_error(ws, "a frame must be a JSON object")
             return
         kind = frame.get("type")
         raw_id = frame.get("id")
         client_id = raw_id if isinstance(raw_id, str) and _CLIENT_ID.match(raw_id) else None
         if kind not in ("message", "button"):
-            await _error(ws, f"unknown frame type {kind!r}; use 'message' or 'button'", client_id)
+            named = repr(kind) if isinstance(kind, str) and len(kind) <= 32 else f"of JSON type {type(kind).__name__}"
+            await send_error(ws, f"unknown frame type {named}; use 'message' or 'button'", client_id)
             return
         text = frame.get("text" if kind == "message" else "payload")
-        if not isinstance(text, str) or not text.strip():
-            await _error(ws, "empty message" if kind == "message" else "a button needs a payload", client_id)
+        if isinstance(text, str):
+            text = storable(text).strip()
+        if not isinstance(text, str) or not text:
+            await send_error(ws, "empty message" if kind == "message" else "a button needs a payload", client_id)
             return
-        text = text.strip()
         if len(text) > self.settings.max_message_length:
-            await _error(ws, f"message too long: {len(text)} characters, at most "
-                             f"{self.settings.max_message_length}", client_id, code="too_long")
+            await send_error(ws, f"message too long: {len(text)} characters, at most "
+                                 f"{self.settings.max_message_length}", client_id, code="too_long")
             return
         if not self._limiter(visitor).has_capacity():
-            await _error(ws, "too many messages; please wait a moment and send again", client_id,
-                         code="rate_limited")
+            await send_error(ws, "too many messages; please wait a moment and send again", client_id,
+                             code="rate_limited")
             return
         await self._limiter(visitor).acquire()
         client_id = client_id or uuid.uuid4().hex
@@ -331,14 +356,14 @@ class WebchatAdapter:
             text=text, received_at=utcnow(), raw={"button": True} if kind == "button" else {})
         inbound = self._inbound
         if inbound is None:
-            await _error(ws, "the chat is restarting; send again in a moment", client_id, code="unavailable")
+            await send_error(ws, "the chat is restarting; send again in a moment", client_id, code="unavailable")
             return
         try:
             outcome = await inbound.handle_message(message)
         except Exception:
             log.exception("storing a chat message of %s failed", conversation)
-            await _error(ws, "your message could not be saved; please send it again", client_id,
-                         code="unavailable")
+            await send_error(ws, "your message could not be saved; please send it again", client_id,
+                             code="unavailable")
             return
         # committed: only now may the page forget it (a resend of a stored one is acknowledged the same way)
         try:
@@ -372,20 +397,3 @@ def page_language(accept_language: str | None) -> str:
         if lang:
             return lang
     return "en"
-
-
-def _reply_frame(reply: OutboundMessage) -> dict[str, Any]:
-    message_id = reply.meta.get("message_id")
-    frame_id = f"m{message_id}" if message_id is not None else f"o{reply.outbox_id or uuid.uuid4().hex}"
-    quick = [{"label": q.label, "payload": q.payload, **({"url": q.url} if q.url else {})}
-             for q in reply.quick_replies]
-    return {"type": "message", "from": _FROM.get(str(reply.meta.get("author")), "bot"), "id": frame_id,
-            "text": reply.text, "at": reply.meta.get("at") or utcnow().isoformat(), "quick_replies": quick}
-
-
-async def _error(ws: web.WebSocketResponse, error: str, client_id: str | None = None, *,
-                 code: str = "bad_frame") -> None:
-    frame: dict[str, Any] = {"type": "error", "error": error, "code": code}
-    if client_id:
-        frame["id"] = client_id
-    await ws.send_str(json.dumps(frame))

@@ -27,6 +27,7 @@ from typing import ClassVar
 from aiohttp import web
 
 from bots.base import ChannelHealth, ChannelSettings, CursorStore, Inbound
+from bots.x import moderation
 from bots.x.client import XClient
 from bots.x.http import CredentialsRefused, FileCursors
 from bots.x.polling import PollLoops
@@ -140,6 +141,8 @@ class XAdapter:
     # --- sending ------------------------------------------------------------------------------
 
     async def send(self, reply: OutboundMessage) -> Sent:
+        if reply.action:  # a moderation step: X lets the bot do none of them (moderation.py)
+            moderation.refuse(reply)
         sender = self.sender
         if sender is None or self.client is None:
             raise RetryLater("X adapter not started")
@@ -175,7 +178,10 @@ class XAdapter:
         return web.json_response({"response_token": webhook_signature(secret, token.encode())})
 
     async def _activity(self, request: web.Request) -> web.Response:
-        body, secret = await request.read(), self._secret()
+        """A signed Account Activity delivery. Everything in it is read and checked before anything is handed
+        over, so a delivery is refused whole (4xx, nothing stored) or handed over whole; only a failure to
+        store (503) makes X deliver it again. Kinds of events the channel does not read are acknowledged."""
+        body, secret = await request.read(), self._secret()  # the app caps the body (413 beyond MAX_BODY)
         given = request.headers.get("x-twitter-webhooks-signature", "")
         if not secret or not given.isascii() or not hmac.compare_digest(
                 given.encode(), webhook_signature(secret, body).encode()):
@@ -183,14 +189,22 @@ class XAdapter:
         try:
             payload = json.loads(body)
             if not isinstance(payload, dict):
-                raise ValueError("not an object")
+                raise ValueError(f"a JSON {type(payload).__name__}, not an object")
             tweets, dms = activity_to_v2(payload)
-        except (ValueError, KeyError, TypeError) as exc:
+        except RecursionError:
+            return web.json_response({"error": "malformed event: nested too deeply"}, status=400)
+        except ValueError as exc:  # JSON that does not parse or is not UTF-8, a post or DM without id or author
             return web.json_response({"error": f"malformed event: {exc}"}, status=400)
+        account = payload.get("for_user_id")
+        if isinstance(account, bool) or not isinstance(account, (str, int)):
+            return web.json_response({"error": "malformed event: for_user_id (the subscribed account) missing"},
+                                     status=400)
         if self.receiver is None:
             return web.json_response({"error": "not ready"}, status=503)
-        if str(payload.get("for_user_id") or self.me) != self.me:
-            return web.json_response({"ignored": "other account"})
+        if str(account) != self.me:
+            return web.json_response({"ignored": "another account's event"})
+        if not tweets["data"] and not dms["data"]:
+            return web.json_response({"ignored": "no post or message for the channel"})
         try:
             await self.receiver.on_activity(tweets, dms)
         except Exception:
@@ -198,7 +212,6 @@ class XAdapter:
             log.exception("x: webhook delivery not handed over")
             return web.json_response({"error": "try again"}, status=503)
         return web.json_response({"ok": True})
-
 
 
 __all__ = ["DM_CURSOR", "MENTIONS_CURSOR", "XAdapter", "XSettings", "webhook_signature"]

@@ -169,8 +169,15 @@ def map_error(exc: BaseException, *, unrepeatable: bool = False) -> AdapterError
 
 
 async def body_of(response: aiohttp.ClientResponse) -> dict[str, Any]:
-    """The JSON body of a response tweepy already read."""
-    return await response.json(content_type=None)
+    """The JSON object of a response tweepy already read. Anything else (a proxy's HTML page, a cut body)
+    is X not answering properly: a RetryLater, like a 5xx."""
+    try:
+        body = await response.json(content_type=None)
+    except (ValueError, RecursionError) as exc:
+        raise RetryLater(f"X answered {response.status} with a body that is not JSON") from exc
+    if not isinstance(body, dict):
+        raise RetryLater(f"X answered {response.status} with a JSON {type(body).__name__}, not an object")
+    return body
 
 
 class FileCursors:

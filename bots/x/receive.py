@@ -28,6 +28,7 @@ from dataclasses import replace
 from typing import Any
 
 from bots.base import CursorStore, Inbound
+from bots.x import shapes
 from bots.x.client import XClient
 from bots.x.state import KEEP_DAYS, Memory
 from bots.x.translate import (
@@ -88,12 +89,13 @@ class XReceiver:
             return
         if await self.cursors.get_cursor(CHANNEL, MENTIONS_CURSOR) is None:
             body = await self.client.mentions(self.me, since_id=None, max_results=5)
-            newest = (body.get("meta") or {}).get("newest_id") or NOTHING_SEEN
-            await self.cursors.set_cursor(CHANNEL, MENTIONS_CURSOR, str(newest))
+            newest = shapes.meta(body, "newest_id")
+            await self.cursors.set_cursor(CHANNEL, MENTIONS_CURSOR, newest if newest and newest.isdecimal()
+                                          and newest.isascii() else NOTHING_SEEN)
         if await self.cursors.get_cursor(CHANNEL, DM_CURSOR) is None:
             body = await self.client.dm_events(max_results=1)
-            data = body.get("data") or ()
-            await self.cursors.set_cursor(CHANNEL, DM_CURSOR, str(data[0]["id"]) if data else NOTHING_SEEN)
+            data = shapes.usable(shapes.data(body), shapes.dm_event, "DM event")
+            await self.cursors.set_cursor(CHANNEL, DM_CURSOR, data[0]["id"] if data else NOTHING_SEEN)
 
     async def poll_mentions(self) -> int:
         """One round of GET /2/users/:id/mentions since the cursor; returns how many were handed over.
@@ -109,9 +111,9 @@ class XReceiver:
         token = None
         for _ in range(MAX_PAGES):
             body = await self.client.mentions(self.me, since_id=since, token=token)
-            tweets.extend(body.get("data") or ())
+            tweets.extend(shapes.usable(shapes.data(body), shapes.tweet, "post"))
             includes = includes.merged(Includes.of(body))
-            token = (body.get("meta") or {}).get("next_token")
+            token = shapes.meta(body, "next_token")
             if not token:
                 break
         return await self._hand_over(tweets, MENTIONS_CURSOR, lambda t: self.on_tweet(t, includes))
@@ -138,10 +140,10 @@ class XReceiver:
                     self._dm_backlog = (events, includes, token)
                 raise
             includes = includes.merged(Includes.of(body))
-            page = body.get("data") or ()
-            fresh = [e for e in page if last is None or int(e["id"]) > last]
+            page = shapes.data(body)
+            fresh = [e for e in shapes.usable(page, shapes.dm_event, "DM event") if last is None or int(e["id"]) > last]
             events.extend(fresh)
-            token = (body.get("meta") or {}).get("next_token")
+            token = shapes.meta(body, "next_token")
             if not token or len(fresh) < len(page):
                 break
         else:
@@ -235,7 +237,12 @@ class XReceiver:
         except AdapterError as exc:  # deleted, protected, suspended
             log.info("x: post %s is not visible: %s", tweet_id, exc)
             return None, Includes()
-        return body.get("data"), Includes.of(body)
+        try:
+            post = shapes.tweet(body.get("data")) if isinstance(body, Mapping) and body.get("data") else None
+        except shapes.Malformed as exc:
+            log.warning("x: post %s as X served it cannot be read: %s", tweet_id, exc)
+            post = None
+        return post, Includes.of(body)
 
     async def _escalate(self, tweet: Mapping[str, Any], target_id: str, includes: Includes) -> None:
         moderator = author_of(str(tweet["author_id"]), includes, self.settings.moderators)
@@ -295,8 +302,14 @@ class XReceiver:
     async def on_activity(self, tweets_body: Mapping[str, Any], dm_body: Mapping[str, Any]) -> None:
         """Hand over one Account Activity delivery (already reshaped to v2)."""
         t_inc, d_inc = Includes.of(tweets_body), Includes.of(dm_body)
-        for tweet in sorted(tweets_body.get("data") or (), key=lambda t: int(t["id"])):
+        for tweet in sorted(shapes.data(tweets_body), key=lambda t: int(t["id"])):
             if mentions_me(tweet, self.me, self.handle):
                 await self.on_tweet(tweet, t_inc)
-        for event in sorted(dm_body.get("data") or (), key=lambda e: int(e["id"])):
-            await self.on_dm(event, d_inc)
+        for event in sorted(shapes.data(dm_body), key=lambda e: int(e["id"])):
+            if self._mine(event):
+                await self.on_dm(event, d_inc)
+
+    def _mine(self, event: Mapping[str, Any]) -> bool:
+        """A one-to-one DM the bot is part of (a subscription of several accounts is told of theirs too)."""
+        pair = str(event.get("dm_conversation_id") or "").split("-")
+        return len(pair) != 2 or self.me in pair

@@ -41,7 +41,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 DM_MAX_LENGTH = 10_000
 MAX_REWORDINGS = 3
-HUMAN_PAYLOAD = "/human"  # the engine's "talk to a person" button, offered after each knowledge-base answer
+# the engine's ways to a person offered with a knowledge-base answer ("Talk to a person", "Not solved")
+TO_A_PERSON = frozenset({"/human", "feedback:unsolved"})
 CLOCK_SLACK = 5.0  # seconds between our clock and X's created_at that a DM match still allows
 
 
@@ -230,7 +231,7 @@ def is_general_answer(reply: OutboundMessage) -> bool:
     to a person that the engine adds after every answer (a warning about a secret sent, a ticket notice
     are not general: they say something about this customer)."""
     return reply.meta.get("author") == "bot" and "ticket_id" not in reply.meta and (
-        reply.meta.get("decision") == "answer" or any(q.payload == HUMAN_PAYLOAD for q in reply.quick_replies))
+        reply.meta.get("decision") == "answer" or any(q.payload in TO_A_PERSON for q in reply.quick_replies))
 
 
 async def _local(call: Awaitable[T]) -> T:

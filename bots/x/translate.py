@@ -13,12 +13,14 @@ post is ``tweet:<tweet id>`` (replies thread under it).
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from bots.x import shapes
 from bots.x.text import strip_reply_prefix
 from core.models import Attachment, AttachmentKind, Author, InboundMessage, utcnow
 
@@ -49,12 +51,14 @@ class Includes:
     media: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, body: Mapping[str, Any]) -> Includes:
-        inc = body.get("includes") or {}
+    def of(cls, body: Any) -> Includes:
+        """The readable users, posts and media of a body's ``includes`` (``shapes``); the others are left out."""
+        inc = body.get("includes") if isinstance(body, Mapping) else None
+        inc = inc if isinstance(inc, Mapping) else {}
         return cls(
-            users={u["id"]: u for u in inc.get("users", ())},
-            tweets={t["id"]: t for t in inc.get("tweets", ())},
-            media={m["media_key"]: m for m in inc.get("media", ())},
+            users={u["id"]: u for u in shapes.usable(inc.get("users"), shapes.user, "user")},
+            tweets={t["id"]: t for t in shapes.usable(inc.get("tweets"), shapes.tweet, "post")},
+            media={m["media_key"]: m for m in shapes.usable(inc.get("media"), shapes.media, "media")},
         )
 
     def merged(self, other: Includes) -> Includes:
@@ -190,16 +194,34 @@ def mentions_me(tweet: Mapping[str, Any], me: str, my_handle: str | None) -> boo
 
 
 # --- Account Activity (v1.1 shapes) -> v2 shapes -------------------------------------------------
+# A delivery is read defensively (any field may be of any type); the v2 objects it becomes are then checked
+# like polled ones (``shapes``), strictly: an event without a readable id or author makes it ``Malformed``.
 
-def _v1_time(value: str | None) -> str | None:
-    if not value:
+def _s(value: Any) -> str | None:
+    """An id or text as a string: X's v1.1 objects give ids as numbers and as ``*_str`` strings."""
+    if isinstance(value, bool):
         return None
-    return datetime.strptime(value, "%a %b %d %H:%M:%S %z %Y").astimezone(UTC).isoformat()
+    return str(value) if isinstance(value, (str, int)) else None
 
 
-def _v1_user(user: Mapping[str, Any]) -> dict[str, Any]:
-    return {"id": str(user.get("id_str") or user.get("id")), "name": user.get("name", ""),
-            "username": user.get("screen_name", "")}
+def _d(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _l(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _v1_time(value: Any) -> str | None:
+    try:
+        return datetime.strptime(value, "%a %b %d %H:%M:%S %z %Y").astimezone(UTC).isoformat()
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def _v1_user(user: Mapping[str, Any], uid: Any = None) -> dict[str, Any]:
+    return {"id": _s(user.get("id_str") or user.get("id") or uid), "name": user.get("name"),
+            "username": user.get("screen_name")}
 
 
 # v2 media keys are "<media type number>_<media id>"; Account Activity delivers v1.1 media entities,
@@ -207,88 +229,108 @@ def _v1_user(user: Mapping[str, Any]) -> dict[str, Any]:
 _MEDIA_KEY_PREFIX = {"photo": "3", "video": "7", "animated_gif": "16"}
 
 
-def _v1_media(entity: Mapping[str, Any]) -> dict[str, Any]:
+def _v1_media(entity: Mapping[str, Any]) -> dict[str, Any] | None:
     """A v1.1 media entity as the v2 media object polling gets (``media.fields`` as the client asks)."""
     kind = entity.get("type", "photo")
-    key = entity.get("media_key") or f"{_MEDIA_KEY_PREFIX.get(kind, '3')}_{entity.get('id_str') or entity.get('id')}"
-    media: dict[str, Any] = {"media_key": str(key), "type": kind}
+    kind = kind if isinstance(kind, str) else "photo"
+    media_id = _s(entity.get("id_str") or entity.get("id"))
+    key = _s(entity.get("media_key")) or f"{_MEDIA_KEY_PREFIX.get(kind, '3')}_{media_id}"
     image = entity.get("media_url_https") or entity.get("media_url")
+    media: dict[str, Any] = {"media_key": key, "type": kind}
     if kind == "photo":
         media["url"] = image
     else:  # v2 gives videos and GIFs a preview image and their variants, no url
         media["preview_image_url"] = image
-        variants = (entity.get("video_info") or {}).get("variants") or ()
         names = (("bitrate", "bit_rate"), ("content_type", "content_type"), ("url", "url"))
-        media["variants"] = [{v2: v[v1] for v1, v2 in names if v1 in v} for v in variants]
-    return media
+        media["variants"] = [{v2: v[v1] for v1, v2 in names if v1 in v}
+                             for v in _l(_d(entity.get("video_info")).get("variants")) if isinstance(v, Mapping)]
+    try:
+        return shapes.media(media)
+    except shapes.Malformed:
+        return None  # a picture we cannot name: the message itself still counts
 
 
 def _v1_tweet(status: Mapping[str, Any], media: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    ext = status.get("extended_tweet") or {}
-    entities = ext.get("entities") or status.get("entities") or {}
-    ext_media = (ext.get("extended_entities") or status.get("extended_entities") or {}).get("media", ())
+    ext = _d(status.get("extended_tweet"))
+    entities = _d(ext.get("entities") or status.get("entities"))
+    ext_media = _l(_d(ext.get("extended_entities") or status.get("extended_entities")).get("media"))
     refs = []
-    if status.get("in_reply_to_status_id_str"):
-        refs.append({"type": "replied_to", "id": status["in_reply_to_status_id_str"]})
-    if status.get("quoted_status_id_str"):
-        refs.append({"type": "quoted", "id": status["quoted_status_id_str"]})
-    if status.get("retweeted_status"):
-        refs.append({"type": "retweeted", "id": status["retweeted_status"].get("id_str")})
+    for kind, ref in (("replied_to", status.get("in_reply_to_status_id_str")),
+                      ("quoted", status.get("quoted_status_id_str")),
+                      ("retweeted", _d(status.get("retweeted_status")).get("id_str"))):
+        if ref:
+            refs.append({"type": kind, "id": _s(ref)})
     keys = []
     for m in ext_media:
-        item = _v1_media(m)
-        keys.append(item["media_key"])
-        media[item["media_key"]] = item
+        item = _v1_media(_d(m))
+        if item is not None:
+            keys.append(item["media_key"])
+            media[item["media_key"]] = item
     tweet: dict[str, Any] = {
-        "id": str(status["id_str"]),
+        "id": _s(status.get("id_str")),
         "text": ext.get("full_text") or status.get("full_text") or status.get("text", ""),
-        "author_id": str(status["user"]["id_str"]),
+        "author_id": _v1_user(_d(status.get("user")))["id"],
         "created_at": _v1_time(status.get("created_at")),
         "lang": status.get("lang"),
-        "in_reply_to_user_id": status.get("in_reply_to_user_id_str"),
-        "entities": {"mentions": [{"id": u.get("id_str"), "username": u.get("screen_name", "")}
-                                  for u in entities.get("user_mentions", ())]},
+        "in_reply_to_user_id": _s(status.get("in_reply_to_user_id_str")),
+        "entities": {"mentions": [{"id": _s(u.get("id_str")), "username": u.get("screen_name")}
+                                  for u in _l(entities.get("user_mentions")) if isinstance(u, Mapping)]},
         "referenced_tweets": refs,
     }
     if keys:
         tweet["attachments"] = {"media_keys": keys}
-    return tweet
+    return shapes.tweet(tweet)
+
+
+def _v1_created(value: Any) -> str | None:
+    """``created_timestamp`` (epoch milliseconds as a string) as ISO 8601."""
+    try:
+        return datetime.fromtimestamp(int(value) / 1000, UTC).isoformat()
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
 
 
 def _v1_dm(event: Mapping[str, Any], media: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """A ``message_create`` event as the v2 DM event polling gets; its one media attachment included."""
-    mc = event["message_create"]
-    data = mc.get("message_data") or {}
-    sender, recipient = str(mc["sender_id"]), str(mc["target"]["recipient_id"])
-    low, high = sorted((sender, recipient), key=int)
+    mc = _d(event.get("message_create"))
+    data = _d(mc.get("message_data"))
+    sender, recipient = _s(mc.get("sender_id")), _s(_d(mc.get("target")).get("recipient_id"))
+    pair = sorted((sender, recipient), key=int) if sender and recipient and f"{sender}{recipient}".isdigit() \
+        and f"{sender}{recipient}".isascii() else None
     dm: dict[str, Any] = {
-        "id": str(event["id"]),
+        "id": _s(event.get("id")),
         "event_type": "MessageCreate",
         "text": data.get("text", ""),
         "sender_id": sender,
-        "dm_conversation_id": f"{low}-{high}",
-        "created_at": datetime.fromtimestamp(int(event["created_timestamp"]) / 1000, UTC).isoformat(),
+        "dm_conversation_id": "-".join(pair) if pair else None,
+        "created_at": _v1_created(event.get("created_timestamp")),
     }
-    attachment = data.get("attachment") or {}
+    attachment = _d(data.get("attachment"))
     if attachment.get("type") == "media" and attachment.get("media"):
-        item = _v1_media(attachment["media"])
-        media[item["media_key"]] = item
-        dm["attachments"] = {"media_keys": [item["media_key"]]}
-    return dm
+        item = _v1_media(_d(attachment["media"]))
+        if item is not None:
+            media[item["media_key"]] = item
+            dm["attachments"] = {"media_keys": [item["media_key"]]}
+    return shapes.dm_event(dm)
 
 
 def activity_to_v2(payload: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Split an Account Activity POST into v2-shaped ``(tweets_body, dm_body)``."""
+    """Split an Account Activity POST into v2-shaped ``(tweets_body, dm_body)``. Raises ``shapes.Malformed``
+    when a post or DM in it has no readable id or author; kinds of events the channel does not read are left."""
     users: dict[str, dict[str, Any]] = {}
     media: dict[str, dict[str, Any]] = {}
     tweets = []
-    for status in payload.get("tweet_create_events") or ():
-        user = _v1_user(status["user"])
-        users[user["id"]] = user
+    for status in _l(payload.get("tweet_create_events")):
+        status = _d(status)
         tweets.append(_v1_tweet(status, media))
-    for uid, user in (payload.get("users") or {}).items():
-        users[str(uid)] = _v1_user({"id_str": uid, **user})
-    events = [_v1_dm(ev, media) for ev in payload.get("direct_message_events") or ()
-              if ev.get("type") == "message_create"]
+        with contextlib.suppress(shapes.Malformed):
+            user = shapes.user(_v1_user(_d(status.get("user"))))
+            users[user["id"]] = user
+    for uid, user in _d(payload.get("users")).items():
+        with contextlib.suppress(shapes.Malformed):
+            checked = shapes.user(_v1_user(_d(user), uid))
+            users[checked["id"]] = checked
+    events = [_v1_dm(_d(ev), media) for ev in _l(payload.get("direct_message_events"))
+              if _d(ev).get("type") == "message_create"]
     includes = {"users": list(users.values()), "media": list(media.values())}
     return {"data": tweets, "includes": includes}, {"data": events, "includes": includes}

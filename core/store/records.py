@@ -5,6 +5,7 @@ Each function works inside the caller's transaction, so one decision commits (or
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,6 +31,7 @@ from core.store.tables import Conversation, Customer, Identity, Message, Outbox,
 from core.tickets import ACTIVE
 
 IDENTITIES, MESSAGES, OUTBOX = Identity.__table__, Message.__table__, Outbox.__table__
+_SURROGATE = re.compile("[\ud800-\udfff]")
 # Built once: the hot path binds values into ready statements (no statement building per message).
 _FIND_IDENTITY = (
     select(IDENTITIES.c.id, IDENTITIES.c.customer_id, IDENTITIES.c.display_name, IDENTITIES.c.handle)
@@ -62,6 +64,7 @@ _INSERT_OUTBOX = insert(OUTBOX).returning(OUTBOX.c.id)
 
 async def ensure_customer(session: AsyncSession, channel: str, author: Author) -> int:
     """The id of the customer behind a platform identity, created on first contact (race-safe)."""
+    author = bounded(author)
     conn = await session.connection()
     params = {"channel_": channel, "user_": author.platform_user_id}
     found = (await conn.execute(_FIND_IDENTITY, params)).first()
@@ -86,6 +89,7 @@ async def ensure_customer(session: AsyncSession, channel: str, author: Author) -
 
 async def _refresh_identity(conn: AsyncConnection, found: Any, author: Author) -> None:
     """Keep the name and handle the platform shows now (people rename themselves)."""
+    author = bounded(author)
     identity_id, _, display_name, handle = found[:4]
     changes = {}
     if author.display_name and display_name != author.display_name:
@@ -218,8 +222,40 @@ async def insert_inbound(session: AsyncSession, conversation: Place | Conversati
     return row
 
 
+def storable(text: str) -> str:
+    """Text every database keeps: no NUL (PostgreSQL refuses it) and no lone surrogates (not UTF-8)."""
+    if "\x00" not in text and not _SURROGATE.search(text):
+        return text
+    return _SURROGATE.sub("\ufffd", text.replace("\x00", ""))
+
+
+def _storable_raw(value: Any) -> Any:
+    if isinstance(value, str):
+        return storable(value)
+    if isinstance(value, dict):
+        return {storable(str(k)): _storable_raw(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_storable_raw(v) for v in value]
+    return value
+
+
+def bounded(author: Author) -> Author:
+    """An author as the store keeps one: names and handles within their columns, text that can be stored."""
+    name, handle = storable(author.display_name)[:256], storable(author.handle)[:256] if author.handle else None
+    lang = author.language if author.language and len(author.language) <= 16 and author.language.isascii() else None
+    if (name, handle, lang) == (author.display_name, author.handle, author.language):
+        return author
+    return replace(author, display_name=name, handle=handle, language=lang)
+
+
 def redacted(message: InboundMessage) -> tuple[InboundMessage, tuple[str, ...]]:
-    """The message as it may be stored, and the kinds of secrets taken out of it."""
+    """The message as it may be stored (text any database keeps, bounded names), and the kinds of secrets taken
+    out of it. Every channel's inbound text passes here, in the engine and again in `insert_inbound`."""
+    text = storable(message.text)
+    author = bounded(message.author)
+    raw = message.raw if text is message.text else _storable_raw(message.raw)
+    if text is not message.text or author is not message.author:
+        message = replace(message, text=text, author=author, raw=raw)
     found = redact(message.text)
     already = tuple(kind for kind in KINDS if marker(kind) in message.text)
     if not found.found:
@@ -278,8 +314,12 @@ async def queue_reply(session: AsyncSession, conversation: Place | Conversation,
     meta: dict[str, Any] = {"author": author_kind, "message_id": message_id, "at": now.isoformat()}
     if ticket_id is not None:
         meta["ticket_id"] = ticket_id
-    if conversation.language:
-        meta["lang"] = conversation.language  # the customer's language, for any text an adapter must add itself
+    # the customer's language, for any text an adapter must add itself; a private conversation the customer never
+    # wrote in (a reply that may become a public note) has none yet: the ticket's is theirs
+    lang = conversation.language or (await session.scalar(select(Ticket.language).where(Ticket.id == ticket_id))
+                                     if ticket_id is not None and fallback else None)
+    if lang:
+        meta["lang"] = lang
     if decision is not None and decision.get("action"):
         meta["decision"] = decision["action"]  # "answer": a knowledge-base answer, general by nature
     if fallback and not is_public:

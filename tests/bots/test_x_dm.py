@@ -4,6 +4,8 @@ their DM conversation, in their language, once; a restart neither loses nor repe
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import func, select
 
 from bots.x.adapter import DM_CURSOR
@@ -34,8 +36,8 @@ async def test_faq_in_english_and_chinese_is_answered_in_the_same_dm(engine, sto
         for user, lang in (("5001", "en"), ("5002", "zh-Hans"), ("5003", "zh-Hant")):
             [answer] = dm_texts(x.fake, user)
             assert answer.startswith(kb.answer("login", lang))
-            # no buttons on X: the way to a person is offered as a line of text
-            assert kb.message("button_human", lang) in answer
+            # no buttons on X: the choices after an answer ("did it help?", the way to a person) are numbered lines
+            assert re.search(r"\n\n1\. \S.*\n2\. \S.*$", answer)
         # the bot's own DMs come back in GET /2/dm_events; they are not customer messages
         await x.customer_dm("thanks", user_id="5001")
         thread = await store.messages_for_conversation("x", "dm:5001")
@@ -59,10 +61,11 @@ async def test_handoff_and_the_agents_reply_arrive_in_the_customers_dm(engine, i
 
         await inbox.reply(row.ticket_id, "Hi Ann, I have reset your login; please try again.")
         await dispatcher.drain()
+        # the engine announces the agent first ("... has joined the conversation"), then their reply
         assert dm_texts(x.fake, "5001")[-1] == "Hi Ann, I have reset your login; please try again."
-        assert [d.conversation for d in x.delivered()] == ["dm:5001", "dm:5001"]
+        assert [d.conversation for d in x.delivered()] == ["dm:5001"] * 3
         record = await store.ticket(row.ticket_id)
-        assert [m.delivery for m in record.messages if m.message.direction == "out"] == ["sent", "sent"]
+        assert [m.delivery for m in record.messages if m.message.direction == "out"] == ["sent"] * 3
 
 
 async def test_rate_limited_send_is_retried_and_delivered_once(engine, store, kb, make_dispatcher):
@@ -145,13 +148,15 @@ async def test_a_numbered_choice_works_like_a_button(engine, store, kb, make_dis
         dispatcher = make_dispatcher({"x": x.adapter})
         await dispatcher.drain()
         [answer] = dm_texts(x.fake, "5001")
-        assert answer.endswith("\n\n1. " + kb.message("button_human", "en"))
+        assert re.search(r"\n\n1\. \S.*\n2\. \S.*$", answer)
 
-        await x.customer_dm("1", user_id="5001")  # the customer answers the menu with its number
+        await x.customer_dm("2", user_id="5001")  # the customer answers the menu with its number: not solved
         await dispatcher.drain()
-        pressed = await store.scalar(select(Message).where(Message.text == "/human"))
-        assert pressed is not None and pressed.raw["button"] is True and pressed.ticket_id is not None
-        assert dm_texts(x.fake, "5001")[-1] == kb.message("handoff", "en", ticket=pressed.ticket_id)
+        received = await store.all(select(Message).where(Message.direction == "in"))
+        [pressed] = [m for m in received if m.raw.get("button")]
+        assert pressed.raw["choice"] == 2 and pressed.raw["payload"] == "feedback:unsolved"
+        assert pressed.ticket_id is not None and answer.endswith(f"\n2. {pressed.text}")
+        assert dm_texts(x.fake, "5001")[1].startswith(kb.message("handoff", "en", ticket=pressed.ticket_id))
 
-        await x.customer_dm("2", user_id="5001")  # no menu is open any more: just text
-        assert await store.scalar(select(Message).where(Message.text == "2")) is not None
+        await x.customer_dm("7", user_id="5001")  # no such choice: just text
+        assert await store.scalar(select(Message).where(Message.text == "7")) is not None

@@ -50,7 +50,7 @@ async def test_full_cycle_and_delivery_state(parts) -> None:  # type: ignore[no-
     await Dispatcher(store, {"memory": channel}, DispatchPolicy(base_backoff_seconds=0.01)).drain(timeout=5)
     record = await store.ticket(out.ticket_id)
     assert [(m.message.author_kind, m.delivery) for m in record.messages] == [
-        ("customer", None), ("bot", "sent"), ("agent", "sent")]
+        ("customer", None), ("bot", "sent"), ("bot", "sent"), ("agent", "sent")]  # handoff, "agent joined", reply
     assert record.ticket.created_at.tzinfo is not None  # timestamps come back timezone-aware on both backends
 
 
@@ -179,3 +179,19 @@ async def test_sqlite_statements_run_in_one_worker_call_with_dbapi_results(store
             await conn.execute(text("INSERT INTO identities (customer_id, channel, platform_user_id, display_name,"
                                     " created_at) VALUES (999, 'x', 'y', '', '2026-01-01')"))
     assert await store.scalar(select(func.count()).select_from(Identity)) == 0  # rolled back, store usable
+
+
+async def test_text_no_database_keeps_is_made_storable_for_every_channel(any_store, triage, kb) -> None:
+    """A NUL or a lone surrogate (PostgreSQL refuses both; a platform may still send them) must not make a
+    message unstorable, or the platform would deliver it again for ever."""
+    from core.pipeline import Engine
+
+    engine = Engine(any_store, triage, kb)
+    odd = "how do I reset my password?\x00 \ud83d"
+    outcome = await engine.handle_message(InboundMessage(
+        "memory", "odd-1", "dm-odd", Author("odd", "Na\x00me \udc00" + "x" * 400, handle="h\ud800", language="x" * 40),
+        odd, raw={"text": odd, "from": {"first_name": "\x00"}}))
+    assert outcome.action == "answer"
+    record = await any_store.messages_for_conversation("memory", "dm-odd")
+    assert record[0].message.text == "how do I reset my password? \ufffd"
+    assert len(record[0].message.author_name) <= 256

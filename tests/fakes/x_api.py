@@ -79,6 +79,7 @@ class FakeX:
     _failures: dict[str, list[tuple[int, float | None] | None]] = field(default_factory=dict)
     _down: tuple[float, int] = (0.0, 503)  # (monotonic deadline, status) of an outage
     _lost: dict[str, list[bool]] = field(default_factory=dict)  # per family: lose this call's answer?
+    _served: dict[str, list[bytes]] = field(default_factory=dict)  # per family: bodies to answer as they are
     _last_id: int = 0
     send_latency: float = 0.0  # seconds X takes to carry out a post or a DM (it finishes even if the caller died)
     too_many: dict[str, int] = field(default_factory=dict)  # 429 answers given, per family
@@ -105,6 +106,11 @@ class FakeX:
         """The call of ``family`` after ``after`` more is carried out, but its answer is lost: the client
         gets a 503 (the connection dropped after X accepted the post)."""
         self._lost.setdefault(family, []).extend([False] * after + [True])
+
+    def serve_next(self, family: str, body: bytes) -> None:
+        """The next call of ``family`` is answered 200 with ``body`` exactly as given (any JSON, or not JSON):
+        what a normaliser must survive when X's answer is not what its documents promise."""
+        self._served.setdefault(family, []).append(body)
 
     def fail_next(self, family: str, status: int, *, count: int = 1, retry_after: float | None = None,
                   after: int = 0) -> None:
@@ -206,6 +212,9 @@ class FakeX:
             denied = self._authenticate(request)
             if denied is not None:
                 return denied
+            served = self._served.get(family)
+            if served:
+                return web.Response(body=served.pop(0), content_type="application/json", headers=window.headers())
             queued = self._failures.get(family)
             if not queued and family in SEND_FAMILIES:
                 queued = self._failures.get("send")

@@ -1,0 +1,53 @@
+"""What travels on the website chat's socket: the frames the server writes, and visitor input made storable."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import uuid
+from typing import Any
+
+from aiohttp import web
+
+from core.models import OutboundMessage, utcnow
+
+log = logging.getLogger(__name__)
+
+FROM = {"agent": "agent", "customer": "customer"}  # everything else we send is the bot's
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_TAG = re.compile(r"[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*")
+
+
+def language_tag(accept_language: str) -> str | None:
+    """The browser's first language as a hint for the engine: a language tag short enough to keep, else none."""
+    first = accept_language.split(",")[0].split(";")[0].strip()
+    return first if len(first) <= 16 and _TAG.fullmatch(first) else None
+
+
+def reply_frame(reply: OutboundMessage) -> dict[str, Any]:
+    """A reply as the page shows it; its id is the stored message's, so a resend is recognised."""
+    message_id = reply.meta.get("message_id")
+    frame_id = f"m{message_id}" if message_id is not None else f"o{reply.outbox_id or uuid.uuid4().hex}"
+    quick = [{"label": q.label, "payload": q.payload, **({"url": q.url} if q.url else {})}
+             for q in reply.quick_replies]
+    return {"type": "message", "from": FROM.get(str(reply.meta.get("author")), "bot"), "id": frame_id,
+            "text": reply.text, "at": reply.meta.get("at") or utcnow().isoformat(), "quick_replies": quick}
+
+
+async def send_error(ws: web.WebSocketResponse, error: str, client_id: str | None = None, *,
+                     code: str = "bad_frame") -> None:
+    """An error frame (short: it never repeats what it refuses); ``client_id`` names the visitor's message."""
+    frame: dict[str, Any] = {"type": "error", "error": error, "code": code}
+    if client_id:
+        frame["id"] = client_id
+    try:
+        await ws.send_str(json.dumps(frame))
+    except ConnectionError:  # the tab closed meanwhile: nobody is left to tell
+        log.debug("error frame to a closed tab", exc_info=True)
+
+
+def storable(text: str) -> str:
+    """Text as the store can keep it. JSON may escape lone UTF-16 surrogates ("\\ud800"), which are no Unicode
+    characters (UTF-8 cannot encode them): each becomes U+FFFD. NUL goes (PostgreSQL text cannot hold it)."""
+    return _SURROGATE.sub("\ufffd", text).replace("\x00", "")
