@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from core.decisions import Decision, Outcome, customer_ticket
+from core.impersonation import Guard
 from core.models import Author, Escalation, InboundMessage, utcnow
 from core.redaction import redact
 from core.store import Store
@@ -20,6 +21,7 @@ from core.store.records import (
     ensure_customer,
     find_message,
     insert_inbound,
+    queue_reply,
     stored_context,
 )
 from core.store.tables import Conversation, Message, Ticket
@@ -29,6 +31,8 @@ from core.tickets import record
 class Escalations:
     store: Store
     kb: Any
+    guard: Guard
+    _lease: Callable[..., Awaitable[list[Any]]]
     _impersonation_ticket: Callable[..., Awaitable[tuple[Ticket, bool]]]  # core/safety.py
 
     _open_ticket: Callable[..., Awaitable[int]]  # the engine's (core/pipeline.py)
@@ -111,7 +115,15 @@ class Escalations:
                      platform_id=marker)
             record(session, ticket, "reported_impersonator", _actor(escalation.moderator), message_id=row.id)
             ticket_id = ticket.id
-        self._announce(conversation.id, ticket_id, [])
+            outbox: list[int] = []
+            if self.guard.remove and target.public:  # configured: the reported account leaves the place too
+                who = target.author.display_name or target.author.handle or target.author.platform_user_id
+                outbox.append((await queue_reply(
+                    session, conversation, f"Remove {who} from this place: reported as an impersonator by "
+                    f"{_actor(escalation.moderator)}.", author_kind="bot", ticket_id=ticket_id, action="remove_member",
+                    target=target.author.platform_user_id)).outbox_id)
+            leased = await self._lease(session, tuple(outbox))
+        self._announce(conversation.id, ticket_id, outbox, leased)
         return Outcome("escalated", row.id, ticket_id, self.kb.message("impersonator_notice", lang, ticket=ticket_id))
 
 

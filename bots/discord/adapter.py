@@ -2,8 +2,10 @@
 
 Receives DMs, guild channel/thread/forum messages, button presses, edits and deletions over the
 gateway (``AutoShardedClient``: one process serves many guilds, shards split across processes with
-``shard_ids``) and registers the moderator escalation commands. Intents: guilds, guild_messages,
-dm_messages and the privileged message_content; members is not needed.
+``shard_ids``) and registers the moderators' commands (escalate, report an impersonator). Intents:
+guilds, guild_messages, dm_messages and the privileged message_content; the privileged members only
+with ``watch_joins`` (joins go to the impersonation check). Sends, and the moderation steps the core
+queues (delete a message that held a secret, ban an impersonator), go out through send.py.
 
 Nothing is lost between sessions: discord.py resumes by itself (Discord replays what was missed),
 and after every new session the backfill reads back the channels we know (bots/discord/backfill.py).
@@ -35,7 +37,7 @@ from bots.discord.positions import Positions, snowflake_at
 from bots.discord.send import Sender
 from bots.discord.settings import DiscordSettings
 from core.errors import ConfigError, RetryLater
-from core.models import InboundMessage, OutboundMessage, Sent
+from core.models import InboundMessage, MemberJoined, OutboundMessage, Sent
 
 __all__ = ["DiscordAdapter", "DiscordSettings", "intents"]
 
@@ -44,13 +46,15 @@ log = logging.getLogger(__name__)
 LOST = object()  # what _hand_over returns when the engine could not take an event
 
 
-def _reason(exc: BaseException | None) -> Exception:
+def _reason(exc: BaseException | None, watch_joins: bool = False) -> Exception:
     """Why the gateway client ended, as the error the supervisor logs, shows and retries on."""
     if isinstance(exc, discord.LoginFailure):
         return ConfigError("discord: the bot token was rejected (channels.discord.token)")
     if isinstance(exc, discord.PrivilegedIntentsRequired):
-        return ConfigError("discord: enable the Message Content intent for this bot in the Developer "
-                           "Portal (Bot > Privileged Gateway Intents)")
+        which = ("the Message Content and Server Members intents (Server Members because watch_joins is on)"
+                 if watch_joins else "the Message Content intent")
+        return ConfigError(f"discord: enable {which} for this bot in the Developer Portal (Bot > Privileged "
+                           "Gateway Intents)")
     if isinstance(exc, discord.ConnectionClosed):
         if exc.code == 4004:
             return ConfigError("discord: the gateway rejected the bot token (close 4004; channels.discord.token)")
@@ -117,7 +121,7 @@ class DiscordAdapter:
         self._down.clear()
         settings = self.settings
         self._endpoints = Endpoints(settings.api_base_url)
-        client = Client(self, self._endpoints, intents=intents(), shard_count=settings.shard_count,
+        client = Client(self, self._endpoints, intents=intents(settings.watch_joins), shard_count=settings.shard_count,
                         shard_ids=settings.shard_ids, max_ratelimit_timeout=30.0,
                         guild_ready_timeout=settings.guild_ready_timeout,
                         shard_connect_timeout=settings.ready_timeout,
@@ -143,7 +147,7 @@ class DiscordAdapter:
         if self._task in done:
             exc = None if self._task.cancelled() else self._task.exception()
             await self.stop()
-            raise _reason(exc) from exc
+            raise _reason(exc, settings.watch_joins) from exc
         if not done:
             await self.stop()
             raise TimeoutError(f"discord: gateway not ready within {settings.ready_timeout:g} s")
@@ -160,7 +164,7 @@ class DiscordAdapter:
             return
         exc = task.exception()
         log.error("discord: the gateway client stopped: %r", exc)
-        raise _reason(exc) from exc
+        raise _reason(exc, self.settings.watch_joins) from exc
 
     async def stop(self) -> None:
         self._stopping = True
@@ -242,7 +246,7 @@ class DiscordAdapter:
     async def _receive(self, message: discord.Message) -> None:
         """One message, live or read back (the caller holds the channel's lock): translated, handed
         over, and its id kept as the channel's read position once it is stored (or not for us)."""
-        guild_id = message.guild.id if message.guild else None
+        guild_id = tr.guild_of(message)
         shard = self._shard_of(guild_id)
         if self.positions is not None and self.positions.limit > 0 and self.positions.last(message.channel.id) is None:
             await self._first_in_channel(message, guild_id, shard)
@@ -273,7 +277,7 @@ class DiscordAdapter:
         if guild_id is None:
             self.places.saw_dm(message.author.id, message.channel.id)
         elif public:
-            self.places.saw_public(message.author.id, message.channel.id, message.id, message.author.name)
+            self.places.saw_public(message.author.id, message.channel.id, message.id, tr.storable(message.author.name))
 
     def _sent(self, message: discord.Message) -> None:
         """A channel we wrote to first (a DM the bot opened): read back the customer's answer
@@ -311,7 +315,7 @@ class DiscordAdapter:
         conversation = str(interaction.channel_id) if public else tr.dm_address(interaction.user.id)
         item = InboundMessage(channel=tr.CHANNEL, platform_id=f"ix:{interaction.id}",
                               conversation=conversation, author=who,
-                              text=str(data.get("custom_id", "")), public=public,
+                              text=tr.storable(data.get("custom_id")), public=public,
                               received_at=interaction.created_at, private_conversation=private,
                               reply_to=str(message.id) if message else None,
                               raw={"button": True, "message_id": str(message.id) if message else None})
@@ -323,6 +327,23 @@ class DiscordAdapter:
             with contextlib.suppress(discord.DiscordException):
                 await interaction.response.defer()  # type 6: deferred update, the buttons stay
             await task
+
+    async def on_member_join(self, member: discord.Member) -> None:
+        """Someone joined a server (only with ``watch_joins``): their names go to the impersonation check
+        before they post. The conversation is the server's system channel, where Discord itself announces
+        the join (so the place an agent opens is a real channel); a server without one is named by its own
+        id, which the moderation steps also understand (moderation.py)."""
+        if self._stopping or self._inbound is None:
+            return
+        joined = getattr(self._inbound, "handle_member_joined", None)
+        if joined is None:
+            return
+        guild = member.guild
+        place = guild.system_channel
+        event = MemberJoined(channel=tr.CHANNEL, conversation=str(place.id if place is not None else guild.id),
+                             author=tr.author(member, guild.id, self.settings),
+                             joined_at=member.joined_at or discord.utils.utcnow())
+        await self._hand_over(joined, event, f"join:{guild.id}:{member.id}")
 
     async def hand_over_escalation(self, escalation: Any) -> object:
         return await self._require().handle_escalation(escalation)

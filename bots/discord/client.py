@@ -11,7 +11,7 @@ Three of discord.py's defaults would hide a dead channel or keep it away too lon
 connection that fails now raises (discord.py retries it every 5 s for ever, invisible to the
 supervisor); each shard reconnects after 0.5-3 s instead of an exponential backoff that reaches
 minutes; and a new IDENTIFY waits 1-2 s (Discord's rule: 1-5 s after op 9, one per 5 s) instead of
-a flat 5 s.
+a flat 5 s. And an event discord.py cannot read no longer ends the client (malformed.py).
 """
 
 from __future__ import annotations
@@ -24,19 +24,22 @@ from typing import TYPE_CHECKING, Any
 import discord
 import yarl
 from discord.gateway import DiscordWebSocket
-from discord.shard import Shard
+
+from bots.discord.malformed import SteadyShard, guard_parsers
 
 if TYPE_CHECKING:
     from bots.discord.adapter import DiscordAdapter
 
 
-def intents() -> discord.Intents:
-    """What the bot needs; message_content is privileged (enable it in the Developer Portal)."""
+def intents(watch_joins: bool = False) -> discord.Intents:
+    """What the bot needs; message_content is privileged (enable it in the Developer Portal), and so is
+    members, asked for only with ``watch_joins`` (Discord tells a bot about joins only with it)."""
     wanted = discord.Intents.none()
     wanted.guilds = True
     wanted.guild_messages = True
     wanted.dm_messages = True
     wanted.message_content = True
+    wanted.members = watch_joins
     return wanted
 
 
@@ -85,7 +88,12 @@ class Client(discord.AutoShardedClient):
     """Routes gateway events to the adapter; nothing else lives here."""
 
     def __init__(self, adapter: DiscordAdapter, endpoints: Endpoints, **options: Any) -> None:
+        # With the members intent discord.py would ask for every member of every server at start and keep
+        # them all: neither is needed to hand a join over (memory stays bounded).
+        options.setdefault("chunk_guilds_at_startup", False)
+        options.setdefault("member_cache_flags", discord.MemberCacheFlags.none())
         super().__init__(**options)
+        guard_parsers(self._connection.parsers)  # an event discord.py cannot read is dropped, not the client
         self.adapter = adapter
         self.endpoints = endpoints
         self.tree = discord.app_commands.CommandTree(self)
@@ -115,7 +123,7 @@ class Client(discord.AutoShardedClient):
         """One attempt; a failure ends ``start`` so the supervisor retries with its backoff."""
         connect = DiscordWebSocket.from_client(self, initial=initial, gateway=gateway, shard_id=shard_id)
         ws = await asyncio.wait_for(connect, timeout=self.shard_connect_timeout)
-        shard = Shard(ws, self, self._AutoShardedClient__queue.put_nowait)  # type: ignore[attr-defined]
+        shard = SteadyShard(ws, self, self._AutoShardedClient__queue.put_nowait)  # type: ignore[attr-defined]
         shard._backoff = QuickBackoff()  # type: ignore[assignment]
         self._AutoShardedClient__shards[shard_id] = shard  # type: ignore[attr-defined]
         shard.launch()
@@ -157,6 +165,9 @@ class Client(discord.AutoShardedClient):
 
     async def on_raw_bulk_message_delete(self, event: discord.RawBulkMessageDeleteEvent) -> None:
         await self.adapter.on_delete(event.channel_id, sorted(event.message_ids))
+
+    async def on_member_join(self, member: discord.Member) -> None:  # only with watch_joins (members intent)
+        await self.adapter.on_member_join(member)
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         if interaction.type is discord.InteractionType.component:

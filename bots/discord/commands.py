@@ -1,8 +1,11 @@
-"""Moderator escalation: the "Escalate to support" message command and ``/escalate [note]``.
+"""Moderators' commands: the "Escalate to support" and "Report impersonator" message commands and
+``/escalate [note]``.
 
-Both defer ephemerally at once (Discord wants an answer within 3 s), collect the message or the
-thread transcript over REST, hand an ``Escalation`` to the engine and show its notice to the
-moderator only (flags 64). Whether the moderator may escalate is the engine's decision.
+Each defers ephemerally at once (Discord wants an answer within 3 s), collects the message or the
+thread transcript over REST, hands an ``Escalation`` to the engine (``kind="impersonator"`` for a
+report: the reported message's author is the suspect) and shows its notice to the moderator only
+(flags 64). Whether the user is a moderator is the engine's decision. A command discord.py cannot
+run (a payload it cannot read, a command this version does not know) still answers the moderator.
 
 Who the customer is: in a thread, the author of its starter message, else its owner, else the first
 one who wrote there, never a moderator; elsewhere the latest customer message. Moderators' lines
@@ -34,9 +37,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CONTEXT_MENU = "Escalate to support"
+REPORT_MENU = "Report impersonator"
 SLASH = "escalate"
 NOTHING_TO_ESCALATE = "Nothing to escalate here: use the message menu (Apps > Escalate to support)."
 NOT_YOUR_OWN = "That is your own message: escalate the customer's message instead (Apps > Escalate to support)."
+NOTHING_TO_REPORT = ("That message cannot be reported: pick a message the impersonator wrote "
+                     "(Apps > Report impersonator).")
+NOT_YOURSELF = "That is your own message: report a message the impersonator wrote (Apps > Report impersonator)."
 TELL_MAX_WAIT = 10.0  # seconds a 429 on the moderator's notice is waited out
 FAILED = "The ticket could not be opened right now; please try again in a minute."
 
@@ -56,17 +63,23 @@ class Escalations:
         async def context_menu(interaction: discord.Interaction, message: discord.Message) -> None:
             await self._guarded(interaction, self.from_message(interaction, message))
 
+        async def report_menu(interaction: discord.Interaction, message: discord.Message) -> None:
+            await self._guarded(interaction, self.report(interaction, message))
+
         async def slash(interaction: discord.Interaction, note: str | None = None) -> None:
             await self._guarded(interaction, self.from_channel(interaction, note or ""))
 
         slash = app_commands.describe(note="What support should know")(slash)
         menu = app_commands.ContextMenu(name=CONTEXT_MENU, callback=context_menu)
+        report = app_commands.ContextMenu(name=REPORT_MENU, callback=report_menu)
         command = app_commands.Command(name=SLASH, description="Open a support ticket for this thread or "
                                        "the latest customer message here", callback=slash)
-        for cmd in (menu, command):
+        commands = (menu, report, command)
+        for cmd in commands:
             cmd.allowed_contexts = app_commands.AppCommandContext(guild=True)
+        tree.error(self._failed)
         guilds = [discord.Object(int(g)) for g in self.settings.guilds]
-        for cmd in (menu, command):
+        for cmd in commands:
             if guilds:
                 tree.add_command(cmd, guilds=guilds)
             else:
@@ -86,20 +99,41 @@ class Escalations:
                 synced = False
         return synced
 
-    # -- the two entry points -------------------------------------------------------------------
+    # -- the entry points -----------------------------------------------------------------------
     async def _guarded(self, interaction: discord.Interaction, work: Awaitable[None]) -> None:
         """A REST failure while collecting the transcript must not leave the moderator "thinking"."""
         try:
             await work
         except Exception:
             log.exception("discord: escalation by interaction %s failed", interaction.id)
-            if interaction.response.is_done():
-                await self._tell(interaction, FAILED)
-            else:  # the defer itself failed: answer directly while the interaction is still open
-                try:
-                    await interaction.response.send_message(FAILED, ephemeral=True)
-                except Exception as exc:
-                    log.warning("discord: could not answer interaction %s: %r", interaction.id, exc)
+            await self._answer_failure(interaction)
+
+    async def _failed(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+        """The tree's error handler: a command discord.py could not run (a target it could not read, a
+        command this version does not know) tells the moderator instead of "This interaction failed"."""
+        log.warning("discord: command of interaction %s could not run: %r", interaction.id, error)
+        await self._answer_failure(interaction)
+
+    async def _answer_failure(self, interaction: discord.Interaction) -> None:
+        if interaction.response.is_done():
+            await self._tell(interaction, FAILED)
+            return
+        try:  # the defer itself failed or never happened: answer directly while the interaction is open
+            await interaction.response.send_message(FAILED, ephemeral=True)
+        except Exception as exc:
+            log.warning("discord: could not answer interaction %s: %r", interaction.id, exc)
+
+    async def report(self, interaction: discord.Interaction, message: discord.Message) -> None:
+        """"Report impersonator" on a message: its author is reported, the message is the evidence."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        if message.author.id == interaction.user.id:
+            await self._tell(interaction, NOT_YOURSELF)
+            return
+        target = self._inbound(message)
+        if target is None:
+            await self._tell(interaction, NOTHING_TO_REPORT)
+            return
+        await self._escalate(interaction, target, (), "", kind="impersonator")
 
     async def from_message(self, interaction: discord.Interaction, message: discord.Message) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -186,12 +220,12 @@ class Escalations:
         return humans
 
     async def _escalate(self, interaction: discord.Interaction, target: InboundMessage,
-                        context: tuple[InboundMessage, ...], note: str) -> None:
+                        context: tuple[InboundMessage, ...], note: str, *, kind: str = "escalate") -> None:
         moderator = tr.author(interaction.user, interaction.guild_id, self.settings,
                               permissions=interaction.permissions, locale=interaction.locale.value)
         escalation = Escalation(channel=tr.CHANNEL, platform_id=f"ix:{interaction.id}", moderator=moderator,
                                 target=target, note=note.strip(), context=context,
-                                received_at=interaction.created_at,
+                                received_at=interaction.created_at, kind=kind,
                                 raw={"guild_id": str(interaction.guild_id), "channel_id": str(interaction.channel_id),
                                      "command": interaction.command.name if interaction.command else None})
         try:

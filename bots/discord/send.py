@@ -12,7 +12,12 @@ not accept DMs from server members, or blocked the bot) goes where the customer 
 reached: a private follow-up thread we already opened for them (the message itself, with a
 mention), else their last public place (``reply.meta["public_fallback"]``, else the last public
 message the adapter saw from them): a mention, "there is a message for you" and how to read it
-privately, never the message itself. That send is the row's delivery. Without either: Undeliverable.
+privately, never the message itself, in the customer's language (wording.py). Such a public note
+returns ``Sent(public_note=True)``: the reply stays owed until the customer writes to us privately.
+Without either place: Undeliverable.
+
+A row with ``reply.action`` is a moderation step (delete a message, remove a member: moderation.py),
+performed instead of sending ``reply.text``, through the same rate-limit gate, timeout and error mapping.
 """
 
 from __future__ import annotations
@@ -28,7 +33,9 @@ import discord
 from bots.base import split_text
 from bots.discord.limits import SENDING, Limited
 from bots.discord.memory import Places
+from bots.discord.moderation import Moderation
 from bots.discord.threads import PrivateThreads
+from bots.discord.wording import language, say
 from core.errors import AdapterError, RateLimited, RetryLater, Undeliverable
 from core.models import OutboundMessage, QuickReply, Sent
 
@@ -38,16 +45,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-INVITE_PRIVATE = "Please check your DMs from us."
 MAX_BUTTONS = 25  # 5 rows of 5
 CLOSED_DMS = 50007  # "Cannot send messages to this user"
-# Posted where the customer last wrote in public when Discord refuses our DM. Never the message itself.
-WAITING_NOTE = (
-    "{mention} We have a message for you from our support team, but Discord did not let us send it to you "
-    "as a direct message. To read it privately, allow direct messages from members of this server (click the "
-    "server name > Privacy Settings > Direct Messages), then send us a DM and we will answer you there.\n"
-    "客服有消息要发给你，但 Discord 不允许我们私信你。请在本服务器的隐私设置中允许来自服务器成员的私信，"
-    "然后给我们发一条私信，我们会在私信中回复你。")
 
 
 def buttons(quick_replies: tuple[QuickReply, ...]) -> discord.ui.View | None:
@@ -108,6 +107,7 @@ class Sender:
         self.on_sent = on_sent  # the adapter learns the channels it wrote to (read back after a restart)
         self.places = places or Places()
         self.threads = PrivateThreads(client, cursor_store)
+        self.moderation = Moderation(client, self.threads)
 
     async def send(self, reply: OutboundMessage) -> Sent:
         mark = SENDING.set(True)  # every request of this send answers the dispatcher at once (limits.py)
@@ -121,8 +121,10 @@ class Sender:
             SENDING.reset(mark)
 
     async def _send(self, reply: OutboundMessage) -> Sent:
+        if reply.action:  # a moderation step: reply.text only describes it for the inbox
+            return await self.moderation.perform(reply)
         target = await self._channel(reply.conversation)
-        text = reply.text or (INVITE_PRIVATE if reply.invite_private else "")
+        text = reply.text or (say("invite", language(reply.meta)) if reply.invite_private else "")
         reference = None
         if reply.reply_to and reply.conversation.isdigit() and reply.reply_to.isdigit():
             reference = discord.MessageReference(message_id=int(reply.reply_to), channel_id=target.id,
@@ -210,7 +212,8 @@ class Sender:
         reference = discord.MessageReference(message_id=int(answer_to), channel_id=target.id,
                                              fail_if_not_exists=False) if answer_to.isdigit() else None
         note = OutboundMessage(channel=reply.channel, conversation=str(place["conversation"]),
-                               text=WAITING_NOTE.format(mention=mention.strip()), outbox_id=reply.outbox_id)
+                               text=say("waiting", language(reply.meta), mention=mention.strip()),
+                               outbox_id=reply.outbox_id)
         first = await self._parts(target, note.text, note, "n", reference=reference, mentions=_mention_only(user_id))
         log.info("discord: DMs to %s refused; outbox row %s announced in channel %s", user_id, reply.outbox_id,
                  place["conversation"])

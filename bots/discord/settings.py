@@ -25,6 +25,10 @@ class DiscordSettings(ChannelSettings):
     gateway_url: str | None = None
     guilds: dict[str, GuildSettings] = Field(default_factory=dict)  # guild id -> its moderators
     private_followup: Literal["dm", "thread"] = "dm"
+    # Hand every member who joins a server to the impersonation check before they post. Discord tells a bot
+    # about joins only with the privileged Server Members intent: enable it in the Developer Portal (Bot >
+    # Privileged Gateway Intents) before turning this on. Off, posters are still checked when they write.
+    watch_joins: bool = False
     shard_count: int | None = Field(default=None, ge=1)
     rate_per_second: float = 40.0  # messages sent per second (the dispatcher's pacing)
     # Every request bound by Discord's global limit (50/s per bot, all routes), sends and reads alike, is

@@ -82,6 +82,11 @@ class PrivateThreads:
                 return thread
         return None
 
+    async def known(self, key: str) -> int | None:
+        """The id of the thread remembered for ``thread:<c>:<u>``, without opening or checking it."""
+        value = await self._get(key)
+        return int(value) if value and value.isdigit() else None
+
     async def address(self, thread_id: int) -> str | None:
         """The ``thread:<channel>:<user>`` address of a private thread this adapter opened."""
         return await self._get(f"owner:{thread_id}")

@@ -42,15 +42,29 @@ def is_moderator(user: discord.abc.User, guild_id: int | None, settings: Discord
     return any(role.id in ids or role.name.casefold() in names for role in user.roles)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def storable(value: Any) -> str:
+    """Text as the store can keep it, whatever the payload held: a lone UTF-16 surrogate (valid in a JSON
+    escape, no Unicode character) becomes U+FFFD, NUL goes (PostgreSQL text cannot hold it)."""
+    text = value if isinstance(value, str) else "" if value is None else str(value)
+    return _SURROGATE.sub("\ufffd", text).replace("\x00", "")
+
+
+def _maybe(value: Any) -> str | None:
+    return (storable(value) or None) if isinstance(value, str) else None
+
+
 def author(user: discord.abc.User, guild_id: int | None, settings: DiscordSettings, *,
            permissions: discord.Permissions | None = None, locale: str | None = None) -> Author:
     return Author(
         platform_user_id=str(user.id),
-        display_name=user.display_name,
-        handle=user.name,
-        language=locale,
+        display_name=storable(user.display_name),
+        handle=storable(user.name),
+        language=_maybe(locale),
         is_moderator=is_moderator(user, guild_id, settings, permissions),
-        is_bot=user.bot,
+        is_bot=user.bot is True,
     )
 
 
@@ -68,12 +82,14 @@ def attachments(message: discord.Message) -> tuple[Attachment, ...]:
     (GET /channels/{c}/messages/{m} yields a fresh url)."""
     found: list[Attachment] = []
     for att in message.attachments:
-        mime = att.content_type or mimetypes.guess_type(att.filename)[0]
+        name = _maybe(att.filename)
+        mime = _maybe(att.content_type) or (mimetypes.guess_type(name)[0] if name else None)
+        size = att.size if isinstance(att.size, int) and not isinstance(att.size, bool) else None
         found.append(Attachment(kind=attachment_kind(mime), ref=f"{message.channel.id}/{message.id}/{att.id}",
-                                name=att.filename, mime_type=mime, size=att.size, url=att.url))
+                                name=name, mime_type=mime, size=size, url=_maybe(att.url)))
     for sticker in message.stickers:
-        found.append(Attachment(kind=AttachmentKind.STICKER, ref=str(sticker.id), name=sticker.name,
-                                url=sticker.url))
+        found.append(Attachment(kind=AttachmentKind.STICKER, ref=str(sticker.id), name=_maybe(sticker.name),
+                                url=_maybe(sticker.url)))
     return tuple(found)
 
 
@@ -118,12 +134,14 @@ def inbound(message: discord.Message, *, bot_id: int, settings: DiscordSettings,
     if require_human and (message.author.bot or message.webhook_id is not None
                           or message.type not in USER_TYPES):
         return None
+    if not isinstance(message.content, str):  # Discord always sends a string; anything else is unreadable
+        return None
     channel = message.channel
-    guild_id = message.guild.id if message.guild else None
+    guild_id = guild_of(message)
     reference = message.reference.message_id if message.reference else None
     raw: dict[str, Any] = {"channel_id": str(channel.id), "guild_id": str(guild_id) if guild_id else None}
     common = dict(channel=CHANNEL, platform_id=str(message.id), conversation=str(channel.id),
-                  text=clean_text(message.content, bot_id, bot_roles(message, bot_id)),
+                  text=storable(clean_text(message.content, bot_id, bot_roles(message, bot_id))),
                   received_at=message.created_at,
                   attachments=attachments(message), reply_to=str(reference) if reference else None)
     if guild_id is None:
@@ -150,6 +168,18 @@ def inbound(message: discord.Message, *, bot_id: int, settings: DiscordSettings,
                           private_conversation=private, raw=raw, **common)
 
 
+def guild_of(message: discord.Message) -> int | None:
+    """The message's server id; None in a DM. Known from the channel even when discord.py has not cached
+    the server (unavailable in an outage): such a message is still public, never taken for a DM."""
+    if message.guild is not None:
+        return message.guild.id
+    channel = message.channel
+    if isinstance(channel, discord.DMChannel | discord.GroupChannel):
+        return None
+    found = getattr(channel, "guild_id", None)
+    return found if isinstance(found, int) else None
+
+
 def _permissions(message: discord.Message) -> discord.Permissions | None:
     member = message.author
     channel = message.channel
@@ -165,7 +195,9 @@ def edit(message: discord.Message, *, bot_id: int) -> MessageEdit | None:
     """A customer's edit; embed unfurls (no edited timestamp) and our own messages are not edits."""
     if message.author.id == bot_id or message.author.bot or message.edited_at is None:
         return None
-    text = clean_text(message.content, bot_id, bot_roles(message, bot_id))
+    if not isinstance(message.content, str):
+        return None
+    text = storable(clean_text(message.content, bot_id, bot_roles(message, bot_id)))
     return MessageEdit(channel=CHANNEL, platform_id=str(message.id), text=text, edited_at=message.edited_at)
 
 

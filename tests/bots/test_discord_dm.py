@@ -23,9 +23,10 @@ async def test_faq_is_answered_in_english_and_chinese(engine, store, kb, make_di
         to_bob = [m for m in fake.sent if m["channel_id"] == zh["channel_id"]]
         assert [m["content"] for m in to_alice] == [kb.answer("login", "en")]
         assert [m["content"] for m in to_bob] == [kb.answer("login", "zh-Hans")]
-        # the answer offers a person as a button whose custom_id is the payload
-        [button] = to_bob[0]["components"][0]["components"]
-        assert button["custom_id"] == "/human" and button["label"] == kb.message("button_human", "zh-Hans")
+        # the answer asks whether it helped, as buttons whose custom_id is the payload
+        solved, person = to_bob[0]["components"][0]["components"]
+        assert (solved["custom_id"], solved["label"]) == ("feedback:solved", kb.message("button_solved", "zh-Hans"))
+        assert (person["custom_id"], person["label"]) == ("feedback:unsolved", kb.message("button_human", "zh-Hans"))
         # the DM is the conversation "dm:<user>"; the bot's own message (echoed back by the gateway)
         # is known by its Discord id and not taken for a customer message
         rows = await store.messages_for_conversation("discord", f"dm:{scene.bob['id']}")
@@ -68,7 +69,8 @@ async def test_a_button_press_is_the_customers_answer_and_is_acknowledged(engine
         assert fake.sent[-1]["content"] == kb.answer("login", "en")
         assert fake.sent[-1]["channel_id"] == greeting["channel_id"]
         press = await stored(store, f"ix:{interaction_id}")
-        assert press.text == "faq:login" and press.raw["button"] is True
+        assert press.raw["payload"] == "faq:login" and press.raw["button"] is True
+        assert press.text == kb.topics("en")[[faq for faq, _ in kb.topics("en")].index("login")][1]  # its label
         assert press.conversation_id == (await stored(store, greeting["id"])).conversation_id
 
 
@@ -85,6 +87,7 @@ async def test_handoff_then_the_agents_reply_arrives_in_the_same_dm(engine, stor
 
         await inbox.reply(outcome.ticket_id, "Hi Alice, I have unlocked your account.")
         await dispatcher.drain()
+        assert fake.sent[-2]["content"] == kb.message("agent_joined", "en", agent="agent")
         assert fake.sent[-1]["content"] == "Hi Alice, I have unlocked your account."
         assert fake.sent[-1]["channel_id"] == msg["channel_id"]
         # the customer answers in the DM: it joins the same ticket
@@ -111,6 +114,6 @@ async def test_a_long_reply_is_split_and_attachments_reach_the_ticket(engine, st
         long_reply = "\n\n".join(f"Step {i}: " + "check the settings page carefully. " * 12 for i in range(12))
         await inbox.reply(outcome.ticket_id, long_reply)
         await make_dispatcher({"discord": h.adapter}).drain()
-        parts = [m["content"] for m in fake.sent[1:]]
+        parts = [m["content"] for m in fake.sent[1:] if "has joined the conversation" not in m["content"]]
         assert len(parts) >= 2 and all(len(p) <= 2000 for p in parts)
         assert " ".join(" ".join(parts).split()) == " ".join(long_reply.split())

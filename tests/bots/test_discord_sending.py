@@ -70,7 +70,9 @@ async def test_a_route_or_resource_429_holds_only_that_conversation(engine, stor
     async with running(engine, scene) as h:
         tickets = await _tickets(h, scene, [scene.alice, scene.bob])
         dispatcher = make_dispatcher({"discord": h.adapter})
-        await dispatcher.drain()
+        for ticket in tickets.values():  # the agent's first replies (and the "joined" notices they bring)
+            await inbox.reply(ticket, "Looking into it.")
+        await dispatcher.drain(timeout=15)
         fake.fail_next_sends(429, scope=scope, retry_after=2.0)
         await inbox.reply(tickets[scene.alice["id"]], "for alice")
         await inbox.reply(tickets[scene.bob["id"]], "for bob")
@@ -182,8 +184,8 @@ async def test_closed_dms_go_to_the_customers_private_thread_when_there_is_one(
         await inbox.reply(ticket, PRIVATE_ANSWER)
         await dispatcher.drain()
 
-        [reply] = fake.sent[before:]
-        assert reply["channel_id"] == thread_id  # private: only she and the moderators see it
+        joined, reply = fake.sent[before:]
+        assert joined["channel_id"] == reply["channel_id"] == thread_id  # private: only she and the moderators
         assert reply["content"] == f"<@{scene.alice['id']}> {PRIVATE_ANSWER}"
         assert int(scene.alice["id"]) in fake.thread_members[int(thread_id)]
 

@@ -27,11 +27,12 @@ class Tap:
         self.outcomes: dict[str, object] = {}
         self.items: dict[str, Any] = {}  # the last item handed over per platform id
 
-    async def _pass(self, call: Any, item: Any) -> object:
+    async def _pass(self, call: Any, item: Any, key: str | None = None) -> object:
         outcome = await call(item)
-        self.handled.append(item.platform_id)
-        self.items[item.platform_id] = item
-        self.outcomes[item.platform_id] = outcome
+        key = key or item.platform_id
+        self.handled.append(key)
+        self.items[key] = item
+        self.outcomes[key] = outcome
         return outcome
 
     async def handle_message(self, message: Any) -> object:
@@ -42,6 +43,10 @@ class Tap:
 
     async def handle_edit(self, edit: Any) -> object:
         return await self._pass(self.inner.handle_edit, edit)
+
+    async def handle_member_joined(self, event: Any) -> object:
+        """Noted as ``join:<user id>``."""
+        return await self._pass(self.inner.handle_member_joined, event, f"join:{event.author.platform_user_id}")
 
 
 class DiscordHarness:

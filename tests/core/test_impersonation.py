@@ -86,6 +86,14 @@ async def test_a_moderator_reports_an_impersonator_and_an_agent_marks_one(store,
     refused = await engine.handle_escalation(Escalation("telegram", "r2", Author("8", "Joe"), target,
                                                         kind="impersonator"))
     assert refused.action == "refused"
+    assert await store.outbox_rows() == []  # removal is not configured: nobody is removed
+
+    strict = _engine(store, triage, kb, bus, remove=True)
+    other_target = _post("x2", "654", "Support Desk", "DM me your code")
+    await strict.handle_escalation(Escalation("telegram", "r3", Author("77", "Mia", is_moderator=True), other_target,
+                                              kind="impersonator"))
+    [removal] = [outbound_from_row(r) for r in await store.outbox_rows()]
+    assert (removal.action, removal.target, removal.conversation) == ("remove_member", "654", "-100")
 
     other = await engine.handle_message(InboundMessage("telegram", "d1", "42", Author("42", "Bo"), "/human"))
     await inbox.mark_impersonator(other.ticket_id)

@@ -25,6 +25,7 @@ from aiohttp.test_utils import TestServer
 from tests.fakes.discord_events import EventMaker
 from tests.fakes.discord_gateway import Gateway, Session
 from tests.fakes.discord_limits import Limits
+from tests.fakes.discord_moderation import Moderation
 from tests.fakes.discord_world import DM, PRIVATE_THREAD, World, payload
 
 API = "/api/v10"
@@ -61,10 +62,11 @@ class Bucket:
     reset_at: float = 0.0
 
 
-class FakeDiscord(World, EventMaker, Gateway, Limits):
+class FakeDiscord(World, EventMaker, Gateway, Limits, Moderation):
     def __init__(self, *, token: str = "test-token", shard_count: int = 1) -> None:
         World.__init__(self)
         self._init_limits()
+        self._init_moderation()
         self.token = token
         self.shard_count = shard_count
         self.sessions: dict[str, Session] = {}
@@ -127,6 +129,7 @@ class FakeDiscord(World, EventMaker, Gateway, Limits):
         r.add_post(API + "/webhooks/{app}/{token}", self._followup)
         r.add_put(API + "/applications/{app}/guilds/{gid}/commands", self._sync_commands)
         r.add_put(API + "/applications/{app}/commands", self._sync_commands)
+        self.add_moderation_routes(r)
         app.middlewares.append(self._auth)
         self.server = TestServer(app, host="127.0.0.1")
         await self.server.start_server()

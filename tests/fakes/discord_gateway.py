@@ -28,6 +28,9 @@ if TYPE_CHECKING:
     from tests.fakes.discord_api import FakeDiscord
 
 MESSAGE_CONTENT = 1 << 15
+GUILD_MEMBERS = 1 << 1
+NEEDS_INTENT = {"GUILD_MEMBER_ADD": GUILD_MEMBERS, "GUILD_MEMBER_UPDATE": GUILD_MEMBERS,
+                "GUILD_MEMBER_REMOVE": GUILD_MEMBERS}
 
 
 @dataclass
@@ -39,6 +42,7 @@ class Session:
     seq: int = 0
     log: list[dict[str, Any]] = field(default_factory=list)
     ws: web.WebSocketResponse | None = None
+    intents: int = 0
 
 
 async def _send(session: Session, frame: dict[str, Any]) -> None:
@@ -70,10 +74,24 @@ class Gateway:
         except LookupError:
             self.undelivered.append({"t": event, "d": data})
             return 0
+        if event in NEEDS_INTENT and not session.intents & NEEDS_INTENT[event]:
+            return 0  # Discord sends these only to a session that asked for the intent
         session.seq += 1
         frame = {"op": 0, "t": event, "s": session.seq, "d": data}
         session.log.append(frame)
         await _send(session, frame)
+        return session.seq
+
+    async def dispatch_text(self: FakeDiscord, event: str, data_text: str, *,
+                            guild_id: int | str | None = None) -> int:
+        """A dispatch whose ``d`` is written out as JSON text (anything at all, even JSON nested deeper than
+        Python's json can write). Not kept for RESUME replays."""
+        session = self.session_for(self.shard_of(guild_id))
+        session.seq += 1
+        ws = session.ws
+        if ws is not None and not ws.closed:
+            with contextlib.suppress(ConnectionError):
+                await ws.send_str(f'{{"op": 0, "t": {json.dumps(event)}, "s": {session.seq}, "d": {data_text}}}')
         return session.seq
 
     async def drop(self: FakeDiscord, *, shard: int = 0, code: int = 4000) -> None:
@@ -135,7 +153,9 @@ class Gateway:
                 if data.get("token") != self.token:
                     await ws.close(code=4004, message=b"Authentication failed.")
                     break
-                if data.get("intents", 0) & MESSAGE_CONTENT and not self.message_content_enabled:
+                wanted = data.get("intents", 0)
+                if ((wanted & MESSAGE_CONTENT and not self.message_content_enabled)
+                        or (wanted & GUILD_MEMBERS and not self.members_intent_enabled)):
                     await ws.close(code=4014, message=b"Disallowed intent(s).")
                     break
                 await self._identify(ws, data)
@@ -149,7 +169,7 @@ class Gateway:
         shard = tuple(data.get("shard") or (0, 1))
         for old in [s for s in self.sessions.values() if s.shard[0] == shard[0]]:
             del self.sessions[old.id]
-        session = Session(id=uuid.uuid4().hex, shard=(shard[0], shard[1]), ws=ws)
+        session = Session(id=uuid.uuid4().hex, shard=(shard[0], shard[1]), ws=ws, intents=data.get("intents", 0))
         self.sessions[session.id] = session
         mine = [g for gid, g in self.guilds.items() if self.shard_of(gid) == shard[0]]
         ready = payload("ready")
