@@ -1,4 +1,4 @@
-# supportbot: one process serving the inbox, the website chat, the webhooks, the adapters and the dispatcher.
+# supportbot: one process serving everything (`supportbot run`), or one role of it (`--role web/dispatcher/channels`).
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

@@ -5,6 +5,9 @@ A channel that cannot start (an outage at start, a refused token) or whose recei
 exponential backoff, forever. Its state lives on the adapter's `ChannelHealth`, which `/readyz`,
 `/metrics` and the log read; the dispatcher only sends through channels that are up, so replies
 wait in the outbox (without spending attempts) while their channel is down.
+
+With several processes (core/receivers.py) a channel runs where its receiver was elected: `begin`
+and `end` start and stop one channel, and a channel another process runs is on ``standby`` here.
 """
 
 from __future__ import annotations
@@ -75,6 +78,8 @@ class Channels:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._first: dict[str, asyncio.Future[None]] = {}
         self._stopping = asyncio.Event()
+        self._ending: dict[str, asyncio.Event] = {}  # per channel: stop this one (set by `end` or `stop`)
+        self.standby: set[str] = set()  # channels another process runs (their receivers were elected there)
 
     def on_change(self, callback: Callable[[ChannelHealth], None]) -> None:
         """Call ``callback(health)`` on every state change (the dispatcher wakes up when a channel comes up)."""
@@ -97,14 +102,15 @@ class Channels:
     # ---- queries ----------------------------------------------------------------------------------
     def can_send(self, name: str) -> bool:
         health = self.health.get(name)
-        return health is not None and health.state in SENDING_STATES
+        return health is not None and name not in self.standby and health.state in SENDING_STATES
 
     @property
     def ready(self) -> bool:
-        return all(h.receiving for h in self.health.values())
+        return all(h.receiving for name, h in self.health.items() if name not in self.standby)
 
     def report(self) -> dict[str, dict[str, object]]:
-        return {name: health.as_dict() for name, health in self.health.items()}
+        return {name: ({"state": "standby", "note": "another process runs it; this one takes over if it stops"}
+                       if name in self.standby else health.as_dict()) for name, health in self.health.items()}
 
     # ---- lifecycle --------------------------------------------------------------------------------
     async def start(self, wait: float = START_TIMEOUT) -> dict[str, str]:
@@ -113,18 +119,55 @@ class Channels:
         Returns the channels whose first attempt failed, with why; they keep being retried.
         """
         self._stopping.clear()
-        loop = asyncio.get_running_loop()
-        for name, adapter in self.adapters.items():
-            self._first[name] = loop.create_future()
-            self._tasks[name] = asyncio.create_task(self._supervise(name, adapter), name=f"supportbot-channel-{name}")
+        for name in self.adapters:
+            if name not in self.standby:  # elected elsewhere for now (core/receivers.py starts it when it is ours)
+                self._launch(name)
         if self._first:
             await asyncio.wait(list(self._first.values()), timeout=wait)
         return {name: self.health[name].error or "not started yet"
-                for name in self.health if not self.can_send(name)}
+                for name in self.health if not self.can_send(name) and name not in self.standby}
+
+    def _launch(self, name: str) -> None:
+        self._stopping.clear()
+        self._first[name] = asyncio.get_running_loop().create_future()
+        ending = self._ending[name] = asyncio.Event()
+        self._tasks[name] = asyncio.create_task(self._supervise(name, self.adapters[name], ending),
+                                                name=f"supportbot-channel-{name}")
+
+    async def begin(self, name: str, wait: float = START_TIMEOUT) -> None:
+        """Run one channel (its receiver was elected here); returns after its first attempt (or ``wait`` s)."""
+        self.standby.discard(name)
+        if name in self._tasks and not self._tasks[name].done():
+            return
+        self._launch(name)
+        await asyncio.wait([self._first[name]], timeout=wait)
+
+    async def end(self, name: str, *, standby: bool = True) -> None:
+        """Stop one channel (its receiver is run elsewhere now, or is being restarted with other shards)."""
+        if standby:
+            self.standby.add(name)
+        ending = self._ending.pop(name, None)
+        if ending is not None:
+            ending.set()
+        try:
+            await self.adapters[name].stop()
+        except Exception:
+            log.exception("channel %s did not stop cleanly", name)
+        task = self._tasks.pop(name, None)
+        if task is not None:
+            _, pending = await asyncio.wait([task], timeout=10)
+            for late in pending:
+                late.cancel()
+                await asyncio.gather(late, return_exceptions=True)
+        health = self.health.get(name)
+        if health is not None and health.state != "stopped":
+            health.stopped()
 
     async def stop(self) -> None:
         """Stop every channel (idempotent); a channel waiting to retry stops waiting."""
         self._stopping.set()
+        for ending in self._ending.values():
+            ending.set()
         for name, adapter in self.adapters.items():
             try:
                 await adapter.stop()
@@ -141,10 +184,10 @@ class Channels:
             if health.state != "stopped":
                 health.stopped()
 
-    async def _supervise(self, name: str, adapter: Any) -> None:
+    async def _supervise(self, name: str, adapter: Any, stopping: asyncio.Event) -> None:
         health: ChannelHealth = self.health[name]
         attempt = 0
-        while not self._stopping.is_set():
+        while not stopping.is_set():
             health.starting()
             began = asyncio.get_running_loop().time()
             try:
@@ -157,12 +200,12 @@ class Channels:
                 if health.state == "starting":
                     health.up()
                 self._settle(name)
-                why = await self._watch(adapter)
+                why = await self._watch(adapter, stopping)
                 if why is None:  # stopped on purpose
                     return
                 if asyncio.get_running_loop().time() - began > STABLE_AFTER:
                     attempt = 0
-            if self._stopping.is_set():
+            if stopping.is_set():
                 return
             with contextlib.suppress(Exception):
                 await adapter.stop()
@@ -174,17 +217,17 @@ class Channels:
                         "supportbot runs); its replies wait in the outbox", name, why, delay)
             self._settle(name)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), timeout=delay)
+                await asyncio.wait_for(stopping.wait(), timeout=delay)
 
-    async def _watch(self, adapter: Any) -> str | None:
+    async def _watch(self, adapter: Any, stopping: asyncio.Event) -> str | None:
         """Wait while the channel receives; why it ended, or None when we stopped it."""
         try:
             await adapter.wait_closed()
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            return None if self._stopping.is_set() else reason(exc)
-        return None if self._stopping.is_set() else "receiving ended"
+            return None if stopping.is_set() else reason(exc)
+        return None if stopping.is_set() else "receiving ended"
 
     def _settle(self, name: str) -> None:
         first = self._first.get(name)

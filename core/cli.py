@@ -168,15 +168,22 @@ _CONFIG_ARG = arg("--config", metavar="PATH", help=f"config file (default: ./{DE
 
 @command("run", help="start everything: web inbox, website chat, enabled channels, dispatcher (Ctrl+C stops)",
          arguments=[_CONFIG_ARG, arg("--host", help="listen address (default: web.host)"),
-                    arg("--port", type=int, help="listen port (default: web.port; 0 picks a free one)")])
+                    arg("--port", type=int, help="listen port (default: web.port; 0 picks a free one)"),
+                    arg("--role", choices=["all", "web", "dispatcher", "channels"], default="all",
+                        help="what this process runs (default all; the others need PostgreSQL): web = inbox, API, "
+                             "website chat, webhooks; dispatcher = sends the outbox; channels = Telegram/X polling "
+                             "and the Discord gateway, one process per receiver at a time")])
 async def run(args: argparse.Namespace) -> int:
     import logging
 
+    from core.roles import check_role
     from core.runner import serve
 
+    settings = load_settings(args.config)
+    check_role(args.role, settings.database_url)  # before any logging or connecting: a clear error
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    await serve(load_settings(args.config), host=args.host, port=args.port)
+    await serve(settings, host=args.host, port=args.port, role=args.role)
     return 0
 
 

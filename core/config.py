@@ -7,6 +7,7 @@ that must be references, errors with line numbers) is in `core/config_file.py`.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -36,6 +37,26 @@ class WebSettings(_Section):
     public_url: str | None = None  # how customers and agents reach us (links, deep links); no trailing /
     secure_cookies: bool = False  # set behind HTTPS
     first_admin_name: str = Field(default="admin", min_length=1, max_length=64)  # created on the first start
+    # Reverse proxies (addresses or networks) whose X-Forwarded-For/-Proto/-Host are believed: the client's
+    # address for sign-in throttling and the website chat's limits. A list, or one comma-separated string.
+    trusted_proxies: list[str] = Field(default_factory=list)
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxies(cls, value: Any) -> Any:
+        if value is None:
+            return []
+        if isinstance(value, str):
+            value = [part for part in value.replace(",", " ").split() if part]
+        if not isinstance(value, list):
+            return value
+        out = []
+        for item in value:
+            try:
+                out.append(str(ipaddress.ip_network(str(item), strict=False)))
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or network (e.g. 10.0.0.5 or 172.30.0.0/24)") from None
+        return out
 
     @field_validator("public_url")
     @classmethod

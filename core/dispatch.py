@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.errors import RateLimited, RetryLater, Uncertain, Undeliverable
-from core.events import EventBus
+from core.events import RESYNC, EventBus
 from core.instances import DEAD_AFTER, Instance
 from core.models import Sent, utcnow
 from core.outbox_sql import GIVE_BACK, MARK_SENT, OUTBOX, SET_PLATFORM_ID, claim_statement, settle
@@ -58,9 +58,10 @@ class DispatchPolicy:
 class Dispatcher:
     def __init__(self, store: Store, adapters: Mapping[str, object], settings: object | None = None,
                  bus: EventBus | None = None, can_send: Callable[[str], bool] | None = None,
-                 instance: Instance | None = None) -> None:
+                 instance: Instance | None = None, pacing: Pacing | None = None) -> None:
         """``can_send(channel)``: whether the channel is up now; rows of a channel that is down stay queued
-        without spending attempts (the supervisor in core/channels.py says; default: always)."""
+        without spending attempts (the supervisor in core/channels.py says; default: always).
+        ``pacing``: shared by every dispatcher process on PostgreSQL (core/pacing_pg.py); default: this process."""
         self.store = store
         self.adapters = dict(adapters)
         self.policy = _policy(settings)
@@ -68,7 +69,7 @@ class Dispatcher:
         self.instance = instance or Instance(store)
         self._own_instance = instance is None
         self._can_send = can_send or (lambda _channel: True)
-        self.pacing = Pacing()
+        self.pacing = pacing or Pacing()
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._stopping = False
@@ -314,7 +315,7 @@ class Dispatcher:
     async def _watch(self, events: asyncio.Queue) -> None:  # type: ignore[type-arg]
         while True:
             event = await events.get()
-            if event.kind == "outbox":
+            if event.kind in ("outbox", RESYNC):  # resync: outbox events may have been missed
                 self._wake.set()
 
     async def stop(self) -> None:

@@ -1,6 +1,7 @@
 """Housekeeping: keep the database the size of its live data under steady traffic.
 
-Once per interval, in any process (one at a time on PostgreSQL, by an advisory lock), prune what has
+Once per interval, in any process of any role (one at a time on PostgreSQL, by an advisory lock; the
+time of the last run is kept in the store, so N processes still prune once per interval), prune what has
 done its job: outbox rows delivered longer ago than the retention (the messages themselves stay, with
 their platform ids), cursor rows past their ``expires_at`` (delivery state such as a thread's progress
 or a button's payload; read positions never expire), and records of instances that stopped long ago.
@@ -9,20 +10,24 @@ or a button's payload; read positions never expire), and records of instances th
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import Column, MetaData, String, Table, delete, func, insert, select, text, update
 
 from core.models import utcnow
 from core.store import Store
-from core.store.tables import Cursor, Instance, Outbox
+from core.store.tables import Cursor, Instance, Outbox, UTCDateTime
+from core.tasks import cancel
 
 log = logging.getLogger(__name__)
 
 LOCK_KEY = 0x5B0_7E5  # pg advisory lock id of this job ("supportbot housekeeping")
+JOB = "housekeeping"
+# When a periodic job last ran in any process (migration 0006); only the job itself reads and writes it.
+JOB_RUNS = Table("job_runs", MetaData(), Column("name", String(64), primary_key=True),
+                 Column("ran_at", UTCDateTime(), nullable=False))
 BATCH = 5_000  # rows deleted per statement, so no transaction holds the tables long
 
 
@@ -40,13 +45,21 @@ class Housekeeping:
         self.keep_sent = timedelta(days=float(getattr(settings, "keep_sent_replies_days", 30.0)))
         self._task: asyncio.Task[None] | None = None
 
-    async def run_once(self) -> Pruned | None:
-        """Prune once; None when another process holds the job right now (PostgreSQL)."""
+    async def run_once(self, *, due_only: bool = False) -> Pruned | None:
+        """Prune once; None when another process holds the job right now (PostgreSQL), or, with ``due_only``,
+        when any process pruned less than an interval ago."""
         now = utcnow()
         async with self.store.connection() as conn:
             if conn.dialect.name == "postgresql":
                 if not (await conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": LOCK_KEY})).scalar():
                     return None
+            last = (await conn.execute(select(JOB_RUNS.c.ran_at).where(JOB_RUNS.c.name == JOB))).scalar()
+            if due_only and last is not None and last > now - timedelta(seconds=self.interval * 0.9):
+                return None
+            if last is None:
+                await conn.execute(insert(JOB_RUNS).values(name=JOB, ran_at=now))
+            else:
+                await conn.execute(update(JOB_RUNS).where(JOB_RUNS.c.name == JOB).values(ran_at=now))
             outbox = 0
             old = select(Outbox.id).where(Outbox.status == "sent", Outbox.sent_at < now - self.keep_sent).limit(BATCH)
             while True:  # delivered replies past the retention; dead ones stay for the agent to see
@@ -71,17 +84,14 @@ class Housekeeping:
     async def _loop(self) -> None:
         while True:
             try:
-                await self.run_once()
+                await self.run_once(due_only=True)
             except Exception:  # the database may be away for a moment: next interval
                 log.exception("housekeeping failed")
             await asyncio.sleep(self.interval)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel(self._task)
+        self._task = None
 
 
 async def table_sizes(store: Store) -> dict[str, int]:

@@ -9,7 +9,6 @@ restarted process resumes their replies at once.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import socket
@@ -21,6 +20,7 @@ from sqlalchemy import delete, insert, select, update
 from core.models import utcnow
 from core.store import Store
 from core.store.tables import Instance as InstanceRow
+from core.tasks import cancel
 
 log = logging.getLogger(__name__)
 
@@ -84,11 +84,8 @@ class Instance:
 
     async def close(self) -> None:
         """A clean stop: leases still ours become free for the next instance at once."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel(self._task)
+        self._task = None
         try:
             async with self.store.connection() as conn:
                 await conn.execute(delete(INSTANCES).where(INSTANCES.c.id == self.id))

@@ -48,7 +48,7 @@ class SupportbotProcess:
     """
 
     def __init__(self, folder: Path, config_yaml: str, env: dict[str, str] | None = None,
-                 port: int | None = None) -> None:
+                 port: int | None = None, role: str = "all") -> None:
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.db_url = f"sqlite+aiosqlite:///{self.folder}/supportbot.db"
@@ -59,6 +59,7 @@ class SupportbotProcess:
         self.config.write_text(text)
         self.env = child_env(env)
         self.port = port or free_port()
+        self.role = role  # `--role` (core/roles.py): several processes share one PostgreSQL database
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
         self.runs = 0
@@ -72,7 +73,8 @@ class SupportbotProcess:
         err = (self.folder / f"stderr.{self.runs}.log").open("wb")
         with out, err:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "core.cli", "run", "--config", str(self.config), "--port", str(self.port)],
+                [sys.executable, "-m", "core.cli", "run", "--config", str(self.config), "--port", str(self.port),
+                 *(["--role", self.role] if self.role != "all" else [])],
                 cwd=self.folder, env=self.env, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -23,6 +23,7 @@ from core.store.reads import ThreadMessage, TicketRecord, conversation_messages,
 from core.store.tables import Cursor, Identity, Outbox
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+MIGRATION_LOCK = 0x5B07_0001  # pg advisory lock held while migrating
 _WRITING: ContextVar[bool] = ContextVar("supportbot_sqlite_writing", default=False)
 
 
@@ -56,6 +57,7 @@ class Store:
     def __init__(self, url: str, *, echo: bool = False, schema: str | None = None) -> None:
         """``schema`` (PostgreSQL only) isolates one deployment or one test run inside a shared database."""
         self.url = normalise_url(url)
+        self.schema = schema  # PostgreSQL: NOTIFY channels and advisory locks are per database, so they carry it
         kwargs: dict[str, Any] = {"echo": echo}
         if self.url.startswith("sqlite+aiosqlite") and sqlite_driver.supported():
             kwargs.update(connect_args={"timeout": 10}, module=sqlite_driver.dbapi())
@@ -105,6 +107,8 @@ class Store:
         cfg.set_main_option("script_location", str(MIGRATIONS))
 
         def upgrade(connection: Any) -> None:
+            if connection.dialect.name == "postgresql":  # processes starting together migrate one after another
+                connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK})
             cfg.attributes["connection"] = connection
             command.upgrade(cfg, "head")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -25,6 +26,10 @@ class AppContext:
     settings: Any  # core.config.Settings
     adapters: Mapping[str, Any] = field(default_factory=dict)  # enabled channel adapters by name
     channels: Channels | None = None  # their supervisor: state for /readyz (None in tests without channels)
+    data_dir: Path = Path("data")  # the data folder: files agents attach to replies live under it
+    role: str = "all"  # what this process runs (core/roles.py): /readyz answers for that
+    saved_version: int | None = None  # the published knowledge base version in force (core/saved.py)
+    saved_loaded: bool = False  # set once core/saved.py has put it into this process
 
 
 CONTEXT: web.AppKey[AppContext] = web.AppKey("supportbot", AppContext)

@@ -2,8 +2,9 @@
 
 Events say *what* changed (a ticket id, a message id, a delivery state), never its content: the page
 script then fetches the changed region as server-rendered, escaped HTML, which also checks that the
-agent may see it. The source of events is one function, `inbox_events`: today the in-process EventBus;
-when web and engine run as separate processes it becomes a PostgreSQL LISTEN on the same kinds.
+agent may see it. The source of events is one function, `inbox_events`: the event bus, which on
+PostgreSQL carries every process's events (core/events_pg.py); when its link to the other processes
+was re-established (``resync``) the page is told ``ready`` again and re-reads, as after its own reconnect.
 """
 
 from __future__ import annotations
@@ -20,13 +21,14 @@ from aiohttp import web
 from prometheus_client import Gauge
 
 from core import accounts
-from core.events import Event
+from core.events import RESYNC, Event
 from core.web.auth import AGENT
 from core.web.context import CONTEXT, AppContext
 
 log = logging.getLogger(__name__)
 KINDS = frozenset({"message", "ticket", "delivery"})
 KEEPALIVE_SECONDS = 15.0
+SNOOZE_CHECK_SECONDS = 30.0  # how late a snoozed ticket may come back to the list
 LISTENERS = Gauge("supportbot_inbox_live_listeners", "Open live-update streams")
 STREAMS: web.AppKey[set[asyncio.Task[Any]]] = web.AppKey("live_streams", set)
 
@@ -101,9 +103,27 @@ async def _watch(app: web.Application) -> Any:
     task.cancel()
 
 
+async def _snooze_waker(app: web.Application) -> Any:
+    """Snoozed tickets whose time came open again (each web process checks; the inbox makes it idempotent)."""
+    inbox = app[CONTEXT].inbox
+
+    async def run() -> None:
+        while True:
+            await asyncio.sleep(SNOOZE_CHECK_SECONDS)
+            try:
+                await inbox.wake_snoozed()
+            except Exception:  # the database is away for a moment: the next round tries again
+                log.warning("waking snoozed tickets failed; trying again in %.0f s", SNOOZE_CHECK_SECONDS,
+                            exc_info=True)
+
+    task = asyncio.create_task(run())
+    yield
+    task.cancel()
+
+
 @asynccontextmanager
 async def inbox_events(ctx: AppContext) -> AsyncIterator[asyncio.Queue[Event]]:
-    """The one place live updates come from (swap for LISTEN/NOTIFY when processes split)."""
+    """The one place live updates come from (every process's, on PostgreSQL)."""
     async with ctx.bus.subscribe() as queue:
         yield queue
 
@@ -135,6 +155,8 @@ async def events(request: web.Request) -> web.StreamResponse:
                     continue
                 if event.kind in KINDS:
                     await response.write(encode(event))
+                elif event.kind == RESYNC:  # events of other processes may have been missed: the page re-reads
+                    await response.write(b"event: ready\ndata: {}\n\n")
     except (ConnectionResetError, asyncio.CancelledError):
         pass
     finally:
@@ -164,5 +186,6 @@ def setup(app: web.Application) -> None:
     app[STREAMS] = set()
     app[FRAGMENTS] = FragmentCache()
     app.cleanup_ctx.append(_watch)
+    app.cleanup_ctx.append(_snooze_waker)
     app.on_shutdown.append(_close_streams)
     app.router.add_get("/events", events, name="events")
