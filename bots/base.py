@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo
 
-from core.models import Escalation, InboundMessage, MessageEdit, OutboundMessage, Sent, utcnow
+from core.models import Escalation, InboundMessage, MemberJoined, MessageEdit, OutboundMessage, Sent, utcnow
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -60,6 +60,7 @@ class Inbound(Protocol):
     async def handle_message(self, message: InboundMessage) -> object: ...
     async def handle_escalation(self, escalation: Escalation) -> object: ...
     async def handle_edit(self, edit: MessageEdit) -> object: ...
+    async def handle_member_joined(self, event: MemberJoined) -> object: ...
 
 
 @runtime_checkable

@@ -15,21 +15,22 @@ import dataclasses
 import hmac
 import json
 import logging
+from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
 from aiohttp import web
-from telegram import CallbackQuery, Message, ReplyParameters, Update
+from telegram import CallbackQuery, ChatMemberUpdated, Message, ReplyParameters, Update, User
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application
 
 from bots.base import ChannelHealth, ChannelSettings, CursorStore, Inbound
-from bots.telegram.escalation import USAGE_PRIVATE, ModeratorCheck, escalate
+from bots.telegram.escalation import COMMANDS, ModeratorCheck, escalate
 from bots.telegram.files import FileFetcher
 from bots.telegram.handover import Handed, Handover
 from bots.telegram.inbound import (
     CHANNEL,
-    ESCALATE,
+    MODERATOR_COMMANDS,
     BotIdentity,
     author_of,
     command_of,
@@ -38,20 +39,24 @@ from bots.telegram.inbound import (
     is_addressed,
     is_private,
     message_id,
+    received_at,
     to_inbound,
 )
+from bots.telegram.members import joined_by_change, joined_by_message
 from bots.telegram.migration import ChatMoves
 from bots.telegram.outbound import PayloadMemory, map_error, parse_conversation
 from bots.telegram.polling import UpdatePoller
-from bots.telegram.progress import PartsSent
+from bots.telegram.progress import PartsSent, RecentNotes
 from bots.telegram.send import Sender
 from bots.telegram.settings import TelegramSettings
+from bots.telegram.updates import Unreadable, read_update, update_id_of
 from core.errors import ConfigError
-from core.models import Attachment, InboundMessage, MessageEdit, OutboundMessage, Sent, utcnow
+from core.models import Attachment, InboundMessage, MemberJoined, MessageEdit, OutboundMessage, Sent, utcnow
 
 log = logging.getLogger(__name__)
 
-ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
+# chat_member: joins in large groups, where Telegram sends no join service message (members.py)
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "chat_member"]
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
@@ -61,6 +66,7 @@ class TelegramAdapter:
     name: ClassVar[str] = CHANNEL
     max_text_length: ClassVar[int] = 4096
     settings_model: ClassVar[type[ChannelSettings]] = TelegramSettings
+    sends_without_receiving: ClassVar[bool] = True  # any dispatcher process sends (core/roles.py)
 
     def __init__(
         self,
@@ -80,6 +86,7 @@ class TelegramAdapter:
         self._payloads = PayloadMemory(cursor_store)
         self._parts = PartsSent(cursor_store)
         self._moves = ChatMoves(cursor_store)
+        self._notes = RecentNotes(cursor_store)
         self._sender: Sender | None = None
         self._moderators: ModeratorCheck | None = None
         self._files: FileFetcher | None = None
@@ -125,7 +132,7 @@ class TelegramAdapter:
             )
             self._files = FileFetcher(app.bot, self.files_dir, self.settings.max_download_bytes)
             self._sender = Sender(app.bot, app.bot.username, max_text_length=self.max_text_length,
-                                  payloads=self._payloads, parts=self._parts, moves=self._moves)
+                                  payloads=self._payloads, parts=self._parts, moves=self._moves, notes=self._notes)
             self._app = app
             return app
 
@@ -148,7 +155,8 @@ class TelegramAdapter:
             if self.settings.mode == "polling":
                 await app.bot.delete_webhook(drop_pending_updates=False)  # getUpdates answers 409 while one is set
                 self._poller = UpdatePoller(app.bot, self._handover, self.health, allowed_updates=ALLOWED_UPDATES,
-                                            timeout=self.settings.poll_timeout_seconds)
+                                            timeout=self.settings.poll_timeout_seconds,
+                                            patience=self.settings.send_timeout_seconds)
                 self._receiving = self._poller.start()
                 return
             if self.public_url:
@@ -208,22 +216,25 @@ class TelegramAdapter:
     async def _webhook(self, request: web.Request) -> web.Response:
         """Verify the secret, hand the update over; 200 once it is stored, 503 (Telegram resends) if not."""
         secret = self.settings.webhook_secret
-        given = request.headers.get(SECRET_HEADER, "")
-        if secret is None or not hmac.compare_digest(given.encode(), secret.get_secret_value().encode()):
+        # aiohttp keeps header bytes that are not UTF-8 as surrogates: encoded back as they came, never an error
+        given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "surrogateescape")
+        if secret is None or not hmac.compare_digest(given, secret.get_secret_value().encode()):
             return web.Response(status=403, text="forbidden")
         try:
             data = json.loads(await request.read())
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, RecursionError):  # not JSON, a number int() refuses, nesting past the stack
             return web.Response(status=400, text="malformed JSON")
-        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+        update_id = update_id_of(data)
+        if update_id is None:
             return web.Response(status=400, text="not a Telegram update")
         app, handover = self._app, self._handover
         if app is None or not app.running or handover is None:
             return web.Response(status=503, text="not running")  # Telegram retries later
         try:
-            update = Update.de_json(data, app.bot)
-        except Exception:  # any shape PTB cannot read is the sender's mistake, not ours
-            return web.Response(status=400, text="not a Telegram update")
+            update = read_update(data, app.bot)
+        except Unreadable as exc:  # signed by Telegram all the same: kept on disk for an operator to look at
+            handover.keep(update_id, data, why=str(exc))
+            return web.Response(status=400, text=str(exc))
         # Stored before the 200: Telegram never resends an update it got a 200 for, and resends any other.
         if await handover(update) is Handed.RETRY:
             self.health.trouble(f"telegram: updates not stored yet, Telegram will resend: {handover.last_error}")
@@ -241,17 +252,24 @@ class TelegramAdapter:
             await self._on_edit(update.edited_message)
         elif update.message is not None:
             await self._on_message(update.message)
+        elif update.chat_member is not None:
+            await self._on_member_change(update.chat_member)
 
     def _is_echo(self, message: Message) -> bool:
         return message.from_user is not None and message.from_user.id == self.bot.id
 
     async def home(self, inbound: InboundMessage) -> InboundMessage:
         """A supergroup that was a group keeps the conversation the store knows: the old group's address."""
-        chat, colon, thread = inbound.conversation.partition(":")
+        address = await self.home_address(inbound.conversation)
+        return inbound if address == inbound.conversation else dataclasses.replace(inbound, conversation=address)
+
+    async def home_address(self, conversation: str) -> str:
+        """The address the store knows for a chat or topic (the old group's, after an upgrade)."""
+        chat, colon, thread = conversation.partition(":")
         if not chat.startswith("-"):
-            return inbound
+            return conversation
         known = await self._moves.home(int(chat))
-        return inbound if known == int(chat) else dataclasses.replace(inbound, conversation=f"{known}{colon}{thread}")
+        return conversation if known == int(chat) else f"{known}{colon}{thread}"
 
     async def _on_message(self, message: Message) -> None:
         if self._is_echo(message) or message.is_automatic_forward:
@@ -262,13 +280,17 @@ class TelegramAdapter:
         if message.migrate_from_chat_id:  # the same move, seen from the new supergroup
             await self._moves.moved(message.migrate_from_chat_id, message.chat.id)
             return
+        if message.new_chat_members:  # a join service message
+            await self._joined(message.chat.id, joined_by_message(message, self.bot), conversation_of(message),
+                               received_at(message))
+            return
         if not (message.text or message.caption or files_of(message)):
-            return  # service messages (joins, pins, topic changes)
+            return  # other service messages (pins, topic changes, members leaving)
         assert self._inbound is not None and self._moderators is not None
         command = command_of(message, self.bot)
-        if command is not None and command.name == ESCALATE:
+        if command is not None and command.name in MODERATOR_COMMANDS:
             if is_private(message.chat):
-                await self.post_notice(message, USAGE_PRIVATE)
+                await self.post_notice(message, COMMANDS[command.name][2])
                 return
             await escalate(self, message, command, self._inbound, self._moderators)
             return
@@ -281,6 +303,22 @@ class TelegramAdapter:
                        else tuple(ref.attachment() for ref in files_of(message)))
         inbound = to_inbound(message, self.bot, attachments=attachments, is_moderator=moderator)
         await self._inbound.handle_message(await self.home(inbound))
+
+    async def _on_member_change(self, change: ChatMemberUpdated) -> None:
+        user = joined_by_change(change, self.bot)
+        if user is not None:
+            await self._joined(change.chat.id, [user], str(change.chat.id), change.date)
+
+    async def _joined(self, chat_id: int, users: list[User], conversation: str, at: datetime) -> None:
+        """Hand each newcomer to the engine, which checks the name (raises if that was not stored)."""
+        watch = getattr(self._inbound, "handle_member_joined", None)
+        if not users or watch is None:  # an inbound side that does not watch names (a test recorder)
+            return
+        assert self._moderators is not None
+        address = await self.home_address(conversation)
+        for user in users:
+            moderator = await self._moderators.is_moderator(chat_id, user.id)
+            await watch(MemberJoined(CHANNEL, address, author_of(user, is_moderator=moderator), joined_at=at))
 
     async def _on_edit(self, message: Message) -> None:
         if self._is_echo(message):

@@ -1,7 +1,9 @@
-"""Moderators in Telegram groups: who is one, and ``/escalate`` as a reply to a customer's message.
+"""Moderators in Telegram groups: who is one, and their commands as a reply to someone's message:
+``/escalate [note]`` (this customer needs support) and ``/impersonator [note]`` (this account imitates us).
 
 Being a moderator is a platform fact (chat administrator, anonymous admin, or a user id listed in
-``channels.telegram.moderators``); what an escalation does is the engine's decision.
+``channels.telegram.moderators``); what a command does, and whether its author may use it, is the engine's
+decision (a refusal comes back as the notice to post).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from bots.base import Inbound
 from bots.lru import LRU
 from bots.telegram.inbound import (
     CHANNEL,
+    ESCALATE,
+    IMPERSONATOR,
     BotIdentity,
     Command,
     author_of,
@@ -32,6 +36,13 @@ log = logging.getLogger(__name__)
 # from the engine's Outcome.notice, in the moderator's language).
 USAGE = "Reply to the customer's message with /escalate [note] to open a ticket for it."
 USAGE_PRIVATE = "/escalate works in a group: reply there to a customer's message with /escalate [note]."
+IMPERSONATOR_USAGE = ("Reply to the suspect's message with /impersonator [note] to report the account as an "
+                      "impersonator.")
+IMPERSONATOR_USAGE_PRIVATE = ("/impersonator works in a group: reply there to the suspect's message with "
+                              "/impersonator [note].")
+# command -> (Escalation.kind, usage in a group, usage in a private chat)
+COMMANDS = {ESCALATE: ("escalate", USAGE, USAGE_PRIVATE),
+            IMPERSONATOR: ("impersonator", IMPERSONATOR_USAGE, IMPERSONATOR_USAGE_PRIVATE)}
 FAILURE_TTL = 30.0  # seconds an unknown administrator list is not asked again
 CHATS_REMEMBERED = 2_000  # groups whose administrators are cached (least recently seen forgotten first)
 ADMIN_STATUSES = frozenset({ChatMember.ADMINISTRATOR, ChatMember.OWNER})
@@ -46,6 +57,10 @@ class ModeratorCheck:
         self._listed = listed
         self._ttl = ttl
         self._admins: LRU[int, frozenset[int]] = LRU(chats, ttl=ttl)
+
+    async def is_moderator(self, chat_id: int, user_id: int) -> bool:
+        """Is this user (not a message's author: someone who joined) a moderator of the chat?"""
+        return user_id in self._listed or (chat_id < 0 and user_id in await self.admins(chat_id))
 
     async def check(self, message: Message) -> bool:
         """Is the author of ``message`` a moderator of its chat?"""
@@ -90,15 +105,17 @@ class Notices(Protocol):
 async def escalate(
     adapter: Notices, message: Message, command: Command, inbound: Inbound, moderators: ModeratorCheck
 ) -> None:
-    """Build the Escalation for ``/escalate`` sent as a reply, hand it over, post the engine's notice.
+    """Build the Escalation for ``/escalate`` or ``/impersonator`` sent as a reply, hand it over, post the
+    engine's notice.
 
     The Bot API gives bots no chat history: the context (what the customer said just before) is
     read by the engine from the group messages already in the store, so it survives a restart."""
+    kind, usage, _ = COMMANDS[command.name]
     target = replied_message(message)
     bot = adapter.bot
     if target is None or (target.from_user is not None and target.from_user.id == bot.id):
         # The bot's own answer is not a customer's message: escalate the customer's question instead.
-        await adapter.post_notice(message, USAGE)
+        await adapter.post_notice(message, usage)
         return
     is_moderator = await moderators.check(message)
     target_in = await adapter.home(to_inbound(
@@ -116,6 +133,7 @@ async def escalate(
         note=command.args,
         received_at=received_at(message),
         raw={"chat_type": message.chat.type, "message_thread_id": message.message_thread_id},
+        kind=kind,
     )
     outcome = await inbound.handle_escalation(escalation)
     notice = getattr(outcome, "notice", None)

@@ -8,6 +8,7 @@ file URL holds the bot token, so it is never stored.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
@@ -20,6 +21,13 @@ from bots.telegram.inbound import FileRef, files_of
 from core.models import Attachment
 
 log = logging.getLogger(__name__)
+
+
+def file_name(unique_id: str) -> str:
+    """A safe file name for a file's unique id (Telegram's are short URL-safe strings; anything else is hashed)."""
+    if re.fullmatch(r"[A-Za-z0-9_-]{1,100}", unique_id):
+        return unique_id
+    return "h-" + hashlib.sha256(unique_id.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class FileFetcher:
@@ -35,10 +43,10 @@ class FileFetcher:
         """The local path of a copy, or None (too big, or unavailable: kept as a reference)."""
         if ref.size is not None and ref.size > self._max:
             return None
-        path = self._folder / re.sub(r"[^A-Za-z0-9_-]", "_", ref.file_unique_id)
-        if path.exists():
-            return str(path)
+        path = self._folder / file_name(ref.file_unique_id)
         try:
+            if path.is_file():  # (never a folder of ours that a forged id names, like "failed-updates")
+                return str(path)
             remote = await self._bot.get_file(ref.file_id)
             if remote.file_size is not None and remote.file_size > self._max:
                 return None

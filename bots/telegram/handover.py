@@ -79,11 +79,22 @@ class Handover:
 
     def dead_letter(self, update: Update) -> bool:
         """Keep the update on disk (``<update_id>.json``) for an operator to replay; False if that failed."""
+        return self.keep(update.update_id, update.to_dict())
+
+    def keep(self, update_id: int, data: object, *, why: str | None = None) -> bool:
+        """Write ``data`` (an update, or what Telegram sent when nothing could read it) to the dead-letter
+        folder; False if that failed. ``why``: an unreadable update, logged once here."""
+        if why is not None:
+            log.error("telegram: update %s cannot be read (%s); kept in %s", update_id, why, self._dead_letters)
         try:
             self._dead_letters.mkdir(parents=True, exist_ok=True)
-            path = self._dead_letters / f"{update.update_id}.json"
-            path.write_text(json.dumps(update.to_dict(), ensure_ascii=False))
-        except (OSError, TypeError, ValueError):
-            log.exception("telegram: could not write failed update %s", update.update_id)
+            text = json.dumps(data, ensure_ascii=False, default=str)
+            try:
+                body = text.encode("utf-8")
+            except UnicodeEncodeError:  # a lone surrogate: kept as the JSON escape Telegram sent
+                body = json.dumps(data, default=str).encode()
+            (self._dead_letters / f"{update_id}.json").write_bytes(body)
+        except (OSError, TypeError, ValueError, RecursionError):
+            log.exception("telegram: could not write failed update %s", update_id)
             return False
         return True

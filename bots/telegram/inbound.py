@@ -19,6 +19,8 @@ CHANNEL = "telegram"
 # The commands the adapter hands to the engine as a command message (text "/<name> <args>").
 ENGINE_COMMANDS = frozenset({"start", "help", "human"})
 ESCALATE = "escalate"
+IMPERSONATOR = "impersonator"  # a moderator reports the replied-to message's author
+MODERATOR_COMMANDS = frozenset({ESCALATE, IMPERSONATOR})
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +125,7 @@ def author_of(user: User | None, message: Message | None = None, *, is_moderator
         return Author(platform_user_id="unknown")
     return Author(
         platform_user_id=str(user.id),
-        display_name=user.full_name,
+        display_name=user.full_name or "",  # PTB gives None for an empty first name
         handle=user.username,
         language=user.language_code,
         is_moderator=is_moderator,

@@ -25,16 +25,22 @@ from telegram.warnings import PTBDeprecationWarning
 
 from bots.base import CursorStore, split_text
 from core.errors import AdapterError, RateLimited, RetryLater, Uncertain, Undeliverable
+from core.language import to_traditional
 from core.models import OutboundMessage
 
 MAX_CALLBACK_BYTES = 64  # Bot API: callback_data is 1-64 bytes
 HASH_PREFIX = "h:"
 CALLBACK_KEEP_DAYS = 30.0  # a button's hashed payload is remembered this long (presses on older ones read the hash)
-INVITE_LABEL = "💬 Continue privately · 私聊"
-# Posted in public when a private reply is refused (the customer never opened the bot, or blocked it):
-# it says only that an answer waits, never what it says. HTML; {mention} is filled in.
-ANSWER_WAITING = ("{mention} 👋 An answer from our support team is waiting for you: tap the button below to "
-                  "read it in a private chat.\n客服已回复你，请点击下方按钮，在私聊中查看。")
+# The adapter's own words, in the customer's language (``reply.meta["lang"]``: zh-Hans, zh-Hant or en; the
+# traditional texts are converted from the simplified ones). ``invite``: the button into the private chat.
+# ``waiting``: the note posted in public when a private reply is refused (the customer never opened the bot,
+# or blocked it): it says only that an answer waits, never what it says. HTML; {mention} is filled in.
+WORDS: dict[str, dict[str, str]] = {
+    "en": {"invite": "💬 Continue privately",
+           "waiting": "{mention} 👋 An answer from our support team is waiting for you: tap the button below to "
+                      "read it in a private chat."},
+    "zh-Hans": {"invite": "💬 私聊继续", "waiting": "{mention} 👋 客服已回复你，请点击下方按钮，在私聊中查看。"},
+}
 # httpx failures that leave the request unsent, or not completely written (Telegram cannot act on half a
 # request). Anything later (a read timeout, a cut connection) may come after Telegram accepted it.
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.WriteError, httpx.WriteTimeout,
@@ -135,7 +141,7 @@ def keyboard_for(
             remember[data] = quick.payload
         rows.append([InlineKeyboardButton(quick.label, callback_data=data)])
     if reply.invite_private and not any(q.url for q in reply.quick_replies):
-        label = str(reply.meta.get("invite_label") or INVITE_LABEL)
+        label = str(reply.meta.get("invite_label") or words(reply)["invite"])
         rows.append([InlineKeyboardButton(label, url=deep_link(bot_username, reply))])
     return InlineKeyboardMarkup(rows) if rows else None
 
@@ -185,5 +191,14 @@ def answer_waiting(reply: OutboundMessage, place: Mapping[str, Any],
         mention = f'<a href="tg://user?id={user_id}">Hi</a>'  # a text mention notifies users without a username
     else:
         mention = "Hi"
-    markup = InlineKeyboardMarkup([[InlineKeyboardButton(INVITE_LABEL, url=deep_link(bot_username, reply))]])
-    return ANSWER_WAITING.format(mention=mention), markup
+    text = words(reply)
+    markup = InlineKeyboardMarkup([[InlineKeyboardButton(text["invite"], url=deep_link(bot_username, reply))]])
+    return text["waiting"].format(mention=mention), markup
+
+
+def words(reply: OutboundMessage) -> dict[str, str]:
+    """The adapter's texts in the reply's language (``meta["lang"]``); English when it is not known."""
+    lang = str(reply.meta.get("lang") or "en")
+    if lang == "zh-Hant":
+        return {key: to_traditional(text) for key, text in WORDS["zh-Hans"].items()}
+    return WORDS.get(lang, WORDS["en"])

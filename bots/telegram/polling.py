@@ -8,6 +8,10 @@ stored comes again after a crash, a failed handover or a stop (the engine dedupe
 Each chat's updates are handed over in order; different chats go side by side. Trouble on
 getUpdates (network, 5xx, 429, 409) is reported on ``health`` and ridden out with backoff; a
 rejected token ends the loop with ConfigError, which the supervisor sees through ``wait_closed``.
+
+Updates are fetched as JSON and read one by one (``updates.read_update``): PTB's own ``get_updates`` fails
+the whole batch on one update it cannot read, and the same batch came again, forever. One that cannot be
+read is kept on disk for an operator and confirmed; the others go on.
 """
 
 from __future__ import annotations
@@ -17,13 +21,15 @@ import contextlib
 import logging
 import random
 from collections.abc import Sequence
+from typing import Any
 
 from telegram import Bot, Update
-from telegram.error import Conflict, Forbidden, InvalidToken, RetryAfter
+from telegram.error import Conflict, EndPointNotFound, Forbidden, InvalidToken, RetryAfter
 
 from bots.base import ChannelHealth
 from bots.telegram.handover import Handed, Handover
 from bots.telegram.outbound import retry_after_seconds
+from bots.telegram.updates import Unreadable, read_update, update_id_of
 from core.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -60,8 +66,9 @@ class UpdatePoller:
     """Long-polls getUpdates and hands each batch over before confirming it."""
 
     def __init__(self, bot: Bot, handover: Handover, health: ChannelHealth, *, timeout: int,
-                 allowed_updates: Sequence[str], backoff: Backoff | None = None) -> None:
+                 allowed_updates: Sequence[str], backoff: Backoff | None = None, patience: float = 30.0) -> None:
         self._bot = bot
+        self._patience = patience  # seconds an answer may take beyond the long poll itself
         self._handover = handover
         self._health = health
         self._timeout = timeout
@@ -74,7 +81,7 @@ class UpdatePoller:
         self._stuck: str | None = None  # why the last batch was not all stored
         self._flowing = False  # the last getUpdates answered and its batch was stored: long polls from now on
         self._stopping = asyncio.Event()
-        self._fetch: asyncio.Future[tuple[Update, ...]] | None = None
+        self._fetch: asyncio.Future[list[Any]] | None = None
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> asyncio.Task[None]:
@@ -99,9 +106,8 @@ class UpdatePoller:
         if self.offset is None or self.offset == self._confirmed:
             return
         try:  # what it returns stays pending: only the offset matters
-            await self._bot.get_updates(offset=self.offset, limit=1, timeout=0, allowed_updates=self._allowed,
-                                        read_timeout=CONFIRM_TIMEOUT_SECONDS,
-                                        connect_timeout=CONFIRM_TIMEOUT_SECONDS)
+            await self._raw_updates(self.offset, 1, 0, read_timeout=CONFIRM_TIMEOUT_SECONDS,
+                                    connect_timeout=CONFIRM_TIMEOUT_SECONDS)
             self._confirmed = self.offset
         except Exception as exc:  # best effort: Telegram sends them again and the engine dedupes
             log.info("telegram: stored updates below %s not confirmed at stop: %s", self.offset, exc)
@@ -115,7 +121,8 @@ class UpdatePoller:
                 if self._stopping.is_set() and task is not None and not task.cancelling():
                     return  # stop() cancelled the long poll, not this loop
                 raise
-            except (InvalidToken, Forbidden):  # PTB's message may quote the token: not chained
+            # do_api_request turns the 401/404 of a rejected token into EndPointNotFound (getUpdates exists)
+            except (InvalidToken, EndPointNotFound, Forbidden):  # PTB's message may quote the token: not chained
                 self._health.trouble("telegram: the Bot API rejected the bot token")
                 raise ConfigError("channels.telegram.token was rejected by the Bot API (getUpdates)") from None
             except RetryAfter as exc:
@@ -145,16 +152,25 @@ class UpdatePoller:
             if not self._health.receiving:
                 self._health.up()
 
-    async def _get_updates(self) -> tuple[Update, ...]:
+    async def _get_updates(self) -> list[Any]:
         """A long poll once things flow; a short one first (after a start or trouble), so a working
         connection is known, and reported, at once rather than after ``timeout`` quiet seconds."""
         timeout = self._timeout if self._flowing else 0
-        self._fetch = asyncio.ensure_future(self._bot.get_updates(
-            offset=self.offset, limit=MAX_BATCH, timeout=timeout, allowed_updates=self._allowed))
+        self._fetch = asyncio.ensure_future(self._raw_updates(self.offset, MAX_BATCH, timeout,
+                                                              read_timeout=self._patience + timeout))
         try:
             return await self._fetch
         finally:
             self._fetch = None
+
+    async def _raw_updates(self, offset: int | None, limit: int, timeout: int, **timeouts: float) -> list[Any]:
+        """getUpdates as Telegram answered it (JSON), each update read later on its own. ("getupdates": the Bot
+        API's method names are case-insensitive, and PTB asks that its own name not be used this way.)"""
+        result = await self._bot.do_api_request("getupdates", api_kwargs={
+            "offset": offset, "limit": limit, "timeout": timeout, "allowed_updates": self._allowed}, **timeouts)
+        if not isinstance(result, list):
+            raise ValueError(f"getUpdates answered {type(result).__name__}, not a list of updates")
+        return result
 
     async def _pause(self, why: str, seconds: float) -> None:
         """Report the trouble and wait (stop() ends the wait at once)."""
@@ -164,17 +180,36 @@ class UpdatePoller:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), seconds)
 
-    async def _hand_over(self, updates: Sequence[Update]) -> None:
+    async def _hand_over(self, items: Sequence[Any]) -> None:
         """Hand the batch over, then move the offset to the first update that is not stored."""
         chats: dict[int | None, list[Update]] = {}
-        for update in updates:
-            if update.update_id in self._done or (self.offset is not None and update.update_id < self.offset):
+        ids: list[int] = []
+        unkept: list[int] = []
+        for item in items:
+            update_id = update_id_of(item)
+            if update_id is None:  # no id to confirm it by: nothing Telegram sends (the offset moves past it)
+                log.error("telegram: getUpdates held an item without an update id; skipped: %.200r", item)
+                continue
+            ids.append(update_id)
+            if update_id in self._done or (self.offset is not None and update_id < self.offset):
                 continue  # stored in an earlier round
+            try:
+                update = read_update(item, self._bot)
+            except Unreadable as exc:
+                if self._handover.keep(update_id, item, why=str(exc)):
+                    self._done.add(update_id)
+                else:  # not on disk either: it stays with Telegram
+                    unkept.append(update_id)
+                    self._stuck = f"telegram: update {update_id} cannot be read nor kept on disk"
+                continue
             chats.setdefault(_chat_key(update), []).append(update)
         firsts_not_stored = await asyncio.gather(*(self._hand_over_chat(batch) for batch in chats.values()))
-        pending = [first for first in firsts_not_stored if first is not None]
-        self.offset = min(pending) if pending else updates[-1].update_id + 1
-        self._done = {update_id for update_id in self._done if update_id >= self.offset}
+        pending = [first for first in firsts_not_stored if first is not None] + unkept
+        if pending:
+            self.offset = min(pending)
+        elif ids:
+            self.offset = max(max(ids) + 1, self.offset or 0)
+        self._done = {update_id for update_id in self._done if self.offset is None or update_id >= self.offset}
 
     async def _hand_over_chat(self, batch: list[Update]) -> int | None:
         """One chat's updates in order; returns the id of the first one not stored (None: all stored)."""

@@ -1,4 +1,5 @@
-"""Parts of a multi-part reply that already went out, per outbox row.
+"""Delivery state that outlives one attempt: the parts of a multi-part reply already sent (per outbox row), and
+the public note last posted for a ticket (``RecentNotes``).
 
 A long reply is several Telegram messages (text parts, then files). When part 3 fails (a flood wait,
 a timeout, a crash), the retry must continue with part 3, whichever process makes it and after any
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 
 from bots.base import CursorStore
 from bots.lru import LRU
@@ -19,6 +21,7 @@ log = logging.getLogger(__name__)
 
 KEEP_DAYS = 7.0  # a reply still being retried after a week is given up long before
 REMEMBERED = 10_000  # rows whose progress is also kept in memory
+NOTE_WINDOW_SECONDS = 600.0  # a refused reply within this long of a ticket's public note points at that note
 
 
 def _key(outbox_id: int) -> str:
@@ -56,3 +59,37 @@ class PartsSent:
                                            keep_days=KEEP_DAYS)
         except Exception as exc:
             log.warning("telegram: progress of outbox row %s kept in memory only: %s", outbox_id, exc)
+
+
+class RecentNotes:
+    """The public note ("an answer is waiting for you") last posted for a ticket in a public place. Replies refused
+    in private one after another (the "agent joined" notice, then the agent's reply) point at that one note rather
+    than each posting their own in the group; a reply refused much later posts a new one, as a reminder."""
+
+    def __init__(self, cursors: CursorStore | None) -> None:
+        self._cursors = cursors
+        self._memory: LRU[str, str] = LRU(REMEMBERED, ttl=NOTE_WINDOW_SECONDS)
+
+    async def recent(self, ticket_id: object, place: str) -> str | None:
+        """The platform id of the ticket's note in ``place`` if it was posted within the window."""
+        key = f"note:{ticket_id}:{place}"
+        known = self._memory.get(key)
+        if known is not None or self._cursors is None:
+            return known
+        value = await self._cursors.get_cursor("telegram", key)
+        at, _, note = (value or "").partition("|")
+        try:
+            fresh = time.time() - float(at) < NOTE_WINDOW_SECONDS
+        except ValueError:
+            return None
+        return note if fresh and note else None
+
+    async def posted(self, ticket_id: object, place: str, note: str) -> None:
+        key = f"note:{ticket_id}:{place}"
+        self._memory.put(key, note)
+        if self._cursors is None:
+            return
+        try:
+            await self._cursors.set_cursor("telegram", key, f"{time.time()}|{note}", keep_days=1.0)
+        except Exception as exc:  # the note is out; at worst a later refusal posts a second one
+            log.warning("telegram: public note of ticket %s kept in memory only: %s", ticket_id, exc)

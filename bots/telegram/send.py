@@ -8,6 +8,7 @@
   ``meta["public_fallback"]`` becomes a short public note where the customer last wrote: a mention,
   "an answer is waiting", the button into the private chat. Never the reply's own text. The returned
   platform id is the note's, in the public chat: that is how the delivery shows it went there.
+- A moderation step (delete a message, ban a member) is a Bot API call instead of a message (``moderation.py``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from telegram.error import ChatMigrated, Forbidden, TelegramError
 
 from bots.telegram.inbound import message_id
 from bots.telegram.migration import ChatMoves
+from bots.telegram.moderation import perform
 from bots.telegram.outbound import (
     PayloadMemory,
     answer_waiting,
@@ -32,7 +34,7 @@ from bots.telegram.outbound import (
     parse_conversation,
     parse_message_ref,
 )
-from bots.telegram.progress import PartsSent
+from bots.telegram.progress import PartsSent, RecentNotes
 from core.errors import Undeliverable
 from core.models import OutboundMessage, Sent
 
@@ -44,16 +46,20 @@ NO_FALLBACK = ("deactivated",)  # a deleted account reads no group either
 
 class Sender:
     def __init__(self, bot: Bot, bot_username: str, *, max_text_length: int, payloads: PayloadMemory,
-                 parts: PartsSent, moves: ChatMoves) -> None:
+                 parts: PartsSent, moves: ChatMoves, notes: RecentNotes) -> None:
         self._bot = bot
         self._username = bot_username
         self._max = max_text_length
         self._payloads = payloads
         self._parts = parts
         self._moves = moves
+        self._notes = notes
 
     async def send(self, reply: OutboundMessage) -> Sent:
-        """Raises RateLimited / Uncertain / RetryLater / Undeliverable (``outbound.map_error``)."""
+        """Raises RateLimited / Uncertain / RetryLater / Undeliverable (``outbound.map_error``). A moderation step
+        (``reply.action``) is carried out instead of sending its text (``moderation.py``)."""
+        if reply.action:
+            return await perform(self._bot, self._moves, reply)
         address, thread_id = parse_conversation(reply.conversation)
         if not reply.text.strip() and not reply.attachments:
             raise Undeliverable("telegram: nothing to send (empty text)")
@@ -115,7 +121,14 @@ class Sender:
             return await step(new, extra(new)), new
 
     async def _public_note(self, reply: OutboundMessage, place: Mapping[str, Any], refused: Forbidden) -> Sent:
-        """Tell the customer in public that an answer waits in private (the reply itself stays private)."""
+        """Tell the customer in public that an answer waits in private (the reply itself stays private). One note
+        for several refusals in a row (``RecentNotes``)."""
+        ticket = reply.meta.get("ticket_id")
+        earlier = await self._notes.recent(ticket, str(place["conversation"])) if ticket is not None else None
+        if earlier is not None:
+            log.info("telegram: private reply (outbox row %s) refused (%s); the customer's note %s already says so",
+                     reply.outbox_id, refused.message, earlier)
+            return Sent(earlier, public_note=True)
         address, thread_id = parse_conversation(str(place["conversation"]))
         text, markup = answer_waiting(reply, place, self._username)
 
@@ -138,4 +151,7 @@ class Sender:
             raise error from exc
         log.info("telegram: private reply (outbox row %s) refused (%s); told the customer in %s",
                  reply.outbox_id, refused.message, place["conversation"])
-        return Sent(message_id(sent.chat.id, sent.message_id), public_note=True)  # the reply itself is still owed
+        note = message_id(sent.chat.id, sent.message_id)
+        if ticket is not None:
+            await self._notes.posted(ticket, str(place["conversation"]), note)
+        return Sent(note, public_note=True)  # the reply itself is still owed

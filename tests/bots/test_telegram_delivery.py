@@ -14,12 +14,14 @@ from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.telegram_world import Recorder, settings_for, telegram_world, wait_until
 
 
-async def _open_ticket(world, store, dispatcher, user_id: int = 5001) -> int:  # type: ignore[no-untyped-def]
+async def _open_ticket(world, store, dispatcher, inbox, user_id: int = 5001) -> int:  # type: ignore[no-untyped-def]
+    """A ticket the customer opened and an agent already answered once (the "agent joined" notice is out)."""
     fake = world.fake
     user = fake.user(user_id, "Ann")
     message = fake.message(fake.private_chat(user), user, "/human")
     await fake.deliver("message", message)
     row = await world.stored(store, f"{user_id}:{message['message_id']}", until=lambda r: r.ticket_id)
+    await inbox.reply(row.ticket_id, "Hello Ann, I'm looking into it.")
     await dispatcher.drain()
     return row.ticket_id
 
@@ -29,7 +31,7 @@ async def test_a_429_is_waited_out_and_the_reply_is_delivered_exactly_once(engin
     async with telegram_world(engine, tmp_path) as world:
         fake = world.fake
         dispatcher = make_dispatcher({"telegram": world.adapter})
-        ticket_id = await _open_ticket(world, store, dispatcher)
+        ticket_id = await _open_ticket(world, store, dispatcher, inbox)
         fake.fail_next("sendMessage", 429, retry_after=1)
         await inbox.reply(ticket_id, "We found your transfer; it arrives today.")
         await dispatcher.drain()
@@ -47,13 +49,14 @@ async def test_a_long_reply_is_split_and_a_429_midway_sends_no_part_twice(engine
     async with telegram_world(engine, tmp_path) as world:
         fake = world.fake
         dispatcher = make_dispatcher({"telegram": world.adapter})
-        ticket_id = await _open_ticket(world, store, dispatcher)
+        ticket_id = await _open_ticket(world, store, dispatcher, inbox)
         paragraphs = [f"Step {i}: " + "check the withdrawal address carefully. " * 30 for i in range(1, 11)]
         fake.fail_next("sendMessage", 429, retry_after=1, after=1)  # the second part hits the flood limit
+        before = len(fake.sent_to(5001))
         await inbox.reply(ticket_id, "\n\n".join(paragraphs))
         await dispatcher.drain()
 
-        parts = [m["text"] for m in fake.sent_to(5001)][1:]  # after the handoff acknowledgement
+        parts = [m["text"] for m in fake.sent_to(5001)][before:]
         assert len(parts) >= 3 and all(len(p) <= 4096 for p in parts)
         assert len(set(parts)) == len(parts)
         assert " ".join(" ".join(parts).split()) == " ".join(" ".join(paragraphs).split())
@@ -64,7 +67,7 @@ async def test_blocked_chat_is_undeliverable_and_a_server_error_is_retried(engin
     async with telegram_world(engine, tmp_path) as world:
         fake = world.fake
         dispatcher = make_dispatcher({"telegram": world.adapter})
-        ticket_id = await _open_ticket(world, store, dispatcher)
+        ticket_id = await _open_ticket(world, store, dispatcher, inbox)
         fake.fail_next("sendMessage", 500)
         await inbox.reply(ticket_id, "first reply")
         await dispatcher.drain()
@@ -157,7 +160,7 @@ async def test_a_revoked_token_keeps_the_reply_queued_until_the_credentials_work
     async with telegram_world(engine, tmp_path) as world:
         fake = world.fake
         dispatcher = make_dispatcher({"telegram": world.adapter})
-        ticket_id = await _open_ticket(world, store, dispatcher)
+        ticket_id = await _open_ticket(world, store, dispatcher, inbox)
         fake.fail_next("sendMessage", status, description="Unauthorized" if status == 401 else "Not Found")
         await inbox.reply(ticket_id, "Your refund was approved.")
 

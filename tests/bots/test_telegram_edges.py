@@ -11,7 +11,7 @@ from telegram import Bot
 
 from bots.telegram.adapter import TelegramAdapter
 from bots.telegram.escalation import ModeratorCheck
-from bots.telegram.outbound import answer_waiting
+from bots.telegram.outbound import WORDS, answer_waiting
 from core.models import OutboundMessage, QuickReply, utcnow
 from core.store.tables import Cursor, Message
 from tests.fakes.telegram_api import FakeTelegram
@@ -126,10 +126,22 @@ async def test_a_private_reply_refused_becomes_a_public_note_that_tells_nothing_
         assert note["reply_to_message"]["message_id"] == asked["message_id"]
         [[button]] = note["reply_markup"]["inline_keyboard"]
         assert button["url"] == f"https://t.me/okpay_support_bot?start=ticket-{ticket_id}"
-        row = next(r for r in await store.outbox_rows() if r.message_id == message_id)
+        rows = await store.outbox_rows()
+        row = next(r for r in rows if r.message_id == message_id)
         assert row.status == "sent" and row.noted_publicly  # the reply itself is owed until they open the chat
+        joined = next(r for r in rows if r.id == row.id - 1)  # "an agent has joined": refused too, the same note
+        assert joined.status == "sent" and joined.noted_publicly
         sent = await store.scalar(select(Message).where(Message.id == message_id))
         assert sent.platform_id is None  # the note's id is not the reply's
+
+        # Ann taps the button: the private chat opens with /start ticket-N, and what she is owed arrives there
+        opened = fake.message(fake.private_chat(ann), ann, f"/start ticket-{ticket_id}")
+        await fake.deliver("message", opened)
+        await world.stored(store, f"5001:{opened['message_id']}")
+        await dispatcher.drain()
+        texts = [m["text"] for m in fake.sent_to(5001)]
+        assert texts.count(secret) == 1 and texts.index(secret) > 0  # after the joined notice, once
+        assert len(fake.sent_to(PUBLIC)) == notes_before + 1  # no further note
 
 
 async def test_a_blocked_customer_gets_the_note_and_without_a_public_place_the_reply_is_undeliverable(
@@ -190,3 +202,33 @@ async def test_caches_are_bounded_and_delivery_state_expires(store, tmp_path):
         [button] = await store.all(select(Cursor).where(Cursor.key.like("callback:%")))
         assert button.expires_at is not None
         assert timedelta(days=29) < button.expires_at - utcnow() <= timedelta(days=30)
+
+
+async def test_the_public_note_speaks_the_customers_language(engine, inbox, store, make_dispatcher, tmp_path):
+    async with telegram_world(engine, tmp_path, cursor_store=store) as world:
+        fake = world.fake
+        dispatcher = make_dispatcher({"telegram": world.adapter})
+        notes = {}
+        for user_id, text in ((5011, "/human 我的提现一直没有到账"), (5012, "/human 我的提現一直沒有到帳，請幫忙")):
+            user = fake.user(user_id, "李", username=f"li_{user_id}", language_code=None)
+            asked = fake.message(fake.group(PUBLIC, "OKPay Community"), user, text)
+            await fake.deliver("message", asked)
+            row = await world.stored(store, f"{PUBLIC}:{asked['message_id']}", until=lambda r: r.ticket_id)
+            await dispatcher.drain()
+            before = len(fake.sent_to(PUBLIC))
+            await inbox.reply(int(row.ticket_id), "已退回")
+            await dispatcher.drain()
+            [notes[user_id]] = fake.sent_to(PUBLIC)[before:]
+        assert notes[5011]["text"] == f"@li_5011 {WORDS['zh-Hans']['waiting'].format(mention='')[1:]}"
+        assert "请点击下方按钮" in notes[5011]["text"] and "請點" in notes[5012]["text"]
+        assert notes[5012]["reply_markup"]["inline_keyboard"][0][0]["text"] == "💬 私聊繼續"
+
+
+def test_the_public_note_follows_the_language_it_is_given_and_defaults_to_english():
+    place = {"conversation": str(PUBLIC), "handle": "ann"}
+    texts = {lang: answer_waiting(OutboundMessage("telegram", "5002", "x", meta={"lang": lang}), place, "bot")
+             for lang in ("en", "zh-Hans", "zh-Hant", None, "fr")}
+    assert texts["en"][0].startswith("@ann 👋 An answer") and texts[None][0] == texts["fr"][0] == texts["en"][0]
+    assert "客服已回复你" in texts["zh-Hans"][0] and "客服已回覆你" in texts["zh-Hant"][0]
+    assert [t[1].inline_keyboard[0][0].text for t in texts.values()] == [
+        "💬 Continue privately", "💬 私聊继续", "💬 私聊繼續", "💬 Continue privately", "💬 Continue privately"]

@@ -242,3 +242,22 @@ async def test_the_polling_bot_deletes_a_webhook_but_keeps_what_is_pending(engin
         assert fake.webhook is None and fake.served.count(early["update_id"]) == 1
         count = await store.scalar(select(func.count()).select_from(Message).where(Message.direction == "in"))
         assert count == 1
+
+
+async def test_an_update_nothing_can_read_is_kept_on_disk_and_the_batch_goes_on(engine, store, tmp_path):
+    """PTB's get_updates fails the whole batch on one update it cannot read: the same batch came back forever and
+    nothing behind it was stored. Each update is read on its own now."""
+    async with telegram_world(engine, tmp_path) as world:
+        fake = world.fake
+        ann, bo = fake.user(5001, "Ann"), fake.user(5002, "Bo")
+        broken = fake.message(fake.private_chat(ann), ann, "hello")
+        del broken["message_id"]  # not a message any reader can identify
+        poison = {"update_id": 700_001, "message": broken}
+        await fake.redeliver(poison)
+        later = await fake.deliver("message", fake.message(fake.private_chat(bo), bo, QUESTION))
+        await world.stored(store, f"5002:{later['message']['message_id']}")
+        await wait_until(lambda: not fake.pending, what="both confirmed to Telegram")
+        kept = tmp_path / "telegram" / "failed-updates" / "700001.json"
+        assert json.loads(kept.read_text())["message"]["text"] == "hello"
+        assert await _inbound(store) == [f"5002:{later['message']['message_id']}"]
+        assert world.adapter.health.receiving

@@ -37,8 +37,9 @@ async def test_faq_questions_are_answered_in_english_and_chinese(engine, store, 
         assert (await _decision(store, "5002:1"))["faq_id"] == "login"
         assert en[0]["text"] == kb.answer("login", "en")
         assert zh[0]["text"] == kb.answer("login", "zh-Hans")
-        # every answer offers a way to a person, as an inline button
-        assert zh[0]["reply_markup"]["inline_keyboard"][-1][0]["callback_data"] == "/human"
+        # every answer asks whether it helped, as inline buttons; "not solved" leads to a person
+        assert [row[0]["callback_data"] for row in zh[0]["reply_markup"]["inline_keyboard"]] == [
+            "feedback:solved", "feedback:unsolved"]
         # the store knows the bot's own message by its Telegram identity (echo guard)
         stored = await store.messages_for_conversation("telegram", "5002")
         assert [m.message.platform_id for m in stored] == ["5002:1", f"5002:{zh[0]['message_id']}"]
@@ -66,7 +67,8 @@ async def test_start_greets_lists_topics_as_buttons_and_a_press_is_answered(
         press = fake.callback_query(li, greeting, "faq:login")
         await fake.deliver("callback_query", press)
         row = await world.stored(store, f"cb:{press['id']}")
-        assert row.text == "faq:login" and row.raw["button"] is True
+        label = next(b["text"] for b in buttons if b["callback_data"] == "faq:login")
+        assert (row.text, row.raw["payload"], row.raw["button"]) == (label, "faq:login", True)  # what they saw
         await dispatcher.drain()
 
         assert fake.sent_to(5002)[-1]["text"] == kb.answer("login", lang)

@@ -147,3 +147,32 @@ async def test_without_a_public_url_the_webhook_is_assumed_set_elsewhere(tmp_pat
         finally:
             await adapter.stop()
         await asyncio.wait_for(adapter.wait_closed(), 1)
+
+
+async def _raw_post(url: str, secret: bytes, body: bytes) -> int:
+    """A POST written byte for byte, so the secret header may hold bytes no HTTP client would send."""
+    from yarl import URL
+
+    target = URL(url)
+    reader, writer = await asyncio.open_connection(target.host, target.port)
+    try:
+        writer.write(b"POST " + target.raw_path.encode() + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                     b"Content-Type: application/json\r\nX-Telegram-Bot-Api-Secret-Token: " + secret + b"\r\n"
+                     b"Content-Length: " + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body)
+        await writer.drain()
+        status_line = await asyncio.wait_for(reader.readline(), 5)
+    finally:
+        writer.close()
+    return int(status_line.split()[1])
+
+
+async def test_a_secret_header_with_bytes_that_are_not_ascii_is_refused_not_an_error(engine, store, tmp_path):
+    async with telegram_world(engine, tmp_path, mode="webhook") as world:
+        fake = world.fake
+        mallory = fake.user(6666, "Mallory")
+        body = json.dumps({"update_id": 1, "message": fake.message(fake.private_chat(mallory), mallory, "hi")})
+        good = WEBHOOK_SECRET.encode()
+        for secret in (b"\xff", good + b"\xff", b"\xc3\xa9" + good[2:], "秘密".encode(), b"\xed\xa0\x80"):
+            assert await _raw_post(world.webhook_url, secret, body.encode()) == 403, secret
+        assert await _raw_post(world.webhook_url, good, body.encode()) == 200  # the same request, rightly signed
+        assert await _inbound_count(store) == 1

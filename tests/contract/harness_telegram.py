@@ -43,6 +43,9 @@ class Tap:
         self.handled.append(edit.platform_id)
         return outcome
 
+    async def handle_member_joined(self, event: Any) -> object:
+        return await self.inner.handle_member_joined(event)
+
 
 class TelegramHarness:
     channel = "telegram"

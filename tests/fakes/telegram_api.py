@@ -61,6 +61,9 @@ class FakeTelegram(ChatMethods):
     strict_per_group: bool = False  # at most 20 sends per group in any 60 s window
     slow_seconds: float = 0.0  # sends are accepted at once, answered this much later
     sent_at: list[float] = field(default_factory=list)  # monotonic time each message in ``sent`` was accepted
+    deleted: list[tuple[int, int]] = field(default_factory=list)  # (chat id, message id) deleted by the bot
+    banned: dict[int, set[int]] = field(default_factory=dict)  # chat id -> user ids the bot banned
+    withheld_rights: dict[int, set[str]] = field(default_factory=dict)  # chat id -> admin rights the bot lacks
 
     def __post_init__(self) -> None:
         self.bot_user: JSON = {
@@ -277,7 +280,9 @@ class FakeTelegram(ChatMethods):
                 "pending_update_count": len(self._updates)}
 
     def _wanted(self, update: JSON) -> bool:
-        kind = next(k for k in update if k != "update_id")
+        kind = next((k for k in update if k != "update_id"), None)
+        if kind is None:
+            return True
         if self._allowed:
             return kind in self._allowed
         return kind not in ("chat_member", "message_reaction", "message_reaction_count")

@@ -1,7 +1,9 @@
 """The fake Bot API's chat methods (sendMessage, sendPhoto, sendDocument, answerCallbackQuery, getFile,
-getChatAdministrators, getChatMember), checked the way https://core.telegram.org/bots/api describes:
-a user who never started the bot or blocked it is 403, a thread outside a forum 400, callback_data
-1-64 bytes. The server, faults and update delivery live in telegram_api.py.
+getChatAdministrators, getChatMember, deleteMessage, banChatMember), checked the way
+https://core.telegram.org/bots/api describes: a user who never started the bot or blocked it is 403, a thread
+outside a forum 400, callback_data 1-64 bytes; deleting another's message needs the bot to be an admin with
+``can_delete_messages`` (and the message to be under 48 hours old), banning needs ``can_restrict_members``
+and never works on an administrator. The server, faults and update delivery live in telegram_api.py.
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ class ChatMethods(PlatformSide):
     files: dict[str, FakeFile]
     migrated: dict[int, int]
     sent_at: list[float]
+    deleted: list[tuple[int, int]]
+    banned: dict[int, set[int]]
+    withheld_rights: dict[int, set[str]]
 
     @staticmethod
     def _int(params: JSON, key: str, default: int | None = None) -> int | None:
@@ -195,3 +200,39 @@ class ChatMethods(PlatformSide):
         if user_id is None:
             raise ApiError(400, "Bad Request: invalid user_id specified")
         return self._member(chat_id, user_id)
+
+    def bot_may(self, chat_id: int, right: str) -> bool:
+        """Whether the bot is an administrator of the chat holding ``right`` (see ``withheld_rights``)."""
+        admin = self.bot_user["id"] in self.admins.get(chat_id, [])
+        return admin and right not in self.withheld_rights.get(chat_id, ())
+
+    async def _m_deletemessage(self, params: JSON) -> bool:
+        chat_id = self._check_chat(params)
+        key = (chat_id, self._int(params, "message_id") or 0)
+        message = self.messages.get(key)
+        if message is None:
+            raise ApiError(400, "Bad Request: message to delete not found")
+        own = message.get("from", {}).get("id") == self.bot_user["id"]
+        too_old = time.time() - message["date"] > 48 * 3600
+        if too_old or (chat_id < 0 and not own and not self.bot_may(chat_id, "can_delete_messages")):
+            raise ApiError(400, "Bad Request: message can't be deleted")
+        del self.messages[key]
+        self.deleted.append(key)
+        return True
+
+    async def _m_banchatmember(self, params: JSON) -> bool:
+        chat_id = self._check_chat(params)
+        user_id = self._int(params, "user_id")
+        if user_id is None:
+            raise ApiError(400, "Bad Request: invalid user_id specified")
+        if chat_id > 0:
+            raise ApiError(400, "Bad Request: chat member status can't be changed in private chats")
+        if not self.bot_may(chat_id, "can_restrict_members"):
+            raise ApiError(400, "Bad Request: not enough rights to restrict/unrestrict chat member")
+        admins = self.admins.get(chat_id, [])
+        if admins and admins[0] == user_id:
+            raise ApiError(400, "Bad Request: can't remove chat owner")
+        if user_id in admins:
+            raise ApiError(400, "Bad Request: user is an administrator of the chat")
+        self.banned.setdefault(chat_id, set()).add(user_id)  # banning a banned user again is fine too
+        return True

@@ -28,7 +28,12 @@ class ApiError(Exception):
 
 
 def _json(body: Any, status: int = 200) -> web.Response:
-    return web.Response(text=json.dumps(body, ensure_ascii=False), status=status, content_type="application/json")
+    text = json.dumps(body, ensure_ascii=False)
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate in a customer's text: Telegram sends it as a JSON escape
+        data = json.dumps(body).encode()
+    return web.Response(body=data, status=status, content_type="application/json", charset="utf-8")
 
 
 def _utf16_len(text: str) -> int:
@@ -87,6 +92,7 @@ class PlatformSide:
     files: dict[str, FakeFile]
     messages: dict[tuple[int, int], JSON]
     started: set[int]
+    banned: dict[int, set[int]]
     _message_ids: dict[int, int]
     _open_callbacks: set[str]
     _next_callback: int
@@ -152,6 +158,22 @@ class PlatformSide:
         if "username" in user:
             chat["username"] = user["username"]
         return chat
+
+    def join(self, chat: JSON, user: JSON, *, by: JSON | None = None) -> tuple[JSON, JSON]:
+        """``user`` joins ``chat`` (through an invite link, or added by ``by``): the join service message and the
+        ``chat_member`` change Telegram sends (the latter only to an admin bot that asked for it). A banned user
+        cannot join: ValueError."""
+        if user["id"] in self.banned.get(chat["id"], set()):
+            raise ValueError(f"user {user['id']} is banned from {chat['id']}")
+        now = int(time.time())
+        service: JSON = {"message_id": self._new_message_id(chat["id"]), "from": by or user, "chat": chat,
+                         "date": now, "new_chat_members": [user], "new_chat_member": user,
+                         "new_chat_participant": user}
+        self.messages[(chat["id"], service["message_id"])] = service
+        change: JSON = {"chat": chat, "from": by or user, "date": now,
+                        "old_chat_member": {"status": "left", "user": user},
+                        "new_chat_member": {"status": "member", "user": user}}
+        return service, change
 
     def callback_query(self, sender: JSON, shown: JSON, data: str) -> JSON:
         self._next_callback += 1

@@ -17,7 +17,7 @@ from sqlalchemy import event, select
 
 from bots.base import Inbound
 from bots.telegram.adapter import TelegramAdapter, TelegramSettings
-from core.models import Escalation, InboundMessage, MessageEdit
+from core.models import Escalation, InboundMessage, MemberJoined, MessageEdit
 from tests.fakes.telegram_api import FakeTelegram
 
 WEBHOOK_SECRET = "s3cret-Token_for-tests"
@@ -30,6 +30,7 @@ class Recorder:
     messages: list[InboundMessage] = field(default_factory=list)
     escalations: list[Escalation] = field(default_factory=list)
     edits: list[MessageEdit] = field(default_factory=list)
+    joined: list[MemberJoined] = field(default_factory=list)
 
     async def handle_message(self, message: InboundMessage) -> object:
         self.messages.append(message)
@@ -41,6 +42,10 @@ class Recorder:
 
     async def handle_edit(self, edit: MessageEdit) -> object:
         self.edits.append(edit)
+        return None
+
+    async def handle_member_joined(self, event: MemberJoined) -> object:
+        self.joined.append(event)
         return None
 
 

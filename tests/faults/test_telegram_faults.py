@@ -117,12 +117,18 @@ async def _all_stored_once_and_answered(process: SupportbotProcess, fake: FakeTe
     rows = await _inbound(process)
     assert Counter(r.platform_id for r in rows) == expected  # each message stored, and exactly once
     assert all(r.handled_at is not None for r in rows)
-    store = await process.store()
-    try:
-        statuses = Counter(await store.all(select(Outbox.status)))
-    finally:
-        await store.close()
-    assert set(statuses) == {"sent"}, statuses
+    statuses: Counter[str] = Counter()
+
+    async def all_marked_sent() -> bool:  # a delivery is marked in the store just after the fake has it
+        store = await process.store()
+        try:
+            statuses.clear()
+            statuses.update(await store.all(select(Outbox.status)))
+        finally:
+            await store.close()
+        return set(statuses) == {"sent"}
+
+    await eventually(all_marked_sent, timeout=5, interval=0.1, what="every reply marked sent")
     return rows
 
 
