@@ -22,6 +22,7 @@ A mixin of `core.pipeline.Engine`; its state lives in ``conversation.state`` (th
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -50,7 +51,7 @@ class Conversations:
     hours: BusinessHours
     _open_ticket: Callable[..., Awaitable[int]]  # the engine's (core/pipeline.py)
     _apply_flood: Callable[..., Awaitable[Outcome]]  # core/safety.py
-    _redecide: Callable[[str, Place | Conversation, str | None], Decision]
+    _redecide: Callable[..., Decision]
 
     async def _apply(self, session: Any, row: Message, conversation: Place | Conversation, ticket: Ticket | None,
                      decision: Decision | None) -> Outcome:
@@ -90,7 +91,11 @@ class Conversations:
         if payload == OTHER:
             return Decision("handoff", decision.lang, "", reason="unclear")
         if kind == "clarify" and not payload and decision.action != "answer" and decision.reason != "asked_for_human":
-            again = self._redecide(f"{pending.get('text', '')} {row.text}", conversation, decision.lang)
+            if pending.get("question") == "which":  # the reply only has to choose among what was offered
+                again = self._redecide(row.text, conversation, decision.lang, offered=tuple(pending.get("options", ())),
+                                       earlier=str(pending.get("text", "")))
+            else:  # a vague first turn: both turns together say what it is about
+                again = self._redecide(f"{pending.get('text', '')} {row.text}", conversation, decision.lang)
             if again.action == "answer":
                 return again
             if decision.action != "handoff" or decision.reason in ("low_confidence", "not_covered"):
@@ -129,7 +134,7 @@ class Conversations:
         if decision.action == "answer":
             state["pending"] = _ask("feedback", faq=decision.faq_id, message=queued.message_id)
         elif decision.action == "clarify":
-            state["pending"] = _ask("clarify", text=row.text, options=list(decision.options))
+            state["pending"] = _ask("clarify", text=row.text, options=list(decision.options), question=decision.reason)
         elif decision.action == "try_again":
             state["pending"] = _ask("feedback", faq=decision.faq_id, message=None)
         else:
@@ -143,9 +148,8 @@ class Conversations:
         """The choices offered with a reply, in the customer's language."""
         lang = decision.lang
         human = QuickReply(self.kb.message("button_human", lang), HUMAN_PAYLOAD)
-        if decision.action == "answer":
-            return (QuickReply(self.kb.message("button_solved", lang), SOLVED),
-                    QuickReply(self.kb.message("button_unsolved", lang), UNSOLVED))
+        if decision.action == "answer":  # "Talk to a person" here means "not solved": the answer goes on the ticket
+            return (QuickReply(self.kb.message("button_solved", lang), SOLVED), replace(human, payload=UNSOLVED))
         if decision.action == "clarify":
             titles = dict(self.kb.topics(lang))
             options = [QuickReply(titles[f], FAQ_PAYLOAD + f) for f in decision.options if f in titles]

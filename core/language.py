@@ -66,7 +66,7 @@ def detect_language(text: str, hint: str | None = None) -> str:
     else English.
     """
     norm_hint = normalise_hint(hint)
-    text = unicodedata.normalize("NFKC", text or "")
+    text = unicodedata.normalize("NFKC", (text or "")[:4096])  # the first lines tell; a book costs time
     han = _HAN.findall(text)
     if not han:
         if _LATIN.search(text):
@@ -95,18 +95,37 @@ STOPWORDS = frozenset(
     im ive id ill youre hi hello hey thanks thank u ur r also still some any very really too much many
     now again yet okpay my how why what when where which who whom up use using keep keeps kept getting gets
     after before not no yes one all via through into out off over know tell want need try tried trying
-    about whats take takes took something anything way thing things does doing make work works working worked reason
+    about whats wheres hows whys thats theres heres whos whens take takes took something anything way thing things
+    does doing make work works working worked reason
     的 了 吗 呢 吧 啊 呀 哦 嗯 么 我 你 您 他 她 它 我们 你们 他们 是 在 有 就 都 也 还 又 和 与 跟 及 或
     能 会 要 想 给 被 把 个 一 一下 下 这 那 这个 那个 这样 那样 怎么 怎么办 怎样 如何 为什么 什么 请问 请
     麻烦 一直 已经 现在 今天 昨天 刚才 刚刚 然后 但是 可是 因为 所以 自己 没有 不 没 得 地 着 过 吗吗
     okpay 哈 哈哈 呢呢 以后 之后 后 时候 的时候 还是 可能 知道 告诉 需要 想要 应该
     咋 咋办 啥 为啥 怎么样 问 问题 可以 用 能不能 可不可以 是不是 有没有 好 个 这是 那是 一下子 嘛 呗 哈哈哈
+    帮我 帮忙 看看 看一下 查一下
     怎么弄 怎么搞 怎么操作 咋弄 咋整 提示 显示 刚 到 help helps issue issues problem problems question questions
     啦 咧 嘞 喔 诶 欸 pls plz pleaseee thx idk wdym lol btw tbh ngl rn tho ya yo guys bro sis dude""".split()
 )
 
 # Variant spellings OpenCC keeps: 帐 for 账 (账户, 到账), and the Taiwan spelling 身分 for 身份
 _VARIANTS = (("帐", "账"), ("身分", "身份"))
+# Taiwan and Hong Kong wording that character conversion leaves as it is (儲值 -> 储值, not 充值): mapped to
+# the mainland word the knowledge base and the rules are written with. Words, not characters, so each one is
+# unambiguous in a support chat.
+_REGIONAL = {
+    "储值": "充值", "加值": "充值", "入数": "充值", "提领": "提现", "登入": "登录", "快取": "缓存", "简讯": "短信",
+    "网路": "网络", "连线": "连接", "设定": "设置", "个资": "个人信息", "两步骤": "两步", "客服专线": "客服电话",
+    "软体": "软件", "讯息": "消息", "萤幕": "屏幕", "数位": "数字", "信箱": "邮箱", "电邮": "邮箱",
+    "账密": "账号密码", "脸书": "facebook", "当机": "死机", "晶片": "芯片", "行动装置": "手机", "手机门号": "手机号",
+    "门号": "手机号", "支援": "支持", "联络": "联系", "退费": "退款", "入钱": "充值",
+    "过数": "转账", "户口": "账户", "汇出": "转出", "汇入": "转入", "网银": "网上银行",
+    "档案": "文件", "视讯": "视频",
+    # Cantonese written in Hong Kong: "登唔到" is 登不了, "点算" is 怎么办
+    "点算": "怎么办", "点解": "为什么", "点样": "怎样", "唔该": "谢谢", "唔": "不", "冇": "没有", "咗": "了",
+    "嘅": "的",
+    "睇": "看", "攞": "拿", "乜嘢": "什么", "佢": "他", "啲": "些", "喺": "在", "嚟": "来",
+}
+_REGIONAL_RE = re.compile("|".join(sorted(map(re.escape, _REGIONAL), key=len, reverse=True)))
 
 _jieba_ready = False
 
@@ -143,6 +162,8 @@ def prepare(text: str) -> str:
     text = _APOSTROPHES.sub("", to_simplified(text))
     for variant, usual in _VARIANTS:
         text = text.replace(variant, usual)
+    if _HAN.search(text):
+        text = _REGIONAL_RE.sub(lambda m: _REGIONAL[m.group(0)], text)
     return text
 
 

@@ -116,12 +116,18 @@ class Analyzer:
         return fixed
 
     def _stem(self, word: str) -> str | None:
+        """Another form of the same word that the knowledge base uses: safest -> safe, rejecting -> rejected."""
         for suffix in _SUFFIXES:
             if word.endswith(suffix) and len(word) - len(suffix) >= 3:
                 base = word[: -len(suffix)]
-                for candidate in (base, base + "e", base[:-1] if base[-1:] == base[-2:-1] else base):
+                stems = (base, base + "e", base[:-1] if base[-1:] == base[-2:-1] else base)
+                for candidate in stems:
                     if candidate in self._known:
                         return candidate
+                for candidate in stems:
+                    for other in _SUFFIXES[:4]:
+                        if candidate + other in self._known:
+                            return candidate + other
         return None
 
 
@@ -192,6 +198,23 @@ class Index:
         """How much the best shared word belongs to this FAQ: 1.0 if only it uses the word, 1/n if all n do."""
         faq = self.position[faq_id]
         return max((self.concentration[t].get(faq, 0.0) for t in set(terms) if t in self.concentration), default=0.0)
+
+    def rival(self, terms: list[str], faq_id: str, share: float) -> str | None:
+        """Another FAQ that owns (``share`` of the use of) a word of the message this FAQ never uses.
+
+        "sent usdt to my friend, he didn't get it yet": "usdt" points at the about page, "didn't get" at the
+        delayed-transfer FAQ. Such a message carries evidence for two answers, so it is worth asking which.
+        """
+        faq = self.position[faq_id]
+        found: tuple[float, int] | None = None
+        for t in set(terms):
+            owners = self.concentration.get(t)
+            if not owners or owners.get(faq, 0.0) > 0.0:
+                continue
+            other, value = max(owners.items(), key=lambda kv: (kv[1], -kv[0]))
+            if value >= share and (found is None or (value, -other) > (found[0], -found[1])):
+                found = (value, other)
+        return self.faq_ids[found[1]] if found else None
 
     def score(self, terms: list[str]) -> dict[str, float]:
         """faq id -> score in [0, 1], for the FAQs that share a word with the message."""

@@ -202,7 +202,8 @@ class Engine(Conversations, Safety, Escalations):
                              reason="triage_error", priority="normal")
 
     def _decide(self, text: str, conversation: Place | Conversation, hint: str | None, *, button: bool,
-                open_tickets: frozenset[int] = frozenset()) -> Decision:
+                open_tickets: frozenset[int] = frozenset(), offered: tuple[str, ...] = (),
+                earlier: str = "") -> Decision:
         from core.language import detect_language
         from core.triage import TriageContext
 
@@ -230,16 +231,18 @@ class Engine(Conversations, Safety, Escalations):
         if button and (text in CHOICES or text.startswith(RATE)):  # the conversation reads these (core/conversation)
             return Decision("choice", lang, "", reason="button")
         context = TriageContext(language_hint=hint, previous_faq_id=conversation.state.get("last_faq"),
-                                turns=int(conversation.state.get("turns", 0)))
+                                turns=int(conversation.state.get("turns", 0)), offered=offered, earlier=earlier)
         d = self.triage.decide(text, context)
         return Decision(d.action, d.lang, d.reply, getattr(d, "faq_id", None), d.confidence,
                         getattr(d, "reason", None) or getattr(d, "kind", None), getattr(d, "priority", "normal"),
                         tuple(getattr(d, "options", ())))
 
-    def _redecide(self, text: str, conversation: Place | Conversation, hint: str | None) -> Decision:
-        """A clarification decided again with both turns together."""
+    def _redecide(self, text: str, conversation: Place | Conversation, hint: str | None, *,
+                  offered: tuple[str, ...] = (), earlier: str = "") -> Decision:
+        """The reply to a clarifying question, decided again: choosing among what was ``offered`` about the
+        ``earlier`` message, or (a vague first turn) with both turns joined in ``text``."""
         try:
-            return self._decide(text, conversation, hint, button=False)
+            return self._decide(text, conversation, hint, button=False, offered=offered, earlier=earlier)
         except Exception:
             log.exception("deciding again on a clarification failed")
             return Decision("handoff", hint or "en", "", reason="triage_error")

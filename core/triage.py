@@ -1,11 +1,15 @@
-"""Triage: one customer message -> answer an FAQ, hand off to a human, or greet. Pure, no I/O.
+"""Triage: one customer message -> answer an FAQ, ask, hand off to a human, or greet. Pure, no I/O.
 
-Order of questions, because a wrong answer about money is worse than a handoff:
-1. incidents and explicit requests for a person (pattern tables, highest priority wins), then the
-   topics the knowledge base says it does not cover (its ``not_covered`` section);
-2. small talk with nothing else in it (hello / thanks / ok);
-3. FAQ matching (synonyms -> terms -> BM25 over sample questions and per-FAQ documents), answered
-   only when the best FAQ is confident and clearly ahead of the runner-up.
+Order of questions, because a wrong answer about money is the worst outcome and a needless handoff the
+next worst, while a question whose choices hold the right FAQ ends helped after one tap:
+1. incidents, a specific case to trace and explicit requests for a person (core/triage_rules.py, highest
+   priority wins), then the topics the knowledge base says it does not cover (its ``not_covered`` section);
+2. small talk, also when it closes the loop ("thanks, it works now"); a vague opener ("help") is asked
+   what it is about (core/triage_talk.py);
+3. FAQ matching (synonyms -> terms -> BM25 over sample questions and per-FAQ documents): answered when the
+   best FAQ is confident, clearly ahead and not contradicted by a word another FAQ owns; otherwise asked
+   about ("which of these?") when the words are ours, and handed off when they are not.
+The reply to a "which" question (``TriageContext.offered``) only has to choose among the choices.
 """
 
 from __future__ import annotations
@@ -18,7 +22,11 @@ from typing import Literal, Protocol
 from core.knowledge import KnowledgeBase
 from core.language import detect_language, prepare, to_traditional
 from core.matcher import QUERY_TERMS, Analyzer, Index
-from core.triage_rules import GREETING_FILLER, GREETINGS, RULES, UNRESOLVED, VAGUE, Rule
+from core.triage_rule import HAN_CHAR, LATIN_CHAR, Rule
+from core.triage_rules import RULES, UNRESOLVED
+from core.triage_talk import CLOSING, CLOSING_OPEN, GREETING_FILLER, GREETINGS, NONE_OF, ORDINAL, URGENT, VAGUE
+
+READ_HEAD, READ_TAIL = 3072, 1024  # characters triage reads of a longer message: its start and its end
 
 PRIORITY_RANK = {"urgent": 3, "high": 2, "normal": 1, "low": 0}
 
@@ -72,9 +80,14 @@ Decision = Answer | Handoff | Greet | Clarify
 
 @dataclass(frozen=True, slots=True)
 class TriageContext:
+    """``offered`` and ``earlier``: the message answers a "which" question that offered these FAQs about the
+    ``earlier`` message. Its words then only have to choose among the choices (or say it is none of them)."""
+
     language_hint: str | None = None
     previous_faq_id: str | None = None
     turns: int = 0
+    offered: tuple[str, ...] = ()
+    earlier: str = ""
 
 
 class SemanticBackend(Protocol):
@@ -97,9 +110,15 @@ class Triage:
         self.min_confidence = min_confidence
         self.min_specificity = 0.45  # only words every FAQ shares ("account") are no evidence
         self.min_single_specificity = 0.6
-        self.min_margin = 0.12  # runner-up within 12 % of the best: ambiguous, ask which one
-        self.min_guess = 0.35  # below the answer bar, a lead this strong is worth asking about
-        self.min_guess_confidence = 0.15
+        self.min_margin = 0.2  # runner-up within 20 % of the best: ambiguous, ask which one
+        self.min_guess = 0.2  # below the answer bar, a lead this strong is worth asking about
+        self.min_guess_coverage = 0.5  # ... when at least half the message's words are the knowledge base's
+        self.close_runner_up = 0.6  # a runner-up scoring this share of the best is offered too
+        # a word mostly another FAQ's (this share of its use), unused by the best one, while that FAQ scores at
+        # least rival_score of the best: the message carries evidence for both, ask which
+        self.rival_share = 0.6
+        self.rival_score = 0.5
+        self.choice_lead = 1.15  # after "which one?", the words must prefer one choice by this factor
         self.semantic = semantic
         self._analyzer = Analyzer(kb.synonyms)
         texts = [q for e in kb.entries for qs in e.questions.values() for q in qs]
@@ -121,7 +140,7 @@ class Triage:
 
     def decide(self, text: str, context: TriageContext | None = None) -> Decision:
         ctx = context or TriageContext()
-        text = text if isinstance(text, str) else ""
+        text = readable(text) if isinstance(text, str) else ""
         lang = detect_language(text, ctx.language_hint)
         prepared = prepare(text)
         if not prepared.strip():
@@ -129,17 +148,25 @@ class Triage:
                 return Greet("greeting", lang, self.kb.message("greeting", lang), 0.9)
             return self._handoff("empty", "low", lang, 1.0)
         rule = _first_rule(self._rules, prepared)
-        if rule is not None:
+        if rule is not None and not (rule.reason == "tried_already" and ctx.previous_faq_id):
             return self._handoff(rule.reason, rule.priority, lang, 0.95)
-        if ctx.previous_faq_id and UNRESOLVED.search(prepared):
+        if ctx.previous_faq_id and (rule is not None or UNRESOLVED.search(prepared)):
             return self._handoff("unresolved", "normal", lang, 0.9, ctx.previous_faq_id)
+        offered = tuple(f for f in ctx.offered if f in self._index.position)
+        if offered:
+            return self._which_answered(text, prepared, lang, offered, ctx)
         rest, kind = _strip_greetings(prepared)
         if kind is not None and not _has_content(rest):
             return Greet(kind, lang, self.kb.message(kind, lang), 0.95)
+        if kind in ("thanks", "ack") and CLOSING.search(prepared) and not CLOSING_OPEN.search(rest):
+            return Greet("thanks", lang, self.kb.message("thanks", lang), 0.9)  # "thanks, it works now"
         if VAGUE.search(rest.strip()) or VAGUE.search(prepared.strip()):
             return Clarify("vague", tuple(e.id for e in self.kb.entries), lang,
                            self.kb.message("clarify_vague", lang), 0.9)
         terms = self._analyzer.terms(rest)
+        if kind is not None and len(terms) <= 2 and not any(self._index.known(t) for t in terms) and (
+                not URGENT.search(prepared)):
+            return Greet(kind, lang, self.kb.message(kind, lang), 0.8)  # "thanks for the quick reply"
         if not terms:
             return self._handoff("low_confidence", "normal", lang, 0.0)
         scores = self._scores(text, terms)
@@ -154,18 +181,54 @@ class Triage:
         # one known word among strangers is no evidence, nor is one word several FAQs share ("phone")
         thin = known < 2 and (coverage < 0.5 or specific < self.min_single_specificity)
         if confidence < self.min_confidence or specific < self.min_specificity or thin:
-            if coverage >= 0.5 and best >= self.min_guess and confidence >= self.min_guess_confidence:
-                # the words are ours and one FAQ leads: ask rather than guess (or hand off)
-                return self._clarify(lang, confidence, best_id, second_id if second >= 0.6 * best else None)
+            # one shared word is enough to ask about only if it is this FAQ's own, or all the message says
+            if coverage >= self.min_guess_coverage and best >= self.min_guess and (
+                    known >= 2 or specific >= self.min_single_specificity or coverage >= 1.0):
+                # the words are ours and one FAQ leads: ask rather than guess, or give up on a person
+                runner_up = second_id if second >= self.close_runner_up * best else None
+                return self._clarify(lang, confidence, best_id, runner_up)
             reason = "not_covered" if coverage < 0.5 else "low_confidence"
             return self._handoff(reason, "normal", lang, confidence, best_id if best > 0.15 else None)
         if margin < self.min_margin:
             return self._clarify(lang, confidence, best_id, second_id)
+        rival = self._index.rival(terms, best_id, self.rival_share)
+        if rival is not None and scores.get(rival, 0.0) >= self.rival_score * best:
+            return self._clarify(lang, confidence, best_id, rival)
         return Answer(best_id, confidence, lang, self._answer(best_id, lang))
+
+    def _which_answered(self, text: str, prepared: str, lang: str, offered: tuple[str, ...],
+                        ctx: TriageContext) -> Decision:
+        """The reply to "which of these?": a choice by position or by its words, none of them, or else the two
+        turns decided together. An incident in the reply is decided as always."""
+        both = TriageContext(ctx.language_hint, ctx.previous_faq_id, ctx.turns)
+        if _first_rule(self._rules, prepared) is not None:
+            return self.decide(text, both)
+        position = ORDINAL.search(prepared)
+        if position is not None:
+            faq_id = offered[0] if position.group("first") else offered[-1]
+            return Answer(faq_id, 0.9, lang, self._answer(faq_id, lang))
+        if NONE_OF.search(prepared):
+            return self._handoff("unclear", "normal", lang, 0.9)
+        terms = self._analyzer.terms(prepared)
+        scores = self._scores(text, terms) if terms else {}
+        ranked = sorted(((scores.get(f, 0.0), f) for f in offered), reverse=True)
+        top, faq_id = ranked[0]
+        runner_up = ranked[1][0] if len(ranked) > 1 else 0.0
+        if top >= self.min_guess and top >= self.choice_lead * runner_up:
+            return Answer(faq_id, round(min(1.0, top), 4), lang, self._answer(faq_id, lang))
+        return self.decide(f"{ctx.earlier} {text}".strip(), both)
 
     def _clarify(self, lang: str, confidence: float, *faq_ids: str | None) -> Clarify:
         options = tuple(f for f in faq_ids if f)
         return Clarify("which", options, lang, self.kb.message("clarify_which", lang), confidence)
+
+    def ranking(self, text: str, top: int = 3) -> tuple[tuple[str, float], ...]:
+        """The FAQs' match scores for ``text``, best first: what the knowledge page shows an editor
+        ("why did it answer that, and what came second") without deciding anything."""
+        terms = self._analyzer.terms(prepare(text))
+        scores = self._scores(text, terms) if terms else {}
+        ordered = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+        return tuple((f, round(s, 4)) for f, s in ordered)
 
     def _scores(self, text: str, terms: list[str]) -> dict[str, float]:
         lexical = self._index.score(terms)
@@ -186,6 +249,15 @@ class Triage:
         return Handoff(reason, priority, lang, min(1.0, max(0.0, confidence)), reply, faq_id=faq_id)
 
 
+def readable(text: str) -> str:
+    """What triage reads of ``text``: all of it, or the start and the end of a long one. Deciding costs time in
+    proportion to the text (a pasted log of 200,000 characters held the engine for seconds); what a customer
+    asks is in the first lines, and a request for a person often closes the message. The store keeps it all."""
+    if len(text) <= READ_HEAD + READ_TAIL:
+        return text
+    return f"{text[:READ_HEAD]}\n…\n{text[-READ_TAIL:]}"
+
+
 def _top_two(scores: dict[str, float]) -> tuple[str, float, str, float]:
     """Best id and score, and the runner-up's; ties go to the smaller id (deterministic)."""
     ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
@@ -197,10 +269,11 @@ def _top_two(scores: dict[str, float]) -> tuple[str, float, str, float]:
 def _first_rule(rules: tuple[Rule, ...], prepared: str) -> Rule | None:
     """The matching rule with the highest priority; table order breaks ties."""
     found: Rule | None = None
+    latin, han = bool(LATIN_CHAR.search(prepared)), bool(HAN_CHAR.search(prepared))
     for rule in rules:
         if found is not None and PRIORITY_RANK[rule.priority] <= PRIORITY_RANK[found.priority]:
             continue
-        if rule.matches(prepared):
+        if rule.matches(prepared, latin, han):
             found = rule
     return found
 

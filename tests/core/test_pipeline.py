@@ -36,8 +36,9 @@ async def test_faq_is_answered_in_the_customers_language(engine: Engine, make_di
     assert "密码" in zh_reply and "邮箱" in zh_reply
     assert "password" in en_reply.lower() and "email" in en_reply.lower().replace("e-mail", "email")
     # every answer asks whether it helped, and "not solved" is the way to a person (in their language)
-    assert [[q.payload for q in r.quick_replies] for r in channel.sent] == [["feedback:solved", "feedback:unsolved"]] * 2
-    assert [q.label for q in channel.sent[0].quick_replies] == ["已解决", "没解决，转人工"]
+    choices = [[q.payload for q in r.quick_replies] for r in channel.sent]
+    assert choices == [["feedback:solved", "feedback:unsolved"]] * 2
+    assert [q.label for q in channel.sent[0].quick_replies] == ["已解决", "转人工客服"]
 
 
 async def test_redelivered_event_creates_nothing_twice(engine: Engine, store: Store) -> None:
@@ -60,11 +61,12 @@ async def test_handoff_ticket_agent_reply_goes_home(engine: Engine, inbox: Inbox
     await inbox.reply(out.ticket_id, "Hello Bob, I'm Dana from support.")
     await inbox.reply(out.ticket_id, "customer looks legit", internal=True)
     await make_dispatcher({"memory": channel}).drain()
-    assert channel.texts("dm-bob")[-1] == "Hello Bob, I'm Dana from support."
+    assert channel.texts("dm-bob")[-2:] == ["agent from the OKPay team has joined the conversation.",
+                                            "Hello Bob, I'm Dana from support."]
     assert "customer looks legit" not in channel.texts()  # internal notes are never sent
     record = await store.ticket(out.ticket_id)
     kinds = [(m.message.author_kind, m.delivery) for m in record.messages]
-    assert kinds == [("customer", None), ("bot", "sent"), ("agent", "sent"), ("note", None)]
+    assert kinds == [("customer", None), ("bot", "sent"), ("bot", "sent"), ("agent", "sent"), ("note", None)]
     assert record.ticket.first_responded_at is not None
 
 

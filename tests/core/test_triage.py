@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.knowledge import KnowledgeBase, load_knowledge_base
-from core.language import detect_language, to_traditional
+from core.language import detect_language, prepare, to_traditional
 from core.triage import Answer, Clarify, Greet, Handoff, Triage, TriageContext, decision_to_dict
+from core.triage_rule import HAN_CHAR, LATIN_CHAR
+
+HERE = Path(__file__).parent
 
 
 @pytest.fixture(scope="module")
@@ -182,6 +187,114 @@ def test_raising_min_confidence_answers_less_and_asks_instead(kb):
     assert isinstance(strict.decide("what are the fees for crypto"), Handoff)
 
 
+# ---- asking instead of guessing (issue 13) ---------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("text", "faq_id"),
+    [("刚付的款能撤销吗", "cancel-transaction"), ("which coins do u support", "about"),
+     ("付款一直轉圈然後失敗", "transaction-failed"), ("转账", "transaction-failed")],
+)
+def test_a_leading_faq_below_the_answer_bar_is_asked_about_not_handed_off(triage, kb, text, faq_id):
+    d = triage.decide(text)
+    assert isinstance(d, Clarify) and d.kind == "which", d
+    assert faq_id in d.options and 1 <= len(d.options) <= 2
+    assert d.reply == kb.message("clarify_which", d.lang)
+
+
+@pytest.mark.parametrize("text", ["help", "i have a problem", "问题", "有個問題想問", "你好，想咨询个问题", "求助"])
+def test_a_vague_message_gets_one_short_question_with_every_topic(triage, kb, text):
+    d = triage.decide(text)
+    assert isinstance(d, Clarify) and d.kind == "vague"
+    assert set(d.options) == {e.id for e in kb.entries}
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [("the payment went through twice", "double_charge"), ("同一笔钱扣了两遍", "double_charge"),
+     ("被重複扣款", "double_charge"), ("2fa got turned off and I didn't do it", "hacked_account"),
+     ("got a login alert from another country, not me", "hacked_account"),
+     ("我的兩步驟驗證被人關掉了", "hacked_account"), ("收到密码修改成功的短信，但我没改过密码", "hacked_account"),
+     ("有人自稱是客服要我提供驗證碼", "scam"),
+     ("someone called me saying they are from OKPay, move funds to a safe wallet", "scam"),
+     ("I see a suspicious withdrawal in my history", "stolen_funds"),
+     ("帳戶裡多了一筆我不認識的轉出", "stolen_funds"), ("my withdrawals are disabled, why", "frozen_funds"),
+     ("withdrawal rejected, it says risk control", "frozen_funds"),
+     ("sent 200 usdt 3 days ago and it still hasnt arrived", "transaction_investigation"),
+     ("withdrawal still under review after 4 days", "transaction_investigation"),
+     ("提現申請送出三天了，狀態還是審核中", "transaction_investigation"),
+     ("实名认证审核一个多星期了还没结果", "transaction_investigation"),
+     ("充值了3000台币还没入账", "transaction_investigation"),
+     ("I tried everything and still can't log in", "tried_already"),
+     ("whats the usdt to twd rate", "not_covered"), ("how do i buy crypto", "not_covered"),
+     ("what's the daily withdrawal limit", "not_covered"), ("提现手续费是多少", "not_covered")],
+)
+def test_incidents_and_cases_phrased_as_customers_write_them_go_to_a_person(triage, text, reason):
+    d = triage.decide(text)
+    assert isinstance(d, Handoff) and d.reason == reason, d
+
+
+@pytest.mark.parametrize(
+    ("text", "faq_id"),
+    [("what should I do if I see a strange transaction in my history", "security"),
+     ("how long does a withdrawal usually take, 3 days?", "transaction-failed"),
+     ("提现一般要几天到账", "transaction-failed"), ("安全性高吗？会不会被黑", "security"),
+     ("the reset password email never came, checked spam too", "login"),
+     ("it says exceeds limit when i try to send money", "transaction-failed")],
+)
+def test_questions_that_only_sound_like_incidents_are_answered(triage, text, faq_id):
+    d = triage.decide(text)
+    assert isinstance(d, Answer | Clarify), d
+    assert faq_id == getattr(d, "faq_id", None) or faq_id in getattr(d, "options", ())
+
+
+@pytest.mark.parametrize(
+    ("text", "faq_id"),
+    [("儲值還沒到帳", "transaction-failed"), ("帳號登入不了", "login"), ("怎麼開啟兩步驟驗證", "security"),
+     ("客服專線是多少", "contact"), ("轉帳失敗", "transaction-failed"), ("登入一直顯示錯誤，清了快取也沒用", "login"),
+     ("登唔到入去個app，點算", "login")],
+)
+def test_taiwan_and_hong_kong_wording_is_understood_and_answered_in_traditional(triage, kb, text, faq_id):
+    d = triage.decide(text)
+    assert d.lang == "zh-Hant"
+    assert faq_id == getattr(d, "faq_id", None) or faq_id in getattr(d, "options", ())
+    assert detect_language(d.reply) == "zh-Hant"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["thanks, that helped!", "好的明白了", "👍", "thanks, I reset my password and it works now",
+     "已經可以登入了，謝謝你們", "ok i'll try that, thank you", "好的我去试试，谢谢",
+     "perfect, the transfer arrived, thanks!", "thanks for the info"],
+)
+def test_closing_the_loop_is_small_talk_not_a_question(triage, text):
+    assert isinstance(triage.decide(text), Greet)
+
+
+@pytest.mark.parametrize("text", ["thanks, but I still can't log in", "好的，但是还是登不上",
+                                  "thanks, how do I set up 2fa"])
+def test_thanks_with_an_open_problem_is_still_the_problem(triage, text):
+    assert isinstance(triage.decide(text), Answer | Clarify)
+
+
+def test_the_reply_to_a_which_question_chooses_among_the_offered_faqs(triage, kb):
+    first = "the money i sent hasnt reached my friend yet"
+    asked = triage.decide(first)
+    assert isinstance(asked, Clarify) and asked.options == ("transaction-failed", "cancel-transaction")
+
+    def reply(text):
+        return triage.decide(text, TriageContext(offered=asked.options, earlier=first))
+
+    assert reply("it is delayed").faq_id == "transaction-failed"
+    assert reply("the first one").faq_id == "transaction-failed"
+    chosen = reply("第二个")
+    assert isinstance(chosen, Answer) and chosen.faq_id == "cancel-transaction"
+    assert chosen.reply == kb.answer("cancel-transaction", "zh-Hans")
+    none = reply("neither")
+    assert isinstance(none, Handoff) and none.reason == "unclear"
+    assert reply("someone stole it").reason == "stolen_funds"  # an incident in the reply wins
+    assert isinstance(reply("ok"), Clarify)  # nothing chosen: asked again with the two turns together
+
+
 class KeywordBackend:
     """A stand-in semantic plugin: says every message is about verification."""
 
@@ -215,6 +328,7 @@ def _check(d, kb):
         assert d.priority in {"low", "normal", "high", "urgent"} and d.reason
     if isinstance(d, Clarify):
         assert d.options and set(d.options) <= {e.id for e in kb.entries}
+        assert d.kind == "vague" or len(d.options) <= 2  # "which" offers the close FAQs, never a menu
 
 
 @settings(max_examples=300, deadline=None)
@@ -223,6 +337,38 @@ def test_any_text_gets_exactly_one_valid_decision(triage, kb, text):
     first = triage.decide(text)
     _check(first, kb)
     assert triage.decide(text) == first  # deterministic
+
+
+def _whole_pattern(rule, prepared):
+    return bool(rule.pattern.search(prepared)) and not (rule.unless and rule.unless.search(prepared))
+
+
+def test_rules_split_by_script_match_exactly_like_the_whole_pattern(triage):
+    """Speed must not change a decision: every rule, on every labelled message and mixes of them."""
+    texts = [i["text"] for name in ("triage_eval.yaml", "triage_holdout.yaml", "triage_dev.yaml")
+             for i in yaml.safe_load((HERE / name).read_text(encoding="utf-8"))]
+    texts += [f"{a} {b}" for a, b in zip(texts[::7], texts[3::11], strict=False)]
+    hits = 0
+    for text in texts:
+        prepared = prepare(text)
+        latin, han = bool(LATIN_CHAR.search(prepared)), bool(HAN_CHAR.search(prepared))
+        for rule in triage._rules:
+            expected = _whole_pattern(rule, prepared)
+            hits += expected
+            assert rule.matches(prepared, latin, han) == expected, (rule.reason, text)
+    assert hits > 300  # the corpus exercises the rules
+
+
+RULE_ALPHABET = list("abcdefghijklmnopqrstuvwxyz0123456789 #$.,?!") + list("转账提现没到账被盗冻结两次天前号人工客服")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from(RULE_ALPHABET), max_size=60))
+def test_rules_split_by_script_match_like_the_whole_pattern_on_any_text(triage, text):
+    prepared = prepare(text)
+    latin, han = bool(LATIN_CHAR.search(prepared)), bool(HAN_CHAR.search(prepared))
+    for rule in triage._rules:
+        assert rule.matches(prepared, latin, han) == _whole_pattern(rule, prepared), rule.reason
 
 
 @settings(max_examples=150, deadline=None)
@@ -241,3 +387,19 @@ def test_traditional_input_gets_a_traditional_reply(triage, phrase, noise):
     assert detect_language(d.reply) == "zh-Hant"
     simplified = triage.decide(phrase + noise)
     assert simplified.action == d.action and getattr(simplified, "faq_id", None) == getattr(d, "faq_id", None)
+
+
+
+def test_a_very_long_message_is_decided_from_its_start_and_its_end() -> None:
+    """A 200,000-character message (pasted logs, a flood) must not hold the engine: triage reads its start and
+    its end only, so the middle changes nothing, and a request for a person at the end is still heard."""
+    from core.knowledge import load_knowledge_base
+    from core.triage import READ_HEAD, Triage, readable
+
+    triage = Triage(load_knowledge_base())
+    head, tail = "我的转账一直没到账，已经三天了。", "谢谢。"
+    middle = "日志 ERROR timeout 42 " * 10_000
+    assert len(readable(head + middle + tail)) <= READ_HEAD + 1024 + 3
+    same = [triage.decide(head + m + tail) for m in (middle, middle.replace("42", "7"), "日志 " * 50_000)]
+    assert len({(d.action, getattr(d, "faq_id", None), d.confidence) for d in same}) == 1
+    assert triage.decide(head + middle + "请帮我转人工客服").action == "handoff"

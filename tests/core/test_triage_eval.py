@@ -1,11 +1,16 @@
-"""Triage quality on labelled customer messages (see triage_eval.yaml; the holdout file was never tuned on).
+"""Triage quality on labelled customer messages, measured by core.knowledge_eval.evaluate (its docstring
+defines the figures; the knowledge page's review before publishing uses the same measure).
 
-triage_blind.yaml was written from the support guide alone, before its author read the knowledge base
-samples or the engine: 200 messages in the mix of scripts, slang and typos real customers send.
+Sets (all in this folder):
+- triage_eval.yaml: the first labelled set, tuned on; triage_holdout.yaml: written after that tuning, not tuned on.
+- triage_dev.yaml: paraphrases written from the support guide for issue 13 (clarify instead of guessing), tuned on.
+- triage_blind*.yaml: written from the support guide alone, by people who had not seen the knowledge base
+  samples or the engine, and never tuned on. Whatever files match are measured; their individual misses are
+  never printed (so they stay blind to whoever tunes the triage), only their summary line.
 
-FAQ accuracy: of messages labelled with an FAQ, the share answered with that FAQ.
-Handoff recall: of messages labelled handoff, the share handed off.
-Wrong answers: answers with the wrong FAQ, or answers where a handoff or greeting was expected, over all.
+The sets that were tuned on (and the first blind set, which met it) must meet issue 13's goal (THRESHOLDS).
+The later blind sets keep the earlier floors as a regression guard; benchmarks/triage_quality.py reads
+them against the goal and says where it is not met.
 """
 
 from __future__ import annotations
@@ -17,11 +22,16 @@ import pytest
 import yaml
 
 from core.knowledge import load_knowledge_base
+from core.knowledge_eval import ACTIONS, THRESHOLDS, Outcome, Scores, evaluate
 from core.language import detect_language
-from core.triage import Answer, Triage
+from core.triage import Triage
 
 HERE = Path(__file__).parent
 FAQ_IDS = {"about", "contact", "login", "security", "transaction-failed", "verification", "cancel-transaction"}
+OLD_SETS = ("triage_eval.yaml", "triage_holdout.yaml", "triage_blind.yaml")  # strict accuracy >= 0.90 kept
+BLIND_SETS = tuple(sorted(p.name for p in HERE.glob("triage_blind*.yaml")))  # names only: never read here
+SETS = ("triage_eval.yaml", "triage_holdout.yaml", "triage_dev.yaml", *BLIND_SETS)
+BLIND_FLOORS = {"answered_or_clarified": 0.90, "handoff_recall": 0.90, "wrong_answer_rate": 0.03}
 
 
 @pytest.fixture(scope="module")
@@ -31,34 +41,26 @@ def triage() -> Triage:
 
 def _load(name: str) -> list[dict]:
     items = yaml.safe_load((HERE / name).read_text(encoding="utf-8"))
-    for item in items:
-        assert item["action"] in {"answer", "handoff", "greet"}, item
-        assert (item["action"] == "answer") == ("faq_id" in item), item
+    # counted, not asserted per item: a failing assertion would print a blind message
+    malformed = sum(1 for i in items if i.get("action") not in ACTIONS or (i["action"] == "answer") != ("faq_id" in i))
+    assert malformed == 0, f"{name}: {malformed} malformed items"
     return items
 
 
-def _measure(triage: Triage, items: list[dict]) -> dict[str, float]:
-    faq = handoff = faq_ok = handoff_ok = wrong = 0
-    misses: list[str] = []
-    for item in items:
-        d = triage.decide(item["text"])
-        if item["action"] == "answer":
-            faq += 1
-            faq_ok += isinstance(d, Answer) and d.faq_id == item["faq_id"]
-        elif item["action"] == "handoff":
-            handoff += 1
-            handoff_ok += d.action == "handoff"
-        right = d.action == item["action"] and (d.action != "answer" or d.faq_id == item["faq_id"])
-        if isinstance(d, Answer) and not (item["action"] == "answer" and d.faq_id == item["faq_id"]):
-            wrong += 1
-        if not right:
-            misses.append(f"  expected {item['action']}/{item.get('faq_id', '-')}, got {d.action}/"
-                          f"{getattr(d, 'faq_id', None) or getattr(d, 'reason', '-')}: {item['text']}")
-    figures = {"messages": len(items), "faq_accuracy": faq_ok / faq, "handoff_recall": handoff_ok / handoff,
-               "wrong_answer_rate": wrong / len(items)}
-    print("\n" + ", ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in figures.items()))
-    print("\n".join(misses))
-    return figures
+def measure(triage: Triage, name: str, show_misses: bool = True) -> Scores:
+    judged: list[Outcome] = []
+    scores = evaluate(triage, _load(name), judged)
+    print(f"\n{name}: " + ", ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}"
+                                   for k, v in scores.as_dict().items()))
+    if show_misses and "blind" not in name:  # a blind set's misses stay unseen
+        for o in judged:
+            if not o.exact:
+                d, item = o.decision, o.item
+                got = getattr(d, "faq_id", None) or getattr(d, "reason", None) or "/".join(getattr(d, "options", ()))
+                print(f"  {'MISS' if not o.ok else 'ask '} expected {item['action']}/"
+                      f"{item.get('faq_id') or item.get('reason', '-')}, got {d.action}/{got} "
+                      f"({d.confidence:.2f}): {item['text']}")
+    return scores
 
 
 def test_eval_set_is_broad():
@@ -70,6 +72,20 @@ def test_eval_set_is_broad():
                    "transaction_investigation", "complaint", "legal", "not_covered"):
         assert reasons[reason] >= 4, reason
     assert sum(i["action"] == "greet" for i in items) >= 10
+
+
+def test_dev_set_is_broad_and_new():
+    items = _load("triage_dev.yaml")
+    assert len(items) >= 150
+    faqs = Counter(i["faq_id"] for i in items if i["action"] == "answer")
+    assert set(faqs) == FAQ_IDS and min(faqs.values()) >= 8
+    reasons = Counter(i.get("reason") for i in items if i["action"] == "handoff")
+    assert len(reasons) >= 10 and reasons["vague"] >= 3
+    assert sum(detect_language(i["text"]) == "zh-Hant" for i in items) >= 0.1 * len(items)
+    texts = {i["text"] for i in items}
+    assert len(texts) == len(items)
+    for other in ("triage_eval.yaml", "triage_holdout.yaml"):
+        assert not texts & {i["text"] for i in _load(other)}, other
 
 
 def test_blind_set_is_broad_and_mostly_chinese():
@@ -85,9 +101,12 @@ def test_blind_set_is_broad_and_mostly_chinese():
     assert sum(detect_language(i["text"]) == "zh-Hant" for i in items) >= 0.08 * len(items)
 
 
-@pytest.mark.parametrize("name", ["triage_eval.yaml", "triage_holdout.yaml", "triage_blind.yaml"])
+@pytest.mark.parametrize("name", SETS)
 def test_triage_quality(triage, name):
-    figures = _measure(triage, _load(name))
-    assert figures["faq_accuracy"] >= 0.90
-    assert figures["handoff_recall"] >= 0.90
-    assert figures["wrong_answer_rate"] <= 0.03
+    scores = measure(triage, name)
+    if name in BLIND_SETS and name != "triage_blind.yaml":
+        assert scores.meets(BLIND_FLOORS), scores.as_dict()  # the goal itself: benchmarks/triage_quality.py
+    else:
+        assert scores.meets(THRESHOLDS), scores.as_dict()
+    if name in OLD_SETS:
+        assert scores.faq_accuracy >= 0.90  # strict: answered outright, no question asked
