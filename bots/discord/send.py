@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -92,6 +93,16 @@ def map_error(exc: BaseException) -> AdapterError:
     return RetryLater(f"discord: unexpected {exc!r}")
 
 
+def _files(reply: OutboundMessage) -> list[discord.File]:
+    """The files an agent attached that exist on this machine (Discord takes up to 10 per message). A file that
+    is gone cannot come back: the reply is undeliverable as written, and the agent is told, not retried forever."""
+    try:
+        return [discord.File(a.local_path, filename=a.name or Path(a.local_path).name)
+                for a in reply.attachments[:10] if a.local_path]
+    except OSError as exc:
+        raise Undeliverable(f"discord: an attached file is gone: {exc}") from exc
+
+
 def _mention_only(user_id: int) -> discord.AllowedMentions:
     return discord.AllowedMentions(everyone=False, roles=False, users=[discord.Object(user_id)],
                                    replied_user=False)
@@ -142,12 +153,17 @@ class Sender:
                      mentions: discord.AllowedMentions | None = None) -> discord.Message:
         """Each part once: nonce ``sb<outbox id>.<tag><index>`` (Discord takes at most 25 characters)."""
         limit = 2000 - len(prefix)
+        links = [a.url for a in reply.attachments if not a.local_path and a.url]  # nothing to upload: linked
+        if links and not reply.action:
+            text = "\n".join([text, *links]) if text else "\n".join(links)
         parts = split_text(text, limit) if text else [""]
         view = buttons(reply.quick_replies)
         first: discord.Message | None = None
         for index, part in enumerate(parts):
             content = (prefix + part) if index == 0 else part
             kwargs: dict[str, Any] = {"content": content or None}
+            if index == len(parts) - 1 and (files := _files(reply)):
+                kwargs["files"] = files  # with the last part, after the words that introduce them
             if reply.outbox_id is not None:
                 kwargs["nonce"] = f"sb{reply.outbox_id}.{tag}{index}"
             if index == 0 and reference is not None:

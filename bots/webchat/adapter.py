@@ -38,7 +38,7 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from bots.base import ChannelHealth, ChannelSettings, Inbound, split_text
-from bots.webchat.frames import FROM, language_tag, reply_frame, send_error, storable
+from bots.webchat.frames import FROM, file_links, language_tag, reply_frame, send_error, storable
 from bots.webchat.settings import WebchatSettings
 from core.language import normalise_hint
 from core.models import Author, InboundMessage, OutboundMessage, Sent, utcnow
@@ -156,11 +156,12 @@ class WebchatAdapter:
     async def send(self, reply: OutboundMessage) -> Sent:
         """Push to every open tab of the conversation; with none open the stored reply waits for the history."""
         frame = reply_frame(reply)
-        parts = split_text(reply.text, self.max_text_length)
+        parts = split_text(reply.text, self.max_text_length) if reply.text else [""]
         for index, part in enumerate(parts):
             last = index == len(parts) - 1
             data = json.dumps({**frame, "id": frame["id"] + (f".{index}" if index else ""), "text": part,
-                               "quick_replies": frame["quick_replies"] if last else []}, ensure_ascii=False)
+                               "quick_replies": frame["quick_replies"] if last else [],
+                               "attachments": frame["attachments"] if last else []}, ensure_ascii=False)
             for ws in list(self._sockets.get(reply.conversation, ())):
                 try:
                     await ws.send_str(data)
@@ -313,7 +314,8 @@ class WebchatAdapter:
                 else:
                     frame_id, author = f"m{row.id}", FROM.get(row.author_kind, "bot")
                 messages.append({"id": frame_id, "from": author, "text": row.text,
-                                 "at": row.created_at.isoformat(), "quick_replies": []})
+                                 "at": row.created_at.isoformat(), "quick_replies": [],
+                                 "attachments": file_links(row.attachments or ()) if row.direction == "out" else []})
         await ws.send_str(json.dumps({"type": "history", "messages": messages}, ensure_ascii=False))
 
     async def _receive(self, ws: web.WebSocketResponse, data: str, visitor: str, conversation: str,

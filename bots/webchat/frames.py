@@ -6,11 +6,13 @@ import json
 import logging
 import re
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from aiohttp import web
 
-from core.models import OutboundMessage, utcnow
+from core.agent_files import PUBLIC_PREFIX
+from core.models import Attachment, OutboundMessage, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +27,20 @@ def language_tag(accept_language: str) -> str | None:
     return first if len(first) <= 16 and _TAG.fullmatch(first) else None
 
 
+def file_links(attachments: Iterable[Attachment | dict[str, Any]]) -> list[dict[str, str]]:
+    """Files an agent sent, as the page links them: the product's own ``/f/<token>/<name>`` address (same
+    origin as the chat, so no public URL is needed) or an absolute http(s) one; anything else is left out."""
+    links: list[dict[str, str]] = []
+    for a in attachments:
+        item = a if isinstance(a, dict) else {"kind": str(a.kind), "ref": a.ref, "name": a.name, "url": a.url}
+        ref, url = str(item.get("ref") or ""), str(item.get("url") or "")
+        href = ref if ref.startswith(PUBLIC_PREFIX + "/") else url if url.startswith(("https://", "http://")) else ""
+        if href:
+            links.append({"kind": "image" if item.get("kind") == "image" else "file", "url": href,
+                          "name": str(item.get("name") or href.rsplit("/", 1)[-1])[:200]})
+    return links
+
+
 def reply_frame(reply: OutboundMessage) -> dict[str, Any]:
     """A reply as the page shows it; its id is the stored message's, so a resend is recognised."""
     message_id = reply.meta.get("message_id")
@@ -32,7 +48,8 @@ def reply_frame(reply: OutboundMessage) -> dict[str, Any]:
     quick = [{"label": q.label, "payload": q.payload, **({"url": q.url} if q.url else {})}
              for q in reply.quick_replies]
     return {"type": "message", "from": FROM.get(str(reply.meta.get("author")), "bot"), "id": frame_id,
-            "text": reply.text, "at": reply.meta.get("at") or utcnow().isoformat(), "quick_replies": quick}
+            "text": reply.text, "at": reply.meta.get("at") or utcnow().isoformat(), "quick_replies": quick,
+            "attachments": file_links(reply.attachments)}
 
 
 async def send_error(ws: web.WebSocketResponse, error: str, client_id: str | None = None, *,

@@ -11,6 +11,7 @@ import time
 import pytest
 from sqlalchemy import select
 
+from core import agent_files
 from core.models import OutboundMessage
 from core.store.tables import Cursor, Message, Outbox
 from tests.fakes.discord_scene import build, running
@@ -188,6 +189,38 @@ async def test_closed_dms_go_to_the_customers_private_thread_when_there_is_one(
         assert joined["channel_id"] == reply["channel_id"] == thread_id  # private: only she and the moderators
         assert reply["content"] == f"<@{scene.alice['id']}> {PRIVATE_ANSWER}"
         assert int(scene.alice["id"]) in fake.thread_members[int(thread_id)]
+
+
+async def test_files_an_agent_attaches_are_uploaded_with_the_reply(engine, store, inbox, make_dispatcher, tmp_path):
+    """Discord takes files as multipart ``files[n]`` parts beside ``payload_json``: the customer gets the file
+    itself in the DM, not a link to the inbox; a file that is gone is the agent's to resend, not retried."""
+    scene = build()
+    fake = scene.fake
+
+    async def chunks(data: bytes):  # type: ignore[no-untyped-def]
+        yield data
+
+    receipt = await agent_files.save(tmp_path, "receipt.png", chunks(b"\x89PNG\r\n\x1a\n" + b"0" * 64))
+    async with running(engine, scene) as h:
+        [ticket] = (await _tickets(h, scene, [scene.alice])).values()
+        dispatcher = make_dispatcher({"discord": h.adapter})
+        await dispatcher.drain()
+        await inbox.reply(ticket, "Your receipt is attached.", files=[receipt])
+        await dispatcher.drain()
+        sent = fake.sent[-1]
+        assert sent["content"] == "Your receipt is attached." and sent["channel_id"] == fake.dm_channel(
+            scene.alice["id"])["id"]
+        [upload] = sent["attachments"]
+        assert upload["filename"] == "receipt.png"
+        assert fake.uploads[int(upload["id"])] == receipt.absolute.read_bytes()
+
+        gone = await agent_files.save(tmp_path, "gone.pdf", chunks(b"%PDF-1.4"))
+        gone.absolute.unlink()
+        before = len(fake.sent)
+        await inbox.reply(ticket, "And the statement.", files=[gone])
+        await dispatcher.drain()
+        assert len(fake.sent) == before  # nothing half-sent
+        assert (await _rows(store))[-1].status == "dead"  # shown to the agent as not delivered, with the reason
 
 
 async def test_a_send_repeated_with_its_nonce_creates_nothing_twice(engine):

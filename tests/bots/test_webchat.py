@@ -7,6 +7,7 @@ import contextlib
 import re
 import time
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -16,6 +17,7 @@ from aiohttp.test_utils import TestServer
 from sqlalchemy import select, text
 
 from bots.webchat.adapter import COOKIE, WebchatAdapter, WebchatSettings
+from core import agent_files
 from core.dispatch import Dispatcher
 from core.inbox import Inbox
 from core.knowledge import KnowledgeBase
@@ -91,7 +93,7 @@ async def test_handoff_opens_a_ticket_and_the_agent_reply_reaches_the_socket(
     reply = await visitor.next(lambda f: f.get("from") == "agent")  # after the bot's "... has joined" notice
     assert reply == {"type": "message", "from": "agent", "id": f"m{message_id}",
                      "text": "Hi, this is Alice from OKPay. How can I help?", "at": reply["at"],
-                     "quick_replies": []}
+                     "quick_replies": [], "attachments": []}
     await _delivered(store, message_id)
     record = await store.ticket(ticket.id)
     assert [m.delivery for m in record.messages if m.message.id == message_id] == ["sent"]
@@ -111,6 +113,31 @@ async def test_agent_reply_to_an_offline_visitor_appears_in_history_on_reconnect
     assert [m["from"] for m in history] == ["customer", "bot", "bot", "agent"]  # the handoff, "... has joined"
     assert history[0]["text"] == "人工客服" and history[-1]["text"] == "您好，我们已经查到您的交易。"
     assert history[-1]["id"] == f"m{message_id}"
+
+
+async def test_files_an_agent_sends_reach_the_chat_as_links_live_and_after_a_reload(
+        chat: Chat, store: Store, inbox: Inbox, tmp_path: Path) -> None:
+    visitor = await chat.visitor()
+    await visitor.say("I want to talk to a human")
+    await visitor.reply()
+    ticket = await _ticket_of(store, visitor.conversation)
+
+    async def chunks(data: bytes) -> AsyncIterator[bytes]:
+        yield data
+
+    receipt = await agent_files.save(tmp_path, "receipt.png", chunks(b"\x89PNG\r\n\x1a\n" + b"0" * 64))
+    statement = await agent_files.save(tmp_path, "statement.pdf", chunks(b"%PDF-1.4 statement"))
+    message_id = await inbox.reply(ticket.id, "Here is your receipt and the statement.", files=[receipt, statement])
+    live = await visitor.next(lambda f: f.get("from") == "agent")
+    expected = [{"kind": "image", "url": receipt.link, "name": "receipt.png"},
+                {"kind": "file", "url": statement.link, "name": "statement.pdf"}]
+    assert live["attachments"] == expected and live["text"] == "Here is your receipt and the statement."
+    await _delivered(store, message_id)
+    assert visitor.ws is not None
+    await visitor.ws.close()
+    history = await visitor.connect()
+    assert history[-1]["id"] == f"m{message_id}" and history[-1]["attachments"] == expected
+    assert all(m["attachments"] == [] for m in history[:-1])
 
 
 async def test_every_open_tab_gets_the_conversation(chat: Chat, kb: KnowledgeBase) -> None:

@@ -75,6 +75,7 @@ class FakeDiscord(World, EventMaker, Gateway, Limits, Moderation):
         self.resumes: list[dict[str, Any]] = []
         self.replay_on_resume: list[dict[str, Any]] = []  # frames to resend on RESUME (at-least-once)
         self.sent: list[dict[str, Any]] = []  # messages the bot created (oldest first)
+        self.uploads: dict[int, bytes] = {}  # files the bot uploaded, by attachment id
         self.callbacks: list[dict[str, Any]] = []  # interaction callbacks {"id", "type", "data"}
         self.webhook_messages: list[dict[str, Any]] = []  # edits of @original and follow-ups
         self.command_syncs: dict[str, list[dict[str, Any]]] = {}
@@ -280,13 +281,15 @@ class FakeDiscord(World, EventMaker, Gateway, Limits, Moderation):
             return self.too_many(float(headers["X-RateLimit-Reset-After"]), headers)
         if channel["type"] == DM and int(channel["recipients"][0]["id"]) in self.closed_dms:
             return error(403, "Cannot send messages to this user", 50007)
-        body = await request.json()
+        body, files = await self._message_body(request)
         existing = self.created_for(body)
         if existing is not None:
             return jsonr(existing, headers=headers)
+        if not (body.get("content") or files or body.get("components")):
+            return error(400, "Cannot send an empty message", 50006)
         ref = (body.get("message_reference") or {}).get("message_id")
         msg = self.new_message(channel, self.bot["id"], body.get("content") or "", reference=ref,
-                               components=body.get("components"), nonce=body.get("nonce"))
+                               components=body.get("components"), nonce=body.get("nonce"), attachments=files)
         self.allowed_mentions[msg["id"]] = body.get("allowed_mentions")
         self.remember_nonce(body, msg)
         self.sent.append(msg)
@@ -296,6 +299,27 @@ class FakeDiscord(World, EventMaker, Gateway, Limits, Moderation):
         if trouble == 502:
             return error(502, "502: Bad Gateway")
         return jsonr(msg, headers=headers)
+
+    async def _message_body(self, request: web.Request) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """JSON, or multipart/form-data with ``payload_json`` and ``files[n]`` parts as the API documents for
+        uploads; each file becomes an attachment object (its bytes kept in ``uploads`` by attachment id)."""
+        if not request.content_type.startswith("multipart/"):
+            return await request.json(), []
+        body: dict[str, Any] = {}
+        files: list[dict[str, Any]] = []
+        reader = await request.multipart()
+        async for part in reader:
+            if part.name == "payload_json":
+                body = json.loads(await part.text())
+            elif part.name and part.name.startswith("files["):
+                data = await part.read()
+                aid = self.snowflake()
+                self.uploads[aid] = data
+                files.append({"id": str(aid), "filename": part.filename, "size": len(data),
+                              "url": f"https://cdn.discordapp.com/attachments/{aid}/{part.filename}",
+                              "proxy_url": f"https://media.discordapp.net/attachments/{aid}/{part.filename}",
+                              "content_type": part.headers.get("Content-Type", "application/octet-stream")})
+        return body, files
 
     async def _history(self, request: web.Request) -> web.Response:
         cid = int(request.match_info["cid"])

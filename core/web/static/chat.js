@@ -108,11 +108,31 @@
     time.textContent = formatTime(message.at);
     const note = document.createElement("span");
     note.className = "msg-note";
-    item.append(name, text, time, note);
+    item.append(name, text);
+    (message.attachments || []).forEach((file) => item.appendChild(fileLink(file)));
+    item.append(time, note);
     log.appendChild(item);
     shown.set(message.id, item);
     log.scrollTop = log.scrollHeight;
     return item;
+  }
+
+  function fileLink(file) { // a file an agent sent: images shown small, every file a download link
+    const link = document.createElement("a");
+    link.className = "msg-file";
+    link.href = file.url;
+    link.rel = "noopener noreferrer";
+    link.target = "_blank";
+    if (file.kind === "image") {
+      const img = document.createElement("img");
+      img.src = file.url;
+      img.alt = file.name;
+      img.loading = "lazy";
+      link.appendChild(img);
+    } else {
+      link.textContent = "\u{1F4CE} " + file.name;
+    }
+    return link;
   }
 
   function markPending(id, note) {
