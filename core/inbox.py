@@ -1,4 +1,5 @@
-"""What agents do to tickets: reply, note, assign, change status/priority/tags, merge, link identities.
+"""What agents do to tickets: reply (with files), note, assign, change status/priority/tags, snooze, merge,
+link identities, mark as read.
 
 The web views and the REST API both call this, so a rule lives in one place. Every change is
 recorded as ticket activity and announced on the bus for live inbox updates.
@@ -7,21 +8,26 @@ recorded as ticket activity and announced on the bus for live inbox updates.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
-from core.errors import Conflict, NotFound
+from core.agent_files import Upload
 from core.conversation import agent_joins, ask_for_rating
+from core.errors import Conflict, NotFound
 from core.events import EventBus
 from core.models import utcnow
 from core.store import Store
-from core.store.records import add_note, queue_reply
-from core.store.tables import Agent, Conversation, Identity, Message, Ticket
+from core.store.records import add_note, attachment_json, queue_reply
+from core.store.tables import Agent, AgentFile, Conversation, Identity, Message, Outbox, Ticket, TicketRead
 from core.tickets import record, set_priority, set_status, transition
 
 MAX_TAGS = 20
 MAX_TAG_LENGTH = 32
+MAX_SNOOZE = timedelta(days=366)
 
 
 def _tag(raw: str) -> str:
@@ -33,17 +39,22 @@ def _tag(raw: str) -> str:
 
 
 class Inbox:
-    def __init__(self, store: Store, kb: Any = None, *, bus: EventBus | None = None) -> None:
+    def __init__(self, store: Store, kb: Any = None, *, bus: EventBus | None = None,
+                 public_url: str | None = None) -> None:
         self.store = store
         self.kb = kb
         self.bus = bus or EventBus()
+        self.public_url = public_url  # where customers fetch files agents send (channels that only link)
 
     async def reply(self, ticket_id: int, text: str, *, agent_id: int | None = None,
-                    internal: bool = False) -> int:
-        """Queue an agent's reply for the ticket's home conversation (or store a note). Returns the message id."""
+                    internal: bool = False, files: Sequence[Upload] = ()) -> int:
+        """Queue an agent's reply (with its files) for the ticket's home conversation, or store a note.
+
+        Returns the message id. Files become the reply's typed attachments: the adapter uploads or links them.
+        """
         text = text.strip()
-        if not text:
-            raise Conflict("a reply needs text")
+        if not text and not files:
+            raise Conflict("a reply needs text or a file")
         outbox_ids: list[int] = []
         async with self.store.transaction() as session:
             ticket = await _ticket(session, ticket_id)
@@ -58,6 +69,8 @@ class Inbox:
                 await session.flush()
                 record(session, ticket, "note", actor, message_id=note.id)
                 message_id = note.id
+                if files:
+                    note.attachments = [attachment_json(f.attachment(self.public_url)) for f in files]
             else:
                 conversation = await session.get(Conversation, ticket.conversation_id)
                 assert conversation is not None
@@ -68,12 +81,26 @@ class Inbox:
                                            ticket_id=ticket.id, agent_id=agent_id, author_name=name, fallback=True)
                 outbox_ids.append(queued.outbox_id)
                 message_id = queued.message_id
+                if files:
+                    await self._attach(session, queued.message_id, queued.outbox_id, files)
                 if ticket.first_responded_at is None:
                     ticket.first_responded_at = utcnow()
                 record(session, ticket, "reply", actor, message_id=message_id)
                 ticket.updated_at = utcnow()
+            for f in files:
+                session.add(AgentFile(token=f.token, name=f.name, mime_type=f.mime_type, kind=f.kind, size=f.size,
+                                      path=f.relative, agent_id=agent_id, ticket_id=ticket.id, message_id=message_id,
+                                      created_at=utcnow()))
         self._announce(ticket_id, outbox_ids)
         return message_id
+
+    async def _attach(self, session: Any, message_id: int, outbox_id: int, files: Sequence[Upload]) -> None:
+        """The reply's files, on the stored message (the thread shows them) and in its delivery."""
+        attachments = [attachment_json(f.attachment(self.public_url)) for f in files]
+        await session.execute(update(Message).where(Message.id == message_id).values(attachments=attachments))
+        payload = await session.scalar(select(Outbox.payload).where(Outbox.id == outbox_id))
+        await session.execute(update(Outbox).where(Outbox.id == outbox_id)
+                              .values(payload={**(payload or {}), "attachments": attachments}))
 
     async def set_status(self, ticket_id: int, status: str, *, agent_id: int | None = None) -> None:
         """Change status via the transition table; a solved ticket tells the customer in their channel."""
@@ -81,6 +108,8 @@ class Inbox:
         async with self.store.transaction() as session:
             ticket = await _ticket(session, ticket_id)
             changed = set_status(session, ticket, status, await _actor(session, agent_id))
+            if changed:
+                ticket.snoozed_until = None  # a status set by hand ends any snooze
             if changed and status == "solved" and self.kb is not None:
                 conversation = await session.get(Conversation, ticket.conversation_id)
                 assert conversation is not None
@@ -92,6 +121,59 @@ class Inbox:
                 if rating is not None:
                     outbox_ids.append(rating)
         self._announce(ticket_id, outbox_ids)
+
+    async def snooze(self, ticket_id: int, until: datetime, *, agent_id: int | None = None) -> None:
+        """Pending until ``until``, then open again in the list (`wake_snoozed`); a customer message wakes it sooner."""
+        now = utcnow()
+        if until.tzinfo is None:
+            raise Conflict("a snooze time needs a time zone")
+        if until <= now:
+            raise Conflict("choose a time in the future to snooze until")
+        if until - now > MAX_SNOOZE:
+            raise Conflict("a ticket can be snoozed for a year at most")
+        async with self.store.transaction() as session:
+            ticket = await _ticket(session, ticket_id)
+            actor = await _actor(session, agent_id)
+            if ticket.status not in ("open", "pending"):
+                raise Conflict(f"ticket #{ticket_id} is {ticket.status}: only open or pending tickets can be snoozed")
+            if ticket.status == "open":
+                transition(session, ticket, "pend", actor)
+            ticket.snoozed_until = until
+            record(session, ticket, "snoozed", actor, until=until.isoformat())
+        self._announce(ticket_id, [])
+
+    async def wake_snoozed(self, now: datetime | None = None) -> list[int]:
+        """Snoozes that ended: those tickets open again (back in the list). Safe in several processes at once."""
+        now = now or utcnow()
+        ids = await self.store.all(select(Ticket.id).where(Ticket.snoozed_until <= now).order_by(Ticket.id).limit(500))
+        woken = []
+        for ticket_id in ids:
+            async with self.store.transaction() as session:
+                ticket = await _ticket(session, ticket_id)
+                if ticket.snoozed_until is None or ticket.snoozed_until > now:
+                    continue  # another process woke it, or it was snoozed again meanwhile
+                ticket.snoozed_until = None
+                if ticket.status != "pending":
+                    continue  # the customer wrote meanwhile (already open) or it was solved: nothing to wake
+                transition(session, ticket, "reopen", "snooze")
+                record(session, ticket, "snooze_ended", "snooze")
+                woken.append(ticket_id)
+        for ticket_id in woken:
+            self._announce(ticket_id, [])
+        return woken
+
+    async def mark_read(self, ticket_id: int, agent_id: int) -> None:
+        """The agent has seen the ticket now: customer messages until now are no longer unread for them."""
+        now = utcnow()
+        try:
+            async with self.store.transaction() as session:
+                found = await session.get(TicketRead, (agent_id, ticket_id))
+                if found is None:
+                    session.add(TicketRead(agent_id=agent_id, ticket_id=ticket_id, read_at=now))
+                elif found.read_at < now:
+                    found.read_at = now
+        except IntegrityError:  # the same agent's other tab marked it at the same moment: read either way
+            pass
 
     async def set_priority(self, ticket_id: int, priority: str, *, agent_id: int | None = None) -> None:
         async with self.store.transaction() as session:

@@ -29,7 +29,7 @@ MESSAGE_KEYS = (
     "ticket_solved", "escalated_notice", "escalation_refused", "invite_private", "button_human",
     "secret_warning", "secret_warning_wallet", "flood_notice", "public_safety", "impersonator_notice",
     # the conversation (core/conversation.py): clarifying, did-it-help, intake, stepping back, satisfaction
-    "clarify_which", "clarify_vague", "button_solved", "button_unsolved", "button_other", "glad_helped",
+    "clarify_which", "clarify_vague", "button_solved", "button_other", "glad_helped",
     "try_again", "waiting_ack", "after_hours", "intake_transaction", "intake_login", "intake_verification",
     "intake_thanks", "agent_joined", "rating_request", "rating_thanks", "comment_thanks",
 )

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, Text, and_, cast, or_, select, text
+from sqlalchemy import Select, Text, and_, cast, func, or_, select, text
 from sqlalchemy.orm import aliased
 
 from core.errors import NotFound
@@ -23,10 +23,11 @@ from core.store import Store
 from core.store.tables import Agent, Conversation, Customer, Identity, Message, Ticket
 from core.tickets import PRIORITIES, STATUSES
 
-SORTS = ("newest", "due")
+SORTS = ("newest", "due", "activity")  # activity: the newest message first (the inbox default)
 MAX_LIMIT = 200
 MIN_INDEXED_QUERY = 3  # trigram indexes need three characters; shorter queries scan
 SCAN_WINDOW = 2000  # newest tickets checked directly before a search falls back to the index
+PREVIEW_LENGTH = 160
 
 
 class InvalidQuery(ValueError):
@@ -35,7 +36,7 @@ class InvalidQuery(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class TicketFilter:
-    status: str | None = None  # one of STATUSES, "active" (open + pending) or None for all
+    status: str | None = None  # one of STATUSES, "active" (open + pending), "snoozed" or None for all
     channel: str | None = None
     assignee: str | None = None  # "mine" | "unassigned" | an agent id | an agent name
     priority: str | None = None
@@ -49,12 +50,12 @@ class TicketFilter:
         for value in (self.channel, self.assignee, self.tag, self.q):
             if value is not None and "\x00" in value:
                 raise InvalidQuery("text filters cannot contain NUL characters")
-        if self.status not in (None, "active", *STATUSES):
+        if self.status not in (None, "active", "snoozed", *STATUSES):
             raise InvalidQuery(f"unknown status {self.status!r}")
         if self.priority not in (None, *PRIORITIES):
             raise InvalidQuery(f"unknown priority {self.priority!r}")
         if self.sort not in SORTS:
-            raise InvalidQuery(f"unknown sort {self.sort!r}; expected newest or due")
+            raise InvalidQuery(f"unknown sort {self.sort!r}; expected newest, due or activity")
         if self.q is not None and len(self.q) > 200:
             raise InvalidQuery("search text is limited to 200 characters")
         return self
@@ -76,11 +77,30 @@ class TicketRow:
     updated_at: datetime
     first_response_due: datetime | None
     first_responded_at: datetime | None
+    snoozed_until: datetime | None = None
+    last_activity_at: datetime | None = None
+    last_customer_at: datetime | None = None  # the newest customer message (unread marker)
+    last_agent_at: datetime | None = None
+    preview: str = ""  # the start of the newest message
+    preview_author: str | None = None  # its author_kind
 
     @property
     def overdue(self) -> bool:
         return (self.first_responded_at is None and self.first_response_due is not None
                 and self.status in ("open", "pending") and self.first_response_due < utcnow())
+
+    @property
+    def waiting_since(self) -> datetime | None:
+        """The customer wrote last and no agent answered since: they wait from then (open or pending only)."""
+        if self.status not in ("open", "pending") or self.last_customer_at is None:
+            return None
+        if self.last_agent_at is not None and self.last_agent_at >= self.last_customer_at:
+            return None
+        return self.last_customer_at
+
+    @property
+    def snoozed(self) -> bool:
+        return self.status == "pending" and self.snoozed_until is not None
 
 
 def encode_cursor(values: list[Any]) -> str:
@@ -150,6 +170,8 @@ def _conditions(f: TicketFilter, me: int | None) -> list[Any]:
     conditions: list[Any] = []
     if f.status == "active":
         conditions.append(Ticket.status.in_(("open", "pending")))
+    elif f.status == "snoozed":
+        conditions.extend((Ticket.status == "pending", Ticket.snoozed_until.is_not(None)))
     elif f.status:
         conditions.append(Ticket.status == f.status)
     if f.channel:
@@ -171,11 +193,15 @@ def _conditions(f: TicketFilter, me: int | None) -> list[Any]:
 def _rows_select() -> Select[Any]:
     """Just the columns a list row shows, as plain tuples: loading full ORM tickets costs more than the query."""
     assignee = aliased(Agent)
+    last = aliased(Message)  # the newest message, for the preview (kept by migration 0004's triggers)
     return (select(Ticket.id, Ticket.status, Ticket.priority, Ticket.channel, Ticket.subject, Ticket.customer_id,
                    Customer.display_name, Ticket.assignee_id, assignee.display_name, assignee.name, Ticket.tags,
-                   Ticket.created_at, Ticket.updated_at, Ticket.first_response_due, Ticket.first_responded_at)
+                   Ticket.created_at, Ticket.updated_at, Ticket.first_response_due, Ticket.first_responded_at,
+                   Ticket.snoozed_until, Ticket.last_activity_at, Ticket.last_customer_at, Ticket.last_agent_at,
+                   func.substr(last.text, 1, PREVIEW_LENGTH), last.author_kind)
             .join(Customer, Customer.id == Ticket.customer_id)
-            .outerjoin(assignee, assignee.id == Ticket.assignee_id))
+            .outerjoin(assignee, assignee.id == Ticket.assignee_id)
+            .outerjoin(last, last.id == Ticket.last_message_id))
 
 
 def ticket_query(f: TicketFilter, *, dialect: str, me: int | None = None) -> Select[Any]:
@@ -212,8 +238,22 @@ async def list_tickets(store: Store, f: TicketFilter, *, me: int | None = None, 
     if len(rows) <= limit or not tickets:
         return tickets, None
     last = tickets[-1]
-    key = last.first_response_due.isoformat() if f.sort == "due" and last.first_response_due else None
+    key = None
+    if f.sort == "due" and last.first_response_due:
+        key = last.first_response_due.isoformat()
+    elif f.sort == "activity" and last.last_activity_at:
+        key = last.last_activity_at.isoformat()
     return tickets, encode_cursor([key, last.id])
+
+
+def _cursor_time(raw: object) -> datetime:
+    try:
+        when = datetime.fromisoformat(str(raw))
+    except ValueError:
+        raise InvalidQuery("malformed cursor") from None
+    if when.tzinfo is None:
+        raise InvalidQuery("malformed cursor")
+    return when
 
 
 def _ordered(stmt: Select[Any], f: TicketFilter, cursor: str | None) -> Select[Any]:
@@ -221,14 +261,17 @@ def _ordered(stmt: Select[Any], f: TicketFilter, cursor: str | None) -> Select[A
         stmt = stmt.where(Ticket.first_response_due.is_not(None)).order_by(Ticket.first_response_due, Ticket.id)
         if cursor:
             due_text, last_id = decode_cursor(cursor)
-            try:
-                due = datetime.fromisoformat(str(due_text))
-            except ValueError:
-                raise InvalidQuery("malformed cursor") from None
-            if due.tzinfo is None:
-                raise InvalidQuery("malformed cursor")
+            due = _cursor_time(due_text)
             stmt = stmt.where(or_(Ticket.first_response_due > due,
                                   and_(Ticket.first_response_due == due, Ticket.id > last_id)))
+        return stmt
+    if f.sort == "activity":
+        stmt = stmt.order_by(Ticket.last_activity_at.desc(), Ticket.id.desc())
+        if cursor:
+            at_text, last_id = decode_cursor(cursor)
+            at = _cursor_time(at_text)
+            stmt = stmt.where(or_(Ticket.last_activity_at < at,
+                                  and_(Ticket.last_activity_at == at, Ticket.id < last_id)))
         return stmt
     stmt = stmt.order_by(Ticket.id.desc())
     if cursor:
@@ -239,10 +282,12 @@ def _ordered(stmt: Select[Any], f: TicketFilter, cursor: str | None) -> Select[A
 
 def _row(r: Any) -> TicketRow:
     (tid, status, priority, channel, subject, customer_id, customer, assignee_id, assignee_display, assignee_name,
-     tags, created_at, updated_at, due, responded) = r
+     tags, created_at, updated_at, due, responded, snoozed, activity, customer_at, agent_at, preview,
+     preview_author) = r
     return TicketRow(tid, status, priority, channel, subject, customer_id, customer or "", assignee_id,
                      (assignee_display or assignee_name) if assignee_id else None, list(tags or []), created_at,
-                     updated_at, due, responded)
+                     updated_at, due, responded, snoozed, activity, customer_at, agent_at,
+                     " ".join((preview or "").split()), preview_author)
 
 
 async def ticket_row(store: Store, ticket_id: int) -> TicketRow:

@@ -60,6 +60,8 @@ class Agent(Base):
     password_hash: Mapped[str | None] = mapped_column(String(256))
     role: Mapped[str] = mapped_column(String(16), default="agent")  # agent | admin
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # online | busy | away, set by the agent; auto-assignment picks only online agents (core/assignment.py)
+    availability: Mapped[str] = mapped_column(String(8), default="online", server_default="online")
     seen_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -125,7 +127,8 @@ class Conversation(Base):
 
 class Ticket(Base):
     __tablename__ = "tickets"
-    __table_args__ = (Index("ix_tickets_status_created", "status", "created_at"),)
+    __table_args__ = (Index("ix_tickets_status_created", "status", "created_at"),
+                      Index("ix_tickets_status_activity", "status", "last_activity_at", "id"))
     id: Mapped[int] = mapped_column(PK, primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), index=True)
@@ -150,6 +153,12 @@ class Ticket(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     solved_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
+    snoozed_until: Mapped[datetime | None] = mapped_column(index=True)  # pending until then, then open again
+    # Kept by database triggers on messages (migration 0004), so every writer keeps them right:
+    last_activity_at: Mapped[datetime | None] = mapped_column(default=utcnow)  # newest message (list order)
+    last_message_id: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"))  # preview
+    last_customer_at: Mapped[datetime | None]  # newest customer message (unread marker, waiting time)
+    last_agent_at: Mapped[datetime | None]  # newest agent reply
 
 
 class Message(Base):
@@ -249,3 +258,74 @@ class Cursor(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Delivery state (a thread's progress, a button's payload) is pruned after this; read positions never.
     expires_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+class Preference(Base):
+    """A setting an admin changed on /settings (business hours, SLA, auto-assignment); channels.yaml keeps the
+    secrets and the defaults, a row here overrides one section of it."""
+
+    __tablename__ = "preferences"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class KnowledgeVersion(Base):
+    """The knowledge base as edited on /knowledge: one shared draft and the published versions (the newest rules).
+
+    ``content`` is the YAML document's data (entries, messages, synonyms, not_covered); the configured
+    file is the seed until the first publication. ``scores`` holds the evaluation set's figures.
+    """
+
+    __tablename__ = "knowledge_versions"
+    __table_args__ = (Index("ix_knowledge_versions_state", "state", "id"),)
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    state: Mapped[str] = mapped_column(String(16))  # draft | published
+    content: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    note: Mapped[str] = mapped_column(Text, default="")
+    based_on: Mapped[int | None] = mapped_column(Integer)  # the published version a draft started from
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
+    scores: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_at: Mapped[datetime | None]
+
+
+class TicketRead(Base):
+    """When an agent last looked at a ticket: newer customer messages make it unread for them."""
+
+    __tablename__ = "ticket_reads"
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True)
+    read_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CannedResponse(Base):
+    """A saved reply agents insert with ``/``: personal (``owner_id``) or shared with everyone (no owner)."""
+
+    __tablename__ = "canned_responses"
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    title: Mapped[str] = mapped_column(String(128))
+    shortcut: Mapped[str] = mapped_column(String(64), default="")
+    text: Mapped[str] = mapped_column(Text)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), index=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AgentFile(Base):
+    """A file an agent attached to a reply: kept under the data folder, found by an unguessable token."""
+
+    __tablename__ = "agent_files"
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    mime_type: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(16))  # image | document
+    size: Mapped[int] = mapped_column(BigInteger)
+    path: Mapped[str] = mapped_column(String(512))  # relative to the data folder
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

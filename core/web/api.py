@@ -9,7 +9,7 @@ import json
 from typing import Annotated, Any, Literal
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from sqlalchemy import select
 
 from core.errors import Conflict, NotFound
@@ -49,6 +49,14 @@ class TicketPatch(_Body):
     priority: Priority | None = None
     assignee: int | None = Field(default=None, ge=1, le=2**63 - 1)  # an agent id; null unassigns (only when given)
     tags: list[Tag] | None = Field(default=None, max_length=20)
+    snoozed_until: Annotated[AwareDatetime, Field(strict=False)] | None = None  # null ends a snooze (only when given)
+
+    @field_validator("snoozed_until", mode="before")
+    @classmethod
+    def _text_time(cls, value: Any) -> Any:
+        from core.web.workspace_api import iso_time
+
+        return iso_time(value)
 
     @field_validator("assignee", mode="before")
     @classmethod
@@ -90,14 +98,14 @@ class ListQuery(_Body):
     """The list's query string; limits match the OpenAPI document."""
 
     model_config = ConfigDict(extra="forbid", strict=False)
-    status: Literal["open", "pending", "solved", "closed", "active"] | None = None
+    status: Literal["open", "pending", "solved", "closed", "active", "snoozed"] | None = None
     channel: str | None = Field(default=None, max_length=32)
     q: str | None = Field(default=None, max_length=200)
     assignee: str | None = Field(default=None, max_length=64)
     priority: Priority | None = None
     tag: str | None = Field(default=None, max_length=64)
     overdue: bool = False
-    sort: Literal["newest", "due"] = "newest"
+    sort: Literal["newest", "due", "activity"] = "newest"
     limit: int = Field(default=50, ge=1, le=MAX_LIMIT)
     cursor: str | None = Field(default=None, max_length=512)
 
@@ -139,6 +147,10 @@ async def _ticket_detail(request: web.Request, tid: int) -> dict[str, Any]:
     data = ticket_json(await ticket_row(store, tid))
     data["merged_into"] = record.ticket.merged_into_id
     data["messages"] = [message_json(m) for m in record.messages]
+    data["fields"] = {str(k): str(v) for k, v in (record.ticket.fields or {}).items()}
+    rating = record.ticket.rating
+    data["rating"] = {"score": rating, "comment": record.ticket.rating_comment,
+                      "at": record.ticket.rated_at.isoformat()} if rating and record.ticket.rated_at else None
     return data
 
 
@@ -179,6 +191,11 @@ async def patch_view(request: web.Request) -> web.Response:
             raise Conflict(f"cannot assign: {exc}") from None
     if body.tags is not None:
         await ctx.inbox.set_tags(tid, list(body.tags), agent_id=actor)
+    if "snoozed_until" in body.model_fields_set:
+        if body.snoozed_until is not None:
+            await ctx.inbox.snooze(tid, body.snoozed_until, agent_id=actor)
+        elif (await ctx.store.ticket(tid)).ticket.snoozed_until is not None:
+            await ctx.inbox.set_status(tid, "open", agent_id=actor)  # the snooze ends now
     return web.json_response(await _ticket_detail(request, tid))
 
 
@@ -188,7 +205,7 @@ async def openapi_view(request: web.Request) -> web.Response:
 
 def setup_routes(app: web.Application) -> None:
     app.router.add_get("/api/v1/tickets", list_view)
-    app.router.add_get("/api/v1/tickets/{ticket_id}", ticket_view)
-    app.router.add_patch("/api/v1/tickets/{ticket_id}", patch_view)
-    app.router.add_post("/api/v1/tickets/{ticket_id}/replies", reply_view)
+    app.router.add_get("/api/v1/tickets/{ticket_id:[0-9]+}", ticket_view)
+    app.router.add_patch("/api/v1/tickets/{ticket_id:[0-9]+}", patch_view)
+    app.router.add_post("/api/v1/tickets/{ticket_id:[0-9]+}/replies", reply_view)
     app.router.add_get("/api/v1/openapi.json", openapi_view)

@@ -21,8 +21,9 @@ from pydantic import ValidationError
 
 from core.errors import Conflict, NotFound, StorageError
 from core.store.queries import InvalidQuery
-from core.web import api, auth, inbox_views, live, more_views, template_filters
+from core.web import api, auth, inbox_views, live, more_views, pages, template_filters
 from core.web.context import CONTEXT, AppContext
+from core.web.proxies import proxies_middleware
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -128,14 +129,18 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    """200 only when the database answers and every enabled channel receives; else 503 naming the others."""
+    """200 only when what this process's role needs works: the database, the other processes' events (on
+    PostgreSQL), and every channel it runs receiving (one another process runs is "standby", which is fine);
+    else 503 naming what does not. A dispatcher runs no channels; a web process no polling."""
     ctx = request.app[CONTEXT]
     database = await ctx.store.ping()
+    events = ctx.bus.connected
     channels = ctx.channels.report() if ctx.channels is not None else {}
-    waiting = sorted(name for name, state in channels.items() if state["state"] != "receiving")
-    ok = database and not waiting
-    body: dict[str, object] = {"status": "ready" if ok else "not ready",
-                               "database": "ok" if database else "unavailable", "channels": channels}
+    waiting = sorted(name for name, state in channels.items() if state["state"] not in ("receiving", "standby"))
+    ok = database and events and not waiting
+    body: dict[str, object] = {"status": "ready" if ok else "not ready", "role": ctx.role,
+                               "database": "ok" if database else "unavailable",
+                               "events": "ok" if events else "reconnecting", "channels": channels}
     if waiting:
         body["not_receiving"] = waiting
     return web.json_response(body, status=200 if ok else 503)
@@ -145,9 +150,20 @@ async def metrics(_request: web.Request) -> web.Response:
     return web.Response(body=generate_latest(REGISTRY), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
+def create_status_app(ctx: AppContext) -> web.Application:
+    """What a dispatcher or channels process serves: /healthz and /readyz for the orchestrator."""
+    app = web.Application()
+    app[CONTEXT] = ctx
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    return app
+
+
 def create_app(ctx: AppContext, *, extra_routes: Iterable[web.RouteDef] = ()) -> web.Application:
     """The whole web side. ``extra_routes`` (website chat, webhooks) are public: they authenticate themselves."""
-    app = web.Application(middlewares=[errors_middleware, auth.auth_middleware], client_max_size=MAX_BODY)
+    behind = proxies_middleware(getattr(getattr(ctx.settings, "web", None), "trusted_proxies", ()) or ())
+    app = web.Application(middlewares=[*([behind] if behind else []), errors_middleware, auth.auth_middleware],
+                          client_max_size=MAX_BODY)
     app[CONTEXT] = ctx
     env = aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(str(HERE / "templates")),
                                autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
@@ -156,7 +172,7 @@ def create_app(ctx: AppContext, *, extra_routes: Iterable[web.RouteDef] = ()) ->
     env.globals["brand"] = getattr(ctx.settings, "brand", "supportbot") if ctx.settings is not None else "supportbot"
     app.on_response_prepare.append(_security_headers)
     # /metrics takes an API token (it shows traffic and who is online)
-    public: set[str] = {"/login", "/healthz", "/readyz"}
+    public: set[str] = {"/login", "/healthz", "/readyz", "/f/{token}/{name}"}  # /f: files agents send (inbox_files)
     app.router.add_static("/static", HERE / "static", name="static")
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
@@ -165,12 +181,13 @@ def create_app(ctx: AppContext, *, extra_routes: Iterable[web.RouteDef] = ()) ->
     inbox_views.setup_routes(app)
     more_views.setup_routes(app)
     api.setup_routes(app)
+    pages.setup_routes(app)
     live.setup(app)
     for route in extra_routes:
         route.register(app.router)
         public.add(getattr(route, "path", ""))
     app[auth.PUBLIC_PATHS] = frozenset(p for p in public if p)
-    _auto_assign(ctx)
+    _auto_assign(ctx)  # pages.load_saved replaces it at start when an admin saved assignment settings
     return app
 
 

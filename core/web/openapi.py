@@ -10,6 +10,8 @@ from typing import Any
 
 from core.store.queries import MAX_LIMIT
 from core.tickets import PRIORITIES, STATUSES
+from core.web.stats_api import STATS_SCHEMAS, stats_path
+from core.web.workspace_api import WORKSPACE_SCHEMAS, workspace_paths
 
 _DT = {"type": "string", "format": "date-time"}
 _NULL_DT = {"type": ["string", "null"], "format": "date-time"}
@@ -45,6 +47,10 @@ _TICKET_PROPS: dict[str, Any] = {
     "first_response_due": _NULL_DT,
     "first_responded_at": _NULL_DT,
     "overdue": {"type": "boolean", "description": "first response still owed and past its due time"},
+    "snoozed_until": {**_NULL_DT, "description": "pending until then, then open again; null when not snoozed"},
+    "last_activity_at": {**_DT, "description": "the newest message (the inbox's default order)"},
+    "waiting_since": {**_NULL_DT, "description": "the customer wrote last, unanswered by an agent since"},
+    "preview": {"type": "string", "description": "the start of the newest message"},
 }
 
 SCHEMAS: dict[str, Any] = {
@@ -58,7 +64,7 @@ SCHEMAS: dict[str, Any] = {
         "kind": {"type": "string"}}},
     "Message": {"type": "object", "additionalProperties": False,
                 "required": ["id", "author", "author_name", "text", "created_at", "delivery", "delivery_error",
-                             "may_be_duplicate", "attachments", "edited", "deleted"],
+                             "may_be_duplicate", "attachments", "edited", "deleted", "before_handoff", "answer"],
                 "properties": {
                     "id": {"type": "integer"},
                     "author": {"type": "string", "enum": ["customer", "bot", "agent", "note"],
@@ -78,11 +84,32 @@ SCHEMAS: dict[str, Any] = {
                     "attachments": {"type": "array", "items": _ref("Attachment")},
                     "edited": {"type": "boolean"},
                     "deleted": {"type": "boolean"},
+                    "before_handoff": {"type": "boolean", "description": "part of the conversation before a "
+                                                                          "person was asked (the ticket's story)"},
+                    "answer": {"oneOf": [{"type": "null"}, {
+                        "type": "object", "additionalProperties": False,
+                        "required": ["faq_id", "confidence", "feedback"],
+                        "properties": {"faq_id": {"type": "string"},
+                                       "confidence": {"type": ["number", "null"]},
+                                       "feedback": {"oneOf": [{"type": "null"},
+                                                              {"type": "string", "enum": ["helpful", "unhelpful"]}]}}}],
+                               "description": "a bot answer from the knowledge base: which FAQ, how sure, and what "
+                                              "the customer said of it"},
                 }},
     "TicketDetail": {"type": "object", "additionalProperties": False,
-                     "required": [*_TICKET_PROPS, "merged_into", "messages"],
+                     "required": [*_TICKET_PROPS, "merged_into", "messages", "fields", "rating"],
                      "properties": {**_TICKET_PROPS, "merged_into": {"type": ["integer", "null"]},
-                                    "messages": {"type": "array", "items": _ref("Message")}}},
+                                    "messages": {"type": "array", "items": _ref("Message")},
+                                    "fields": {"type": "object", "additionalProperties": {"type": "string"},
+                                               "description": "what the bot collected before a person took over: "
+                                                              "transaction_id, amount, time, error, country"},
+                                    "rating": {"oneOf": [{"type": "null"}, {
+                                        "type": "object", "additionalProperties": False,
+                                        "required": ["score", "comment", "at"],
+                                        "properties": {"score": {"type": "integer", "minimum": 1, "maximum": 5},
+                                                       "comment": {"type": ["string", "null"]}, "at": _DT}}],
+                                               "description": "the customer's satisfaction after the ticket was "
+                                                              "solved"}}},
     "TicketList": {"type": "object", "required": ["tickets", "next"], "additionalProperties": False, "properties": {
         "tickets": {"type": "array", "items": _ref("Ticket")},
         "next": {"type": ["string", "null"], "description": "pass as `cursor` for the next page; null at the end"}}},
@@ -95,7 +122,10 @@ SCHEMAS: dict[str, Any] = {
         "priority": {"type": "string", "enum": list(PRIORITIES)},
         "assignee": {"type": ["integer", "null"], "minimum": 1, "maximum": 2**63 - 1,
                      "description": "an agent id; null unassigns"},
-        "tags": {"type": "array", "maxItems": 20, "items": {"type": "string", "minLength": 1, "maxLength": 32}}}},
+        "tags": {"type": "array", "maxItems": 20, "items": {"type": "string", "minLength": 1, "maxLength": 32}},
+        "snoozed_until": {"type": ["string", "null"], "format": "date-time",
+                          "description": "snooze (pending) until this time, at most a year ahead; null ends a "
+                                         "snooze (the ticket opens)"}}},
 }
 
 _TICKET_ID = {"name": "ticket_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
@@ -111,14 +141,16 @@ PATHS: dict[str, Any] = {
     "/api/v1/tickets": {"get": {
         "operationId": "listTickets", "summary": "List tickets, newest first or by first-response due time",
         "parameters": [
-            _q("status", {"type": "string", "enum": [*STATUSES, "active"]}, "active = open or pending"),
+            _q("status", {"type": "string", "enum": [*STATUSES, "active", "snoozed"]},
+               "active = open or pending; snoozed = pending until a time"),
             _q("channel", {"type": "string", "maxLength": 32}, "telegram, discord, x, webchat, ..."),
             _q("q", {"type": "string", "maxLength": 200}, "text in the subject or any message (substring)"),
             _q("assignee", {"type": "string", "maxLength": 64}, "mine, unassigned, an agent id or name"),
             _q("priority", {"type": "string", "enum": list(PRIORITIES)}, "priority"),
             _q("tag", {"type": "string", "maxLength": 64}, "one tag"),
             _q("overdue", {"type": "boolean"}, "only tickets whose first response is overdue"),
-            _q("sort", {"type": "string", "enum": ["newest", "due"]}, "order"),
+            _q("sort", {"type": "string", "enum": ["newest", "due", "activity"]},
+               "order: newest created, first-response due time, or newest message (activity)"),
             _q("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 50}, "page size"),
             _q("cursor", {"type": "string", "maxLength": 512}, "the `next` value of the previous page"),
         ],
@@ -129,12 +161,13 @@ PATHS: dict[str, Any] = {
         "get": {"operationId": "getTicket", "summary": "A ticket with its whole thread",
                 "responses": {"200": _json(_ref("TicketDetail"), "the ticket"), **_COMMON,
                               "404": _error("no such ticket")}},
-        "patch": {"operationId": "updateTicket", "summary": "Change status, priority, assignee or tags",
+        "patch": {"operationId": "updateTicket", "summary": "Change status, priority, assignee, tags or snooze",
                   "requestBody": {"required": True,
                                   "content": {"application/json": {"schema": _ref("TicketPatch")}}},
                   "responses": {"200": _json(_ref("TicketDetail"), "the changed ticket"), **_COMMON,
                                 "404": _error("no such ticket"),
-                                "409": _error("not allowed from the current status, or the assignee is no agent"),
+                                "409": _error("not allowed from the current status, the assignee is no agent, or "
+                                              "the snooze time is past or over a year ahead"),
                                 "413": _error("body too large"), "422": _error("the body is not valid")}}},
     "/api/v1/tickets/{ticket_id}/replies": {
         "parameters": [_TICKET_ID],
@@ -145,7 +178,11 @@ PATHS: dict[str, Any] = {
                                "404": _error("no such ticket"),
                                "409": _error("the ticket is closed"), "413": _error("body too large"),
                                "422": _error("the body is not valid")}}},
+    **stats_path(_error, _COMMON),
+    **workspace_paths(_error, _COMMON),
 }
+SCHEMAS.update(STATS_SCHEMAS)
+SCHEMAS.update(WORKSPACE_SCHEMAS)
 
 
 def document(settings: Any = None) -> dict[str, Any]:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from core.agent_files import PUBLIC_PREFIX
 from core.store.queries import TicketRow
 from core.store.reads import ThreadMessage
-from core.store.tables import Ticket, TicketEvent
+from core.store.tables import Ticket
 
 AUTHOR = {"customer": "customer", "bot": "bot", "agent": "agent", "note": "note", "moderator": "note"}
 DELIVERY = {"queued": "queued", "sending": "queued", "sent": "sent", "failed": "failed", "dead": "dead"}
@@ -28,6 +29,18 @@ class Attachment:
     size: int | None
     url: str | None
     kind: str
+    inbox_url: str | None = None  # a file an agent sent, served to agents by the inbox itself
+
+    @property
+    def image(self) -> bool:
+        return self.kind == "image" and self.inbox_url is not None
+
+
+def _attachment(a: dict[str, Any]) -> Attachment:
+    ref = str(a.get("ref") or "")
+    inbox_url = "/files/" + ref[len(PUBLIC_PREFIX) + 1:] if ref.startswith(PUBLIC_PREFIX + "/") else None
+    return Attachment(str(a.get("name") or a.get("ref") or "file"), a.get("size") if isinstance(a.get("size"), int)
+                      else None, a.get("url"), str(a.get("kind", "other")), inbox_url)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,22 +59,40 @@ class ThreadEntry:
     attachments: list[Attachment]
     edited: bool
     deleted: bool
+    before_handoff: bool = False  # the story the ticket took over when a person was asked
+    faq_id: str | None = None  # a bot answer: which FAQ, how sure, and what the customer said of it
+    confidence: float | None = None
+    feedback: str | None = None
 
     @property
     def internal(self) -> bool:
         return self.author == "note"
 
+    @property
+    def decided(self) -> str | None:
+        """"FAQ login, confidence 0.70, marked helpful" for a bot answer; None otherwise."""
+        if self.author != "bot" or not self.faq_id:
+            return None
+        parts = [f"FAQ {self.faq_id}"]
+        if self.confidence is not None:
+            parts.append(f"confidence {self.confidence:.2f}")
+        if self.feedback:
+            parts.append("marked helpful" if self.feedback == "helpful" else "marked not helpful")
+        return ", ".join(parts)
+
 
 def entry(item: ThreadMessage) -> ThreadEntry:
     m = item.message
     state = delivery(item.delivery)
-    files = [Attachment(str(a.get("name") or a.get("ref") or "file"), a.get("size") if isinstance(
-        a.get("size"), int) else None, a.get("url"), str(a.get("kind", "other"))) for a in (m.attachments or [])
-        if isinstance(a, dict)]
+    files = [_attachment(a) for a in (m.attachments or []) if isinstance(a, dict)]
     name = m.author_name or {"bot": "bot", "agent": "agent"}.get(m.author_kind, m.author_kind)
+    decision = m.decision if isinstance(m.decision, dict) else {}
+    confidence = decision.get("confidence")
     return ThreadEntry(m.id, author(m.author_kind), m.author_kind, name, m.text, m.created_at, state,
                        DELIVERY_LABEL.get(state) if state else None, item.delivery_error, item.attempts,
-                       item.uncertain, files, m.edited_at is not None, m.deleted_at is not None)
+                       item.uncertain, files, m.edited_at is not None, m.deleted_at is not None,
+                       bool(m.before_handoff), decision.get("faq_id") if decision.get("action") == "answer" else None,
+                       float(confidence) if isinstance(confidence, int | float) else None, m.feedback)
 
 
 def message_json(item: ThreadMessage) -> dict[str, Any]:
@@ -70,7 +101,9 @@ def message_json(item: ThreadMessage) -> dict[str, Any]:
             "created_at": e.created_at.isoformat(), "delivery": e.delivery, "delivery_error": e.delivery_error,
             "may_be_duplicate": e.uncertain,
             "attachments": [{"name": a.name, "size": a.size, "url": a.url, "kind": a.kind} for a in e.attachments],
-            "edited": e.edited, "deleted": e.deleted}
+            "edited": e.edited, "deleted": e.deleted, "before_handoff": e.before_handoff,
+            "answer": {"faq_id": e.faq_id, "confidence": e.confidence, "feedback": e.feedback}
+            if e.decided else None}
 
 
 def ticket_json(row: TicketRow) -> dict[str, Any]:
@@ -82,31 +115,27 @@ def ticket_json(row: TicketRow) -> dict[str, Any]:
         "first_response_due": row.first_response_due.isoformat() if row.first_response_due else None,
         "first_responded_at": row.first_responded_at.isoformat() if row.first_responded_at else None,
         "overdue": row.overdue,
+        "snoozed_until": row.snoozed_until.isoformat() if row.snoozed else None,
+        "last_activity_at": (row.last_activity_at or row.created_at).isoformat(),
+        "waiting_since": row.waiting_since.isoformat() if row.waiting_since else None,
+        "preview": row.preview,
     }
-
-
-def event_text(event: TicketEvent) -> str:
-    """One line of activity, e.g. "status open -> solved"."""
-    data = event.data or {}
-    if "before" in data and "after" in data and event.kind not in ("message_edited",):
-        return f"{event.kind}: {data['before']} -> {data['after']}"
-    if event.kind == "merged_into":
-        return f"merged into #{data.get('target')}"
-    if event.kind == "merged_from":
-        return f"merged from #{data.get('source')}"
-    if event.kind == "escalated":
-        return f"escalated by a moderator: {data.get('note') or ''}".rstrip(": ")
-    if event.kind == "message_edited":
-        return "customer edited a message"
-    return event.kind.replace("_", " ")
 
 
 def transcript_text(ticket: Ticket, entries: list[ThreadEntry], brand: str) -> str:
     lines = [f"{brand} support - ticket #{ticket.id}: {ticket.subject}",
              f"channel: {ticket.channel}   status: {ticket.status}   opened: {ticket.created_at:%Y-%m-%d %H:%M} UTC",
              ""]
+    if ticket.fields:
+        lines += ["collected by the bot: " + ", ".join(f"{k}: {v}" for k, v in ticket.fields.items()), ""]
+    handed = False
     for e in entries:
-        tag = " [internal - never sent]" if e.internal else ""
+        if not e.before_handoff and not handed and any(x.before_handoff for x in entries):
+            lines += ["--- handed to a person ---", ""]
+            handed = True
+        tag = " [internal - never sent]" if e.internal else (" [before handoff]" if e.before_handoff else "")
+        if e.decided:
+            tag += f" [{e.decided}]"
         marks = (" (edited)" if e.edited else "") + (" (deleted)" if e.deleted else "")
         lines.append(f"[{e.created_at:%Y-%m-%d %H:%M}] {e.author} {e.name}{tag}{marks}:")
         lines.extend("    " + line for line in (e.text or "").splitlines() or [""])

@@ -9,53 +9,21 @@ Never downloads a browser: /usr/bin/chromium is installed by apt.
 
 from __future__ import annotations
 
-import io
 import os
 import re
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
-import pytest_asyncio
-from playwright.async_api import Browser, Page, WebSocketRoute, async_playwright, expect
+from playwright.async_api import Browser, WebSocketRoute, expect
 
-from core.config import load_settings
 from core.models import Author, InboundMessage
-from core.runner import Running, start, stop
+from core.runner import Running
+from tests.web.browser import REPO, TIMEOUT, admin_password, browser, running, sign_in
+
+__all__ = ["browser", "running"]  # fixtures
 
 pytestmark = pytest.mark.browser
 
-REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts" / "e2e"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
-TIMEOUT = 20_000  # ms, per expectation
-
-
-@pytest_asyncio.fixture
-async def running(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Running]:
-    monkeypatch.delenv("SUPPORTBOT_DB_URL", raising=False)
-    config = tmp_path / "channels.yaml"
-    config.write_text(f"database_url: sqlite+aiosqlite:///{tmp_path}/supportbot.db\n"
-                      "dispatch:\n  poll_interval_seconds: 0.2\n")
-    app = await start(load_settings(config), host="127.0.0.1", port=0, out=io.StringIO(), data_dir=tmp_path)
-    try:
-        yield app
-    finally:
-        await stop(app)
-
-
-@pytest_asyncio.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
-
-
 async def _seed_other_channels(app: Running) -> None:
     """Tickets from the other doors, so the inbox looks like a working day (their replies wait in the outbox)."""
     for channel, user, text in [
@@ -67,21 +35,13 @@ async def _seed_other_channels(app: Running) -> None:
                                                            Author(user, f"{channel} customer {user}"), text))
 
 
-async def _sign_in(page: Page, base: str, password: str) -> None:
-    await page.goto(base + "/login")
-    await page.get_by_label("Name").fill("admin")
-    await page.get_by_label("Password").fill(password)
-    await page.get_by_role("button", name="Sign in").click()
-    await page.wait_for_url(re.compile(re.escape(base) + r"/(\?.*)?$"), timeout=TIMEOUT)
-
-
 async def test_customer_and_agent_loop_in_a_real_browser(running: Running, browser: Browser) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     print(f"\nscreenshots: {ARTIFACTS}")
     base = running.url
     kb = running.ctx.kb
     assert running.admin_password, "a first start writes the admin password to a file"
-    password = re.search(r"^password: (\S+)$", running.admin_password.read_text(), re.M).group(1)  # type: ignore[union-attr]
+    password = admin_password(running)
     await _seed_other_channels(running)
 
     agent_context = await browser.new_context(viewport={"width": 1280, "height": 800})
@@ -94,7 +54,7 @@ async def test_customer_and_agent_loop_in_a_real_browser(running: Running, brows
         page.on("pageerror", lambda exc: page_errors.append(str(exc)))
         page.on("response", lambda r: page_errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
 
-    await _sign_in(agent, base, password)
+    await sign_in(agent, base, password)
     await expect(agent.locator("body[data-live-ready='1']")).to_have_count(1, timeout=TIMEOUT)
 
     # The customer asks an FAQ and gets the knowledge base's answer.
@@ -117,7 +77,7 @@ async def test_customer_and_agent_loop_in_a_real_browser(running: Running, brows
     # The ticket appears in the agent's inbox without a reload.
     row = agent.locator(f"li.ticket[data-ticket='{ticket_id}']")
     await expect(row).to_contain_text("I want to talk to a human about a missing transfer", timeout=TIMEOUT)
-    await expect(row).to_contain_text("webchat")
+    await expect(row.locator("img.ch")).to_have_attribute("alt", "Website chat")  # the channel icon
     await agent.screenshot(path=str(ARTIFACTS / "2-inbox.png"))
     readme_picture = REPO / "docs" / "inbox.png"
     if not readme_picture.exists() or os.environ.get("SUPPORTBOT_UPDATE_SCREENSHOTS") == "1":

@@ -37,22 +37,19 @@ def upgrade() -> None:
         sa.Column("heartbeat_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_instances_heartbeat_at", "instances", ["heartbeat_at"])
-    with op.batch_alter_table("outbox") as batch:
-        batch.add_column(sa.Column("lease_owner", sa.String(32), nullable=True))
-        batch.add_column(sa.Column("uncertain", sa.Boolean, nullable=False, server_default=sa.false()))
-        batch.add_column(sa.Column("noted_publicly", sa.Boolean, nullable=False, server_default=sa.false()))
-    with op.batch_alter_table("cursors") as batch:
-        batch.add_column(sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True))
+    # Plain ADD COLUMN (no table rebuild): a rebuild on SQLite would drop the search triggers of 0002.
+    op.add_column("outbox", sa.Column("lease_owner", sa.String(32), nullable=True))
+    op.add_column("outbox", sa.Column("uncertain", sa.Boolean, nullable=False, server_default=sa.false()))
+    op.add_column("outbox", sa.Column("noted_publicly", sa.Boolean, nullable=False, server_default=sa.false()))
+    op.add_column("cursors", sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True))
     op.create_index("ix_cursors_expires_at", "cursors", ["expires_at"])
-    with op.batch_alter_table("messages") as batch:
-        batch.add_column(sa.Column("redacted", sa.JSON, nullable=True))
-        batch.add_column(sa.Column("before_handoff", sa.Boolean, nullable=False, server_default=sa.false()))
-        batch.add_column(sa.Column("feedback", sa.String(16), nullable=True))
-    with op.batch_alter_table("tickets") as batch:
-        batch.add_column(sa.Column("fields", sa.JSON, nullable=False, server_default="{}"))
-        batch.add_column(sa.Column("rating", sa.Integer, nullable=True))
-        batch.add_column(sa.Column("rating_comment", sa.Text, nullable=True))
-        batch.add_column(sa.Column("rated_at", sa.DateTime(timezone=True), nullable=True))
+    op.add_column("messages", sa.Column("redacted", sa.JSON, nullable=True))
+    op.add_column("messages", sa.Column("before_handoff", sa.Boolean, nullable=False, server_default=sa.false()))
+    op.add_column("messages", sa.Column("feedback", sa.String(16), nullable=True))
+    op.add_column("tickets", sa.Column("fields", sa.JSON, nullable=False, server_default="{}"))
+    op.add_column("tickets", sa.Column("rating", sa.Integer, nullable=True))
+    op.add_column("tickets", sa.Column("rating_comment", sa.Text, nullable=True))
+    op.add_column("tickets", sa.Column("rated_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
