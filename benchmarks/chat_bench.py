@@ -78,7 +78,8 @@ def start_server(folder: Path, db_url: str, port: int) -> subprocess.Popen[str]:
     config = folder / "channels.yaml"
     config.write_text(f"database_url: {db_url}\n"
                       "channels:\n  webchat:\n    enabled: true\n    visitor_messages_per_minute: 100000\n"
-                      "    customer_messages_per_minute: 1000000\n")  # a benchmark, not a flood
+                      "    customer_messages_per_minute: 1000000\n"
+                      "    new_visitors_per_address_per_minute: 100000\n    sockets_per_address: 100000\n")  # a benchmark, not a flood
     env = {k: v for k, v in os.environ.items() if k != "SUPPORTBOT_DB_URL"}
     env["PYTHONPATH"] = str(REPO)
     process = subprocess.Popen([sys.executable, "-m", "core.cli", "run", "--config", str(config), "--port", str(port)],
