@@ -4,6 +4,7 @@ a restart, reverts, and turns handoff questions into sample questions."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from core import knowledge_store
@@ -136,8 +137,9 @@ async def test_the_published_version_is_in_force_after_a_restart(aiohttp_client,
     assert (await agent.post("/knowledge/entries/new", {"id": "dark-mode", **ENTRY})).status == 303
     assert (await agent.post("/knowledge/draft/publish", {})).status == 303
     seed = knowledge_store.build(knowledge_store.seed_content(ctx.settings), ctx.settings)
-    knowledge_store.apply(ctx, seed)  # as a new process starts: from the file
-    assert "dark-mode" not in {e.id for e in ctx.kb.entries}
-    await aiohttp_client(create_app(ctx))
-    assert "dark-mode" in {e.id for e in ctx.kb.entries}
+    fresh = dataclasses.replace(ctx, saved_loaded=False, saved_version=None)  # a new process: from the file
+    knowledge_store.apply(fresh, seed)
+    assert "dark-mode" not in {e.id for e in fresh.kb.entries}
+    await aiohttp_client(create_app(fresh))
+    assert "dark-mode" in {e.id for e in fresh.kb.entries}
     assert (await engine.handle_message(customer_message(DARK, user="r1"))).action == "answer"
