@@ -6,6 +6,9 @@ decide replies, open tickets or touch SQL. `send` MUST raise `RetryLater`/`RateL
 transient failures and `Undeliverable` for permanent ones, and SHOULD return the platform id of
 what it sent so the store can recognise the echo.
 
+Optional capabilities, used when present: ``typing(conversation)`` shows "typing…" while an agent writes
+(``ShowsTyping``), and ``customer_typing`` reports a customer typing (``SeesTyping``).
+
 Every adapter is built the same way by the runner:
 ``Adapter(settings, *, public_url=None, data_dir="data", cursor_store=None)``, where
 ``cursor_store`` (the Store) keeps read positions and small delivery state across restarts and
@@ -170,6 +173,35 @@ def split_text(text: str, limit: int) -> list[str]:
     if rest or not parts:
         parts.append(rest)
     return parts
+
+
+# Typing indicators (optional both ways; core/typing_indicators.py drives them). Typing is ephemeral: never
+# stored, never queued, never retried; its failures are dropped by the core.
+TypingSeen = Callable[[str, str, float], None]
+"""``(conversation, platform user id, seconds)``: a customer started typing there; ``seconds`` is how long the
+platform's own indicator lasts. Called synchronously from the receive path: it MUST NOT block."""
+
+
+@runtime_checkable
+class ShowsTyping(Protocol):
+    """OPTIONAL: an adapter that can show the customer "typing…" while an agent writes a reply (Telegram
+    ``sendChatAction``, Discord's typing route, the website chat's typing frame). Adapters without it are
+    skipped (X: its API gives bots no typing indicator)."""
+
+    async def typing(self, conversation: str) -> None:
+        """Show "typing…" in ``conversation``, the address a reply to it would use (the same private chat, DM or
+        thread). One short call, no retries; raises the adapter's typed errors (RateLimited, Undeliverable...),
+        which the core logs at debug and drops. MUST NOT create anything (no thread, no message) to do it."""
+        ...
+
+
+@runtime_checkable
+class SeesTyping(Protocol):
+    """OPTIONAL: an adapter that learns when a customer types (the website chat's frames, Discord's
+    TYPING_START) calls ``customer_typing`` when the core has set it (None until then). Telegram's Bot API
+    tells bots nothing of the kind."""
+
+    customer_typing: TypingSeen | None
 
 
 @runtime_checkable

@@ -72,8 +72,7 @@ class Inbox:
                 if files:
                     note.attachments = [attachment_json(f.attachment(self.public_url)) for f in files]
             else:
-                conversation = await session.get(Conversation, ticket.conversation_id)
-                assert conversation is not None
+                conversation = await _home(session, ticket)
                 joined = await agent_joins(session, self.kb, ticket, conversation, name)
                 if joined is not None:
                     outbox_ids.append(joined)
@@ -94,6 +93,20 @@ class Inbox:
         self._announce(ticket_id, outbox_ids)
         return message_id
 
+    async def typing(self, ticket_id: int) -> None:
+        """An agent is writing a reply: announce it for the conversation the reply will go to (the ticket's home:
+        a private ticket types in the private chat, never where the customer once wrote in public). Nothing is
+        stored; core/typing_indicators.py turns the event into platform calls."""
+        async with self.store.sessions() as session:
+            ticket = await session.get(Ticket, ticket_id)
+            if ticket is None:
+                raise NotFound(f"ticket #{ticket_id} does not exist")
+            if ticket.status == "closed":
+                raise Conflict(f"ticket #{ticket_id} is closed; nothing goes to the customer from it")
+            conversation = await _home(session, ticket)
+            channel, address = conversation.channel, conversation.address
+        self.bus.publish("typing", channel=channel, conversation=address, who="agent", ticket_id=ticket_id)
+
     async def _attach(self, session: Any, message_id: int, outbox_id: int, files: Sequence[Upload]) -> None:
         """The reply's files, on the stored message (the thread shows them) and in its delivery."""
         attachments = [attachment_json(f.attachment(self.public_url)) for f in files]
@@ -111,8 +124,7 @@ class Inbox:
             if changed:
                 ticket.snoozed_until = None  # a status set by hand ends any snooze
             if changed and status == "solved" and self.kb is not None:
-                conversation = await session.get(Conversation, ticket.conversation_id)
-                assert conversation is not None
+                conversation = await _home(session, ticket)
                 text = self.kb.message("ticket_solved", ticket.language or "en", ticket=ticket.id)
                 queued = await queue_reply(session, conversation, text, author_kind="bot", ticket_id=ticket.id,
                                            fallback=True)
@@ -270,6 +282,13 @@ async def _ticket(session: Any, ticket_id: int) -> Ticket:
     if ticket is None:
         raise NotFound(f"ticket #{ticket_id} does not exist")
     return ticket
+
+
+async def _home(session: Any, ticket: Ticket) -> Conversation:
+    """Where the ticket's replies go (and where an agent's typing shows): its home conversation."""
+    conversation = await session.get(Conversation, ticket.conversation_id)
+    assert conversation is not None
+    return conversation
 
 
 async def _actor(session: Any, agent_id: int | None) -> str:

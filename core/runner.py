@@ -5,10 +5,10 @@ process's instance record -> knowledge base, triage, engine, inbox -> what admin
 base, preferences; core/saved.py, followed from then on) -> recovery of messages stored before a crash ->
 channel adapters built from `channels.yaml` -> the web app (inbox, API, website
 chat, webhooks; only /healthz and /readyz for the dispatcher and channels roles) on aiohttp's
-AppRunner/TCPSite -> dispatcher -> channels, each under the supervisor (core/channels.py), those
-with an elected receiver only while this process owns it (core/receivers.py). Stop order:
-dispatcher (finishes the sends in flight; the rest stays queued in the outbox for the next start),
-receivers and channels, web server, instance, events, store.
+AppRunner/TCPSite -> dispatcher -> typing indicators (core/typing_indicators.py) -> channels, each under the
+supervisor (core/channels.py), those with an elected receiver only while this process owns it
+(core/receivers.py). Stop order: typing indicators, dispatcher (finishes the sends in flight; the rest stays
+queued in the outbox for the next start), receivers and channels, web server, instance, events, store.
 
 A channel that fails to start, or stops receiving for good, is reported and started again with
 backoff for as long as the process runs; the others keep running, its replies wait in the outbox,
@@ -48,6 +48,7 @@ from core.receivers import Receivers
 from core.relay import RelayedAdapter, SocketRelay, sends_to_local_sockets
 from core.roles import check_role, plan, sending_rule
 from core.store import Store
+from core.typing_indicators import TypingIndicators
 from core.web.context import AppContext
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,7 @@ class Running:
     relay: Any = None  # core.relay.SocketRelay: replies other processes sent, pushed to our sockets
     instance: Any = None  # core.instances.Instance: this process as the other processes see it
     follower: Any = None  # core.saved.Follower: what admins save in any process, put into this one
+    typing: Any = None  # core.typing_indicators.TypingIndicators: typing shown both ways
 
     @property
     def adapters(self) -> dict[str, Any]:
@@ -156,6 +158,8 @@ async def start(settings: Settings, *, host: str | None = None, port: int | None
     relay = SocketRelay(store, bus, runs) if postgres and layout.web else None
     if relay is not None:
         await relay.start()
+    typing = _typing(store, bus, adapters, runs, layout.senders, channels, dispatcher, postgres=postgres)
+    await typing.start()
     failed = await channels.start() if channels is not None else {}
     if receivers is not None:
         await receivers.start()
@@ -165,7 +169,7 @@ async def start(settings: Settings, *, host: str | None = None, port: int | None
     housekeeping = Housekeeping(store, settings.housekeeping)  # every role: one process at a time does it
     await housekeeping.start()
     running = Running(ctx, runner, dispatcher, url, failed, admin_password, housekeeping, role, receivers, relay,
-                      instance, follower)
+                      instance, follower, typing)
     _announce(running, settings, out)
     return running
 
@@ -178,6 +182,8 @@ async def stop(running: Running) -> None:
     """
     if running.housekeeping is not None:
         await running.housekeeping.stop()
+    if running.typing is not None:
+        await running.typing.stop()
     if running.dispatcher is not None:
         await running.dispatcher.stop()
         stop_pacing = getattr(running.dispatcher.pacing, "stop", None)
@@ -242,6 +248,21 @@ async def ensure_first_admin(store: Store, data_dir: str | Path = "data", name: 
                    "Sign in to the inbox with this, then delete this file (`supportbot user reset-password` "
                    "sets a new password).\n")
     return path
+
+
+def _typing(store: Store, bus: EventBus, adapters: dict[str, Any], runs: dict[str, Any], senders: list[str],
+            channels: Any, dispatcher: Any, *, postgres: bool) -> TypingIndicators:
+    """Typing both ways (core/typing_indicators.py): socket channels type in every process that runs them,
+    platform channels where this process sends them, while they are up; the channels run here report customers
+    typing."""
+    local = {name: a for name, a in runs.items() if sends_to_local_sockets(a)}
+    remote = {name: adapters[name] for name in senders if not sends_to_local_sockets(adapters[name])}
+    can_send = sending_rule(adapters, channels)
+    pacing = getattr(dispatcher, "pacing", None)
+    typing = TypingIndicators(store, bus, {**remote, **local}, can_type=lambda name: name in local or can_send(name),
+                              shared=postgres, paused_for=pacing.paused_for if pacing is not None else None)
+    typing.attach(runs)
+    return typing
 
 
 def _build_adapters(settings: Settings, data_dir: str | Path, store: Store) -> tuple[dict[str, Any], dict[str, str]]:

@@ -1,11 +1,12 @@
 """Discord through discord.py (gateway for events, REST for sends).
 
-Receives DMs, guild channel/thread/forum messages, button presses, edits and deletions over the
+Receives DMs, guild channel/thread/forum messages, button presses, edits, deletions and typing over the
 gateway (``AutoShardedClient``: one process serves many guilds, shards split across processes with
 ``shard_ids``) and registers the moderators' commands (escalate, report an impersonator). Intents:
-guilds, guild_messages, dm_messages and the privileged message_content; the privileged members only
-with ``watch_joins`` (joins go to the impersonation check). Sends, and the moderation steps the core
-queues (delete a message that held a secret, ban an impersonator), go out through send.py.
+guilds, guild_messages, dm_messages, guild_typing, dm_typing and the privileged message_content; the
+privileged members only with ``watch_joins`` (joins go to the impersonation check). Sends, and the moderation
+steps the core queues (delete a message that held a secret, ban an impersonator), go out through send.py;
+typing both ways is typing_indicator.py.
 
 Nothing is lost between sessions: discord.py resumes by itself (Discord replays what was missed),
 and after every new session the backfill reads back the channels we know (bots/discord/backfill.py).
@@ -26,7 +27,7 @@ from typing import Any, ClassVar
 import aiohttp
 import discord
 
-from bots.base import ChannelHealth, ChannelSettings, CursorStore, Inbound
+from bots.base import ChannelHealth, ChannelSettings, CursorStore, Inbound, TypingSeen
 from bots.discord import translate as tr
 from bots.discord.backfill import Backfill
 from bots.discord.client import Client, Endpoints, intents
@@ -36,6 +37,7 @@ from bots.discord.memory import Places
 from bots.discord.positions import Positions, snowflake_at
 from bots.discord.send import Sender
 from bots.discord.settings import DiscordSettings
+from bots.discord.typing_indicator import show_typing
 from core.errors import ConfigError, RetryLater
 from core.models import InboundMessage, MemberJoined, OutboundMessage, Sent
 
@@ -96,6 +98,7 @@ class DiscordAdapter:
         # Discord's global rate limit, for every request of this adapter (kept across restarts of the client)
         self.global_limit = GlobalLimit(settings.requests_per_second)
         self.places = Places()  # users' DM channels and last public messages (bounded)
+        self.customer_typing: TypingSeen | None = None  # set by core/typing_indicators.py (typing_indicator.py)
         self._endpoints: Endpoints | None = None
         self._inbound: Inbound | None = None
         self._task: asyncio.Task[None] | None = None
@@ -187,6 +190,12 @@ class DiscordAdapter:
         if self.sender is None or self.client is None:
             raise RetryLater("discord: not connected (the channel is stopped or restarting)")
         return await self.sender.send(reply)
+
+    async def typing(self, conversation: str) -> None:
+        """An agent is writing to ``conversation``: the bot types where the reply will go (typing_indicator.py)."""
+        if self.sender is None or self.client is None:
+            raise RetryLater("discord: not connected (the channel is stopped or restarting)")
+        await show_typing(self.sender, conversation)
 
     # -- the gateway's state --------------------------------------------------------------------
     async def prepare_shards(self, shard_ids: list[int]) -> None:

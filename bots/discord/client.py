@@ -25,6 +25,7 @@ import discord
 import yarl
 from discord.gateway import DiscordWebSocket
 
+from bots.discord import typing_indicator
 from bots.discord.malformed import SteadyShard, guard_parsers
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ def intents(watch_joins: bool = False) -> discord.Intents:
     wanted.guilds = True
     wanted.guild_messages = True
     wanted.dm_messages = True
+    wanted.guild_typing = wanted.dm_typing = True  # customers typing, shown to the agent (not privileged)
     wanted.message_content = True
     wanted.members = watch_joins
     return wanted
@@ -165,6 +167,9 @@ class Client(discord.AutoShardedClient):
 
     async def on_raw_bulk_message_delete(self, event: discord.RawBulkMessageDeleteEvent) -> None:
         await self.adapter.on_delete(event.channel_id, sorted(event.message_ids))
+
+    async def on_raw_typing(self, event: discord.RawTypingEvent) -> None:
+        await typing_indicator.customer_typing(self.adapter, event)
 
     async def on_member_join(self, member: discord.Member) -> None:  # only with watch_joins (members intent)
         await self.adapter.on_member_join(member)

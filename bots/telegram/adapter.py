@@ -392,3 +392,9 @@ class TelegramAdapter:
         await self._application()
         assert self._sender is not None
         return await self._sender.send(reply)
+
+    async def typing(self, conversation: str) -> None:
+        """An agent is writing to ``conversation``: "typing…" there (``sendChatAction``; Telegram shows it ~5 s)."""
+        await self._application()
+        assert self._sender is not None
+        await self._sender.typing(conversation)

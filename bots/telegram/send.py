@@ -9,6 +9,8 @@
   "an answer is waiting", the button into the private chat. Never the reply's own text. The returned
   platform id is the note's, in the public chat: that is how the delivery shows it went there.
 - A moderation step (delete a message, ban a member) is a Bot API call instead of a message (``moderation.py``).
+- An agent writing a reply shows "typing…" (``sendChatAction``, ~5 s) in the chat and topic the reply goes to:
+  one short call, never the public note's place.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from telegram import Bot, Message, ReplyParameters
-from telegram.constants import ParseMode
+from telegram.constants import ChatAction, ParseMode
 from telegram.error import ChatMigrated, Forbidden, TelegramError
 
 from bots.telegram.inbound import message_id
@@ -42,6 +44,7 @@ log = logging.getLogger(__name__)
 
 Step = Callable[[int, dict[str, Any]], Awaitable[Message]]  # (chat id, extra arguments) -> the sent message
 NO_FALLBACK = ("deactivated",)  # a deleted account reads no group either
+TYPING_TIMEOUT = 5.0  # seconds: "typing…" that comes later than this has missed its moment
 
 
 class Sender:
@@ -97,6 +100,18 @@ class Sender:
                 await self._parts.save(row, index + 1, first)
         assert first is not None
         return Sent(first)
+
+    async def typing(self, conversation: str) -> None:
+        """"typing…" in the chat (and forum topic) of ``conversation``, where the group lives now. Raises the
+        mapped error (``outbound.map_error``): the caller drops it."""
+        address, thread_id = parse_conversation(conversation)
+        chat_id = await self._moves.current(address)
+        try:
+            await self._bot.send_chat_action(chat_id, ChatAction.TYPING, message_thread_id=thread_id,
+                                             read_timeout=TYPING_TIMEOUT, write_timeout=TYPING_TIMEOUT,
+                                             connect_timeout=TYPING_TIMEOUT, pool_timeout=TYPING_TIMEOUT)
+        except TelegramError as exc:
+            raise map_error(exc) from exc
 
     def _steps(self, reply: OutboundMessage) -> list[Step]:
         """Text parts first, then each file: one Bot API call each."""

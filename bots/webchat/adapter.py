@@ -37,8 +37,8 @@ from limits import RateLimitItemPerMinute
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
-from bots.base import ChannelHealth, ChannelSettings, Inbound, split_text
-from bots.webchat.frames import FROM, file_links, language_tag, reply_frame, send_error, storable
+from bots.base import ChannelHealth, ChannelSettings, Inbound, TypingSeen, split_text
+from bots.webchat.frames import FROM, TYPING_FRAME, file_links, language_tag, reply_frame, send_error, storable
 from bots.webchat.settings import WebchatSettings
 from core.language import normalise_hint
 from core.models import Author, InboundMessage, OutboundMessage, Sent, utcnow
@@ -50,6 +50,7 @@ COOKIE_MAX_AGE = 180 * 24 * 3600
 CHANNEL = "webchat"
 HISTORY_LIMIT = 200
 STARTING_WAIT = 10.0  # seconds a visitor arriving during start-up waits for the chat
+TYPING_SHOWN = 6.0  # seconds the agent's page shows a visitor typing after one typing frame
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
@@ -58,17 +59,17 @@ UI_TEXT: dict[str, dict[str, str]] = {
            "human": "Talk to a person", "topics": "Topics", "connecting": "Connecting…",
            "offline": "Connection lost, reconnecting…", "online": "Connected", "unsent": "Not sent yet",
            "you": "You", "bot": "{brand} assistant", "agent": "Support agent", "log": "Conversation",
-           "too_long": "This message is too long.",
+           "too_long": "This message is too long.", "typing": "Support agent is typing…",
            "privacy": "Never send your password, PIN or verification codes."},
     "zh-Hans": {"title": "{brand} 客服", "placeholder": "请输入你的问题…", "send": "发送", "human": "转人工客服",
                 "topics": "常见问题", "connecting": "正在连接…", "offline": "连接已断开，正在重连…", "online": "已连接",
                 "unsent": "尚未发送", "you": "你", "bot": "{brand} 助手", "agent": "客服人员", "log": "对话记录",
-                "too_long": "消息太长了。", "privacy": "请勿发送密码、PIN 码或验证码。"},
+                "too_long": "消息太长了。", "privacy": "请勿发送密码、PIN 码或验证码。", "typing": "客服人员正在输入…"},
     "zh-Hant": {"title": "{brand} 客服", "placeholder": "請輸入你的問題…", "send": "傳送", "human": "轉人工客服",
                 "topics": "常見問題", "connecting": "正在連線…", "offline": "連線已中斷，正在重新連線…",
                 "online": "已連線",
                 "unsent": "尚未傳送", "you": "你", "bot": "{brand} 助理", "agent": "客服人員", "log": "對話紀錄",
-                "too_long": "訊息太長了。", "privacy": "請勿傳送密碼、PIN 碼或驗證碼。"},
+                "too_long": "訊息太長了。", "privacy": "請勿傳送密碼、PIN 碼或驗證碼。", "typing": "客服人員正在輸入…"},
 }
 
 
@@ -105,6 +106,7 @@ class WebchatAdapter:
         self._new_visitor_limit = RateLimitItemPerMinute(settings.new_visitors_per_address_per_minute)
         self._template: jinja2.Template | None = None
         self.health = ChannelHealth(CHANNEL)
+        self.customer_typing: TypingSeen | None = None  # set by core/typing_indicators.py
         self._stopped = asyncio.Event()
         self._started = asyncio.Event()
 
@@ -168,6 +170,19 @@ class WebchatAdapter:
                 except Exception:  # the tab went away mid-send: it gets the reply from the history
                     self._sockets.get(reply.conversation, set()).discard(ws)
         return Sent(platform_id=frame["id"])
+
+    async def typing(self, conversation: str) -> None:
+        """An agent is writing: "typing…" in every tab of the conversation open in this process (the page hides it
+        after a few seconds, or when the reply arrives)."""
+        for ws in list(self._sockets.get(conversation, ())):
+            with contextlib.suppress(Exception):  # a tab going away misses nothing it needs
+                await ws.send_str(TYPING_FRAME)
+
+    def _visitor_typing(self, conversation: str, visitor: str) -> None:
+        """A ``{"type": "typing"}`` frame (the page sends at most one every 3 s): shown to the agent, nothing
+        stored, no answer; it costs nothing of the visitor's message allowance."""
+        if self.customer_typing is not None:
+            self.customer_typing(conversation, visitor, TYPING_SHOWN)
 
     # ---- the page ----------------------------------------------------------------------------
     async def _page(self, request: web.Request) -> web.Response:
@@ -330,6 +345,9 @@ class WebchatAdapter:
             await send_error(ws, "a frame must be a JSON object")
             return
         kind = frame.get("type")
+        if kind == "typing":
+            self._visitor_typing(conversation, visitor)
+            return
         raw_id = frame.get("id")
         client_id = raw_id if isinstance(raw_id, str) and _CLIENT_ID.match(raw_id) else None
         if kind not in ("message", "button"):

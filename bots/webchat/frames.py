@@ -17,6 +17,7 @@ from core.models import Attachment, OutboundMessage, utcnow
 log = logging.getLogger(__name__)
 
 FROM = {"agent": "agent", "customer": "customer"}  # everything else we send is the bot's
+TYPING_FRAME = json.dumps({"type": "typing", "from": "agent"})  # an agent is writing a reply (ephemeral, no id)
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _TAG = re.compile(r"[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*")
 

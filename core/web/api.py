@@ -170,6 +170,12 @@ async def reply_view(request: web.Request) -> web.Response:
     return web.json_response(message_json(made), status=201)
 
 
+async def typing_view(request: web.Request) -> web.Response:
+    """The agent is writing a reply: the customer sees "typing…" where the channel can show it (no body; 204)."""
+    await request.app[CONTEXT].inbox.typing(_ticket_id(request))
+    return web.Response(status=204)
+
+
 async def patch_view(request: web.Request) -> web.Response:
     tid = _ticket_id(request)
     raw = await _json(request)
@@ -208,4 +214,5 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get("/api/v1/tickets/{ticket_id:[0-9]+}", ticket_view)
     app.router.add_patch("/api/v1/tickets/{ticket_id:[0-9]+}", patch_view)
     app.router.add_post("/api/v1/tickets/{ticket_id:[0-9]+}/replies", reply_view)
+    app.router.add_post("/api/v1/tickets/{ticket_id:[0-9]+}/typing", typing_view)
     app.router.add_get("/api/v1/openapi.json", openapi_view)

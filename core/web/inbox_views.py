@@ -169,6 +169,12 @@ async def reply(request: web.Request) -> web.StreamResponse:
     return done(request, tid, list_back=back, anchor=f"#m{message_id}", message_id=message_id)
 
 
+async def typing(request: web.Request) -> web.Response:
+    """The ticket page's reply box is being written in (reply.js posts at most every 3 s): 204."""
+    await request.app[CONTEXT].inbox.typing(ticket_id(request))
+    return web.Response(status=204)
+
+
 async def update(request: web.Request) -> web.StreamResponse:
     """One endpoint for the ticket's controls: each saves on change (``action`` names the control)."""
     tid = ticket_id(request)
@@ -235,6 +241,7 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get("/tickets/{ticket_id:\\d+}", ticket_page, name="ticket")
     app.router.add_post("/tickets/{ticket_id:\\d+}/reply", reply, name="reply")
     app.router.add_post("/tickets/{ticket_id:\\d+}/update", update, name="update")
+    app.router.add_post("/tickets/{ticket_id:\\d+}/typing", typing, name="typing")
     workspace_views.setup_routes(app)
     inbox_files.setup_routes(app)
     workspace_api.setup_routes(app)

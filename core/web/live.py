@@ -5,6 +5,8 @@ script then fetches the changed region as server-rendered, escaped HTML, which a
 agent may see it. The source of events is one function, `inbox_events`: the event bus, which on
 PostgreSQL carries every process's events (core/events_pg.py); when its link to the other processes
 was re-established (``resync``) the page is told ``ready`` again and re-reads, as after its own reconnect.
+A customer typing (core/typing_indicators.py) goes out as ``typing`` with the ticket id and how long to show it;
+it changes nothing stored, so it refreshes nothing.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from prometheus_client import Gauge
 
 from core import accounts
 from core.events import RESYNC, Event
+from core.typing_indicators import TYPING
 from core.web.auth import AGENT
 from core.web.context import CONTEXT, AppContext
 
@@ -95,8 +98,8 @@ async def _watch(app: web.Application) -> Any:
     async def run() -> None:
         async with inbox_events(app[CONTEXT]) as queue:
             while True:
-                await queue.get()
-                cache.clear()
+                if (await queue.get()).kind != TYPING:  # typing changes nothing a fragment shows
+                    cache.clear()
 
     task = asyncio.create_task(run())
     yield
@@ -155,6 +158,9 @@ async def events(request: web.Request) -> web.StreamResponse:
                     continue
                 if event.kind in KINDS:
                     await response.write(encode(event))
+                elif event.kind == TYPING and event.data.get("who") == "customer":
+                    await response.write(encode(Event(TYPING, {"ticket_id": event.data.get("ticket_id"),
+                                                               "seconds": _seconds(event.data)})))
                 elif event.kind == RESYNC:  # events of other processes may have been missed: the page re-reads
                     await response.write(b"event: ready\ndata: {}\n\n")
     except (ConnectionResetError, asyncio.CancelledError):
@@ -164,6 +170,14 @@ async def events(request: web.Request) -> web.StreamResponse:
         if task is not None:
             streams.discard(task)
     return response
+
+
+def _seconds(data: dict[str, object]) -> int:
+    """How long the page shows "Customer is typing…" (the channel's own indicator time, within reason)."""
+    try:
+        return max(3, min(15, round(float(data.get("seconds") or 6))))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return 6
 
 
 async def _still_here(request: web.Request, last: float) -> float:

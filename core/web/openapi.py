@@ -178,6 +178,16 @@ PATHS: dict[str, Any] = {
                                "404": _error("no such ticket"),
                                "409": _error("the ticket is closed"), "413": _error("body too large"),
                                "422": _error("the body is not valid")}}},
+    "/api/v1/tickets/{ticket_id}/typing": {
+        "parameters": [_TICKET_ID],
+        "post": {"operationId": "agentTyping",
+                 "summary": "The agent is writing a reply: the customer sees \"typing…\" in their channel",
+                 "description": "Where the channel can show it: the website chat, Telegram (sendChatAction) and "
+                                "Discord (X has no typing indicator for bots). Call it at most every 3 s while the "
+                                "agent types; the customer's indicator lasts about 5 s. Nothing is stored or "
+                                "queued, and the platform is called at most once per conversation every 4 s.",
+                 "responses": {"204": {"description": "announced (shown where the channel can)"}, **_COMMON,
+                               "404": _error("no such ticket"), "409": _error("the ticket is closed")}}},
     **stats_path(_error, _COMMON),
     **workspace_paths(_error, _COMMON),
 }

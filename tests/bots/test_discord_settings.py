@@ -38,11 +38,12 @@ def test_mistakes_are_reported(block, words):
         DiscordSettings(**block)
 
 
-def test_the_intents_are_the_documented_four_and_not_members():
+def test_the_intents_are_the_documented_six_and_not_members():
     wanted = intents()
     assert (wanted.guilds, wanted.guild_messages, wanted.dm_messages, wanted.message_content) == (True,) * 4
+    assert wanted.guild_typing and wanted.dm_typing  # customers typing, shown on the ticket page
     assert not wanted.members and not wanted.presences
-    assert wanted.value == (1 << 0) | (1 << 9) | (1 << 12) | (1 << 15)
+    assert wanted.value == (1 << 0) | (1 << 9) | (1 << 11) | (1 << 12) | (1 << 14) | (1 << 15)
 
 
 async def test_a_bot_without_the_message_content_intent_fails_to_start_with_a_fix(engine):

@@ -26,6 +26,7 @@ from tests.fakes.discord_events import EventMaker
 from tests.fakes.discord_gateway import Gateway, Session
 from tests.fakes.discord_limits import Limits
 from tests.fakes.discord_moderation import Moderation
+from tests.fakes.discord_typing import Typing
 from tests.fakes.discord_world import DM, PRIVATE_THREAD, World, payload
 
 API = "/api/v10"
@@ -62,11 +63,12 @@ class Bucket:
     reset_at: float = 0.0
 
 
-class FakeDiscord(World, EventMaker, Gateway, Limits, Moderation):
+class FakeDiscord(World, EventMaker, Gateway, Limits, Moderation, Typing):
     def __init__(self, *, token: str = "test-token", shard_count: int = 1) -> None:
         World.__init__(self)
         self._init_limits()
         self._init_moderation()
+        self._init_typing()
         self.token = token
         self.shard_count = shard_count
         self.sessions: dict[str, Session] = {}
@@ -131,6 +133,7 @@ class FakeDiscord(World, EventMaker, Gateway, Limits, Moderation):
         r.add_put(API + "/applications/{app}/guilds/{gid}/commands", self._sync_commands)
         r.add_put(API + "/applications/{app}/commands", self._sync_commands)
         self.add_moderation_routes(r)
+        self.add_typing_routes(r)
         app.middlewares.append(self._auth)
         self.server = TestServer(app, host="127.0.0.1")
         await self.server.start_server()

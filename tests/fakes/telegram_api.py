@@ -64,6 +64,7 @@ class FakeTelegram(ChatMethods):
     deleted: list[tuple[int, int]] = field(default_factory=list)  # (chat id, message id) deleted by the bot
     banned: dict[int, set[int]] = field(default_factory=dict)  # chat id -> user ids the bot banned
     withheld_rights: dict[int, set[str]] = field(default_factory=dict)  # chat id -> admin rights the bot lacks
+    chat_actions: list[tuple[int, str, int | None, float]] = field(default_factory=list)  # (chat, action, topic, t)
 
     def __post_init__(self) -> None:
         self.bot_user: JSON = {

@@ -1,5 +1,5 @@
-"""The fake Bot API's chat methods (sendMessage, sendPhoto, sendDocument, answerCallbackQuery, getFile,
-getChatAdministrators, getChatMember, deleteMessage, banChatMember), checked the way
+"""The fake Bot API's chat methods (sendMessage, sendPhoto, sendDocument, sendChatAction, answerCallbackQuery,
+getFile, getChatAdministrators, getChatMember, deleteMessage, banChatMember), checked the way
 https://core.telegram.org/bots/api describes: a user who never started the bot or blocked it is 403, a thread
 outside a forum 400, callback_data 1-64 bytes; deleting another's message needs the bot to be an admin with
 ``can_delete_messages`` (and the message to be under 48 hours old), banning needs ``can_restrict_members``
@@ -23,6 +23,11 @@ ADMIN_RIGHTS = (
 )
 
 
+CHAT_ACTIONS = frozenset({"typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice",
+                          "upload_document", "choose_sticker", "find_location", "record_video_note",
+                          "upload_video_note"})
+
+
 class ChatMethods(PlatformSide):
     """What the bot does in chats; FakeTelegram provides the state."""
 
@@ -36,6 +41,7 @@ class ChatMethods(PlatformSide):
     deleted: list[tuple[int, int]]
     banned: dict[int, set[int]]
     withheld_rights: dict[int, set[str]]
+    chat_actions: list[tuple[int, str, int | None, float]]
 
     @staticmethod
     def _int(params: JSON, key: str, default: int | None = None) -> int | None:
@@ -157,7 +163,16 @@ class ChatMethods(PlatformSide):
         return self._bot_message(params, chat_id, {"photo": photo})
 
     async def _m_sendchataction(self, params: JSON) -> bool:
-        self._check_chat(params)
+        """The bot's "typing…" (~5 s): chat_id, action (one of the documented kinds), message_thread_id only in
+        forums. Nothing is sent; each accepted call is kept in ``chat_actions``."""
+        chat_id = self._check_chat(params)
+        action = str(params.get("action") or "")
+        if action not in CHAT_ACTIONS:
+            raise ApiError(400, "Bad Request: wrong parameter action in request")
+        thread = self._int(params, "message_thread_id")
+        if thread is not None and chat_id not in self.forums:
+            raise ApiError(400, "Bad Request: message thread not found")
+        self.chat_actions.append((chat_id, action, thread, time.monotonic()))
         return True
 
     async def _m_answercallbackquery(self, params: JSON) -> bool:

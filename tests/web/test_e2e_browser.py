@@ -17,7 +17,7 @@ from playwright.async_api import Browser, WebSocketRoute, expect
 
 from core.models import Author, InboundMessage
 from core.runner import Running
-from tests.web.browser import REPO, TIMEOUT, admin_password, browser, running, sign_in
+from tests.web.browser import REPO, TIMEOUT, admin_password, assert_accessible, browser, running, sign_in
 
 __all__ = ["browser", "running"]  # fixtures
 
@@ -98,6 +98,7 @@ async def test_customer_and_agent_loop_in_a_real_browser(running: Running, brows
     await expect(agent_message.locator(".msg-text")).to_have_text(reply, timeout=TIMEOUT)
     await expect(agent_message.locator(".msg-who")).to_have_text("Support agent")
     await customer.screenshot(path=str(ARTIFACTS / "3-chat-agent-reply.png"), full_page=True)
+    await assert_accessible(customer, "the chat with customer, bot and agent messages")  # axe-core, as every page
 
     # The agent sees it delivered, live (no reload).
     await expect(agent.locator("#thread .delivery").last).to_contain_text("sent", timeout=TIMEOUT)

@@ -4,6 +4,8 @@
 // connection they are sent again, in order, with the same ids. The server stores an id once (and acks a
 // resend of a stored one again); the page dedupes on every frame id. Tabs share the list: each change
 // re-reads it first, so one tab never drops another tab's unsent messages.
+// Typing: while the visitor writes, a {"type": "typing"} frame at most every 3 s (the agent sees it); an
+// agent writing a reply sends {"type": "typing", "from": "agent"}, shown for 6 s or until the next message.
 "use strict";
 
 (function () {
@@ -15,10 +17,13 @@
   const form = document.getElementById("chat-form");
   const input = document.getElementById("chat-input");
   const actions = document.querySelectorAll(".chat-actions button[data-payload]");
+  const typingNote = document.getElementById("chat-typing");
   const label = root.dataset;
   const maxLength = parseInt(label.maxLength || "4000", 10);
   const PENDING_KEY = "supportbot.chat.pending";
   const RETRY_CODES = new Set(["rate_limited", "unavailable"]);
+  const TYPING_EVERY_MS = 3000; // the visitor's typing frames, at most this often
+  const TYPING_SHOWN_MS = 6000; // the agent's "typing…", unless the next frame or message comes first
 
   const shown = new Map(); // frame id -> <li>
   const storage = usableStorage();
@@ -26,6 +31,8 @@
   let socket = null;
   let backoff = 500;
   let retryTimer = null;
+  let typingTimer = null;
+  let typedAt = 0;
 
   function usableStorage() {
     try {
@@ -187,6 +194,27 @@
     log.scrollTop = log.scrollHeight;
   }
 
+  function showTyping() {
+    if (!typingNote) return;
+    typingNote.textContent = label.labelTyping || "typing…";
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(hideTyping, TYPING_SHOWN_MS);
+  }
+
+  function hideTyping() {
+    clearTimeout(typingTimer);
+    typingTimer = null;
+    if (typingNote) typingNote.textContent = "";
+  }
+
+  function signalTyping() { // the agent sees the visitor typing; nothing is stored
+    const now = Date.now();
+    if (!input.value.trim() || now - typedAt < TYPING_EVERY_MS) return;
+    if (!socket || socket.readyState !== WebSocket.OPEN) return;
+    typedAt = now;
+    socket.send(JSON.stringify({ type: "typing" }));
+  }
+
   function transmit(item) {
     if (!socket || socket.readyState !== WebSocket.OPEN) return;
     const frame = item.type === "button"
@@ -236,9 +264,14 @@
       markSent(frame.id); // stored: only now is it forgotten
       return;
     }
+    if (frame.type === "typing") {
+      if (frame.from === "agent") showTyping();
+      return;
+    }
     if (frame.type === "message") {
       const fresh = !shown.has(frame.id);
       render(frame);
+      if (frame.from !== "customer") hideTyping(); // the reply is here
       if (frame.from === "customer") {
         markSent(frame.id); // the echo of a stored message (also to the visitor's other tabs)
       } else if (fresh) {
@@ -301,6 +334,7 @@
   input.addEventListener("input", () => {
     input.style.height = "";
     input.style.height = Math.min(input.scrollHeight, 160) + "px";
+    signalTyping();
   });
 
   root.addEventListener("click", (event) => {

@@ -1,7 +1,8 @@
 // Inbox page script: live updates (SSE), countdowns, controls that save on change, the header menu.
 // No inline scripts anywhere (strict CSP); customer text only ever arrives as server-escaped HTML.
 // Other files: reply.js (the reply box), canned.js (the "/" picker), keys.js (keyboard), bulk.js
-// (selection), notify.js (browser notifications). They talk through window.Inbox and DOM events.
+// (selection), notify.js (browser notifications), typing.js (typing both ways). They talk through
+// window.Inbox and DOM events.
 "use strict";
 
 (function () {
@@ -194,6 +195,7 @@
     let data = {};
     try { data = JSON.parse(e.data); } catch (err) { return; }
     document.dispatchEvent(new CustomEvent("inbox:event", { detail: { kind: e.type, data: data } }));
+    if (e.type === "typing") return;  // a customer typing (typing.js shows it): nothing to fetch
     // Only ticket events change the list (a message on a ticket is also announced as a ticket event).
     if (mode && e.type === "ticket") schedule("list", refreshList, 350);
     if (mode === "ticket") {
@@ -201,5 +203,5 @@
       if (mine) schedule("ticket", refreshTicket, 0);
     }
   }
-  ["message", "ticket", "delivery"].forEach(function (kind) { source.addEventListener(kind, onEvent); });
+  ["message", "ticket", "delivery", "typing"].forEach(function (kind) { source.addEventListener(kind, onEvent); });
 })();
