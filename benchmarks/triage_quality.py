@@ -2,7 +2,7 @@
 
 Run:  python benchmarks/triage_quality.py
 
-Prints, per set in tests/core (triage_eval, triage_holdout, triage_dev, triage_blind*), the figures the test
+Prints, per set in tests/core (triage_eval, triage_holdout, triage_dev*, triage_blind*), the figures the test
 suite computes (strict FAQ accuracy, answered-or-clarified, handoff recall, wrong answers) and whether the
 goal holds: answered-or-clarified >= 0.95, handoff recall >= 0.95, wrong answers <= 1 %. The test suite
 asserts these goals on the sets that were tuned on and keeps the earlier floors (0.90 / 0.90 / 3 %) on

@@ -18,6 +18,7 @@ LANGUAGES = ("zh-Hans", "zh-Hant", "en")
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z]")
+_LATIN_LOWER = re.compile(r"[a-z]")
 
 _t2s = opencc.OpenCC("t2s")
 _s2t = opencc.OpenCC("s2twp")
@@ -126,6 +127,25 @@ _REGIONAL = {
     "睇": "看", "攞": "拿", "乜嘢": "什么", "佢": "他", "啲": "些", "喺": "在", "嚟": "来",
 }
 _REGIONAL_RE = re.compile("|".join(sorted(map(re.escape, _REGIONAL), key=len, reverse=True)))
+# Pinyin typed without a Chinese keyboard ("mima wangle", "tixian 还没到", "rengong kefu"): support words only,
+# several syllables each, none an English word, so "denglu" reads as 登录 and nothing English changes. Written
+# with spaces between syllables; a customer may join them or not. Words whose tones decide (chongzhi is 充值 or
+# 重置) are left out.
+_PINYIN = {
+    "deng lu": "登录", "deng bu shang": "登不上", "deng bu jin": "登不进", "mi ma": "密码", "wang ji": "忘记",
+    "wang le": "忘了", "zhuan zhang": "转账", "ti xian": "提现", "ti bi": "提币", "dao zhang": "到账",
+    "mei dao zhang": "没到账", "mei shou dao": "没收到", "shi bai": "失败", "ke fu": "客服", "ren gong": "人工",
+    "dian hua": "电话", "you xiang": "邮箱", "zhang hu": "账户", "zhang hao": "账号", "qian bao": "钱包",
+    "an quan": "安全", "yan zheng ma": "验证码", "shi ming": "实名", "ren zheng": "认证",
+    "shen fen zheng": "身份证", "hu zhao": "护照", "qu xiao": "取消", "tui kuan": "退款", "dong jie": "冻结",
+    "bei dong jie": "被冻结", "bei pian": "被骗", "pian zi": "骗子", "bei dao": "被盗", "bei hei": "被黑",
+    "tou su": "投诉", "shou xu fei": "手续费", "fu kuan": "付款", "zhi fu": "支付", "hui kuan": "汇款",
+    "xiu gai": "修改", "suo ding": "锁定", "zen me": "怎么", "zen me ban": "怎么办", "wei shen me": "为什么",
+    "duo shao": "多少", "duo jiu": "多久", "shen he": "审核", "er ci yan zheng": "二次验证",
+}
+_PINYIN_RE = re.compile(r"(?<![a-z])(?:" + "|".join(
+    r" ?".join(k.split()) for k in sorted(_PINYIN, key=len, reverse=True)) + r")(?![a-z])")
+_PINYIN_KEY = {k.replace(" ", ""): v for k, v in _PINYIN.items()}
 
 _jieba_ready = False
 
@@ -164,6 +184,8 @@ def prepare(text: str) -> str:
         text = text.replace(variant, usual)
     if _HAN.search(text):
         text = _REGIONAL_RE.sub(lambda m: _REGIONAL[m.group(0)], text)
+    if _LATIN_LOWER.search(text):
+        text = _PINYIN_RE.sub(lambda m: _PINYIN_KEY[m.group(0).replace(" ", "")], text)
     return text
 
 

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from core.knowledge import KnowledgeBase
+from core.knowledge import Entry, KnowledgeBase
 from core.language import detect_language, prepare, to_traditional
 from core.matcher import QUERY_TERMS, Analyzer, Index
 from core.triage_rule import HAN_CHAR, LATIN_CHAR, Rule
@@ -27,6 +27,17 @@ from core.triage_rules import RULES, UNRESOLVED
 from core.triage_talk import CLOSING, CLOSING_OPEN, GREETING_FILLER, GREETINGS, NONE_OF, ORDINAL, URGENT, VAGUE
 
 READ_HEAD, READ_TAIL = 3072, 1024  # characters triage reads of a longer message: its start and its end
+MAX_CHOICES = 3  # a "which" question offers at most this many FAQs
+# Where a message turns to another question: a question mark with more after it, "also", "btw", "另外", "顺便"
+_ANOTHER_QUESTION = re.compile(
+    r"[?？]+(?=.*[a-z0-9\u4e00-\u9fff])|(?<![a-z])(?:and )?(?:also|plus|btw|by the way|another question|one more "
+    r"(?:thing|question)|oh and)(?![a-z])|另外|顺便(?:问(?:一)?下|问)?|"
+    r"(?:[,，。;；]\s*)还有(?=我|个|一个|一件|就是|想|要问)|还想问|再问(?:一)?下|同时(?:想|也)?问"
+)
+_ASKS = re.compile(
+    r"[?？]|(?<![a-z])(?:how|what|whats|where|wheres|when|why|which|who|can|could|is|are|do|does|will|should)(?![a-z])|"
+    r"吗|么|怎|多少|多久|多长|哪|什么|啥|能不能|可不可以|是否|有没有|几"
+)
 
 PRIORITY_RANK = {"urgent": 3, "high": 2, "normal": 1, "low": 0}
 
@@ -134,11 +145,19 @@ class Triage:
                 docs.extend((i, self._analyzer.terms(prepare(k))) for k in ks)
         self._index = Index(faq_ids, [d for d in docs if d[1]])
         # generic incidents first; this knowledge base's uncovered topics break ties after them
-        self._rules = RULES + tuple(
-            Rule("not_covered", "normal", t.pattern, t.unless) for t in kb.not_covered.values()
-        )
+        topics = tuple(Rule("not_covered", "normal", t.pattern, t.unless) for t in kb.not_covered.values())
+        self._rules = RULES + topics
+        # An entry written later for a topic the knowledge base said it did not cover (an admin adds "dark mode"
+        # while "dark mode" is still listed as uncovered) must not stay hidden behind that topic: the entries whose
+        # own questions, titles or keywords the topic matches may answer it, when one of them matches clearly.
+        self._claimed: dict[Rule, frozenset[str]] = {}
+        for topic in topics:
+            claimed = frozenset(e.id for e in kb.entries if any(
+                topic.matches(prepare(t).lower()) for t in _own_texts(e)))
+            if claimed:
+                self._claimed[topic] = claimed
 
-    def decide(self, text: str, context: TriageContext | None = None) -> Decision:
+    def decide(self, text: str, context: TriageContext | None = None, *, _past: Rule | None = None) -> Decision:
         ctx = context or TriageContext()
         text = readable(text) if isinstance(text, str) else ""
         lang = detect_language(text, ctx.language_hint)
@@ -147,8 +166,13 @@ class Triage:
             if text.strip():  # only a mention of the bot: it was called, say hello
                 return Greet("greeting", lang, self.kb.message("greeting", lang), 0.9)
             return self._handoff("empty", "low", lang, 1.0)
-        rule = _first_rule(self._rules, prepared)
+        rule = _first_rule(self._rules, prepared, _past)
         if rule is not None and not (rule.reason == "tried_already" and ctx.previous_faq_id):
+            claimed = self._claimed.get(rule)
+            if claimed:  # the knowledge base has entries for this topic after all: one of them, clearly, or a person
+                decision = self.decide(text, context, _past=rule)
+                if decision.action == "answer" and getattr(decision, "faq_id", None) in claimed:
+                    return decision
             return self._handoff(rule.reason, rule.priority, lang, 0.95)
         if ctx.previous_faq_id and (rule is not None or UNRESOLVED.search(prepared)):
             return self._handoff("unresolved", "normal", lang, 0.9, ctx.previous_faq_id)
@@ -194,7 +218,37 @@ class Triage:
         rival = self._index.rival(terms, best_id, self.rival_share)
         if rival is not None and scores.get(rival, 0.0) >= self.rival_score * best:
             return self._clarify(lang, confidence, best_id, rival)
+        asked = self._questions(rest)
+        if len(asked) > 1:  # "转账失败了，还有认证要多久": two questions, offer both rather than answer one
+            return self._clarify(lang, confidence, *asked[:MAX_CHOICES])
         return Answer(best_id, confidence, lang, self._answer(best_id, lang))
+
+    def _questions(self, rest: str) -> tuple[str, ...]:
+        """The FAQs a message asks about one clause at a time, in order, when it says it asks more than one thing
+        ("...? also ...", "另外", "顺便问一下"); one FAQ or none otherwise. A clause counts when two of its own words
+        point at one FAQ as clearly as a question on its own would."""
+        if not _ANOTHER_QUESTION.search(rest):
+            return ()
+        found: list[str] = []
+        start, clauses = 0, []
+        for m in _ANOTHER_QUESTION.finditer(rest):
+            clauses.append(rest[start:m.start()] + m.group(0))
+            start = m.end()
+        clauses.append(rest[start:])
+        for n, clause in enumerate(clauses):
+            if n and not _ASKS.search(clause):  # "...？找了半天找不到" says more about the first, it asks nothing new
+                continue
+            terms = self._analyzer.terms(clause)
+            if sum(1 for t in terms if self._index.known(t)) < 2:  # "? I no longer remember it" adds no question
+                continue
+            scores = self._index.score(terms)
+            if not scores:
+                continue
+            faq_id, best, _, second = _top_two(scores)
+            clear = best >= self.min_confidence and (best - second) / best >= self.min_margin
+            if clear and self._index.specificity(terms, faq_id) >= self.min_single_specificity and faq_id not in found:
+                found.append(faq_id)
+        return tuple(found)
 
     def _which_answered(self, text: str, prepared: str, lang: str, offered: tuple[str, ...],
                         ctx: TriageContext) -> Decision:
@@ -266,10 +320,13 @@ def _top_two(scores: dict[str, float]) -> tuple[str, float, str, float]:
     return best_id, best, second_id, second
 
 
-def _first_rule(rules: tuple[Rule, ...], prepared: str) -> Rule | None:
-    """The matching rule with the highest priority; table order breaks ties."""
+def _first_rule(rules: tuple[Rule, ...], prepared: str, past: Rule | None = None) -> Rule | None:
+    """The matching rule with the highest priority; table order breaks ties. ``past``: look only at the rules
+    after this one (it matched, and was set aside)."""
     found: Rule | None = None
     latin, han = bool(LATIN_CHAR.search(prepared)), bool(HAN_CHAR.search(prepared))
+    if past is not None:
+        rules = rules[rules.index(past) + 1:]
     for rule in rules:
         if found is not None and PRIORITY_RANK[rule.priority] <= PRIORITY_RANK[found.priority]:
             continue
@@ -318,3 +375,9 @@ __all__ = [
     "Answer", "Clarify", "Decision", "Greet", "Handoff", "SemanticBackend", "Triage", "TriageContext",
     "decision_to_dict", "detect_language", "to_traditional",
 ]
+
+
+def _own_texts(entry: Entry) -> list[str]:
+    """What an entry says it is about: its questions, titles and keywords, in every language."""
+    return [*(q for qs in entry.questions.values() for q in qs), *entry.title.values(),
+            *(k for ks in entry.keywords.values() for k in ks)]

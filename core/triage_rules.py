@@ -21,7 +21,9 @@ _AMOUNT = (
     r"btc|eth|"
     r"rmb|cny|hkd|twd|ntd|sgd|myr|php|idr|vnd|thb|inr|krw|jpy|aud|cad|dollars?|"
     r"bucks|euros?|pounds?|pesos?|baht|元|块|美元|美金|刀|港币|港元|台币|新台币|日元|比索|泰铢|u(?![a-z0-9])|个u)|"
-    r"[一二两三四五六七八九十百千万]+(?:块|元))"
+    r"[一二两三四五六七八九十百千万]+(?:块|元)|"
+    # "a payment of 45.99": the word says it is money even without a currency
+    r"(?<![a-z])(?:payment|transfer|deposit|withdrawal|top ?up|refund|charge|purchase)s? of \d[\d,.]*)"
 )
 _PROBLEM = (
     r"(?:fail|not (?:received|arrived|showing|credited)|didnt (?:arrive|receive|get|go)|never (?:arrived|got|came)|"
@@ -31,7 +33,9 @@ _PROBLEM = (
     r"lost|where is|wheres|still nothing|nothing (?:yet|arrived|came|showed)|never (?:showed|came|reached)|"
     r"hasnt (?:reached|been (?:credited|received))|not (?:reached|in my)|(?:under|in) review|processing|"
     r"no (?:response|reply|update|news|result)|没(?:有)?(?:结果|消息|回复|下文|动静|通过)|"
+    r"(?:hasnt|havent|didnt|not|never|still not|still hasnt) (?:got|gotten|get)\b|(?:money|funds|it) left my|"
     r"没到|未到|没收到|没有收到|失败|扣了|被扣|卡住|卡在|不见|少了|丢了|去哪|没了|还没到|还在审核|审核中|处理中|"
+    r"(?:没|未)(?:有)?退(?:回|还|款|给)?|退款.{0,6}(?:没|未)(?:有)?(?:到|收到|退)|"
     r"没动静|没反应|"
     r"(?:没|未)(?:有)?(?:入账|到账|进账|显示|进来|成功|收到))"
 )
@@ -83,6 +87,10 @@ _PREVENT = (
     r"会不会被(?:人)?(?:黑|盗)(?!了)|容易被(?:人)?(?:黑|盗)|"
     r"(?:what (?:should|do|can) i do|what to do) (?:if|when)|"
     r"if i (?:ever )?(?:see|find|notice|get)|(?:如果|万一|要是)(?:我)?(?:发现|看到)|"
+    r"(?:heard|read|seen|news|saw).{0,30}(?:some|other|many|lots of|a lot of|several) (?:wallets?|apps?|platforms?|"
+    r"exchanges?|people|users|accounts)|"
+    r"(?:听说|新闻|报道|看到|网上说).{0,20}(?:很多|有些|其他|别的|不少|好多)(?:钱包|平台|交易所|人|用户|账户|账号)|"
+    r"(?:别的|其他|其它|之前用的|以前用的|以前的|另一个)(?:钱包|平台|交易所|app|软件|账号|账户).{0,10}被(?:盗|黑|偷)|"
     r"(?:can|could|will|would) (?:my (?:account|"
     r"wallet|money|funds)|it|someone|people|anyone) "
     r"(?:be |get )?(?:hack|steal|stole)|(?:is it|how) (?:possible|easy|likely) (?:to|that) .{0,20}(?:hack|steal))"
@@ -118,11 +126,18 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"hackers?|"
         r"another person|a stranger|someone else)|"
         r"(?:unknown|strange|suspicious|unrecogni[sz]ed|unfamiliar|foreign) (?:login|log in|sign in|signin)|"
+        r"new (?:device|location|country|ip) (?:login|log in|sign in|signin|alert|notification)|"
+        r"(?:login|log in|sign in|signin|security) (?:alert|notification|email|warning)s?.{0,40}but i (?:was|am|wasnt|"
+        r"didnt|did not|never|havent)|"
         r"(?:account|wallet) (?:was |got |has been )?(?:accessed|logged into|used) from|"
         r"(?:accessed|logged in|signed in) from .{0,30}(?:not me|wasnt me|didnt|never)|"
         r"(?:password|2fa|email|pin)(?: was| got| has been)? (?:reset|changed).{0,40}(?:didnt|never|did not|not) "
         r"(?:request|ask|do|make)",
         r"被黑|盗号|号被盗|账号被盗|被人登录|别人登录|有人登录|异地登录|陌生设备登录|被人改了|密码被改|"
+        r"被(?:人|别人|陌生人)(?:在|从|用).{1,10}(?:登录|登陆|登入)|有人(?:在)?(?:试|尝试|想)(?:登录|登陆)?(?:我的)?"
+        r"(?:账号|账户|密码|钱包)|"
+        r"(?:验证码|登录提醒|登录通知|提醒|通知|短信|邮件).{0,20}(?:但|可|可是)(?:是)?我(?:根本|并|从来)?没(?:有)?(?:要|在|想)?"
+        r"(?:登录|登陆|操作|申请|请求)|"
         r"被人修改|账号被盗用|被盗用|被人控制|不是我登录|"
         r"(?:有人|别人|陌生人|其他人)(?:用|拿|在)?(?:我的)?(?:账号|账户|号)?(?:登录|登陆|登上|登进)|"
         r"(?:二次验证|双重验证|两步验证|2fa|谷歌验证器?|验证器|身份验证器).{0,6}被(?:人|别人)?(?:关|关闭|关掉|解绑|改|"
@@ -138,7 +153,7 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"请求)(?:过)?.{0,6}(?:验证码|重置)|"
         r"(?:手机号|邮箱|绑定的?手机(?:号)?)被(?:人)?(?:改|换)|换卡攻击|sim卡被|篡改|被(?:人)?入侵|被(?:人|别人)控制|"
         r"(?:有人|别人|陌生人)(?:进入|进了|闯入|登进)(?:了)?(?:我的)?(?:账户|账号|钱包)|"
-        r"(?:有人|别人|陌生人|黑客)(?:把我的?|偷偷|擅自)?(?:改|修改|重置|换|解绑|关|关闭)(?:了|掉)?(?:我的)?"
+        r"(?:有人|别人|陌生人|黑客)(?:把我的?|偷偷|擅自)?(?:改|修改|重置|换|解绑|关|关闭)(?:了|掉)?(?:我的?)?(?:绑定的?)?"
         r"(?:密码|邮箱|手机号|二次验证|双重验证|两步验证|2fa|谷歌验证)|"
         r"被(?:人|别人)(?:关闭|关掉|解绑|修改|重置)了?(?:我的)?(?:二次验证|双重验证|两步验证|2fa|谷歌验证)|"
         r"(?:登录|陌生)(?:提醒|通知|提示).{0,10}(?:异地|国外|陌生|不是我|其他|别的|我?(?:没有|并没有|根本没|"
@@ -172,7 +187,7 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"(?:发现|看到|出现|有)(?:了)?(?:一|几|两)?笔?(?:异常|可疑|奇怪|不认识)的?(?:交易|转账|提现|扣款|记录|转出)|"
         r"(?:一|几|两)笔(?:我)?不认识的|(?:账户|账号|钱包)(?:里)?有(?:异常|可疑)(?:的)?(?:交易|转账|提现|记录)|"
         r"被(?:人|别人|黑客|陌生人)(?:转|提|划|取|盗|偷)(?:走|出|光)",
-        r"(?:withdrawals?|transfers?|payments?|transactions?|charges?|deductions?|purchases?) .{0,30}"
+        r"(?:withdrawals?|transfers?|payments?|transactions?|charges?|deductions?|purchases?) .{0,50}"
         r"(?:i|we) (?:didnt|did not|never|dont|do not) (?:make|do|authori[sz]e|request|initiate|approve|send|"
         r"recogni[sz]e)|"
         r"(?:balance|wallet|account) (?:went|dropped|is|was|shows|showing|now) (?:to |down to |at )?(?:zero|0|"
@@ -205,6 +220,8 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"a week|per day|"
         r"per week)|(?:investment|trading|signal) group|"
         r"double (?:my|your|their) (?:money|crypto|coins|btc|usdt|investment|funds)|"
+        r"(?:mentor|coach|advisor|trader).{0,60}(?:tax|fee|deposit|pay)|(?:pay|paid) (?:a |the )?(?:tax|fee) "
+        r"(?:before|to) (?:i can )?(?:withdraw|release|unlock)|"
         r"(?:is|was) (?:this|that|it) (?:email|message|sms|text|call|site|website|link|account|person|guy|number|app) "
         r"(?:really |actually |legit(?:imately)? |genuinely )?from (?:you|okpay)|really from okpay|"
         r"(?:email|message|sms|text|link|site|website|call|caller).{0,40}(?:asks?|asking|asked|wants?) (?:me )?(?:to|"
@@ -222,7 +239,9 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"(?:自称|声称|号称|说(?:他|她|自己)?是)(?:是)?.{0,4}(?:客服|官方|工作人员|okpay)|钓鱼|假网站|假链接|"
         r"(?:短信|邮件|消息|私信).{0,20}(?:点击|点开|打开)(?:一个)?链接|刷单|兼职.{0,10}(?:付款|转账|充值|垫付)|"
         r"高回报|保本|安全账户|安全钱包|"
-        r"翻倍|(?:投资|理财|炒币|荐股)群|老师(?:带|让|叫|说)|"
+        r"翻倍|(?:投资|理财|炒币|荐股)群|老师(?:带|让|叫|说)|(?:每天|每日|日)(?:有|收益|回报|利息|赚)?.{0,3}\d+\s?%|"
+        r"(?:网上|网络上|网友|网恋|交友软件|社交软件|群里)认识的(?:人|朋友|网友)?.{0,20}(?:投资|理财|转|充|付|买|赚)|"
+        r"(?:导师|带单|mentor).{0,20}(?:投资|充值|转账|提现|税|费)|代充值|代充|"
         r"(?:网站|链接|app|账号|群).{0,12}(?:一模一样|很像|仿冒)|解冻费|保证金|(?:交|付|充值|充).{0,8}(?:才能|"
         r"才可以)(?:提现|解冻|出金|提币)",
     ], [r"(?:how (?:do|can|to) (?:i |you )?(?:avoid|spot|recogni[sz]e|protect)|tips|防范|如何识别|怎么识别|怎么防|"
@@ -244,7 +263,8 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"under investigation|"
         r"flagged|locked by you)|(?:you|they|okpay) (?:guys )?(?:have )?(?:closed|deactivated|disabled|suspended|"
         r"banned|blocked|terminated|froze|restricted|locked) (?:my|our) (?:account|wallet|funds)",
-        r"冻结|冻住|被冻|封号|封我|封.{0,2}号|被封|封了|封禁|限制交易|限制提现|被限制|资金被锁|钱被锁|账户被禁|被停用|"
+        r"冻结|冻住|被冻|封号|封我|封.{0,2}号|被封|封了|封禁|限制交易|限制提现|被限制|资金被锁|钱被锁|账户被禁|被停用|停权|"
+        r"(?:账户|账号|钱包)(?:被)?(?:停用|禁用|关闭)了|"
         r"暂停使用|扣押|"
         r"(?:提现|提币|转账|出金|交易)(?:功能)?(?:被)?(?:禁用|关闭|停用|暂停|锁)|(?:不让|不给|禁止)(?:我)?(?:提现|"
         r"提币|转账|出金)|"
@@ -260,7 +280,9 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"(?:charged|deducted|debited|billed|taken|withdrawn|went through|processed)(?: [a-z]+){1,4} (?:twice|"
         r"two times|2 times|2x)\b|"
         r"(?:same|one) (?:payment|charge|transaction|purchase|order|top ?up).{0,20}(?:twice|two times|2x|double)|"
-        r"(?:two|2|duplicate|double) (?:identical |same )?(?:charges|debits|deductions|payments) for",
+        r"(?:two|2|duplicate|double) (?:identical |same )?(?:charges|debits|deductions|payments) for|"
+        r"(?:two|2|duplicate) (?:charges|debits|deductions|payments|transactions|withdrawals).{0,40}(?:same|identical) "
+        r"(?:amount|order|purchase|item|payment)",
         r"扣了两次|扣款两次|两次扣款|重复扣款|重复扣费|重复支付|重复收费|多扣|扣了两笔|扣两次|扣费两次|付了两次|"
         r"被扣了两|扣了双倍|收了两次|扣.{0,3}(?:两|2|二|三|3)(?:次|遍|回|笔)|重复(?:扣|收|付|支付|交易)|"
         r"(?:一|同一)(?:笔|次)(?:钱|款|订单|交易|付款|支付|充值).{0,6}(?:两|2)(?:次|遍|笔)|"
@@ -289,11 +311,12 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"representative)|"
         r"^\W*(?:customer service|customer support|agent|human|operator|live support)s? (?:please|pls|plz|now|"
         r"asap)\W*$|(?:can|could|please|pls|plz) (?:someone|somebody|an agent|a person|you|u) "
-        r"(?:call|phone|ring|contact|reach) me|call me (?:back|please|asap|now)|(?:have|get) (?:someone|an agent|"
+        r"(?:from (?:your|the|okpay) (?:team|staff|support) )?(?:call|phone|ring|contact|reach|email|e-mail|"
+        r"message|text|dm|get back to) me|call me (?:back|please|asap|now)|(?:have|get) (?:someone|an agent|"
         r"a person) "
         r"(?:call|contact|reach)",
         r"人工|真人|活人|客服小姐姐|客服小哥|客服妹妹|客服姐姐|找个人|找人工|经理|主管|负责人|"
-        r"(?:请|让|麻烦|叫)(?:客服|工作人员|你们|专员)?(?:打电话给我|给我打电话|联系我|回电|回我电话)|(?:客服|"
+        r"(?:请|让|麻烦|叫)(?:客服|工作人员|你们|专员|专人|人)?(?:打电话给我|给我打电话|联系我|回电|回我电话)|(?:客服|"
         r"专员)(?:联系|回电)我|"
         r"(?:别|不要|不想)(?:跟|和|用)?机器人|找(?:个|一个)(?:客服|真人|人)(?:来|过来|聊|说|"
         r"跟我)?(?![a-z\u4e00-\u9fff]*(?:怎么|在哪|哪里))",
@@ -332,7 +355,8 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"(?:works|worked|helps|helped)",
         r"都试(?:过)?了|全都试|所有(?:的)?方法|各种方法|什么方法都|怎么(?:弄|搞|试)都不行|都不管用|都没用|方法都(?:用|"
         r"试)",
-    ], []),
+    # "4G和wifi都试了" tried two networks, not every step
+    ], [r"(?:和|跟|与|或)[a-z0-9\u4e00-\u9fff]{1,6}都试(?:过)?了"]),
     ("transaction_investigation", "normal", [
         _REFERENCE,
         _GROUPED_NUMBER,

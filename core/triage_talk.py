@@ -10,12 +10,13 @@ import re
 
 # Too little to go on: a careful agent would ask what it is about (matched on the whole prepared message).
 VAGUE = re.compile(
-    r"^\W*(?:(?:hi|hello|hey)\W+)?(?:i\W+)?(?:need|want|have|got|ask)?\W*(?:some|a|one|quick)?\W*"
+    r"^\W*(?:(?:hi|hello|hey)\W+)?(?:i\W+)?(?:need|want|have|got|ask)?\W*(?:(?:some|a|one|quick|small|little)\W*){0,2}"
     r"(?:help|problem|question|issue|support|assistance|query|trouble)s?(?:\W+(?:please|pls|plz|here|asap))?\W*$|"
     r"^\W*(?:help me|can you help(?: me)?|can (?:someone|anyone) help(?: me)?)\W*$|"
     r"^\W*(?:我)?(?:想)?(?:问一?下|咨询一?下|请教一?下|问个事|咨询个事|打扰一?下)\W*$|"
     r"^\W*(?:你好|您好|hi|hello)?\W*(?:我)?(?:想|要)?(?:咨询|问|请教)(?:一?下|个|一个)(?:问题|事情?)?\W*$|"
-    r"^\W*(?:你好|您好|请问)?\W*(?:我)?(?:有个|有一个|有些|有点|有)?(?:问题|事情?|疑问|麻烦)\W*(?:找你们|要问|想问)?\W*"
+    r"^\W*(?:你好|您好|请问|在吗)?\W*(?:我)?(?:有个|有一个|有些|有点|有)?(?:问题|事情?|疑问|麻烦)\W*(?:找你们|要问|想问|"
+    r"(?:想|要)?(?:咨询|请教|问))?\W*"
     r"(?:想)?(?:问一?下|咨询一?下|请教一?下)?\W*$|^\W*(?:帮帮我|求助|救命|帮个忙|在线等)\W*$"
 )
 # Small talk, by kind. Matched text is removed; if nothing but filler remains, the message is a greeting.
@@ -26,7 +27,8 @@ GREETINGS: list[tuple[str, list[str]]] = [
         r"tysm|cheers|"
         r"appreciate (?:it|that|your help)|much appreciated|bye|goodbye|see you|have a (?:nice|good|great|lovely) "
         r"(?:day|one|evening|weekend|night))(?![a-z])",
-        r"谢谢你?们?|谢了|谢啦|谢拉|谢喔|谢哦|谢谢啦|多谢|感谢|感恩|辛苦了|拜拜|再见|3q|🙏|❤️?|♥|🥰|😘|祝你|祝您",
+        r"谢谢你?们?|谢了|谢啦|谢拉|谢喔|谢哦|谢谢啦|多谢|感谢|感恩|辛苦了|拜拜|再见|3q|🙏|❤️?|♥|🥰|😘|祝你|祝您|"
+        r"麻烦(?:你|你们|您)?了(?![\u4e00-\u9fff])",
         # the answer worked: closes the loop like thanks ("thanks, that helped!", "好了，解决了")
         r"(?<!not )(?:that|it|this) (?:really )?(?:helped|helps|worked|works)|works now|working now|all good|"
         r"problem solved|(?<![a-z])(?<!not )(?<!un)(?:solved|fixed|resolved|sorted)(?![a-z])",
@@ -34,13 +36,16 @@ GREETINGS: list[tuple[str, list[str]]] = [
     ]),
     ("greeting", [
         r"(?<![a-z])(?:hi+|hello+|hey+|hiya|howdy|yo|good (?:morning|afternoon|evening|day)|gm|greetings|"
-        r"anyone (?:there|here|around)|is anyone there|are you there|you there|hello\?)(?![a-z])",
+        r"any(?:one|body) (?:there|here|around|online|home)|is any(?:one|body) there|are you there|you there|hello\?|"
+        r"any(?:one|body)(?=\W*\?))(?![a-z])",
         r"你好|您好|哈喽|哈啰|嗨|hello|在吗|在不在|在么|有人吗|有人在吗|早上好|下午好|晚上好|早安|晚安|^喂|👋",
     ]),
     ("ack", [
         r"(?<![a-z])(?:ok+|okay|okie|k+|kk|fine|alright|all right|got it|gotcha|cool|great|nice|sure|noted|"
         r"understood|perfect|sounds good|i see|no problem|np|roger|will do|yes|yep|yeah|no worries)(?![a-z])",
-        r"好的|好吧|好滴|好哒|好嘞|行吧|好了|好啦|^\W*(?:好|行|嗯|哦|噢|对)+\W*$|嗯嗯|哦哦|收到|明白了?|知道了|了解了?|懂了|可以了|没问题|👍|👌|✅|😊|🙂|😀|😄",
+        r"好的|好吧|好滴|好哒|好嘞|行吧|(?<![没不未])好了|好啦|^\W*(?:好|行|嗯|哦|噢|对)+\W*$|嗯嗯|哦哦|(?<![没不未])收到(?!了?(?:钱|款|退款|"
+        r"邮件|短信|验证码|通知|消息|提醒))|(?<![不没])明白了?|(?<![不没])知道了|(?<![想要来去先再多])了解了?(?!一下|下|更多|清楚)|"
+        r"(?<![不没])懂了|(?<![不没])可以了|没问题|👍|👌|✅|😊|🙂|😀|😄",
     ]),
 ]
 # A choice among the options of a "which" question, by position ("the first one", "第二个", "后者").

@@ -165,6 +165,28 @@ entries:
     assert isinstance(d, Handoff) and d.reason == "hacked_account" and d.priority == "urgent"
 
 
+def test_an_entry_added_for_an_uncovered_topic_answers_it_and_the_rest_of_the_topic_stays_with_people():
+    """The packaged base lists dark mode and gift cards as not covered; an admin then writes a dark-mode entry."""
+    from core.knowledge import knowledge_base_from_data, read_data
+
+    content = read_data()
+    assert any("dark mode" in str(t) for t in content["not_covered"].values())
+    content["entries"].append({
+        "id": "dark-mode", "title": {"en": "Dark mode", "zh-Hans": "深色模式"},
+        "questions": {"en": ["how do I turn on dark mode", "switch the app to the dark theme"],
+                      "zh-Hans": ["怎么打开深色模式"]},
+        "answer": {"en": "Settings > Appearance > Dark.", "zh-Hans": "设置 > 外观 > 深色。"}})
+    triage = Triage(knowledge_base_from_data(content))
+    for text in ("how do I turn on dark mode", "怎么打开深色模式", "is there a dark mode?"):
+        d = triage.decide(text)
+        assert isinstance(d, Answer) and d.faq_id == "dark-mode", (text, d)
+    for text in ("can I buy a gift card with okpay", "can I set up a family account for my kids"):
+        d = triage.decide(text)
+        assert isinstance(d, Handoff) and d.reason == "not_covered", (text, d)
+    d = triage.decide("dark mode, and also my account was hacked")  # an incident still outranks the entry
+    assert isinstance(d, Handoff) and d.reason == "hacked_account"
+
+
 def test_language_hint_flows_through_context(triage):
     d = triage.decide("👍", TriageContext(language_hint="zh-Hant"))
     assert d.lang == "zh-Hant" and detect_language(d.reply) == "zh-Hant"
