@@ -30,6 +30,7 @@ from sqlalchemy.engine import make_url
 
 from core import accounts
 from core.knowledge import KnowledgeBase
+from core.pacing_pg import MARGIN
 from core.store import Store
 from core.store.tables import Instance, Outbox
 from core.web.auth import SESSION_COOKIE
@@ -237,7 +238,7 @@ async def test_two_dispatchers_together_keep_the_channel_rate_and_reach_it(deplo
     print(f"\ntwo dispatchers: {len(times)} answers at {rate:.1f}/s overall ({rate / 30:.1%} of 30/s), busiest "
           f"1 s window {busiest}, {fake.flood.refused} answered 429; {sent} rows marked sent")
     assert fake.flood.refused == 0 and busiest <= 30
-    assert rate >= 25.5  # >= 85 % of 30/s on a busy 2-core machine (the spacing alone costs 5 %: at most 28.6/s)
+    assert rate >= 0.9 * 30 / MARGIN  # >= 90 % of what the spacing allows (30 / 1.10 = 27.3/s) on a busy 2-core box
 
 
 async def test_a_channels_standby_takes_over_telegram_polling_within_seconds(deploy, kb: KnowledgeBase) -> None:
