@@ -32,8 +32,9 @@ from core.errors import RateLimited, RetryLater, Uncertain, Undeliverable
 from core.events import RESYNC, EventBus
 from core.instances import DEAD_AFTER, Instance
 from core.models import Sent, utcnow
-from core.outbox_sql import GIVE_BACK, MARK_SENT, OUTBOX, SET_PLATFORM_ID, claim_statement, settle
+from core.outbox_sql import DUE, GIVE_BACK, OUTBOX, claim_statement, settle
 from core.pacing import Pacing
+from core.sent_marks import SentMarks
 from core.store import Store
 from core.store.records import outbound_from_row
 from core.store.tables import Outbox
@@ -42,6 +43,7 @@ log = logging.getLogger(__name__)
 
 PENDING = ("queued", "failed", "sending")
 LEASE = timedelta(seconds=120)  # the last resort when an instance lives but a send hangs
+HARMLESS_ROOM = 8  # times `concurrency`: rows of channels where a repeat is harmless may be leased at once
 HOLD_AT_MOST = 0.25  # seconds a leased row may wait for its conversation's turn before it is given back
 STOP_GRACE = 3.0  # seconds a clean stop lets the sends at the platform finish
 
@@ -52,7 +54,9 @@ class DispatchPolicy:
     base_backoff_seconds: float = 2.0
     max_backoff_seconds: float = 600.0
     poll_interval_seconds: float = 1.0
-    concurrency: int = 16  # rows leased at once by this process: the most that can be "in flight" at a crash
+    # Rows leased at once by this process: the most that can be "in flight" at a crash. Channels whose repeats are
+    # harmless (idempotent sends: a resent row is never seen twice) may hold HARMLESS_ROOM times as many.
+    concurrency: int = 16
 
 
 class Dispatcher:
@@ -72,11 +76,12 @@ class Dispatcher:
         self.pacing = pacing or Pacing()
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
+        self._look = True  # a full claim pass is wanted (else, woken by a finished send: only if a row is due)
         self._stopping = False
         self._active: dict[int, asyncio.Task[None]] = {}  # row id -> its delivery
+        self._risky_active: set[int] = set()  # those of channels whose repeats are not harmless
         self._at_platform: set[int] = set()  # rows whose send has begun (cannot be given back)
-        self._marks: list[tuple[Row, Sent, asyncio.Future[None]]] = []
-        self._marking: asyncio.Task[None] | None = None
+        self.marks = SentMarks(store, lambda: self.instance.id, self._idempotent, self._persist)
         # rows taken over mid-send are uncertain unless the channel's sends are idempotent (Discord nonce, web ids)
         self._risky = [name for name, a in self.adapters.items() if not getattr(a, "idempotent_sends", False)]
         postgres = store.dialect == "postgresql"
@@ -86,36 +91,59 @@ class Dispatcher:
     # ---- claiming -------------------------------------------------------------------------------
     @property
     def free_slots(self) -> int:
-        return max(0, self.policy.concurrency - len(self._active))
+        return sum(room for _, room in self._rooms())
 
-    def _claim_params(self, **extra: object) -> dict[str, object]:
+    def _rooms(self) -> list[tuple[list[str], int]]:
+        """The channels that may send now, split into those whose repeats are harmless and the others, each
+        with how many more rows of theirs may be leased (a row in flight at a crash is sent again)."""
+        sendable = [name for name in self.adapters if self._can_send(name) and not self.pacing.paused_for(name)]
+        risky = [name for name in sendable if name in self._risky]
+        harmless = [name for name in sendable if name not in self._risky]
+        concurrency = self.policy.concurrency
+        rooms = [(harmless, concurrency * HARMLESS_ROOM - (len(self._active) - len(self._risky_active))),
+                 (risky, concurrency - len(self._risky_active))]
+        return [(names, room) for names, room in rooms if names and room > 0]
+
+    def _claim_params(self, channels: list[str] | None = None, **extra: object) -> dict[str, object]:
         """Values for either claim statement: due now, leased to us until now + LEASE, channels that may send."""
         now = utcnow()
-        channels = [name for name in self.adapters if self._can_send(name) and not self.pacing.paused_for(name)]
+        if channels is None:
+            channels = [name for name in self.adapters if self._can_send(name) and not self.pacing.paused_for(name)]
         return {"now_": now, "until_": now + LEASE, "alive_": now - DEAD_AFTER, "me_": self.instance.id,
                 "channels": channels, "risky": self._risky, **extra}
 
-    async def _claim(self, limit: int) -> list[Row]:
-        """Lease up to ``limit`` due rows in one UPDATE ... RETURNING (SKIP LOCKED on PostgreSQL)."""
+    async def _due(self) -> bool:
+        """Whether a row of ours is queued and due (read without the write lock)."""
+        async with self.store.engine.connect() as conn:
+            found = (await conn.execute(DUE, self._claim_params())).first()
+        return found is not None
+
+    async def _claim(self, limit: int | None = None) -> list[Row]:
+        """Lease due rows (up to the free room, or ``limit``) with UPDATE ... RETURNING (SKIP LOCKED on PostgreSQL)."""
         await self.instance.ensure()
+        rows: list[Row] = []
         async with self.store.connection() as conn:
-            result = await conn.execute(self._claim_due, self._claim_params(limit_=limit))
-            rows = list(result.all())
+            for channels, room in self._rooms() if limit is None else [(None, limit)]:
+                result = await conn.execute(self._claim_due, self._claim_params(channels, limit_=room))
+                rows += result.all()
         return sorted(rows, key=lambda r: r.id)
 
     async def lease(self, conn: AsyncConnection, ids: Sequence[int]) -> list[Row]:
         """Lease just-queued rows inside the writer's own transaction, so they go out without a claim pass.
 
-        Same rules as a claim (order per conversation, channels that may send, free slots); rows it cannot
+        Same rules as a claim (order per conversation, channels that may send, free room); rows it cannot
         take now stay queued for the loop. Hand the result to `deliver` once the transaction has committed.
         """
-        if not ids or self._task is None or self._stopping or not self.free_slots:
+        if not ids or self._task is None or self._stopping:
             return []
-        result = await conn.execute(self._claim_ids, self._claim_params(ids=list(ids), limit_=self.free_slots))
-        rows = sorted(result.all(), key=lambda r: r.id)
+        rows: list[Row] = []
+        for channels, room in self._rooms():
+            if len(rows) < len(ids):
+                result = await conn.execute(self._claim_ids, self._claim_params(channels, ids=list(ids), limit_=room))
+                rows += result.all()
         if len(rows) < len(ids):
-            self._wake.set()  # the rest waits behind an older row, a pause or a slot: the loop looks again
-        return rows
+            self.wake()  # the rest waits behind an older row, a pause or a slot: the loop looks again
+        return sorted(rows, key=lambda r: r.id)
 
     def deliver(self, rows: Sequence[Row]) -> None:
         """Send rows leased by `lease` (after their transaction committed) without waiting for the loop."""
@@ -125,10 +153,13 @@ class Dispatcher:
     def _launch(self, row: Row) -> None:
         task = asyncio.create_task(self._one(row), name=f"supportbot-deliver-{row.id}")
         self._active[row.id] = task
+        if row.channel in self._risky:
+            self._risky_active.add(row.id)
         task.add_done_callback(functools.partial(self._done, row_id=row.id))
 
     def _done(self, task: asyncio.Task[None], row_id: int) -> None:
         self._active.pop(row_id, None)
+        self._risky_active.discard(row_id)
         self._at_platform.discard(row_id)
         self._wake.set()  # a slot is free, and a row of the same place may be due now
         if not task.cancelled() and task.exception() is not None:  # the row keeps its lease: retried when it ends
@@ -141,7 +172,7 @@ class Dispatcher:
         if wait > HOLD_AT_MOST:  # not this conversation's turn yet: free the slot for someone else's reply
             await self._write(GIVE_BACK, [{"oid": row.id, "me_": self.instance.id, "at": utcnow() + timedelta(
                 seconds=wait)}])
-            asyncio.get_running_loop().call_later(wait, self._wake.set)
+            asyncio.get_running_loop().call_later(wait, self.wake)
             return
         if wait:
             await asyncio.sleep(wait)
@@ -181,55 +212,10 @@ class Dispatcher:
 
     # ---- outcomes -------------------------------------------------------------------------------
     async def _sent(self, row: Row, sent: Sent) -> None:
-        """Record a delivery before anything else happens (a crash later must not resend it).
-
-        Deliveries that finish while one is being written are written together in the next
-        transaction (group commit): each still waits only for its own write, never for a batch to fill.
-        """
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._marks.append((row, sent, done))
-        if self._marking is None or self._marking.done():
-            self._marking = asyncio.create_task(self._write_marks(), name="supportbot-mark-sent")
-        await done
+        """Record a delivery before anything else happens (a crash later must not resend it); deliveries that
+        finish together are written together (core/sent_marks.py)."""
+        await self.marks.record(row, sent)
         self.bus.publish("delivery", outbox_id=row.id, message_id=row.message_id, status="sent")
-
-    async def _write_marks(self) -> None:
-        while self._marks:
-            batch, self._marks = self._marks, []
-            try:
-                await self._persist(functools.partial(self._mark_sent, batch))
-            except BaseException as exc:
-                for _, _, done in batch:
-                    if not done.done():
-                        done.set_exception(exc if isinstance(exc, Exception) else RuntimeError("cancelled"))
-                if not isinstance(exc, Exception):
-                    raise
-            else:
-                for _, _, done in batch:
-                    if not done.done():
-                        done.set_result(None)
-
-    async def _mark_sent(self, batch: list[tuple[Row, Sent, asyncio.Future[None]]]) -> None:
-        """Only while each row's lease is ours: a row taken over by another instance is not ours to write.
-        A public note's id is not the reply's: the reply is still owed, so its message keeps no platform id."""
-        now = utcnow()
-        marks = [{"oid": row.id, "me_": self.instance.id, "at": now, "sure": self._idempotent(row),
-                  "noted": sent.public_note} for row, sent, _ in batch]
-        ids = [{"mid": row.message_id, "pid": str(sent.platform_id)} for row, sent, _ in batch
-               if sent.platform_id and not sent.public_note]
-        try:
-            async with self.store.connection() as conn:
-                await conn.execute(MARK_SENT, marks)
-                if ids:
-                    await conn.execute(SET_PLATFORM_ID, ids)
-        except IntegrityError:  # a platform id already stored (a platform reusing ids): keep the deliveries
-            log.warning("a platform id of outbox rows %s is already stored", [row.id for row, _, _ in batch])
-            async with self.store.connection() as conn:
-                await conn.execute(MARK_SENT, marks)
-                for one in ids:
-                    with contextlib.suppress(IntegrityError):
-                        async with conn.begin_nested():
-                            await conn.execute(SET_PLATFORM_ID, one)
 
     def _idempotent(self, row: Row) -> bool:
         """Whether a repeat of this send cannot reach the customer twice (per conversation, when the adapter
@@ -293,6 +279,7 @@ class Dispatcher:
 
     def wake(self) -> None:
         """Look at the outbox now (a channel came up: its queued replies go out without waiting a poll)."""
+        self._look = True
         self._wake.set()
 
     async def _loop(self) -> None:
@@ -302,13 +289,20 @@ class Dispatcher:
                 while not self._stopping:
                     self._wake.clear()
                     if self.free_slots:
+                        look, self._look = self._look, False
                         try:
-                            for row in await self._claim(self.free_slots):
-                                self._launch(row)
+                            # Woken only because a send finished (a slot is free): a claim takes the write lock, so
+                            # first a cheap read whether any row waits. Events, pauses and polls always claim.
+                            if look or await self._due():
+                                for row in await self._claim():
+                                    self._launch(row)
                         except Exception:  # the database may blip; keep the loop alive and try again
+                            self._look = True
                             log.exception("dispatcher pass failed")
-                    with contextlib.suppress(TimeoutError):
+                    try:
                         await asyncio.wait_for(self._wake.wait(), self.policy.poll_interval_seconds)
+                    except TimeoutError:
+                        self._look = True  # the poll: retries that came due, rows of a stopped instance
             finally:
                 waker.cancel()
 
@@ -316,7 +310,7 @@ class Dispatcher:
         while True:
             event = await events.get()
             if event.kind in ("outbox", RESYNC):  # resync: outbox events may have been missed
-                self._wake.set()
+                self.wake()
 
     async def stop(self) -> None:
         """Stop claiming, give back the rows not yet at the platform, let the sends under way finish for
@@ -348,7 +342,7 @@ class Dispatcher:
     # ---- for tests and tools --------------------------------------------------------------------
     async def run_once(self) -> int:
         """One pass without the loop: lease what is due (up to the free slots) and deliver it all."""
-        rows = await self._claim(self.free_slots or 1)
+        rows = await self._claim(None if self.free_slots else 1)
         for row in rows:
             self._launch(row)
         if rows:

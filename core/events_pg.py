@@ -66,6 +66,8 @@ class PostgresEventBus(EventBus):
         self._dsn = raw_dsn(store)
         self._pending: list[str] = []
         self._sending: asyncio.Task[None] | None = None
+        self._outgoing: list[tuple[str, asyncio.Future[None]]] = []  # notify_others: waiting for the next statement
+        self._telling: asyncio.Task[None] | None = None
         self._listening: asyncio.Task[None] | None = None
         self._connected = asyncio.Event()
         self._warned = False
@@ -80,7 +82,27 @@ class PostgresEventBus(EventBus):
             self._sending = asyncio.get_running_loop().create_task(self._send_pending(), name="supportbot-notify")
 
     async def notify_others(self, kind: str, **data: Any) -> None:
-        await self._notify([self._encode(kind, data)])
+        """Those asked for while one statement runs go out together in the next (every website-chat reply asks:
+        one statement and one pooled connection each would exhaust the pool under load)."""
+        sent: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._outgoing.append((self._encode(kind, data), sent))
+        if self._telling is None or self._telling.done():
+            self._telling = asyncio.get_running_loop().create_task(self._tell(), name="supportbot-notify-others")
+        await sent
+
+    async def _tell(self) -> None:
+        while self._outgoing:
+            batch, self._outgoing = self._outgoing, []
+            try:
+                await self._notify([payload for payload, _ in batch])
+            except Exception as exc:
+                for _, sent in batch:
+                    if not sent.done():
+                        sent.set_exception(exc)
+            else:
+                for _, sent in batch:
+                    if not sent.done():
+                        sent.set_result(None)
 
     async def _send_pending(self) -> None:
         """Everything published while the last statement ran goes out in the next one."""
@@ -124,12 +146,16 @@ class PostgresEventBus(EventBus):
             await asyncio.wait_for(self._connected.wait(), wait)
 
     async def close(self) -> None:
-        for task in (self._listening, self._sending):
+        for task in (self._listening, self._sending, self._telling):
             if task is not None and not task.done():
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
-        self._listening = self._sending = None
+        self._listening = self._sending = self._telling = None
+        for _, sent in self._outgoing:  # closed before they went out: their senders retry
+            if not sent.done():
+                sent.set_exception(ConnectionError("the event bus was closed"))
+        self._outgoing = []
 
     async def _listen(self) -> None:
         delay = FIRST_RETRY

@@ -28,7 +28,7 @@ from core.store.tables import Instance, Message, Outbox
 
 OUTBOX = Outbox.__table__
 INSTANCES = Instance.__table__
-PENDING = ("queued", "failed", "sending")
+PENDING = ("queued", "failed", "sending")  # written out as literals: SQLite then uses the partial index (0007)
 
 
 def _ours() -> tuple[ColumnElement[bool], ...]:
@@ -44,28 +44,45 @@ def claim_statement(*, by_ids: bool, postgres: bool) -> Update:
     o, older = OUTBOX.c, OUTBOX.alias("older").c
     now = bindparam("now_", type_=o.next_attempt_at.type)
     alive = select(INSTANCES.c.id).where(INSTANCES.c.heartbeat_at >= bindparam("alive_", type_=o.next_attempt_at.type))
-    orphaned = and_(o.status == "sending", or_(
-        o.locked_until < now,
-        o.lease_owner.is_(None),
-        and_(o.lease_owner != bindparam("me_"), not_(o.lease_owner.in_(alive.scalar_subquery()))),
-    ))
-    claimable = or_(and_(o.status.in_(("queued", "failed")), o.next_attempt_at <= now), orphaned)
+
+    def claimable(status: ColumnElement[str]) -> ColumnElement[bool]:
+        orphaned = and_(status == "sending", or_(
+            o.locked_until < now,
+            o.lease_owner.is_(None),
+            and_(o.lease_owner != bindparam("me_"), not_(o.lease_owner.in_(alive.scalar_subquery()))),
+        ))
+        return or_(and_(status.in_(("queued", "failed")), o.next_attempt_at <= now), orphaned)
+
+    # SQLite plans without statistics: it would read every row of the channel through ix_outbox_conversation, and
+    # for given ids every due row, instead of the rows asked for. `x || ''` keeps an index out of its plan;
+    # PostgreSQL plans by cost.
+    channel = o.channel if postgres else o.channel.concat("")
+    status = o.status if postgres or not by_ids else o.status.concat("")
     due = select(o.id).where(
-        o.channel.in_(bindparam("channels", expanding=True)),
-        claimable,
+        channel.in_(bindparam("channels", expanding=True)),
+        claimable(status),
         ~exists().where(older.channel == o.channel, older.conversation == o.conversation, older.id < o.id,
-                        older.status.in_(PENDING)),
+                        older.status.in_(bindparam("pending_", list(PENDING), expanding=True, literal_execute=True))),
     ).order_by(o.id).limit(bindparam("limit_"))
-    if by_ids:
+    outer = [claimable(o.status)]
+    if by_ids:  # the outer WHERE names the ids too, so the database starts from them
         due = due.where(o.id.in_(bindparam("ids", expanding=True)))
+        outer.append(o.id.in_(bindparam("ids", expanding=True)))
     if postgres:
         due = due.with_for_update(skip_locked=True)
     taken_over = and_(o.status == "sending", o.channel.in_(bindparam("risky", expanding=True)))
-    return (update(OUTBOX).where(o.id.in_(due.scalar_subquery()), claimable)
+    return (update(OUTBOX).where(o.id.in_(due.scalar_subquery()), *outer)
             .values(status="sending", locked_until=bindparam("until_", type_=o.locked_until.type),
                     lease_owner=bindparam("me_"), attempts=o.attempts + 1,
                     uncertain=case((taken_over, true()), else_=o.uncertain))
             .returning(*OUTBOX.c))
+
+
+# Is any row of these channels queued and due? (A cheap read before a claim, which takes the write lock.)
+DUE = (select(OUTBOX.c.id).where(OUTBOX.c.channel.in_(bindparam("channels", expanding=True)),
+                                 OUTBOX.c.status.in_(("queued", "failed")),
+                                 OUTBOX.c.next_attempt_at <= bindparam("now_", type_=OUTBOX.c.next_attempt_at.type))
+       .limit(1))
 
 
 def settle(values: dict[str, Any], uncertain: bool) -> Update:
@@ -90,5 +107,12 @@ GIVE_BACK = (update(OUTBOX).where(*_ours())
                      attempts=OUTBOX.c.attempts - 1, locked_until=None, lease_owner=None,
                      next_attempt_at=bindparam("at", type_=OUTBOX.c.next_attempt_at.type)))
 
-SET_PLATFORM_ID = (update(Message.__table__).where(Message.__table__.c.id == bindparam("mid"))
-                   .values(platform_id=bindparam("pid")))
+MESSAGES = Message.__table__
+SET_PLATFORM_ID = (update(MESSAGES).where(MESSAGES.c.id == bindparam("mid")).values(platform_id=bindparam("pid")))
+# The same inside another writer's transaction, where a unique violation would undo everything: an id another
+# message of the channel already has (a platform reusing ids) is not stored.
+_OTHER = MESSAGES.alias("other")
+SET_PLATFORM_ID_IF_FREE = (update(MESSAGES).where(
+    MESSAGES.c.id == bindparam("mid"),
+    ~exists().where(_OTHER.c.channel == MESSAGES.c.channel, _OTHER.c.platform_id == bindparam("pid")))
+    .values(platform_id=bindparam("pid")))

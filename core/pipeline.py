@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any, Protocol
 
@@ -21,12 +22,14 @@ from core.decisions import Decision, Outcome, as_record, customer_ticket
 from core.escalations import Escalations
 from core.events import EventBus
 from core.flood import Flood, FloodGate
+from core.group_commit import GroupCommit
 from core.hours import BusinessHours
 from core.impersonation import Guard
 from core.models import InboundMessage, MemberJoined, MessageEdit, utcnow
 from core.redaction import redact
 from core.safety import Safety
 from core.store import Store
+from core.store.batch import batch_of, write_batch
 from core.store.records import (
     Place,
     ensure_conversation,
@@ -70,54 +73,92 @@ class Engine(Conversations, Safety, Escalations):
         self.hours = hours or BusinessHours()  # when people answer (settings may change it while running)
         self.assigner: Any = None  # core.assignment.AutoAssigner when settings.tickets.auto_assign (set by create_app)
         self.dispatcher: Any = None  # core.dispatch.Dispatcher of this process, once started: replies skip its queue
+        self._arrivals: GroupCommit[InboundMessage, Outcome] = GroupCommit(self._store_together, self._store_alone)
 
     # ---- inbound messages -------------------------------------------------------------------
     async def handle_message(self, message: InboundMessage) -> Outcome:
-        """Store the message and queue what it calls for, in one transaction.
+        """Store the message and queue what it calls for; returns once that is committed.
 
-        Deciding is pure and happens before the write; if it fails, the message is handed to a human
+        Messages arriving while others are being written share the next transaction (core/group_commit.py,
+        core/store/batch.py): each is decided and stored exactly as alone, and its caller returns after the
+        commit. Deciding is pure and happens before the write; if it fails, the message is handed to a human
         (reason ``triage_error``), never dropped. A redelivery is recognised by the insert itself.
         Secrets are taken out first (core/redaction.py): nothing downstream, logs included, sees them.
         """
+        return await self._arrivals.submit(message)
+
+    async def _store_alone(self, message: InboundMessage) -> Outcome:
         message, secrets = redacted(message)
-        async with self.store.transaction() as session:
-            conversation = await ensure_place(session, message.channel, message.author, message.conversation,
-                                              public=message.public)
-            await _lock(session, conversation)
-            ticket = await customer_ticket(session, conversation,
-                                            message.private_conversation if message.addressed else None)
-            decision = None
-            flood = self.flood.check(message.channel, message.author.platform_user_id) if message.addressed \
-                else Flood.OK
-            if flood is not Flood.OK:  # stored, never answered one by one
-                decision = self._flooded(message, conversation, flood)
-            elif message.addressed:
-                decision = self._safe_decide(message.text, conversation, message.author.language,
-                                             button=bool(message.raw.get("button")), ticket=ticket)
-            if message.raw.get("button"):  # stored as what the customer saw; the payload stays beside it
-                label = (conversation.state or {}).get("buttons", {}).get(message.text)
-                message = replace(message, text=label or message.text, raw={**message.raw, "payload": message.text})
-            row = await insert_inbound(session, conversation, message, ticket_id=ticket.id if ticket else None,
-                                       handled=True, decision=as_record(decision))
-            if row is None:
-                return Outcome("duplicate")
-            warned = await self._warn(session, row, conversation, secrets, decision) if secrets else []
-            watched = await self._watch_names(session, message.channel, message.author, conversation) \
-                if message.public else []
-            outcome = await self._apply(session, row, conversation, ticket, decision)
-            if warned:  # first in the outbox (it matters most), and on the ticket the message opened
-                if outcome.ticket_id is not None:
-                    await session.execute(update(Message).where(Message.id.in_([w.message_id for w in warned]))
-                                          .values(ticket_id=outcome.ticket_id))
-                outcome = replace(outcome, outbox_ids=(*(w.outbox_id for w in warned), *outcome.outbox_ids))
-            if watched:
-                outcome = replace(outcome, outbox_ids=(*outcome.outbox_ids, *watched))
-            if not message.public and outcome.ticket_id is not None:
-                owed = await self._owed_replies(session, outcome.ticket_id, conversation)
-                outcome = replace(outcome, outbox_ids=(*outcome.outbox_ids, *owed))
-            leased = await self._lease(session, outcome.outbox_ids)
-        self._announce(conversation.id, outcome.ticket_id, outcome.outbox_ids, leased)
+        async with self._delivering() as deliveries:
+            async with self.store.transaction() as session:
+                outcome, conversation_id = await self._store(session, message, secrets)
+                leased = await deliveries(session, outcome.outbox_ids)
+        if conversation_id is not None:
+            self._announce(conversation_id, outcome.ticket_id, outcome.outbox_ids, leased)
         return outcome
+
+    async def _store_together(self, messages: Sequence[InboundMessage]) -> list[Outcome]:
+        """Several messages in one transaction: read ahead once, decide each in order, write the rows at once,
+        lease all their replies in one statement (the conversation of two messages of a batch is shared, so
+        the second is decided on what the first changed)."""
+        if len(messages) == 1:
+            return [await self._store_alone(messages[0])]
+        prepared = [redacted(m) for m in messages]
+        senders = [(m.channel, m.author.platform_user_id, m.conversation, m.platform_id) for m, _ in prepared]
+        results: list[tuple[Outcome, int | None]] = []
+        async with self._delivering() as deliveries, self.store.transaction() as session:
+            async with write_batch(session) as batch:
+                conn = await session.connection()
+                for index, (message, secrets) in enumerate(prepared):
+                    if not batch.valid:  # first, or a statement the read-ahead did not foresee ran
+                        await batch.read_ahead(conn, senders[index:])
+                    results.append(await self._store(session, message, secrets))
+            leased = await deliveries(session, tuple(i for outcome, _ in results for i in outcome.outbox_ids))
+        by_id = {row.id: row for row in leased}
+        for outcome, conversation_id in results:
+            if conversation_id is not None:
+                self._announce(conversation_id, outcome.ticket_id, outcome.outbox_ids,
+                               [by_id[i] for i in outcome.outbox_ids if i in by_id])
+        return [outcome for outcome, _ in results]
+
+    async def _store(self, session: Any, message: InboundMessage,
+                     secrets: tuple[str, ...]) -> tuple[Outcome, int | None]:
+        """One redacted message in the caller's transaction: its outcome, and its conversation (None: a duplicate)."""
+        conversation = await ensure_place(session, message.channel, message.author, message.conversation,
+                                          public=message.public)
+        await _lock(session, conversation)
+        ticket = await customer_ticket(session, conversation,
+                                        message.private_conversation if message.addressed else None)
+        decision = None
+        flood = self.flood.check(message.channel, message.author.platform_user_id) if message.addressed \
+            else Flood.OK
+        if flood is not Flood.OK:  # stored, never answered one by one
+            decision = self._flooded(message, conversation, flood)
+        elif message.addressed:
+            decision = self._safe_decide(message.text, conversation, message.author.language,
+                                         button=bool(message.raw.get("button")), ticket=ticket)
+        if message.raw.get("button"):  # stored as what the customer saw; the payload stays beside it
+            label = (conversation.state or {}).get("buttons", {}).get(message.text)
+            message = replace(message, text=label or message.text, raw={**message.raw, "payload": message.text})
+        row = await insert_inbound(session, conversation, message, ticket_id=ticket.id if ticket else None,
+                                   handled=True, decision=as_record(decision), secrets=secrets)
+        if row is None:
+            return Outcome("duplicate"), None
+        warned = await self._warn(session, row, conversation, secrets, decision) if secrets else []
+        watched = await self._watch_names(session, message.channel, message.author, conversation) \
+            if message.public else []
+        outcome = await self._apply(session, row, conversation, ticket, decision)
+        if warned:  # first in the outbox (it matters most), and on the ticket the message opened
+            if outcome.ticket_id is not None:
+                await session.execute(update(Message).where(Message.id.in_([w.message_id for w in warned]))
+                                      .values(ticket_id=outcome.ticket_id))
+            outcome = replace(outcome, outbox_ids=(*(w.outbox_id for w in warned), *outcome.outbox_ids))
+        if watched:
+            outcome = replace(outcome, outbox_ids=(*outcome.outbox_ids, *watched))
+        if not message.public and outcome.ticket_id is not None:
+            owed = await self._owed_replies(session, outcome.ticket_id, conversation)
+            outcome = replace(outcome, outbox_ids=(*outcome.outbox_ids, *owed))
+        return outcome, conversation.id
 
     async def _owed_replies(self, session: Any, ticket_id: int, conversation: Place | Conversation) -> list[int]:
         """Replies the platform refused in private (only a public note reached the customer) go out now that the
@@ -181,6 +222,29 @@ class Engine(Conversations, Safety, Escalations):
             leased = await self._lease(session, outcome.outbox_ids)
         self._announce(conversation.id, outcome.ticket_id, outcome.outbox_ids, leased)
         return outcome
+
+    @asynccontextmanager
+    async def _delivering(self) -> AsyncIterator[Callable[[Any, tuple[int, ...]], Awaitable[list[Any]]]]:
+        """For a transaction that queues replies: ``deliveries(session, outbox_ids)`` (called last in it) records
+        the deliveries this process's dispatcher made meanwhile (core/sent_marks.py) and leases the new replies.
+        The marks count once the transaction committed; if it did not, the dispatcher writes them itself."""
+        settle: list[Callable[[bool], None]] = []
+
+        async def deliveries(session: Any, outbox_ids: tuple[int, ...]) -> list[Any]:
+            if self.dispatcher is not None and outbox_ids:
+                done = await self.dispatcher.marks.write_in(await session.connection())
+                if done is not None:
+                    settle.append(done)
+            return await self._lease(session, outbox_ids)
+
+        try:
+            yield deliveries
+        except BaseException:
+            for done in settle:
+                done(False)
+            raise
+        for done in settle:
+            done(True)
 
     async def _lease(self, session: Any, outbox_ids: tuple[int, ...]) -> list[Any]:
         """Lease the replies for this process's dispatcher in the same transaction: no claim pass before they go."""
@@ -318,6 +382,9 @@ class Engine(Conversations, Safety, Escalations):
 
 async def _lock(session: Any, conversation: Place | Conversation) -> None:
     """Serialise decisions per conversation (PostgreSQL row lock; SQLite has one writer anyway): two
-    messages arriving at once must not both see "no ticket" and open two."""
+    messages arriving at once must not both see "no ticket" and open two. A batch locked its
+    conversations when it read them (core/store/batch.py)."""
     if session.bind.dialect.name != "sqlite":
-        await session.execute(_LOCK_CONVERSATION, {"id_": conversation.id})
+        batch = batch_of(await session.connection())
+        if batch is None or conversation.id not in batch.locked:
+            await session.execute(_LOCK_CONVERSATION, {"id_": conversation.id})

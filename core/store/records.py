@@ -15,7 +15,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session, class_mapper, make_transient_to_detached
+from sqlalchemy.orm.attributes import instance_state
 
 from core.models import (
     Attachment,
@@ -27,6 +28,7 @@ from core.models import (
     utcnow,
 )
 from core.redaction import KINDS, marker, redact, scrub
+from core.store.batch import MISSING, batch_of
 from core.store.tables import Conversation, Customer, Identity, Message, Outbox, Ticket
 from core.tickets import ACTIVE
 
@@ -104,8 +106,11 @@ async def ensure_place(session: AsyncSession, channel: str, author: Author, addr
                        public: bool) -> Place:
     """The conversation a customer's message belongs to, creating customer and conversation on first contact."""
     conn = await session.connection()
-    found = (await conn.execute(_FIND_BOTH, {"channel_": channel, "user_": author.platform_user_id,
-                                             "address_": address})).first()
+    batch = batch_of(conn)
+    found = batch.place(channel, author.platform_user_id, address) if batch is not None else MISSING
+    if found is MISSING:
+        found = (await conn.execute(_FIND_BOTH, {"channel_": channel, "user_": author.platform_user_id,
+                                                 "address_": address})).first()
     if found is None:
         customer_id = await ensure_customer(session, channel, author)
         return await ensure_conversation(session, channel, address, customer_id, public=public)
@@ -159,9 +164,13 @@ async def ensure_conversation(session: AsyncSession, channel: str, address: str,
 
 
 def _hold(session: AsyncSession, row: Any) -> Place:
-    place = Place(*row)
-    place.saved = place.changes()
-    session.info.setdefault("places", []).append(place)
+    """One Place per conversation and transaction: two messages of one conversation in a batch see each other's
+    changes (a second read of it returns the one already held)."""
+    places = session.info.setdefault("places", {})
+    place = places.get(row[0])
+    if place is None:
+        place = places[row[0]] = Place(*row)
+        place.saved = place.changes()
     return place
 
 
@@ -174,10 +183,12 @@ def _save_places(session: Session) -> None:
     """
     if session.in_nested_transaction():
         return
-    for place in session.info.pop("places", ()):
-        if place.changes() != place.saved:
-            session.connection().execute(_SAVE_PLACE, {"id_": place.id, "language": place.language,
-                                                       "state": place.state, "last_message_at": place.last_message_at})
+    changed = [place for place in session.info.pop("places", {}).values() if place.changes() != place.saved]
+    if changed:  # one statement for all of them (a batch holds many)
+        session.connection().execute(_SAVE_PLACE, [
+            {"id_": place.id, "language": place.language, "state": place.state,
+             "last_message_at": place.last_message_at} for place in changed])
+        for place in changed:
             place.saved = place.changes()
 
 
@@ -193,14 +204,16 @@ def attachment_from_json(data: dict[str, Any]) -> Attachment:
 
 async def insert_inbound(session: AsyncSession, conversation: Place | Conversation, message: InboundMessage, *,
                          author_kind: str = "customer", ticket_id: int | None = None,
-                         handled: bool = False, decision: dict[str, Any] | None = None) -> Message | None:
+                         handled: bool = False, decision: dict[str, Any] | None = None,
+                         secrets: tuple[str, ...] | None = None) -> Message | None:
     """Store a customer's message once, in one statement; a redelivery (same channel + platform id) returns None.
 
     This is where inbound text enters the store, so secrets are removed here (core/redaction.py): from
     the text and from every string of the platform payload. A message the engine already redacted
-    passes through unchanged (the markers are not secrets).
+    passes through unchanged (the markers are not secrets); ``secrets``: it did, and found these kinds.
+    In a group commit (core/store/batch.py) the row is kept and inserted with the batch's others.
     """
-    message, kinds = redacted(message)
+    message, kinds = redacted(message) if secrets is None else (message, secrets)
     values: dict[str, Any] = dict(
         conversation_id=conversation.id, ticket_id=ticket_id, channel=message.channel,
         platform_id=message.platform_id, direction="in", author_kind=author_kind,
@@ -212,13 +225,30 @@ async def insert_inbound(session: AsyncSession, conversation: Place | Conversati
         deleted_at=None, redacted=list(kinds) or None,
     )
     conn = await session.connection()
-    new_id = (await conn.execute(_INSERT_INBOUND[conn.dialect.name], values)).scalar()
-    if new_id is None:
-        return None
-    row = Message(id=new_id, **values)
-    make_transient_to_detached(row)  # it is in the database now: later changes become UPDATEs
-    session.add(row)
+    batch = batch_of(conn)
+    key = (message.channel, message.platform_id)
+    if batch is not None and batch.valid and key in batch.checked:
+        if key in batch.stored:
+            return None
+        batch.stored.add(key)
+        new_id = await batch.new_id(conn, "messages")
+        batch.keep("messages", {"id": new_id, **values})
+    else:
+        new_id = (await conn.execute(_INSERT_INBOUND[conn.dialect.name], values)).scalar()
+        if new_id is None:
+            return None
+    row = _attached(session, Message, {"id": new_id, **values})
     conversation.last_message_at = max(conversation.last_message_at, message.received_at)
+    return row
+
+
+def _attached(session: AsyncSession, cls: type[Any], values: dict[str, Any]) -> Any:
+    """An ORM object for a row that is in the database (or kept to be inserted with a batch): later changes to it
+    become UPDATEs. Filled as the ORM fills a loaded row, not attribute by attribute (a third of the cost)."""
+    row = class_mapper(cls).class_manager.new_instance()
+    instance_state(row).dict.update(values)
+    make_transient_to_detached(row)
+    session.add(row)
     return row
 
 
@@ -287,7 +317,10 @@ async def stored_context(session: AsyncSession, target: Message, customer_id: in
 async def active_ticket(session: AsyncSession, conversation_id: int) -> Ticket | None:
     """The ticket a new customer message joins: the newest one not closed (solved ones reopen)."""
     conn = await session.connection()
-    ticket_id = (await conn.execute(_ACTIVE_TICKET, {"conversation_": conversation_id})).scalar()
+    batch = batch_of(conn)
+    ticket_id = batch.ticket(conversation_id) if batch is not None else MISSING
+    if ticket_id is MISSING:
+        ticket_id = (await conn.execute(_ACTIVE_TICKET, {"conversation_": conversation_id})).scalar()
     return None if ticket_id is None else await session.get(Ticket, ticket_id)  # locked by the query above
 
 
@@ -305,34 +338,47 @@ async def queue_reply(session: AsyncSession, conversation: Place | Conversation,
     now = utcnow()
     is_public = conversation.public if public is None else public
     conversation.last_message_at = now
-    conn = await session.connection()
-    message_id = (await conn.execute(_INSERT_MESSAGE, dict(
-        conversation_id=conversation.id, ticket_id=ticket_id, channel=conversation.channel, platform_id=None,
-        direction="out", author_kind=author_kind, agent_id=agent_id, author_name=author_name, text=text,
-        attachments=[], reply_to=reply_to, private_address=None, public=is_public, addressed=True,
-        decision=decision, raw={}, created_at=now, handled_at=now, edited_at=None, deleted_at=None))).scalar_one()
-    meta: dict[str, Any] = {"author": author_kind, "message_id": message_id, "at": now.isoformat()}
-    if ticket_id is not None:
-        meta["ticket_id"] = ticket_id
     # the customer's language, for any text an adapter must add itself; a private conversation the customer never
     # wrote in (a reply that may become a public note) has none yet: the ticket's is theirs
     lang = conversation.language or (await session.scalar(select(Ticket.language).where(Ticket.id == ticket_id))
                                      if ticket_id is not None and fallback else None)
+    place = await public_place(session, conversation.customer_id, conversation.channel) \
+        if fallback and not is_public else None
+    conn = await session.connection()
+    batch = batch_of(conn)
+    kept = batch is not None and batch.valid  # a group commit: the rows go in with the batch's others
+    values = dict(
+        conversation_id=conversation.id, ticket_id=ticket_id, channel=conversation.channel, platform_id=None,
+        direction="out", author_kind=author_kind, agent_id=agent_id, author_name=author_name, text=text,
+        attachments=[], reply_to=reply_to, private_address=None, public=is_public, addressed=True,
+        decision=decision, raw={}, created_at=now, handled_at=now, edited_at=None, deleted_at=None)
+    if kept:
+        assert batch is not None
+        message_id = await batch.new_id(conn, "messages")
+        batch.keep("messages", {"id": message_id, **values})
+    else:
+        message_id = (await conn.execute(_INSERT_MESSAGE, values)).scalar_one()
+    meta: dict[str, Any] = {"author": author_kind, "message_id": message_id, "at": now.isoformat()}
+    if ticket_id is not None:
+        meta["ticket_id"] = ticket_id
     if lang:
         meta["lang"] = lang
     if decision is not None and decision.get("action"):
         meta["decision"] = decision["action"]  # "answer": a knowledge-base answer, general by nature
-    if fallback and not is_public:
-        place = await public_place(session, conversation.customer_id, conversation.channel)
-        if place is not None:
-            meta["public_fallback"] = place
+    if place is not None:
+        meta["public_fallback"] = place
     outbound = OutboundMessage(channel=conversation.channel, conversation=conversation.address, text=text,
                                reply_to=reply_to, quick_replies=quick_replies, invite_private=invite_private,
                                public=is_public, meta=meta, action=action, target=target)
-    outbox_id = (await conn.execute(_INSERT_OUTBOX, dict(
-        message_id=message_id, channel=conversation.channel, conversation=conversation.address,
-        payload=outbound_to_json(outbound), status="queued", attempts=0, next_attempt_at=now, locked_until=None,
-        sent_at=None, last_error=None, created_at=now))).scalar_one()
+    row = dict(message_id=message_id, channel=conversation.channel, conversation=conversation.address,
+               payload=outbound_to_json(outbound), status="queued", attempts=0, next_attempt_at=now, locked_until=None,
+               sent_at=None, last_error=None, created_at=now)
+    if kept:
+        assert batch is not None
+        outbox_id = await batch.new_id(conn, "outbox")
+        batch.keep("outbox", {"id": outbox_id, **row})
+    else:
+        outbox_id = (await conn.execute(_INSERT_OUTBOX, row)).scalar_one()
     return QueuedReply(message_id, outbox_id)
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -203,6 +204,10 @@ class Outbox(Base):
     __table_args__ = (
         Index("ix_outbox_due", "status", "next_attempt_at"),
         Index("ix_outbox_conversation", "channel", "conversation", "id"),
+        # the undelivered rows of a conversation (migration 0007): "is an older reply still undelivered?"
+        Index("ix_outbox_pending", "channel", "conversation", "id",
+              sqlite_where=text("status IN ('queued', 'failed', 'sending')"),
+              postgresql_where=text("status IN ('queued', 'failed', 'sending')")),
     )
     id: Mapped[int] = mapped_column(PK, primary_key=True)
     message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), unique=True)

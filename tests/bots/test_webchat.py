@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -380,6 +381,31 @@ async def test_the_ack_comes_only_after_the_engine_committed_the_message(
         assert await visitor.next(lambda f: f["type"] == "ack") == {"type": "ack", "id": client_id}
         [row] = await _inbound_rows(store)  # committed by the time the ack arrived
         assert row.platform_id.endswith(f":{client_id}")
+
+
+async def test_visitors_writing_while_the_database_is_busy_are_acked_only_after_their_batch_committed(
+        chat: Chat, store: Store, kb: KnowledgeBase) -> None:
+    """Messages arriving together share a transaction (group commit); none is acked before that commit."""
+    crowd = [await chat.visitor() for _ in range(20)]
+    other = sqlite3.connect(store.url.split(":///", 1)[1], isolation_level=None)  # another writer holds the lock
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        ids = await asyncio.gather(*(v.say("How can I contact customer support?") for v in crowd))
+        with pytest.raises(TimeoutError):
+            await crowd[-1].next(lambda f: f["type"] == "ack", timeout=0.5)
+        assert not [f for v in crowd for f in v.frames if f["type"] == "ack"]
+        assert await _inbound_rows(store) == []
+    finally:
+        other.execute("COMMIT")
+        other.close()
+    for visitor, client_id in zip(crowd, ids, strict=True):
+        assert await visitor.next(lambda f: f["type"] == "ack") == {"type": "ack", "id": client_id}
+        stored = await store.scalar(select(Message.id).where(Message.platform_id == f"{visitor.conversation[4:]}:"
+                                                                                      f"{client_id}"))
+        assert stored is not None  # committed by the time its ack arrived
+    answers = await asyncio.gather(*(v.reply() for v in crowd))
+    assert {a["text"] for a in answers} == {kb.answer("contact", "en")}
+    assert len(await _inbound_rows(store)) == 20
 
 
 async def test_a_message_the_database_refused_gets_no_ack_leaves_nothing_behind_and_its_resend_is_stored_once(
