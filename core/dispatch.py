@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
+from prometheus_client import Counter
 from sqlalchemy import Row, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -40,6 +41,10 @@ from core.store.records import outbound_from_row
 from core.store.tables import Outbox
 
 log = logging.getLogger(__name__)
+
+# outcome: sent, retry (a failure tried again later), rate_limited (the platform asked us to wait), dead (given up)
+DELIVERIES = Counter("supportbot_outbox_deliveries_total", "Outbox rows the dispatcher sent, will retry or gave up",
+                     ["channel", "outcome"])
 
 PENDING = ("queued", "failed", "sending")
 LEASE = timedelta(seconds=120)  # the last resort when an instance lives but a send hangs
@@ -215,6 +220,7 @@ class Dispatcher:
         """Record a delivery before anything else happens (a crash later must not resend it); deliveries that
         finish together are written together (core/sent_marks.py)."""
         await self.marks.record(row, sent)
+        DELIVERIES.labels(row.channel, "sent").inc()
         self.bus.publish("delivery", outbox_id=row.id, message_id=row.message_id, status="sent")
 
     def _idempotent(self, row: Row) -> bool:
@@ -233,12 +239,14 @@ class Dispatcher:
         values = {"status": "failed", "attempts": attempts, "last_error": error[:2000],
                   "next_attempt_at": utcnow() + timedelta(seconds=wait)}
         await self._write(settle(values, uncertain), [{"oid": row.id, "me_": self.instance.id}])
+        DELIVERIES.labels(row.channel, "retry" if count_attempt else "rate_limited").inc()
         log.info("outbox row %s (%s) will retry in %.1fs: %s", row.id, row.channel, wait, error)
         self.bus.publish("delivery", outbox_id=row.id, message_id=row.message_id, status="failed")
 
     async def _dead(self, row: Row, error: str, *, uncertain: bool = False) -> None:
         await self._write(settle({"status": "dead", "last_error": error[:2000]}, uncertain),
                           [{"oid": row.id, "me_": self.instance.id}])
+        DELIVERIES.labels(row.channel, "dead").inc()
         log.warning("outbox row %s (%s) given up: %s", row.id, row.channel, error)
         self.bus.publish("delivery", outbox_id=row.id, message_id=row.message_id, status="dead")
 

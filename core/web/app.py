@@ -151,11 +151,15 @@ async def metrics(_request: web.Request) -> web.Response:
 
 
 def create_status_app(ctx: AppContext) -> web.Application:
-    """What a dispatcher or channels process serves: /healthz and /readyz for the orchestrator."""
-    app = web.Application()
+    """What a dispatcher or channels process serves: /healthz and /readyz for the orchestrator, and /metrics
+    (an API token) for Prometheus: the deliveries are counted where the dispatcher runs, the channels' states
+    where the receivers run, so each process is scraped on its own."""
+    app = web.Application(middlewares=[auth.auth_middleware])
     app[CONTEXT] = ctx
+    app[auth.PUBLIC_PATHS] = frozenset({"/healthz", "/readyz"})
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics)
     return app
 
 

@@ -7,7 +7,7 @@ import time
 
 from sqlalchemy import select
 
-from core.dispatch import Dispatcher, DispatchPolicy
+from core.dispatch import DELIVERIES, Dispatcher, DispatchPolicy
 from core.events import EventBus
 from core.models import Author, InboundMessage, Sent
 from core.pipeline import Engine
@@ -24,7 +24,12 @@ async def _queue(engine: Engine, n: int, conversation: str = "dm-carol") -> None
                                                    "how do I contact customer support?"))
 
 
+def _counted(outcome: str) -> float:
+    return DELIVERIES.labels("memory", outcome)._value.get()
+
+
 async def test_429_waits_retry_after_then_delivers_once(engine: Engine, store: Store, make_dispatcher) -> None:
+    before = {outcome: _counted(outcome) for outcome in ("sent", "rate_limited")}
     channel = MemoryChannel()
     channel.fail_next(429, retry_after=0.3)
     await _queue(engine, 1)
@@ -36,6 +41,8 @@ async def test_429_waits_retry_after_then_delivers_once(engine: Engine, store: S
     assert row.status == "sent" and row.attempts == 1  # a 429 does not use up an attempt
     message = await store.scalar(select(Message).where(Message.id == row.message_id))
     assert message.platform_id == "out-1"  # recorded: the echo of this message will be recognised
+    # what /metrics shows the operator (the dispatcher's process serves it)
+    assert {o: _counted(o) - before[o] for o in before} == {"sent": 1, "rate_limited": 1}
 
 
 async def test_server_errors_back_off_and_failure_is_visible(engine: Engine, store: Store, make_dispatcher) -> None:
@@ -52,6 +59,7 @@ async def test_server_errors_back_off_and_failure_is_visible(engine: Engine, sto
 
 
 async def test_gives_up_after_max_attempts_and_on_undeliverable(engine: Engine, store: Store) -> None:
+    before = {outcome: _counted(outcome) for outcome in ("retry", "dead")}
     channel = MemoryChannel()
     channel.fail_next(500, count=10)
     await _queue(engine, 1, "dm-a")
@@ -65,6 +73,7 @@ async def test_gives_up_after_max_attempts_and_on_undeliverable(engine: Engine, 
     await Dispatcher(store, {"memory": channel}, policy).drain(timeout=5)
     row = (await store.outbox_rows())[1]
     assert row.status == "dead" and row.attempts == 1 and "undeliverable" in row.last_error
+    assert {o: _counted(o) - before[o] for o in before} == {"retry": 2, "dead": 2}
 
 
 async def test_one_conversation_is_delivered_in_order_even_across_retries(engine: Engine, make_dispatcher) -> None:

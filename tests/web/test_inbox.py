@@ -373,3 +373,23 @@ async def test_absurd_ids_are_not_found_not_a_crash(agent) -> None:
     assert (await agent.client.get(f"/tickets/{huge}")).status == 404
     assert (await agent.client.get(f"/customers/{huge}")).status == 404
     assert (await agent.client.get(f"/?assignee={huge}")).status == 200
+
+
+async def test_a_dispatcher_or_channels_process_serves_its_own_metrics_behind_a_token(aiohttp_client, ctx,
+                                                                                     store) -> None:
+    """Deliveries are counted where the dispatcher runs and channel states where the receivers run: each role's
+    process is scraped on its own, with the same API token as the web's /metrics."""
+    from core.dispatch import DELIVERIES
+    from core.web.app import create_status_app
+
+    DELIVERIES.labels("webchat", "sent").inc()
+    client = await aiohttp_client(create_status_app(ctx))
+    assert (await client.get("/healthz")).status == 200
+    assert (await client.get("/metrics")).status == 401
+    assert (await client.get("/metrics", headers={"Authorization": "Bearer not-a-token"})).status == 401
+    token = await accounts.create_api_token(store, "prometheus")
+    metrics = await client.get("/metrics", headers={"Authorization": f"Bearer {token}"})
+    text = await metrics.text()
+    assert metrics.status == 200
+    assert 'supportbot_outbox_deliveries_total{channel="webchat",outcome="sent"}' in text
+    assert "supportbot_channel_up" in text
