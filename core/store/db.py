@@ -60,7 +60,7 @@ class Store:
         self.schema = schema  # PostgreSQL: NOTIFY channels and advisory locks are per database, so they carry it
         kwargs: dict[str, Any] = {"echo": echo}
         if self.url.startswith("sqlite+aiosqlite") and sqlite_driver.supported():
-            # check_same_thread: the connection is used by one task at a time, on aiosqlite's thread or (inline) the loop's
+            # check_same_thread: one task at a time uses a connection, on aiosqlite's thread or (inline) the loop's
             kwargs.update(connect_args={"timeout": 10, "check_same_thread": False}, module=sqlite_driver.dbapi())
         elif self.url.startswith("sqlite"):
             kwargs["connect_args"] = {"timeout": 10}

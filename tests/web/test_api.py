@@ -206,9 +206,8 @@ async def test_search_finds_a_message_once_it_belongs_to_a_ticket(api, monkeypat
     moderator's escalation attaches what was said before), follows an edit, and an answered FAQ question with
     no ticket never shows up (migration 0008 indexes just the messages with a ticket)."""
     from core.models import MessageEdit
-    from core.store.tables import Message
-
     from core.store import queries
+    from core.store.tables import Message
 
     monkeypatch.setattr(queries, "SCAN_WINDOW", 0)  # the index answers, not the scan of recent tickets
     engine, store = api.engine, api.store
