@@ -127,7 +127,7 @@ class Dispatcher:
         """Lease due rows (up to the free room, or ``limit``) with UPDATE ... RETURNING (SKIP LOCKED on PostgreSQL)."""
         await self.instance.ensure()
         rows: list[Row] = []
-        async with self.store.connection() as conn:
+        async with self.store.connection(hot=True) as conn:
             for channels, room in self._rooms() if limit is None else [(None, limit)]:
                 result = await conn.execute(self._claim_due, self._claim_params(channels, limit_=room))
                 rows += result.all()

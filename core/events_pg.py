@@ -25,10 +25,7 @@ import uuid
 from typing import Any
 
 import asyncpg
-from sqlalchemy import bindparam, text
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import make_url
-from sqlalchemy.types import Text
 
 from core.events import RESYNC, Event, EventBus
 from core.store import Store
@@ -42,8 +39,8 @@ FIRST_RETRY, MAX_RETRY = 0.2, 5.0
 PENDING_LIMIT = 10_000  # events waiting to be sent while the database is away; the oldest go first
 # The server notices a vanished client (a lost machine) within ~11 s and ends its session.
 KEEPALIVE = {"tcp_keepalives_idle": "5", "tcp_keepalives_interval": "2", "tcp_keepalives_count": "3"}
-NOTIFY_MANY = text("SELECT pg_notify(:channel, p) FROM unnest(:payloads) AS p").bindparams(
-    bindparam("payloads", type_=ARRAY(Text())))
+NOTIFY_MANY = "SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p"
+SEND_TIMEOUT = 10.0  # seconds one statement of notifications may take before its connection is given up
 
 
 def raw_dsn(store: Store) -> str:
@@ -71,6 +68,9 @@ class PostgresEventBus(EventBus):
         self._listening: asyncio.Task[None] | None = None
         self._connected = asyncio.Event()
         self._warned = False
+        # one connection of its own for each sending task (each sends one statement at a time): a notification is
+        # one autocommitted round trip, not a pool checkout, BEGIN, statement and COMMIT
+        self._senders: dict[str, asyncpg.Connection] = {}
 
     # ---- publishing -------------------------------------------------------------------------------
     def publish(self, kind: str, **data: Any) -> None:
@@ -94,7 +94,7 @@ class PostgresEventBus(EventBus):
         while self._outgoing:
             batch, self._outgoing = self._outgoing, []
             try:
-                await self._notify([payload for payload, _ in batch])
+                await self._notify([payload for payload, _ in batch], "tell")
             except Exception as exc:
                 for _, sent in batch:
                     if not sent.done():
@@ -109,7 +109,7 @@ class PostgresEventBus(EventBus):
         while self._pending:
             batch, self._pending = self._pending, []
             try:
-                await self._notify(batch)
+                await self._notify(batch, "publish")
             except Exception as exc:  # a hint lost: the others find the change at their next look
                 if not self._warned:
                     log.warning("events not sent to the other processes (%s); they see the changes at their "
@@ -118,10 +118,20 @@ class PostgresEventBus(EventBus):
             else:
                 self._warned = False
 
-    async def _notify(self, payloads: list[str]) -> None:
-        async with self.store.engine.connect() as conn:
-            await conn.execute(NOTIFY_MANY, {"channel": self.channel, "payloads": payloads})
-            await conn.commit()
+    async def _notify(self, payloads: list[str], sender: str) -> None:
+        """One statement on the ``sender`` task's own connection; a connection that failed is dropped (and made
+        again by the next statement), and the error is the caller's."""
+        conn = self._senders.get(sender)
+        try:
+            if conn is None or conn.is_closed():
+                conn = self._senders[sender] = await asyncpg.connect(self._dsn, timeout=SEND_TIMEOUT,
+                                                                     server_settings=KEEPALIVE)
+            await conn.execute(NOTIFY_MANY, self.channel, payloads, timeout=SEND_TIMEOUT)
+        except BaseException:
+            if conn is not None:
+                conn.terminate()
+            self._senders.pop(sender, None)
+            raise
 
     def _encode(self, kind: str, data: dict[str, Any]) -> str:
         payload = json.dumps({"k": kind, "o": self.origin, "d": data}, separators=(",", ":"), default=str)
@@ -152,6 +162,10 @@ class PostgresEventBus(EventBus):
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
         self._listening = self._sending = self._telling = None
+        senders, self._senders = list(self._senders.values()), {}
+        for conn in senders:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(conn.close(), 2.0)
         for _, sent in self._outgoing:  # closed before they went out: their senders retry
             if not sent.done():
                 sent.set_exception(ConnectionError("the event bus was closed"))

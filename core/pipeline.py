@@ -90,7 +90,7 @@ class Engine(Conversations, Safety, Escalations):
     async def _store_alone(self, message: InboundMessage) -> Outcome:
         message, secrets = redacted(message)
         async with self._delivering() as deliveries:
-            async with self.store.transaction() as session:
+            async with self.store.transaction(hot=True) as session:
                 outcome, conversation_id = await self._store(session, message, secrets)
                 leased = await deliveries(session, outcome.outbox_ids)
         if conversation_id is not None:
@@ -106,7 +106,7 @@ class Engine(Conversations, Safety, Escalations):
         prepared = [redacted(m) for m in messages]
         senders = [(m.channel, m.author.platform_user_id, m.conversation, m.platform_id) for m, _ in prepared]
         results: list[tuple[Outcome, int | None]] = []
-        async with self._delivering() as deliveries, self.store.transaction() as session:
+        async with self._delivering() as deliveries, self.store.transaction(hot=True) as session:
             async with write_batch(session) as batch:
                 conn = await session.connection()
                 for index, (message, secrets) in enumerate(prepared):

@@ -100,7 +100,7 @@ class SentMarks:
         """In a transaction of its own; the marks are taken once it began (on SQLite: once it holds the write
         lock), so a writer that got the lock first carries them instead (`write_in`)."""
         try:
-            async with self.store.connection() as conn:
+            async with self.store.connection(hot=True) as conn:
                 if not taken:  # (a retry after the database was away keeps what it took)
                     taken[:], self._waiting = self._waiting, []
                 marks, ids = self._values(taken)
@@ -111,7 +111,7 @@ class SentMarks:
         except IntegrityError:  # a platform id already stored (a platform reusing ids): keep the deliveries
             log.warning("a platform id of outbox rows %s is already stored", [row.id for row, _, _ in taken])
             marks, ids = self._values(taken)
-            async with self.store.connection() as conn:
+            async with self.store.connection(hot=True) as conn:
                 await conn.execute(MARK_SENT, marks)
                 for one in ids:
                     with contextlib.suppress(IntegrityError):

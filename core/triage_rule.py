@@ -3,12 +3,20 @@
 Rules run on every message, so they are split once, when built: the alternatives whose literal letters are
 only latin run only on messages with latin letters, the Chinese ones only on messages with Chinese; the
 result is exactly ``pattern.search`` (tests/core/test_triage.py checks it), in about half the time.
+
+Each part also gets a gate: words one of which every match of that part contains, read off the regex
+itself (`needed`) and searched as plain literals, which the regex engine skips through far faster than
+the part's ``\b...\b.{0,20}...`` shapes. A message with none of them cannot match, so the part is not
+run: the result is still exactly ``pattern.search``, in about half the time again.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from re import _constants as sre  # the parser's node types (stable since 3.11)
+from re import _parser as sre_parse
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,17 +30,77 @@ class Rule:
     unless: re.Pattern[str] | None = None
     needs: re.Pattern[str] | None = None  # a cheap test that must pass before ``pattern`` can match
     parts: tuple[re.Pattern[str] | None, ...] = field(init=False, repr=False, compare=False, default=())
+    gates: tuple[re.Pattern[str] | None, ...] = field(init=False, repr=False, compare=False, default=())
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "parts", _by_script(self.pattern.pattern))
+        parts = _by_script(self.pattern.pattern)
+        object.__setattr__(self, "parts", parts)
+        object.__setattr__(self, "gates", tuple(_gate(part) for part in parts))
 
     def matches(self, text: str, latin: bool = True, han: bool = True) -> bool:
         if self.needs is not None and not self.needs.search(text):
             return False
         either, latin_only, han_only = self.parts
-        hit = ((either is not None and either.search(text)) or (latin and latin_only is not None
-               and latin_only.search(text)) or (han and han_only is not None and han_only.search(text)))
+        gate_either, gate_latin, gate_han = self.gates
+        hit = ((either is not None and (gate_either is None or gate_either.search(text)) and either.search(text))
+               or (latin and latin_only is not None and (gate_latin is None or gate_latin.search(text))
+                   and latin_only.search(text))
+               or (han and han_only is not None and (gate_han is None or gate_han.search(text))
+                   and han_only.search(text)))
         return bool(hit) and not (self.unless and self.unless.search(text))
+
+
+def _gate(part: re.Pattern[str] | None) -> re.Pattern[str] | None:
+    """A regex of plain literals that every match of ``part`` contains one of (None: no such set)."""
+    words = needed(part.pattern, part.flags) if part is not None else None
+    return re.compile("|".join(re.escape(w) for w in sorted(words))) if words else None
+
+
+def needed(pattern: str, flags: int = 0) -> set[str] | None:
+    """Strings one of which every match of ``pattern`` contains; None when the pattern shows no such set (any
+    case-insensitive or verbose part, or nothing it must match literally)."""
+    parsed = sre_parse.parse(pattern, flags)
+    if parsed.state.flags & (re.IGNORECASE | re.VERBOSE):
+        return None
+    return _needed_in(list(parsed))
+
+
+def _needed_in(items: list[tuple[Any, Any]]) -> set[str] | None:
+    """For a sequence, every element must match, so any element's set will do: the one whose shortest word is
+    at least three characters with the fewest words (cheap to search, rarely present), else the longest."""
+    choices: list[set[str]] = []
+    run: list[str] = []
+
+    def close() -> None:
+        if run:
+            choices.append({"".join(run)})
+            run.clear()
+
+    for op, value in items:
+        if op is sre.LITERAL:
+            run.append(chr(value))
+            continue
+        close()
+        found: set[str] | None = None
+        if op is sre.SUBPATTERN and not (value[1] or value[2]):  # a group that changes no flags
+            found = _needed_in(list(value[3]))
+        elif op is sre.BRANCH:
+            branches = [_needed_in(list(branch)) for branch in value[1]]
+            if all(branches):
+                found = set().union(*branches)  # type: ignore[arg-type]
+        elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT) and value[0] >= 1:
+            found = _needed_in(list(value[2]))
+        elif op is sre.ATOMIC_GROUP:
+            found = _needed_in(list(value))
+        if found:  # anything else (classes, anchors, lookarounds, optional parts) requires no literal
+            choices.append(found)
+    close()
+    if not choices:
+        return None
+    strong = [c for c in choices if min(map(len, c)) >= 3]
+    if strong:
+        return min(strong, key=len)
+    return max(choices, key=lambda c: (min(map(len, c)), -len(c)))
 
 
 _SYNTAX = re.compile(r"\\.|\[(?:\\.|[^\]])*\]|\(\?(?:[:!=]|<[!=]|P<\w+>)")

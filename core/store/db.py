@@ -60,7 +60,8 @@ class Store:
         self.schema = schema  # PostgreSQL: NOTIFY channels and advisory locks are per database, so they carry it
         kwargs: dict[str, Any] = {"echo": echo}
         if self.url.startswith("sqlite+aiosqlite") and sqlite_driver.supported():
-            kwargs.update(connect_args={"timeout": 10}, module=sqlite_driver.dbapi())
+            # check_same_thread: one task at a time uses a connection, on aiosqlite's thread or (inline) the loop's
+            kwargs.update(connect_args={"timeout": 10, "check_same_thread": False}, module=sqlite_driver.dbapi())
         elif self.url.startswith("sqlite"):
             kwargs["connect_args"] = {"timeout": 10}
         else:
@@ -122,8 +123,11 @@ class Store:
         await self.engine.dispose()
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
+    async def transaction(self, *, hot: bool = False) -> AsyncIterator[AsyncSession]:
         """A session in a transaction: committed on success, rolled back on any error.
+
+        ``hot``: a short hot-path transaction (index lookups, small batched writes); on SQLite its statements
+        run on the loop's thread instead of being handed to the worker thread (core/store/sqlite_driver.py).
 
         SQLite has one writer: a deferred transaction that reads and then writes fails at once with
         "database is locked" when another one committed meanwhile. So on SQLite write transactions
@@ -131,6 +135,11 @@ class Store:
         queue on an asyncio lock in this process (woken at once, not after the busy handler's sleeps).
         """
         try:
+            if hot and self.dialect == "sqlite":
+                with sqlite_driver.inline():
+                    async with self.transaction() as session:
+                        yield session
+                return
             if self.dialect != "sqlite" or _WRITING.get():
                 async with self.sessions() as session, session.begin():
                     yield session
@@ -149,9 +158,9 @@ class Store:
             raise StorageError(f"the database is unavailable: {_first_line(exc)}") from exc
 
     @asynccontextmanager
-    async def connection(self) -> AsyncIterator[AsyncConnection]:
+    async def connection(self, *, hot: bool = False) -> AsyncIterator[AsyncConnection]:
         """A Core connection in a write transaction, same locking as `transaction`: for hot paths with no ORM."""
-        async with self.transaction() as session:
+        async with self.transaction(hot=hot) as session:
             yield await session.connection()
 
     async def get_cursor(self, channel: str, key: str) -> str | None:

@@ -135,7 +135,9 @@ def _indexed_search(dialect: str, q: str) -> Any:
         return Ticket.id.in_(ids.columns(Ticket.id))
     pattern = _like(q)
     subjects = select(Ticket.id).where(Ticket.subject.ilike(pattern, escape="\\"))
-    messages = select(Message.ticket_id).where(Message.text.ilike(pattern, escape="\\"))
+    # the condition of PostgreSQL's partial trigram index (migration 0008): only messages with a ticket are indexed
+    messages = select(Message.ticket_id).where(Message.ticket_id.is_not(None),
+                                               Message.text.ilike(pattern, escape="\\"))
     return Ticket.id.in_(subjects.union(messages))
 
 

@@ -7,13 +7,21 @@ transaction) those hand-offs cost more than SQLite itself. Here the whole statem
 call on the worker thread; results, description, rowcount and lastrowid come back together.
 Everything else (connections, transactions, errors, the worker thread) stays SQLAlchemy's and
 aiosqlite's. Selected with ``create_async_engine(..., module=dbapi())`` for ``sqlite+aiosqlite`` URLs.
+
+Inside `inline()` (the hot path's write transactions: index lookups and small batched writes, microseconds
+each while this process holds the write lock) statements run on the event loop's own thread, with no hand-off
+at all: the hand-off cost more CPU than SQLite's work. BEGIN (which may wait for another process's lock),
+COMMIT and ROLLBACK (which may checkpoint the WAL) and every statement outside `inline()` still go to the
+worker thread, so the loop never waits on a lock or a disk.
 """
 
 from __future__ import annotations
 
 import collections
+import contextlib
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextvars import ContextVar
 from typing import Any
 
 import aiosqlite
@@ -25,6 +33,17 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 from sqlalchemy.util.concurrency import await_
 
 _NO_ROWS: list[Any] = []
+_INLINE: ContextVar[bool] = ContextVar("supportbot_sqlite_inline", default=False)
+
+
+@contextlib.contextmanager
+def inline() -> Iterator[None]:
+    """Statements of this block (other than BEGIN) run on the loop's thread: for short hot-path transactions."""
+    token = _INLINE.set(True)
+    try:
+        yield
+    finally:
+        _INLINE.reset(token)
 
 
 def _run(conn: sqlite3.Connection, operation: str, parameters: Any, many: bool) -> tuple[Any, int, Any, list[Any]]:
@@ -84,7 +103,10 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
     async def _call(self, operation: Any, parameters: Any, many: bool) -> None:
         connection: aiosqlite.Connection = self._connection  # type: ignore[assignment]
         async with self._adapt_connection._execute_mutex:
-            result = await connection._execute(_run, connection._conn, operation, parameters, many)
+            if _INLINE.get() and not operation.startswith("BEGIN"):
+                result = _run(connection._conn, operation, parameters, many)
+            else:
+                result = await connection._execute(_run, connection._conn, operation, parameters, many)
         self._description, self._rowcount, self._lastrowid, rows = result
         self._rows = collections.deque(rows)
 

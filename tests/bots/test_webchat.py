@@ -387,8 +387,11 @@ async def test_visitors_writing_while_the_database_is_busy_are_acked_only_after_
         chat: Chat, store: Store, kb: KnowledgeBase) -> None:
     """Messages arriving together share a transaction (group commit); none is acked before that commit."""
     crowd = [await chat.visitor() for _ in range(20)]
-    other = sqlite3.connect(store.url.split(":///", 1)[1], isolation_level=None)  # another writer holds the lock
-    other.execute("BEGIN IMMEDIATE")
+    other = sqlite3.connect(store.url.split(":///", 1)[1], isolation_level=None,  # another writer holds the lock
+                            check_same_thread=False)
+    # taken off the loop's thread: a transaction of the server's own (the dispatcher's poll) may be open right now
+    # and needs the loop to finish, so waiting for the lock on the loop's thread could wait for ever (5 s)
+    await asyncio.to_thread(other.execute, "BEGIN IMMEDIATE")
     try:
         ids = await asyncio.gather(*(v.say("How can I contact customer support?") for v in crowd))
         with pytest.raises(TimeoutError):

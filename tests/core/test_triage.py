@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 from core.knowledge import KnowledgeBase, load_knowledge_base
 from core.language import detect_language, prepare, to_traditional
 from core.triage import Answer, Clarify, Greet, Handoff, Triage, TriageContext, decision_to_dict
-from core.triage_rule import HAN_CHAR, LATIN_CHAR
+from core.triage_rule import HAN_CHAR, LATIN_CHAR, needed
 
 HERE = Path(__file__).parent
 
@@ -379,6 +380,23 @@ def test_rules_split_by_script_match_exactly_like_the_whole_pattern(triage):
             hits += expected
             assert rule.matches(prepared, latin, han) == expected, (rule.reason, text)
     assert hits > 300  # the corpus exercises the rules
+
+
+GATE_SHAPES = [r"\b(?:pass|password)\b.{0,20}(?:reset|forgot)", r"a?bc", r"(?:xy|)zz", r"(?:ab)+c", r"q\bw",
+               r"(?:转账|提现).{0,5}失败", r"ab(?!c)d", r"[a-c]x{2,}", r"(?:no|not) (?:yet|really)"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("abcdqwxyz pasword,refgt转账提现失败")), max_size=40))
+def test_a_rules_gate_never_turns_away_a_text_it_would_match(text):
+    """The words read off a regex (every match contains one) are what lets a rule skip a message: a text the
+    regex matches always has one of them; a case-insensitive regex gets no gate at all."""
+    for shape in GATE_SHAPES:
+        words = needed(shape)
+        assert words, shape
+        if re.search(shape, text):
+            assert any(w in text for w in words), (shape, text, words)
+    assert needed(r"(?i)abc") is None and needed(r"a?b?") is None
 
 
 RULE_ALPHABET = list("abcdefghijklmnopqrstuvwxyz0123456789 #$.,?!") + list("转账提现没到账被盗冻结两次天前号人工客服")

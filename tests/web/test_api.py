@@ -199,3 +199,34 @@ async def test_nul_characters_never_reach_the_database(api) -> None:
     assert refused.status == 409
     after = (await (await api.get(f"/api/v1/tickets/{tid}", headers=api.auth)).json())["status"]
     assert before == after == "open"  # nothing applied when one part is refused
+
+
+async def test_search_finds_a_message_once_it_belongs_to_a_ticket(api, monkeypatch) -> None:
+    """Search finds tickets through their messages: a message joins the index when it is given a ticket (a
+    moderator's escalation attaches what was said before), follows an edit, and an answered FAQ question with
+    no ticket never shows up (migration 0008 indexes just the messages with a ticket)."""
+    from core.models import MessageEdit
+    from core.store import queries
+    from core.store.tables import Message
+
+    monkeypatch.setattr(queries, "SCAN_WINDOW", 0)  # the index answers, not the scan of recent tickets
+    engine, store = api.engine, api.store
+
+    async def found(q: str) -> list[int]:
+        page = await (await api.get(f"/api/v1/tickets?q={q}", headers=api.auth)).json()
+        return [t["id"] for t in page["tickets"]]
+
+    asked = await engine.handle_message(customer_message("How do I verify my identity?", user="s1", pid="s1-q"))
+    assert asked.ticket_id is None and asked.message_id is not None
+    ticket = await open_ticket(engine, "the quokka-7 order never arrived", user="s2")
+    assert await found("verify my identity") == []
+    assert await found("quokka-7") == [ticket]
+    async with store.transaction() as session:  # attached to a ticket after it was stored
+        (await session.get(Message, asked.message_id)).ticket_id = ticket
+    assert await found("verify my identity") == [ticket]
+    await engine.handle_edit(MessageEdit("webchat", "s1-q", "How do I prove who I am, walrus-3?"))
+    assert await found("walrus-3") == [ticket]
+    assert await found("verify my identity") == []
+    async with store.transaction() as session:  # and taken off it again
+        (await session.get(Message, asked.message_id)).ticket_id = None
+    assert await found("walrus-3") == []
