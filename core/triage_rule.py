@@ -13,6 +13,7 @@ run: the result is still exactly ``pattern.search``, in about half the time agai
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from re import _constants as sre  # the parser's node types (stable since 3.11)
 from re import _parser as sre_parse
@@ -108,10 +109,9 @@ HAN_CHAR = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 LATIN_CHAR = re.compile(r"[a-z]")
 
 
-def _alternatives(pattern: str) -> list[str]:
-    """Top-level alternatives of a regex; an alternative that is one whole group is opened once more."""
-    out: list[str] = []
-    depth, start, i = 0, 0, 0
+def _structure(pattern: str) -> Iterator[tuple[int, str, int]]:
+    """(position, character, group depth after it) of a regex's characters, escapes and classes skipped."""
+    depth, i = 0, 0
     while i < len(pattern):
         c = pattern[i]
         if c == "\\":
@@ -125,10 +125,18 @@ def _alternatives(pattern: str) -> list[str]:
             depth += 1
         elif c == ")":
             depth -= 1
-        elif c == "|" and depth == 0:
+        yield i, c, depth
+        i += 1
+
+
+def _alternatives(pattern: str) -> list[str]:
+    """Top-level alternatives of a regex; an alternative that is one whole group is opened once more."""
+    out: list[str] = []
+    start = 0
+    for i, c, depth in _structure(pattern):
+        if c == "|" and depth == 0:
             out.append(pattern[start:i])
             start = i + 1
-        i += 1
     out.append(pattern[start:])
     return out
 
@@ -142,23 +150,10 @@ def _whole_group(alt: str) -> str | None:
 
 
 def _balanced(text: str) -> bool:
-    depth, i = 0, 0
-    while i < len(text):
-        c = text[i]
-        if c == "\\":
-            i += 2
-            continue
-        if c == "[":
-            i += 1
-            while i < len(text) and text[i] != "]":
-                i += 2 if text[i] == "\\" else 1
-        elif c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-            if depth < 0:
-                return False
-        i += 1
+    depth = 0
+    for _, _, depth in _structure(text):
+        if depth < 0:
+            return False
     return depth == 0
 
 
