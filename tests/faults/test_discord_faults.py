@@ -22,16 +22,10 @@ from sqlalchemy import select
 from core.knowledge import KnowledgeBase
 from core.store.tables import Message, Outbox
 from tests.fakes.discord_api import FakeDiscord
+from tests.faults.questions import QUESTIONS
 from tests.process import SupportbotProcess, eventually
 
 TOKEN = "fault-test.discord-token"
-QUESTIONS = {  # one per FAQ, so each answer shows which question it answers
-    "how do I reset my password?": "login",
-    "how can I contact customer support?": "contact",
-    "is OKPay safe?": "security",
-    "how do I verify my identity?": "verification",
-    "what is OKPay?": "about",
-}
 CONFIG = """\
 web:
   host: 127.0.0.1

@@ -26,7 +26,8 @@ import pytest_asyncio
 from core.knowledge import KnowledgeBase
 from core.store.tables import Outbox
 from tests.fakes.discord_api import FakeDiscord
-from tests.faults.test_discord_faults import QUESTIONS, Asked, _all_stored_once_and_answered, _customers_known
+from tests.faults.questions import QUESTIONS
+from tests.faults.test_discord_faults import Asked, _all_stored_once_and_answered, _customers_known
 from tests.process import SupportbotProcess, eventually
 
 TOKEN = "sending-test.discord-token"

@@ -23,13 +23,13 @@ from core.store import Store
 from core.store.tables import Message, Outbox
 from tests.conftest import PG_URL
 from tests.contract.harness_webchat import ChatPage
+from tests.faults.questions import asking
 from tests.faults.tcp_proxy import TcpProxy
 from tests.process import SupportbotProcess, eventually
 
 pytestmark = pytest.mark.skipif(PG_URL.lower() == "off", reason="SUPPORTBOT_TEST_PG_URL=off leaves PostgreSQL out")
 
-QUESTIONS = {"how do I reset my password?": "login", "how can I contact customer support?": "contact",
-             "is OKPay safe?": "security", "what is OKPay?": "about"}
+QUESTIONS = asking("login", "contact", "security", "about")
 VISITORS, MESSAGES = 10, 12
 
 

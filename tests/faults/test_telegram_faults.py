@@ -19,17 +19,10 @@ from sqlalchemy import select
 from core.knowledge import KnowledgeBase
 from core.store.tables import Message, Outbox
 from tests.fakes.telegram_api import FakeTelegram
+from tests.faults.questions import QUESTIONS
 from tests.process import SupportbotProcess, eventually, free_port
 
 SECRET = "fault-test_Secret-123"
-# one question per FAQ, so each answer shows which question it answers
-QUESTIONS = {
-    "how do I reset my password?": "login",
-    "how can I contact customer support?": "contact",
-    "is OKPay safe?": "security",
-    "how do I verify my identity?": "verification",
-    "what is OKPay?": "about",
-}
 CONFIG = """\
 web:
   host: 127.0.0.1

@@ -22,16 +22,10 @@ import pytest_asyncio
 from core.knowledge import KnowledgeBase
 from core.store.tables import Outbox
 from tests.fakes.telegram_api import FakeTelegram
+from tests.faults.questions import QUESTIONS
 from tests.process import SupportbotProcess, eventually, free_port
 
 SECRET = "sending-test_Secret-42"
-QUESTIONS = {  # one FAQ each, so an answer's text tells which question it answers
-    "how do I reset my password?": "login",
-    "how can I contact customer support?": "contact",
-    "is OKPay safe?": "security",
-    "how do I verify my identity?": "verification",
-    "what is OKPay?": "about",
-}
 CONFIG = """\
 web:
   host: 127.0.0.1

@@ -19,13 +19,10 @@ from sqlalchemy import select
 from core.knowledge import KnowledgeBase
 from core.store.tables import Message, Outbox
 from tests.fakes.x_api import BOT_HANDLE, BOT_ID, FakeX
+from tests.faults.questions import asking
 from tests.process import SupportbotProcess, eventually
 
-QUESTIONS = {  # one per FAQ, so each answer shows which question it answers
-    "how do I reset my password?": "login",
-    "how can I contact customer support?": "contact",
-    "is OKPay safe?": "security",
-}
+QUESTIONS = asking("login", "contact", "security")
 CONFIG = """\
 web:
   host: 127.0.0.1

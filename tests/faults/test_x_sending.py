@@ -23,9 +23,10 @@ from sqlalchemy import select
 
 from core.store.tables import Outbox
 from tests.fakes.x_api import BOT_HANDLE, BOT_ID, FakeX
+from tests.faults.questions import asking
 from tests.process import SupportbotProcess, eventually
 
-QUESTIONS = ("how do I reset my password?", "how can I contact customer support?", "is OKPay safe?")
+QUESTIONS = tuple(asking("login", "contact", "security"))
 CONFIG = """\
 web:
   host: 127.0.0.1
