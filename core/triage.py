@@ -157,7 +157,11 @@ class Triage:
             if claimed:
                 self._claimed[topic] = claimed
 
-    def decide(self, text: str, context: TriageContext | None = None, *, _past: Rule | None = None) -> Decision:
+    def decide(self, text: str, context: TriageContext | None = None) -> Decision:
+        return self._decide(text, context, None)
+
+    def _decide(self, text: str, context: TriageContext | None, past: Rule | None) -> Decision:
+        """``past``: a topic rule that matched and was set aside for the entries written for it."""
         ctx = context or TriageContext()
         text = readable(text) if isinstance(text, str) else ""
         lang = detect_language(text, ctx.language_hint)
@@ -166,11 +170,11 @@ class Triage:
             if text.strip():  # only a mention of the bot: it was called, say hello
                 return Greet("greeting", lang, self.kb.message("greeting", lang), 0.9)
             return self._handoff("empty", "low", lang, 1.0)
-        rule = _first_rule(self._rules, prepared, _past)
+        rule = _first_rule(self._rules, prepared, past)
         if rule is not None and not (rule.reason == "tried_already" and ctx.previous_faq_id):
             claimed = self._claimed.get(rule)
             if claimed:  # the knowledge base has entries for this topic after all: one of them, clearly, or a person
-                decision = self.decide(text, context, _past=rule)
+                decision = self._decide(text, context, rule)
                 if decision.action == "answer" and getattr(decision, "faq_id", None) in claimed:
                     return decision
             return self._handoff(rule.reason, rule.priority, lang, 0.95)
