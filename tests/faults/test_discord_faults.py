@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -22,28 +21,11 @@ from sqlalchemy import select
 from core.knowledge import KnowledgeBase
 from core.store.tables import Message, Outbox
 from tests.fakes.discord_api import FakeDiscord
+from tests.faults import deployments
 from tests.faults.questions import QUESTIONS
 from tests.process import SupportbotProcess, eventually
 
 TOKEN = "fault-test.discord-token"
-CONFIG = """\
-web:
-  host: 127.0.0.1
-dispatch:
-  base_backoff_seconds: 0.2
-  max_backoff_seconds: 2
-  poll_interval_seconds: 0.2
-channels:
-  webchat:
-    enabled: false
-  discord:
-    enabled: true
-    token: ${{DISCORD_BOT_TOKEN}}
-    api_base_url: {api}
-{extra}    guild_ready_timeout: 0.2
-    rate_per_second: 1000
-    rate_per_conversation_per_second: 100
-"""
 
 
 class Asked:
@@ -69,20 +51,13 @@ async def fake() -> AsyncIterator[FakeDiscord]:
 
 
 @pytest.fixture
-def deploy(tmp_path: Path) -> Iterator[Callable[..., SupportbotProcess]]:
+def deploy(supportbot: Callable[..., SupportbotProcess]) -> Callable[..., SupportbotProcess]:
     """``deploy(fake, gateway_url=False)`` -> a not yet started `supportbot run`; killed at teardown."""
-    made: list[SupportbotProcess] = []
-
     def make(fake: FakeDiscord, gateway_url: bool = False) -> SupportbotProcess:
-        extra = f"    gateway_url: {fake.gateway_url}\n" if gateway_url else ""
-        config = CONFIG.format(api=fake.rest_base, extra=extra)
-        process = SupportbotProcess(tmp_path / "deploy", config, env={"DISCORD_BOT_TOKEN": TOKEN})
-        made.append(process)
-        return process
+        block = deployments.discord(fake.rest_base, gateway_url=fake.gateway_url if gateway_url else None, unpaced=True)
+        return supportbot(deployments.config(block), {"DISCORD_BOT_TOKEN": TOKEN})
 
-    yield make
-    for process in made:
-        process.kill()
+    return make
 
 
 async def _inbound(process: SupportbotProcess) -> list[Message]:

@@ -23,6 +23,7 @@ from core.store import Store
 from core.store.tables import Message, Outbox
 from tests.conftest import PG_URL
 from tests.contract.harness_webchat import ChatPage
+from tests.faults import deployments
 from tests.faults.questions import asking
 from tests.faults.tcp_proxy import TcpProxy
 from tests.process import SupportbotProcess, eventually
@@ -64,8 +65,7 @@ async def _type(page: ChatPage, asked: list[str]) -> None:
 async def test_the_service_rides_out_a_database_restart_under_load(
         supportbot: Callable[..., SupportbotProcess], database: tuple[str, TcpProxy], kb: KnowledgeBase) -> None:
     url, proxy = database
-    process = supportbot(f"database_url: {url}\ndispatch:\n  poll_interval_seconds: 0.2\n"
-                         "  base_backoff_seconds: 0.2\n  max_backoff_seconds: 1\n")
+    process = supportbot(deployments.config(database_url=url, max_backoff=1))
     await process.astart()
     await process.wait_ready()
     pages = [ChatPage(process.url) for _ in range(VISITORS)]

@@ -17,8 +17,7 @@ import gc
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import aiohttp
@@ -37,31 +36,12 @@ from core.web.auth import SESSION_COOKIE
 from tests.conftest import PG_URL
 from tests.contract.harness_webchat import ChatPage
 from tests.fakes.telegram_api import FakeTelegram
+from tests.faults import deployments
+from tests.faults.deployments import WEBCHAT_OFF, telegram, telegram_env
 from tests.process import SupportbotProcess, eventually, free_port
 
 pytestmark = pytest.mark.skipif(PG_URL.lower() == "off", reason="SUPPORTBOT_TEST_PG_URL=off leaves PostgreSQL out")
 
-FAST = """\
-database_url: {db}
-web:
-  host: 127.0.0.1
-{web}dispatch:
-  poll_interval_seconds: 0.5
-  base_backoff_seconds: 0.2
-  max_backoff_seconds: 1
-"""
-TELEGRAM = """\
-channels:
-  webchat:
-    enabled: false
-  telegram:
-    enabled: true
-    token: ${{TELEGRAM_BOT_TOKEN}}
-    webhook_secret: ${{TELEGRAM_WEBHOOK_SECRET}}
-    api_base_url: {api}
-    mode: {mode}
-    poll_timeout_seconds: 10
-"""  # Telegram's own limits: the defaults, 30 messages/s per bot and 1/s per chat
 SECRET = "scaled-test_Secret-7"
 
 
@@ -83,20 +63,17 @@ async def database() -> AsyncIterator[str]:
 
 
 @pytest.fixture
-def deploy(tmp_path: Path, database: str) -> Iterator[Callable[..., SupportbotProcess]]:
-    """``deploy(name, role, extra_yaml="", env=None, port=None)``: one process of the deployment (shared database)."""
-    made: list[SupportbotProcess] = []
+def deploy(database: str, supportbot: Callable[..., SupportbotProcess]) -> Callable[..., SupportbotProcess]:
+    """``deploy(name, role, channels_yaml="", env=None, port=None, public_url=None)``: one process of the
+    deployment (shared database, asked for first so the processes are killed before it is dropped), looking
+    for due replies every 0.5 s."""
+    def make(name: str, role: str, channels: str = "", env: dict[str, str] | None = None,
+             port: int | None = None, public_url: str | None = None) -> SupportbotProcess:
+        yaml = deployments.config(channels, database_url=database, public_url=public_url, poll_interval=0.5,
+                                  max_backoff=1)
+        return supportbot(yaml, env, name=name, port=port, role=role)
 
-    def make(name: str, role: str, extra: str = "", env: dict[str, str] | None = None,
-             port: int | None = None, web: str = "") -> SupportbotProcess:
-        process = SupportbotProcess(tmp_path / name, FAST.format(db=database, web=web) + extra, env, port=port,
-                                    role=role)
-        made.append(process)
-        return process
-
-    yield make
-    for process in made:
-        process.kill()
+    return make
 
 
 class LiveInbox:
@@ -202,10 +179,10 @@ async def strict_fake() -> AsyncIterator[FakeTelegram]:
 async def test_two_dispatchers_together_keep_the_channel_rate_and_reach_it(deploy, database, strict_fake,
                                                                           kb: KnowledgeBase) -> None:
     fake = strict_fake
-    env = {"TELEGRAM_BOT_TOKEN": fake.token, "TELEGRAM_WEBHOOK_SECRET": SECRET}
+    env = telegram_env(fake.token, SECRET)
     port = free_port()
-    hooks = TELEGRAM.format(api=fake.api_base_url, mode="webhook")
-    web = deploy("web", "web", hooks, env, port=port, web=f"  public_url: http://127.0.0.1:{port}\n")
+    hooks = WEBCHAT_OFF + telegram(fake.api_base_url, "webhook")  # Telegram's own limits: 30/s, 1/s per chat
+    web = deploy("web", "web", hooks, env, port=port, public_url=f"http://127.0.0.1:{port}")
     await web.astart()
     await web.wait_ready()
     customers = range(9001, 9151)
@@ -243,8 +220,8 @@ async def test_two_dispatchers_together_keep_the_channel_rate_and_reach_it(deplo
 
 async def test_a_channels_standby_takes_over_telegram_polling_within_seconds(deploy, kb: KnowledgeBase) -> None:
     async with FakeTelegram() as fake:
-        env = {"TELEGRAM_BOT_TOKEN": fake.token, "TELEGRAM_WEBHOOK_SECRET": SECRET}
-        polling = TELEGRAM.format(api=fake.api_base_url, mode="polling")
+        env = telegram_env(fake.token, SECRET)
+        polling = WEBCHAT_OFF + telegram(fake.api_base_url, "polling")
         owner, standby = deploy("channels-1", "channels", polling, env), deploy("channels-2", "channels", polling, env)
         sender = deploy("dispatcher", "dispatcher", polling, env)
         await owner.astart()

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 import pytest_asyncio
@@ -19,28 +18,11 @@ from sqlalchemy import select
 from core.knowledge import KnowledgeBase
 from core.store.tables import Message, Outbox
 from tests.fakes.telegram_api import FakeTelegram
+from tests.faults.deployments import telegram_deployment
 from tests.faults.questions import QUESTIONS
-from tests.process import SupportbotProcess, eventually, free_port
+from tests.process import SupportbotProcess, eventually
 
 SECRET = "fault-test_Secret-123"
-CONFIG = """\
-web:
-  host: 127.0.0.1
-{public_url}dispatch:
-  base_backoff_seconds: 0.2
-  max_backoff_seconds: 2
-  poll_interval_seconds: 0.2
-channels:
-  telegram:
-    enabled: true
-    token: ${{TELEGRAM_BOT_TOKEN}}
-    webhook_secret: ${{TELEGRAM_WEBHOOK_SECRET}}
-    api_base_url: {api}
-    mode: {mode}
-    poll_timeout_seconds: 10
-    rate_per_second: 1000
-    rate_per_conversation_per_second: 100
-"""
 
 Sent = dict[int, list[str]]  # chat id -> the questions its customer asked
 
@@ -52,22 +34,9 @@ async def fake() -> AsyncIterator[FakeTelegram]:
 
 
 @pytest.fixture
-def deploy(tmp_path: Path) -> Iterator[Callable[..., SupportbotProcess]]:
+def deploy(supportbot: Callable[..., SupportbotProcess]) -> Callable[..., SupportbotProcess]:
     """``deploy(fake, mode)`` -> a not yet started `supportbot run` talking to the fake; killed at teardown."""
-    made: list[SupportbotProcess] = []
-
-    def make(fake: FakeTelegram, mode: str = "polling") -> SupportbotProcess:
-        port = free_port()
-        public_url = f"  public_url: http://127.0.0.1:{port}\n" if mode == "webhook" else ""
-        config = CONFIG.format(public_url=public_url, api=fake.api_base_url, mode=mode)
-        process = SupportbotProcess(tmp_path / "deploy", config, port=port,
-                                    env={"TELEGRAM_BOT_TOKEN": fake.token, "TELEGRAM_WEBHOOK_SECRET": SECRET})
-        made.append(process)
-        return process
-
-    yield make
-    for process in made:
-        process.kill()
+    return telegram_deployment(supportbot, SECRET, unpaced=True)
 
 
 def _burst(fake: FakeTelegram, customers: range, asked: Sent) -> list[dict]:

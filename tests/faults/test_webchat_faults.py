@@ -17,20 +17,11 @@ from sqlalchemy import func, select
 from core.knowledge import KnowledgeBase
 from core.store.tables import Message, Outbox
 from tests.contract.harness_webchat import ChatPage
+from tests.faults import deployments
 from tests.faults.questions import QUESTIONS
 from tests.process import SupportbotProcess, eventually
 
-CONFIG = """\
-web:
-  host: 127.0.0.1
-dispatch:
-  base_backoff_seconds: 0.2
-  max_backoff_seconds: 2
-  poll_interval_seconds: 0.2
-channels:
-  webchat:
-    enabled: true
-"""
+CONFIG = deployments.config()  # the website chat is on by default
 VISITORS, MESSAGES = 20, 10
 
 

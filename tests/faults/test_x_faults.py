@@ -9,41 +9,19 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable
 
 import pytest
-import pytest_asyncio
-from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 
 from core.knowledge import KnowledgeBase
 from core.store.tables import Message, Outbox
 from tests.fakes.x_api import BOT_HANDLE, BOT_ID, FakeX
+from tests.faults import deployments
 from tests.faults.questions import asking
 from tests.process import SupportbotProcess, eventually
 
 QUESTIONS = asking("login", "contact", "security")
-CONFIG = """\
-web:
-  host: 127.0.0.1
-dispatch:
-  base_backoff_seconds: 0.2
-  max_backoff_seconds: 2
-  poll_interval_seconds: 0.2
-channels:
-  webchat:
-    enabled: false
-  x:
-    enabled: true
-    consumer_key: ${{X_CONSUMER_KEY}}
-    consumer_secret: ${{X_CONSUMER_SECRET}}
-    access_token: ${{X_ACCESS_TOKEN}}
-    access_token_secret: ${{X_ACCESS_TOKEN_SECRET}}
-    api_base_url: {api}
-    poll_interval: 0.2
-    rate_per_second: 1000
-    rate_per_conversation_per_second: 100
-"""
 
 
 class Asked:
@@ -58,26 +36,12 @@ class Asked:
         return [e for events in self.dms.values() for e, _ in events] + list(self.mentions)
 
 
-@pytest_asyncio.fixture
-async def fake() -> AsyncIterator[tuple[FakeX, str]]:
-    api = FakeX()
-    server = TestServer(api.app(), host="127.0.0.1")
-    await server.start_server()
-    try:
-        yield api, str(server.make_url("")).rstrip("/")
-    finally:
-        await server.close()
-
-
 @pytest.fixture
-def deploy(supportbot: Callable[..., SupportbotProcess]) -> Iterator[Callable[[FakeX, str], SupportbotProcess]]:
+def deploy(supportbot: Callable[..., SupportbotProcess]) -> Callable[[FakeX, str], SupportbotProcess]:
     def make(api: FakeX, url: str) -> SupportbotProcess:
-        c = api.creds
-        return supportbot(CONFIG.format(api=url), env={
-            "X_CONSUMER_KEY": c.consumer_key, "X_CONSUMER_SECRET": c.consumer_secret,
-            "X_ACCESS_TOKEN": c.access_token, "X_ACCESS_TOKEN_SECRET": c.access_token_secret})
+        return supportbot(deployments.config(deployments.x(url)), deployments.x_env(api))
 
-    yield make
+    return make
 
 
 def _customers(api: FakeX, ids: range) -> None:
@@ -156,8 +120,8 @@ async def _all_stored_once_and_answered(process: SupportbotProcess, api: FakeX, 
     return rows
 
 
-async def test_a_sigkill_mid_burst_loses_no_dm_and_no_mention(fake, deploy, kb):
-    api, url = fake
+async def test_a_sigkill_mid_burst_loses_no_dm_and_no_mention(x_fake, deploy, kb):
+    api, url = x_fake
     _customers(api, range(5001, 5021))
     process = deploy(api, url)
     await process.astart()
@@ -178,8 +142,8 @@ async def test_a_sigkill_mid_burst_loses_no_dm_and_no_mention(fake, deploy, kb):
           f"{len(rows)} stored once, {len(api.bot_dms())} DMs and {len(api.bot_posts())} posts sent")
 
 
-async def test_x_failing_for_a_while_mid_run_loses_nothing_written_meanwhile(fake, deploy, kb):
-    api, url = fake
+async def test_x_failing_for_a_while_mid_run_loses_nothing_written_meanwhile(x_fake, deploy, kb):
+    api, url = x_fake
     _customers(api, range(5001, 5011))
     process = deploy(api, url)
     await process.astart()

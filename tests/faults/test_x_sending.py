@@ -13,65 +13,29 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-import pytest_asyncio
-from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 
 from core.store.tables import Outbox
 from tests.fakes.x_api import BOT_HANDLE, BOT_ID, FakeX
+from tests.faults import deployments
 from tests.faults.questions import asking
 from tests.process import SupportbotProcess, eventually
 
 QUESTIONS = tuple(asking("login", "contact", "security"))
-CONFIG = """\
-web:
-  host: 127.0.0.1
-dispatch:
-  base_backoff_seconds: 0.2
-  max_backoff_seconds: 1
-  poll_interval_seconds: 0.2
-channels:
-  webchat:
-    enabled: false
-  x:
-    enabled: true
-    consumer_key: ${{X_CONSUMER_KEY}}
-    consumer_secret: ${{X_CONSUMER_SECRET}}
-    access_token: ${{X_ACCESS_TOKEN}}
-    access_token_secret: ${{X_ACCESS_TOKEN_SECRET}}
-    api_base_url: {api}
-    poll_interval: 0.2
-    rate_per_second: {rate}
-    rate_per_conversation_per_second: {rate}
-"""
 MARKER = re.compile(r" \((\d+)/(\d+)\)")
 ADDITION = re.compile(r" \(re your post of [^)]*\)$")
 
 
-@pytest_asyncio.fixture
-async def fake() -> AsyncIterator[tuple[FakeX, str]]:
-    api = FakeX()
-    server = TestServer(api.app(), host="127.0.0.1")
-    await server.start_server()
-    try:
-        yield api, str(server.make_url("")).rstrip("/")
-    finally:
-        await server.close()
-
-
 @pytest.fixture
-def deploy(supportbot: Callable[..., SupportbotProcess]) -> Iterator[Callable[..., SupportbotProcess]]:
+def deploy(supportbot: Callable[..., SupportbotProcess]) -> Callable[..., SupportbotProcess]:
     def make(api: FakeX, url: str, rate: float = 20) -> SupportbotProcess:
-        c = api.creds
-        return supportbot(CONFIG.format(api=url, rate=rate), env={
-            "X_CONSUMER_KEY": c.consumer_key, "X_CONSUMER_SECRET": c.consumer_secret,
-            "X_ACCESS_TOKEN": c.access_token, "X_ACCESS_TOKEN_SECRET": c.access_token_secret})
+        return supportbot(deployments.config(deployments.x(url, rate=rate), max_backoff=1), deployments.x_env(api))
 
-    yield make
+    return make
 
 
 def _customers(api: FakeX, count: int) -> list[str]:
@@ -166,8 +130,8 @@ async def _delivered(process: SupportbotProcess, api: FakeX, expected_rows: int,
     return _check(api, rows)
 
 
-async def test_sigkill_mid_burst_every_thread_whole_no_post_twice_dms_twice_only_if_marked(fake, deploy):
-    api, url = fake
+async def test_sigkill_mid_burst_every_thread_whole_no_post_twice_dms_twice_only_if_marked(x_fake, deploy):
+    api, url = x_fake
     users = _customers(api, 12)
     api.send_latency = 0.3  # several posts and DMs at X at any moment: the kill catches some mid-way
     process = deploy(api, url)
@@ -199,8 +163,8 @@ async def test_sigkill_mid_burst_every_thread_whole_no_post_twice_dms_twice_only
     assert outcome.dms_twice == 0  # the restart looked first: none sent twice (allowed only if marked)
 
 
-async def test_x_failing_with_500_502_and_429_for_a_while_delivers_everything_once(fake, deploy):
-    api, url = fake
+async def test_x_failing_with_500_502_and_429_for_a_while_delivers_everything_once(x_fake, deploy):
+    api, url = x_fake
     users = _customers(api, 8)
     process = deploy(api, url, rate=4)  # replies still going out while X fails
     await process.astart()
@@ -222,8 +186,8 @@ async def test_x_failing_with_500_502_and_429_for_a_while_delivers_everything_on
     assert outcome.dms_twice == 0
 
 
-async def test_at_most_one_429_against_x_s_own_windows(fake, deploy):
-    api, url = fake
+async def test_at_most_one_429_against_x_s_own_windows(x_fake, deploy):
+    api, url = x_fake
     users = _customers(api, 6)
     api.set_limit("dm_send", 3, window=3)  # three DMs per 3 s window
     process = deploy(api, url)
@@ -235,8 +199,8 @@ async def test_at_most_one_429_against_x_s_own_windows(fake, deploy):
     assert api.too_many.get("dm_send", 0) <= 1
 
 
-async def test_a_clean_stop_with_a_backlog_is_quick_and_the_next_start_sends_the_rest(fake, deploy):
-    api, url = fake
+async def test_a_clean_stop_with_a_backlog_is_quick_and_the_next_start_sends_the_rest(x_fake, deploy):
+    api, url = x_fake
     users = _customers(api, 20)
     api.send_latency = 0.2
     process = deploy(api, url, rate=4)  # 40 replies at 4 a second: a backlog of ten seconds

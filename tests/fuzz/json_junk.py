@@ -51,6 +51,46 @@ class Raw:
 HOSTILE = JSON | DEEP | RAW_NUMBER.map(Raw) | st.sampled_from(['"\\ud800"', '"\\udc00\\ud800"', '"\\u0000"']).map(Raw)
 
 
+def _paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [path]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += _paths(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += _paths(item, (*path, index))
+    return found
+
+
+def mutate(draw: st.DrawFn, value: Any, huge_from: int = 5_000) -> Any:
+    """One to three changes anywhere in a platform's real sample: a field removed, replaced by hostile JSON, odd
+    text or deep nesting, wrapped in a list, or made a huge string (``huge_from`` to 200,000 characters).
+    Changes ``value`` in place where it can; returns the result (a change at the root replaces it)."""
+    for _ in range(draw(st.integers(1, 3))):
+        path = draw(st.sampled_from(_paths(value)))
+        op = draw(st.sampled_from(["remove", "replace", "odd text", "deep", "wrap", "huge"]))
+        new = {"replace": HOSTILE, "odd text": TEXT, "deep": DEEP}.get(op)
+        if not path:
+            value = draw(new) if new is not None else [value]
+            continue
+        *parent_path, last = path
+        parent = value
+        for step in parent_path:
+            parent = parent[step]
+        if isinstance(parent, (Deep, Raw)) or not isinstance(parent, (dict, list)):
+            continue
+        if op == "remove":
+            del parent[last]
+        elif op == "wrap":
+            parent[last] = [parent[last]]
+        elif op == "huge":
+            parent[last] = "\u4e2d" * draw(st.integers(huge_from, 200_000))
+        else:
+            assert new is not None
+            parent[last] = draw(new)
+    return value
+
+
 def dumps(value: Any) -> str:
     """JSON text of ``value``, with each `Deep` and `Raw` inside it written out as text."""
     marks: dict[str, str] = {}

@@ -32,7 +32,7 @@ from core.store.tables import Message
 from core.web.app import create_app
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.telegram_world import WEBHOOK_SECRET, settings_for, wait_until
-from tests.fuzz.json_junk import DEEP, HOSTILE, JSON, TEXT, Deep, Raw, dumps, parses
+from tests.fuzz.json_junk import DEEP, HOSTILE, JSON, TEXT, dumps, mutate, parses
 from tests.web.inbox_helpers import web_context
 
 PAYLOADS = Path(__file__).resolve().parents[1] / "payloads" / "telegram"
@@ -212,17 +212,6 @@ async def test_generated_updates_are_stored_whole_or_refused_whole(hook: Hook, c
 # ---- mutations of the sample updates ---------------------------------------------------------------------
 
 
-def _paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [path]
-    if isinstance(value, dict):
-        for key, item in value.items():
-            found += _paths(item, (*path, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found += _paths(item, (*path, index))
-    return found
-
-
 def _refresh(update: dict[str, Any]) -> None:
     """New ids for the sample, so each example stores its own (a redelivery would be a duplicate)."""
     update["update_id"] = next(UPDATE_IDS)
@@ -237,29 +226,7 @@ def _refresh(update: dict[str, Any]) -> None:
 def mutated_sample(draw: st.DrawFn) -> Any:
     value: Any = copy.deepcopy(draw(st.sampled_from(SAMPLES)))
     _refresh(value)
-    for _ in range(draw(st.integers(1, 3))):
-        path = draw(st.sampled_from(_paths(value)))
-        op = draw(st.sampled_from(["remove", "replace", "odd text", "deep", "wrap", "huge"]))
-        new = {"replace": HOSTILE, "odd text": TEXT, "deep": DEEP}.get(op)
-        if not path:
-            value = draw(new) if new is not None else [value]
-            continue
-        *parent_path, last = path
-        parent = value
-        for step in parent_path:
-            parent = parent[step]
-        if isinstance(parent, (Deep, Raw)) or not isinstance(parent, (dict, list)):
-            continue
-        if op == "remove":
-            del parent[last]
-        elif op == "wrap":
-            parent[last] = [parent[last]]
-        elif op == "huge":
-            parent[last] = "\u4e2d" * draw(st.integers(5_000, 200_000))
-        else:
-            assert new is not None
-            parent[last] = draw(new)
-    return value
+    return mutate(draw, value)
 
 
 @FUZZ

@@ -13,7 +13,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from tests.fakes.x_api import BOT_HANDLE, BOT_ID
-from tests.fuzz.json_junk import DEEP, HOSTILE, JSON, TEXT, Deep, Raw, dumps
+from tests.fuzz.json_junk import DEEP, HOSTILE, JSON, TEXT, dumps, mutate
 
 PAYLOADS = Path(__file__).resolve().parents[1] / "payloads" / "x"
 SAMPLES = {p.name: json.loads(p.read_text()) for p in sorted(PAYLOADS.glob("*.json"))}
@@ -122,17 +122,6 @@ def delivery(draw: st.DrawFn) -> tuple[dict[str, Any], set[str], bool, str]:
     return payload, {i for _, i in dms} | {i for _, i in mentions}, any(broken[0] + broken[1]), account
 
 
-def _paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [path]
-    if isinstance(value, dict):
-        for key, item in value.items():
-            found += _paths(item, (*path, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found += _paths(item, (*path, index))
-    return found
-
-
 def refresh(payload: dict[str, Any]) -> set[str]:
     """New ids for the sample's events, so each example stores its own (a redelivery would be a duplicate)."""
     ids = set()
@@ -151,30 +140,7 @@ def refresh(payload: dict[str, Any]) -> set[str]:
 def mutated_sample(draw: st.DrawFn) -> tuple[Any, set[str]]:
     payload = copy.deepcopy(SAMPLES[draw(st.sampled_from(sorted(SAMPLES)))])
     ids = refresh(payload)
-    value: Any = payload
-    for _ in range(draw(st.integers(1, 3))):
-        path = draw(st.sampled_from(_paths(value)))
-        op = draw(st.sampled_from(["remove", "replace", "odd text", "deep", "wrap", "huge"]))
-        new = {"replace": HOSTILE, "odd text": TEXT, "deep": DEEP}.get(op)
-        if not path:
-            value = draw(new) if new is not None else [value]
-            continue
-        *parent_path, last = path
-        parent = value
-        for step in parent_path:
-            parent = parent[step]
-        if isinstance(parent, (Deep, Raw)) or not isinstance(parent, (dict, list)):
-            continue
-        if op == "remove":
-            del parent[last]
-        elif op == "wrap":
-            parent[last] = [parent[last]]
-        elif op == "huge":
-            parent[last] = "\u4e2d" * draw(st.integers(10_000, 200_000))
-        else:
-            assert new is not None
-            parent[last] = draw(new)
-    return value, ids
+    return mutate(draw, payload, huge_from=10_000), ids
 
 
 @st.composite
