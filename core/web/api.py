@@ -20,6 +20,7 @@ from core.web.auth import AGENT
 from core.web.context import CONTEXT
 from core.web.openapi import document
 from core.web.present import message_json, ticket_json
+from core.web.workspace_api import given_not_null
 
 Status = Literal["open", "pending", "solved", "closed"]
 Priority = Literal["low", "normal", "high", "urgent"]
@@ -64,12 +65,7 @@ class TicketPatch(_Body):
         """JSON Schema's integer includes 255.0; the document promises what JSON means."""
         return int(value) if isinstance(value, float) and value.is_integer() and abs(value) < 2**63 else value
 
-    @field_validator("status", "priority", "tags", mode="before")
-    @classmethod
-    def _not_null(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("leave the field out instead of null")
-        return value
+    _not_null = field_validator("status", "priority", "tags", mode="before")(given_not_null)
 
 
 async def _json(request: web.Request) -> Any:

@@ -146,6 +146,8 @@ async def test_patch_changes_and_illegal_transitions(api) -> None:
     assert conflict.status == 409
     assert "closed" in (await conflict.json())["error"]["message"]
     assert (await api.patch(url, json={"status": "weird"}, headers=api.auth)).status == 422
+    nulled = await api.patch(url, json={"status": None, "tags": None}, headers=api.auth)  # not "no change"
+    assert nulled.status == 422 and "leave the field out" in await nulled.text()
     assert (await api.patch(url, json={"assignee": 987654}, headers=api.auth)).status == 409
     closed_reply = await api.post(f"{url}/replies", json={"text": "late"}, headers=api.auth)
     assert closed_reply.status == 409

@@ -103,5 +103,7 @@ async def test_canned_responses_crud_personal_and_shared(api) -> None:
     renamed = await (await api.patch(f"/api/v1/canned-responses/{mine['id']}", json={"shared": True},
                                      headers=api.auth)).json()
     assert renamed["shared"] is True
+    nulled = await api.patch(f"/api/v1/canned-responses/{mine['id']}", json={"title": None}, headers=api.auth)
+    assert nulled.status == 422 and "leave the field out" in await nulled.text()
     assert (await api.delete(f"/api/v1/canned-responses/{mine['id']}", headers=api.auth)).status == 204
     assert (await api.get(f"/api/v1/canned-responses/{mine['id']}", headers=api.auth)).status == 404
