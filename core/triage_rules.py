@@ -89,7 +89,8 @@ _MONEY_MOVE = (
 _GROUPED_NUMBER = r"(?<!\d)\d{3,6}(?:[ -]\d{2,6}){2,}(?!\d)"
 # the customer asks staff to look at their own case: "can you check", "帮我查一下"
 _CHECK_MINE = (
-    r"(?:(?:(?:can|could|would) (?:you|u|someone)|pls|plz|please|help me) (?:check|look into|investigate|trace|track)|"
+    r"(?:(?:(?:can|could|would) (?:you|u|someone)|pls|plz|please|help me) (?:check|look into|investigate|trace|track|"
+    r"confirm|guarantee)|"
     r"帮我查|帮忙查|给我查|查一下|查查|核实一下|帮我看看)"
 )
 _PREVENT = (
@@ -290,6 +291,10 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"blackmail|extort|(?:received|got) .{0,40}from (?:someone|somebody|a stranger|people|a person) (?:i|we) "
         r"(?:dont|do not|didnt) know|(?:receive|forward|pass on) (?:money|payments|funds) for (?:someone|somebody|"
         r"them|him|her|a stranger)",
+        r"(?:sent|gave|messaged|dmed|texted|emailed) me (?:a |an |this |the )?(?:link|url|qr code|website)"
+        r".{0,30}(?:verify|unlock|log ?in|sign ?in|claim|confirm|upgrade|unfreeze|activate)",
+        r"(?:发|给)(?:了)?我?(?:一个)?(?:链接|网址|二维码).{0,12}(?:验证|登录|认证|解冻|领取|激活|升级)|"
+        r"是(?:不是)?你们(?:官方)?发的|是官方(?:发)?的吗|"
         r"勒索|敲诈|陌生人(?:给我)?(?:转|打|汇)(?:了)?(?:一笔)?(?:钱|款)|莫名(?:其妙)?(?:收到|多了|到账)|诈骗|骗子|被骗|骗了|骗局|骗钱|冒充|假冒|假客服|钓鱼|仿冒|杀猪盘|"
         r"资金盘|助记词|私钥|"
         r"(?:问我要|向我要|找我要|索要|(?:让|要|叫)我(?:提供|发|给|告诉|说出|报)).{0,4}(?:密码|验证码|动态码|助记词)|"
