@@ -116,6 +116,21 @@ _PREVENT = (
 _HOWTO = r"(?:how|where|which|what is the way|way to|怎么|如何|哪里|哪儿|在哪|哪个|方式|渠道|入口)"
 
 
+# money gone to the wrong party or network, with the amount or the network named: a person traces it;
+# "I sent money to the wrong person, can I undo it" is the cancel FAQ's question
+_MISDIRECTED = [
+    r"(?:balance|余额)\s?(?:is |shows |showing |displays |显示)?(?:wrong|incorrect|negative|minus|"
+    r"不对|错误|有误|错了|"
+    r"是负|变负|负数)|(?:negative|wrong|incorrect) balance|负余额",
+    _AMOUNT + r".{0,60}" + _WRONG_PAYEE,
+    _WRONG_PAYEE + r".{0,60}" + _AMOUNT,
+    _WRONG_PAYEE + r".{0,60}(?<!\d)\d{6,}|(?<!\d)\d{6,}.{0,60}" + _WRONG_PAYEE,  # "... okpay id 88213374"
+    r"wrong (?:network|chain)|(?:用|选|转)错(?:了)?(?:链|网络)|"
+    r"(?:erc|trc|bep)-?20.{1,40}(?:instead of|rather than|转到|转去|到了?)\s?(?:the )?(?:erc|trc|bep)-?20",
+    _ON_CHAIN,
+]
+
+
 _TABLE: list[tuple[str, str, list[str], list[str]]] = [
     # a customer in distress ("I lost everything, I want to die") needs a person before anything else
     ("distress", "urgent", [
@@ -453,19 +468,7 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"试)",
     # "4G和wifi都试了" tried two networks, not every step
     ], [r"(?:和|跟|与|或)[a-z0-9\u4e00-\u9fff]{1,6}都试(?:过)?了"]),
-    # money gone to the wrong party or network, with the amount or the network named: a person traces it;
-    # "I sent money to the wrong person, can I undo it" is the cancel FAQ's question
-    ("transaction_investigation", "normal", [
-        r"(?:balance|余额)\s?(?:is |shows |showing |displays |显示)?(?:wrong|incorrect|negative|minus|"
-        r"不对|错误|有误|错了|"
-        r"是负|变负|负数)|(?:negative|wrong|incorrect) balance|负余额",
-        _AMOUNT + r".{0,60}" + _WRONG_PAYEE,
-        _WRONG_PAYEE + r".{0,60}" + _AMOUNT,
-        _WRONG_PAYEE + r".{0,60}(?<!\d)\d{6,}|(?<!\d)\d{6,}.{0,60}" + _WRONG_PAYEE,  # "... okpay id 88213374"
-        r"wrong (?:network|chain)|(?:用|选|转)错(?:了)?(?:链|网络)|"
-        r"(?:erc|trc|bep)-?20.{1,40}(?:instead of|rather than|转到|转去|到了?)\s?(?:the )?(?:erc|trc|bep)-?20",
-        _ON_CHAIN,
-    ], []),
+    ("transaction_investigation", "normal", _MISDIRECTED, []),
     ("transaction_investigation", "normal", [
         _REFERENCE,
         _GROUPED_NUMBER,
@@ -495,6 +498,8 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
 
 # Words without which a row cannot match: checked first, so most messages skip the costly rows.
 _NEEDS = {
+    id(_MISDIRECTED): re.compile(
+        r"balance|余额|wrong|else|错|别人|old|previous|former|outdated|expired|20|chain|explorer|scan|链"),
     id(_TABLE[-2][2]): re.compile(
         r"\d|[一二两三四五六七八九十百千万]|check|look into|investigat|trace|track|查|核实|看看|#|0x"),
     id(_TABLE[-1][2]): re.compile(
