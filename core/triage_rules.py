@@ -144,7 +144,7 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"sim)(?: \w+)? "
         r"(?:was |got |has been |is )?(?:lost|stolen|missing)",
         r"(?:手机|电脑|设备|sim卡)(?:被偷|被盗|丢了|丢失|不见了)|(?:丢了|弄丢了?)(?:我的)?(?:手机|电脑|设备)",
-    ], [_PREVENT, r"new (?:phone|mobile|device|laptop)|新(?:手机|设备|电脑)|换了(?:手机|设备)"]),
+    ], [_PREVENT, r"new (?:one|phone|mobile|device|laptop)|新(?:手机|设备|电脑)|换了(?:手机|设备)"]),
     ("hacked_account", "urgent", [
         r"hacked|hacker (?:got|took|logged|accessed|changed)|compromised|someone (?:else )?(?:logged|log|got|has|"
         r"accessed|is using|changed|took|reset|removed|disabled|turned off|switched off|added|linked|unlinked|used)|"
