@@ -99,7 +99,9 @@ _PREVENT = (
     r"keep .{0,25} from (?:being|getting)|in case|"
     r"how (?:do|can|to) (?:i |you )?(?:avoid|prevent|spot|recogni[sz]e)|"
     r"make sure .{0,30}(?:doesnt|dont|does not|never|wont) happen|how (?:do|can) i make sure|"
-    r"on (?:a |an |another |other |some |a different )(?:wallet|app|platform|exchange|site)s?(?![a-z])|"
+    # somebody else's incident elsewhere: "my friend got hacked on another wallet" (not "sold my usdt on an exchange")
+    r"(?:hacked|stolen|drained|scammed|robbed) on (?:another|other|a different|some other) (?:wallet|app|platform|"
+    r"exchange|site)s?(?![a-z])|"
     r"tips|防止|避免|防范|预防|以防|如何防|怎么防|怎样防|怎么避免|怎么识别|识别|"
     # a worry, not an incident: "会不会被黑", "can my account get hacked?"
     r"会不会被(?:人)?(?:黑|盗)(?!了)|容易被(?:人)?(?:黑|盗)|"
@@ -112,6 +114,11 @@ _PREVENT = (
     r"(?:can|could|will|would) (?:my (?:account|"
     r"wallet|money|funds)|it|someone|people|anyone) "
     r"(?:be |get )?(?:hack|steal|stole)|(?:is it|how) (?:possible|easy|likely) (?:to|that) .{0,20}(?:hack|steal))"
+)
+# people close to the customer: "my ex", "my brother"
+_PEOPLE = (
+    r"(?:ex|wife|husband|brother|sister|friend|son|daughter|girlfriend|boyfriend|partner|colleague|roommate|mother|"
+    r"father|mom|mum|dad|kids?|child|cousin|boss)"
 )
 _HOWTO = r"(?:how|where|which|what is the way|way to|怎么|如何|哪里|哪儿|在哪|哪个|方式|渠道|入口)"
 
@@ -158,7 +165,8 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         # "someone is in my account right now", "login alert from a pc in Brazil", "an email that isn't mine"
         r"(?:someone|somebody|a stranger|a hacker|hackers?) (?:else )?(?:is|was|has been|got|are|were) (?:in|inside|"
         r"into) my (?:account|wallet|okpay|acc)|(?:login|log in|sign in|signin|security) (?:alert|notification|"
-        r"warning|email)s? from|(?:email|phone(?: number)?|number)(?: \w+){0,3} (?:isnt|is not|wasnt|was not) mine|"
+        r"warning|email)s? from (?!okpay|you|your|the app|us\b)|"
+        r"(?:email|phone(?: number)?|number)(?: \w+){0,3} (?:isnt|is not|wasnt|was not) mine|"
         r"(?:login|log in|sign in)s? (?:from|in) (?:a |an )?(?:unknown|strange|different|another) "
         r"(?:device|location|country|place|ip)|password (?:was |has been )?changed (?:by|without)|"
         r"i didnt change my (?:password|email|phone)|"
@@ -183,9 +191,10 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"(?:accessed|logged in|signed in) from .{0,30}(?:not me|wasnt me|didnt|never)|"
         r"(?:password|2fa|email|pin)(?: was| got| has been)? (?:reset|changed).{0,40}(?:didnt|never|did not|not) "
         r"(?:request|ask|do|make)",
-        r"(?:someone|somebody|he|she|they|my [a-z]+) (?:knows|has|got|stole|found|saw) my (?:password|pin|login|"
-        r"credentials|2fa|seed)|(?:he|she|they|someone|somebody|my [a-z]+) (?:keeps|kept|is|was) (?:logging|signing) "
-        r"(?:in|into)",
+        # someone the customer names knows the password or keeps signing in ("my ex knows my password")
+        r"(?:someone|somebody|he|she|they|my " + _PEOPLE + r") (?:knows|has|got|stole|found|saw) my (?:password|pin|"
+        r"login|credentials|2fa|seed)|(?:he|she|they|someone|somebody|my " + _PEOPLE + r") (?:keeps|kept|is|was) "
+        r"(?:logging|signing) (?:in|into)",
         r"被黑|盗号|号被盗|账号被盗|被人登录|别人登录|有人登录|异地登录|陌生设备登录|被人改了|密码被改|"
         r"被(?:人|别人|陌生人)(?:在|从|用).{1,10}(?:登录|登陆|登入)|有人(?:在)?(?:试|尝试|想)(?:登录|登陆)?(?:我的)?"
         r"(?:账号|账户|密码|钱包)|"
@@ -252,12 +261,12 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"(?:balance|wallet|account) (?:was|had) .{0,40}(?:now|today|this morning)(?: it| its| it is| only| just| "
         r"shows| is){0,2} \d|"
         r"without (?:me|my) (?:doing|knowing|touching|approving|asking|say)|"
-        r"(?:transactions?|withdrawals?|transfers?|payments?|charges?|purchases?|thats|that is|its|it is) .{0,30}"
+        r"(?:transactions?|withdrawals?|transfers?|payments?|charges?|purchases?|deductions?) .{0,30}"
         r"(?:not mine|isnt mine|wasnt mine)|(?:i|we) (?:didnt|did not|never) (?:buy|order|purchase) (?:anything|it|"
         r"this|"
         r"that|them)|(?:while|when) (?:i|we) (?:was|were) (?:asleep|sleeping)|i was asleep|"
         r"(?:money|balance|funds|usdt|wallet|account|\d).{0,80}(?:i did nothing|i didnt do anything|i havent (?:done|"
-        r"touched) anything)|"
+        r"touched) anything)(?! (?:different|wrong|special|unusual|new))|"
         r"unauthori[sz]ed|without (?:my )?(?:permission|consent|authori[sz]ation)|didnt (?:make|authori[sz]e) "
         r"(?:this|that|these|those|it|the|a|any)|wasnt me|not me who|i never (?:made|sent|authori[sz]ed)",
         r"(?:money|funds|balance|coins|tokens|usdt|usdc|btc|bitcoin|eth|ether|crypto|assets|savings|everything)"
@@ -343,9 +352,9 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"flagged|locked by you)|(?:you|they|okpay) (?:guys )?(?:have )?(?:closed|deactivated|disabled|suspended|"
         r"banned|blocked|terminated|froze|restricted|locked) (?:my|our) (?:account|wallet|funds)",
         # "my account is locked and I have almost 10k in it": a lock with money behind it is not a login question
-        r"(?:locked|blocked|restricted|disabled)\b.{0,40}(?:(?:have|has|got|is|theres|there is|"
-        r"with) .{0,25}(?:in (?:it|"
-        r"there)|inside)|my (?:money|funds|savings|salary|balance) (?:is |are )?(?:in|inside|stuck))",
+        r"(?:locked|blocked|restricted|disabled)\b.{0,40}(?:(?:have|has|got|theres|there is|with) [^,.!?]{0,20}?"
+        r"(?:\d|money|funds|savings|salary|balance|usdt|btc|crypto|coins|cash)[^,.!?]{0,15}(?:in (?:it|there)|inside)|"
+        r"my (?:money|funds|savings|salary|balance) (?:is |are )?(?:in|inside|stuck))",
         r"(?:锁住|锁定|锁了|扣住|扣押|扣留|冻结)(?:了)?(?:我的?)?(?:钱|资金|余额|资产|币)|"
         r"冻结|冻住|被冻|封号|封我|封.{0,2}号|被封|封了|封禁|限制交易|限制提现|被限制|资金被锁|钱被锁|账户被禁|被停用|停权|"
         r"(?:账户|账号|钱包)(?:被)?(?:停用|禁用|关闭)了|"
