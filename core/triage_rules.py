@@ -352,10 +352,12 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"flagged|locked by you)|(?:you|they|okpay) (?:guys )?(?:have )?(?:closed|deactivated|disabled|suspended|"
         r"banned|blocked|terminated|froze|restricted|locked) (?:my|our) (?:account|wallet|funds)",
         # "my account is locked and I have almost 10k in it": a lock with money behind it is not a login question
-        r"(?:locked|blocked|restricted|disabled)\b.{0,40}(?:(?:have|has|got|theres|there is|with) [^,.!?]{0,20}?"
+        r"(?:(?:locked|blocked|restricted|disabled)\b|(?:cant|cannot|unable to|not able to) (?:log ?in|sign ?in|get in|"
+        r"access)).{0,40}(?:(?:have|has|got|theres|there is|with) [^,.!?]{0,20}?"
         r"(?:\d|money|funds|savings|salary|balance|usdt|btc|crypto|coins|cash)[^,.!?]{0,15}(?:in (?:it|there)|inside)|"
         r"my (?:money|funds|savings|salary|balance) (?:is |are )?(?:in|inside|stuck))",
-        r"(?:锁住|锁定|锁了|扣住|扣押|扣留|冻结)(?:了)?(?:我的?)?(?:钱|资金|余额|资产|币)|"
+        r"(?:登不上|登不进|进不去|登录不了|登陆不了|登不了).{0,20}(?:里面|账户里|钱包里|账号里)(?:还)?有.{0,6}(?:钱|资金|余额|"
+        r"币|u)|(?:锁住|锁定|锁了|扣住|扣押|扣留|冻结)(?:了)?(?:我的?)?(?:钱|资金|余额|资产|币)|"
         r"冻结|冻住|被冻|封号|封我|封.{0,2}号|被封|封了|封禁|限制交易|限制提现|被限制|资金被锁|钱被锁|账户被禁|被停用|停权|"
         r"(?:账户|账号|钱包)(?:被)?(?:停用|禁用|关闭)了|"
         r"暂停使用|扣押|"
@@ -417,6 +419,9 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
     ], [r"(?<![a-z])(?:if|what if|in case|suppose) (?:the |a |an |my )?(?:seller|merchant|shop|store|vendor|website|"
         r"goods|item|order|package)|(?:如果|万一|要是)(?:商家|卖家|店家)"]),
     ("asked_for_human", "normal", [
+        # "can someone from your team look at my account", "is there anyone who can actually help"
+        r"(?:someone|somebody|anyone|anybody) (?:from|on) (?:your|the|okpay) (?:team|staff|support|side)|"
+        r"(?:someone|somebody|anyone|anybody) (?:who|that) (?:can|could) (?:actually |really )?help|"
         r"(?:get|give|find|bring) me (?:a |an |some )?(?:real |actual |live )?(?:person|human|agent|staff)|human|"
         r"real person|live person|actual person|real agent|live agent|an agent|to an agent|agent please|"
         r"representative|\brep\b|operator|someone real|real someone|talk to (?:a |an )?(?:someone|somebody|person)|"
@@ -448,6 +453,10 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"(?:我要|我想|帮我|给我|麻烦)(?:找|转|接|联系)?客服|(?:叫|让)客服|客服(?:出来|呢|快点|回复我)",
     ], [_HOWTO]),
     ("complaint", "normal", [
+        # asked before and still waiting: "I've contacted support 3 times", "this is my third time asking"
+        r"(?:contacted|wrote to|written to|emailed|messaged|asked|called|chased) (?:you|support|customer service|"
+        r"your team|you guys)?.{0,20}(?:\d+|two|three|four|five|several|many|multiple) times|"
+        r"(?:third|fourth|fifth|3rd|4th|5th) time (?:asking|writing|contacting|i ask|i write|i contact)|"
         r"give (?:me )?(?:back )?my money(?: back)?|(?:want|need|demand) my money back (?:now|immediately|today|asap)|"
         r"complain|complaint|terrible|horrible|awful|worst|useless|ridiculous|unacceptable|disgusting|pathetic|"
         r"fed up|rubbish|garbage|trash|joke of a|shame on|never (?:use|using) .{0,20} again|waste of time|"
@@ -458,6 +467,7 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"(?:support|service|response|reply|replies|you guys|your team|agents?|staff) (?:is |are )?(?:so |too |very |"
         r"really |"
         r"extremely )?(?:slow|bad|poor|terrible|unhelpful|useless|rude|lazy)",
+        r"(?:问|联系|找|催|提交)了(?:你们)?(?:好几|[两三四五几多]|\d+)(?:次|遍)|第[三四五六](?:次|遍)(?:问|联系|找|催|提交)|"
         r"^\W*退钱\W*$|把钱退给我|还我钱|投诉|客诉|差评|垃圾(?!箱|邮件|桶)|超烂|很烂|好烂|太差|真差|什么破|破app|破软件|坑人|坑爹|恶心|气死|忍无可忍|"
         r"无语|离谱|太烂|烂透|骗人的吧|没人管|"
         r"没人回|没人理|等了(?:好)?几天|欺负人|太坑|好坑|真坑|坑死|这(?:是)?什么(?:破|烂)?服务|服务(?:太|真|好)?(?:差|"
