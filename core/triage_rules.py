@@ -36,8 +36,23 @@ _PROBLEM = (
     r"(?:hasnt|havent|didnt|not|never|still not|still hasnt) (?:got|gotten|get)\b|(?:money|funds|it) left my|"
     r"没到|未到|没收到|没有收到|失败|扣了|被扣|卡住|卡在|不见|少了|丢了|去哪|没了|还没到|还在审核|审核中|处理中|"
     r"(?:没|未)(?:有)?退(?:回|还|款|给)?|退款.{0,6}(?:没|未)(?:有)?(?:到|收到|退)|"
-    r"没动静|没反应|"
+    r"没动静|没反应|(?:都|还|也)?没(?:有)?(?:看到|看见|见到)|"
+    # less than expected: "paid 4200 usd, but I only see 3700"
+    r"only (?:see|got|get|received|shows?|arrived|came)|(?:got|received|arrived|came) less|"
     r"(?:没|未)(?:有)?(?:入账|到账|进账|显示|进来|成功|收到))"
+)
+# money sent to the wrong party or network: "wrong address", "went to someone else", "用错了链", "转到别人那里"
+_WRONG_PAYEE = (
+    r"(?:wrong (?:address|network|chain|account|person|recipient|wallet|id|number|user)|went to (?:someone|"
+    r"somebody) else|"
+    r"to (?:my |an? |the )?(?:old|previous|former|outdated|expired) (?:address|wallet|account)|"
+    r"(?:转|打|付|汇|提|充)错(?:了)?|(?:用|选)错(?:了)?(?:链|网络|网)|转(?:到|给)(?:了)?别人|到别人(?:那|手)|"
+    r"(?:erc|trc|bep)-?20.{1,40}(?:instead of|rather than|not|to an?|转到|转去|到了?)\s?(?:the )?(?:erc|trc|bep)-?20)"
+)
+# the chain shows it done while the wallet does not: "链上显示成功了但是余额没有加", "explorer says confirmed but"
+_ON_CHAIN = (
+    r"(?:on[- ]?chain|on the blockchain|blockchain|explorer|etherscan|tronscan|bscscan|链上|区块链|区块浏览器)"
+    r".{0,30}(?:but|yet|however|但|可是|却)"
 )
 # transaction / order references: "订单号 2024...", "tx id: ab12cd34ef", "order #123456", long digit runs
 _REFERENCE = (
@@ -74,7 +89,8 @@ _MONEY_MOVE = (
 _GROUPED_NUMBER = r"(?<!\d)\d{3,6}(?:[ -]\d{2,6}){2,}(?!\d)"
 # the customer asks staff to look at their own case: "can you check", "帮我查一下"
 _CHECK_MINE = (
-    r"(?:(?:(?:can|could|would) (?:you|u|someone)|pls|plz|please|help me) (?:check|look into|investigate|trace|track)|"
+    r"(?:(?:(?:can|could|would) (?:you|u|someone)|pls|plz|please|help me) (?:check|look into|investigate|trace|track|"
+    r"confirm|guarantee)|"
     r"帮我查|帮忙查|给我查|查一下|查查|核实一下|帮我看看)"
 )
 _PREVENT = (
@@ -82,6 +98,10 @@ _PREVENT = (
     r"(?:prevent|avoid|protect|stop (?:my|me|it|them|someone|people)|keep .{0,20}(?:safe|secure)|"
     r"keep .{0,25} from (?:being|getting)|in case|"
     r"how (?:do|can|to) (?:i |you )?(?:avoid|prevent|spot|recogni[sz]e)|"
+    r"make sure .{0,30}(?:doesnt|dont|does not|never|wont) happen|how (?:do|can) i make sure|"
+    # somebody else's incident elsewhere: "my friend got hacked on another wallet" (not "sold my usdt on an exchange")
+    r"(?:hacked|stolen|drained|scammed|robbed) on (?:another|other|a different|some other) (?:wallet|app|platform|"
+    r"exchange|site)s?(?![a-z])|"
     r"tips|防止|避免|防范|预防|以防|如何防|怎么防|怎样防|怎么避免|怎么识别|识别|"
     # a worry, not an incident: "会不会被黑", "can my account get hacked?"
     r"会不会被(?:人)?(?:黑|盗)(?!了)|容易被(?:人)?(?:黑|盗)|"
@@ -95,10 +115,43 @@ _PREVENT = (
     r"wallet|money|funds)|it|someone|people|anyone) "
     r"(?:be |get )?(?:hack|steal|stole)|(?:is it|how) (?:possible|easy|likely) (?:to|that) .{0,20}(?:hack|steal))"
 )
+# people close to the customer: "my ex", "my brother"
+_PEOPLE = (
+    r"(?:ex|wife|husband|brother|sister|friend|son|daughter|girlfriend|boyfriend|partner|colleague|roommate|mother|"
+    r"father|mom|mum|dad|kids?|child|cousin|boss)"
+)
 _HOWTO = r"(?:how|where|which|what is the way|way to|怎么|如何|哪里|哪儿|在哪|哪个|方式|渠道|入口)"
 
 
+# money gone to the wrong party or network, with the amount or the network named: a person traces it;
+# "I sent money to the wrong person, can I undo it" is the cancel FAQ's question
+_MISDIRECTED = [
+    r"(?:balance|余额)\s?(?:is |shows |showing |displays |显示)?(?:wrong|incorrect|negative|minus|"
+    r"不对|错误|有误|错了|"
+    r"是负|变负|负数)|(?:negative|wrong|incorrect) balance|负余额",
+    _AMOUNT + r".{0,60}" + _WRONG_PAYEE,
+    _WRONG_PAYEE + r".{0,60}" + _AMOUNT,
+    _WRONG_PAYEE + r".{0,60}(?<!\d)\d{6,}|(?<!\d)\d{6,}.{0,60}" + _WRONG_PAYEE,  # "... okpay id 88213374"
+    r"wrong (?:network|chain)|(?:用|选|转)错(?:了)?(?:链|网络)|"
+    r"(?:erc|trc|bep)-?20.{1,40}(?:instead of|rather than|转到|转去|到了?)\s?(?:the )?(?:erc|trc|bep)-?20",
+    _ON_CHAIN,
+]
+
+
 _TABLE: list[tuple[str, str, list[str], list[str]]] = [
+    # a customer in distress ("I lost everything, I want to die") needs a person before anything else
+    ("distress", "urgent", [
+        r"(?<![a-z])(?:kill(?:ing)? myself|suicid\w*|want to die|wanna die|end (?:my life|it all)|no reason to live|"
+        r"(?:cant|dont want to) (?:go on|live) any ?more)(?![a-z])",
+        r"自杀|不想活|想死|活不下去|活不成|跳楼|轻生|寻死",
+    ], []),
+    # the phone or laptop with the wallet on it is lost or stolen; "how do I log in on my new phone" is a login question
+    ("lost_device", "urgent", [
+        r"(?:lost|stolen|lose) (?:my |the )?(?:phone|mobile|laptop|device|sim)|(?:phone|mobile|laptop|device|"
+        r"sim)(?: \w+)? "
+        r"(?:was |got |has been |is )?(?:lost|stolen|missing)",
+        r"(?:手机|电脑|设备|sim卡)(?:被偷|被盗|丢了|丢失|不见了)|(?:丢了|弄丢了?)(?:我的)?(?:手机|电脑|设备)",
+    ], [_PREVENT, r"new (?:one|phone|mobile|device|laptop)|新(?:手机|设备|电脑)|换了(?:手机|设备)"]),
     ("hacked_account", "urgent", [
         r"hacked|hacker (?:got|took|logged|accessed|changed)|compromised|someone (?:else )?(?:logged|log|got|has|"
         r"accessed|is using|changed|took|reset|removed|disabled|turned off|switched off|added|linked|unlinked|used)|"
@@ -109,6 +162,11 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"(?:logged|signed|login|log in|sign in|accessed).{0,40}but i (?:didnt|did not|never|wasnt|havent)"
         r"(?: (?:log(?:ged)? ?in|sign(?:ed)? in|do (?:it|that|this)|access(?:ed)? it))?(?:[.!,]|$)|"
         r"somebody (?:logged|accessed|changed)|taken over|took over|"
+        # "someone is in my account right now", "login alert from a pc in Brazil", "an email that isn't mine"
+        r"(?:someone|somebody|a stranger|a hacker|hackers?) (?:else )?(?:is|was|has been|got|are|were) (?:in|inside|"
+        r"into) my (?:account|wallet|okpay|acc)|(?:login|log in|sign in|signin|security) (?:alert|notification|"
+        r"warning|email)s? from (?!okpay|you|your|the app|us\b)|"
+        r"(?:email|phone(?: number)?|number)(?: \w+){0,3} (?:isnt|is not|wasnt|was not) mine|"
         r"(?:login|log in|sign in)s? (?:from|in) (?:a |an )?(?:unknown|strange|different|another) "
         r"(?:device|location|country|place|ip)|password (?:was |has been )?changed (?:by|without)|"
         r"i didnt change my (?:password|email|phone)|"
@@ -133,6 +191,10 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"(?:accessed|logged in|signed in) from .{0,30}(?:not me|wasnt me|didnt|never)|"
         r"(?:password|2fa|email|pin)(?: was| got| has been)? (?:reset|changed).{0,40}(?:didnt|never|did not|not) "
         r"(?:request|ask|do|make)",
+        # someone the customer names knows the password or keeps signing in ("my ex knows my password")
+        r"(?:someone|somebody|he|she|they|my " + _PEOPLE + r") (?:knows|has|got|stole|found|saw) my (?:password|pin|"
+        r"login|credentials|2fa|seed)|(?:he|she|they|someone|somebody|my " + _PEOPLE + r") (?:keeps|kept|is|was) "
+        r"(?:logging|signing) (?:in|into)",
         r"被黑|盗号|号被盗|账号被盗|被人登录|别人登录|有人登录|异地登录|陌生设备登录|被人改了|密码被改|"
         r"被(?:人|别人|陌生人)(?:在|从|用).{1,10}(?:登录|登陆|登入)|有人(?:在)?(?:试|尝试|想)(?:登录|登陆)?(?:我的)?"
         r"(?:账号|账户|密码|钱包)|"
@@ -181,18 +243,30 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"(?:i|we) (?:did not|didnt|never) (?:withdraw|transfer|send|spend|move) (?:it|them|this|that|anything|any)\b|"
         r"(?:lost|losing) (?:all |most )?(?:of )?(?:my |the )?(?:money|funds|balance|crypto|coins|savings|usdt|btc|"
         r"assets)|"
-        r"(?:address|wallet|account) (?:i|we) (?:have |had |ve )?never (?:seen|used|heard of)|"
+        r"(?:address|wallet|account|merchant|shop|store|company|site|website|person|seller|app)s? (?:i|we) (?:have |"
+        r"had |ve )?"
+        r"never (?:seen|used|heard of|paid|bought from)|"
         r"unrecogni[sz]ed (?:payment|transfer|transaction|withdrawal|charge|deduction)|"
         r"(?:不认识|陌生|不明|莫名)的?(?:转出|转账|交易|扣款|付款|提现|提币|消费|支出)|多了(?:一|几|两)笔|"
         r"(?:发现|看到|出现|有)(?:了)?(?:一|几|两)?笔?(?:异常|可疑|奇怪|不认识)的?(?:交易|转账|提现|扣款|记录|转出)|"
         r"(?:一|几|两)笔(?:我)?不认识的|(?:账户|账号|钱包)(?:里)?有(?:异常|可疑)(?:的)?(?:交易|转账|提现|记录)|"
         r"被(?:人|别人|黑客|陌生人)(?:转|提|划|取|盗|偷)(?:走|出|光)",
         r"(?:withdrawals?|transfers?|payments?|transactions?|charges?|deductions?|purchases?) .{0,50}"
-        r"(?:i|we) (?:didnt|did not|never|dont|do not) (?:make|do|authori[sz]e|request|initiate|approve|send|"
+        r"(?:i|we) (?:definitely |certainly |surely |really |absolutely )?(?:didnt|did not|never|dont|do not) "
+        r"(?:make|do|authori[sz]e|request|initiate|approve|send|"
         r"recogni[sz]e)|"
         r"(?:balance|wallet|account) (?:went|dropped|is|was|shows|showing|now) (?:to |down to |at )?(?:zero|0|"
-        r"empty)(?![\d.])|"
+        r"empty)(?!\d|\.\d)|(?:wallet|account|balance)(?: is)? (?:completely |totally |now )?empty(?![a-z])|"
+        # "balance was 540 yesterday now its 3": what it held, and the little it holds now
+        r"(?:balance|wallet|account) (?:was|had) .{0,40}(?:now|today|this morning)(?: it| its| it is| only| just| "
+        r"shows| is){0,2} \d|"
         r"without (?:me|my) (?:doing|knowing|touching|approving|asking|say)|"
+        r"(?:transactions?|withdrawals?|transfers?|payments?|charges?|purchases?|deductions?) .{0,30}"
+        r"(?:not mine|isnt mine|wasnt mine)|(?:i|we) (?:didnt|did not|never) (?:buy|order|purchase) (?:anything|it|"
+        r"this|"
+        r"that|them)|(?:while|when) (?:i|we) (?:was|were) (?:asleep|sleeping)|i was asleep|"
+        r"(?:money|balance|funds|usdt|wallet|account|\d).{0,80}(?:i did nothing|i didnt do anything|i havent (?:done|"
+        r"touched) anything)(?! (?:different|wrong|special|unusual|new))|"
         r"unauthori[sz]ed|without (?:my )?(?:permission|consent|authori[sz]ation)|didnt (?:make|authori[sz]e) "
         r"(?:this|that|these|those|it|the|a|any)|wasnt me|not me who|i never (?:made|sent|authori[sz]ed)",
         r"(?:money|funds|balance|coins|tokens|usdt|usdc|btc|bitcoin|eth|ether|crypto|assets|savings|everything)"
@@ -204,11 +278,15 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"(?:不见|少了|没了|消失|被扣|扣了|转走|多了(?:一|几)笔|陌生).{0,20}(?:我|本人)(?:并|根本|从来)?没(?:有)?"
         r"(?:操作|转|提|付|买|授权|消费)|(?:我|本人)(?:并|根本|从来)?没(?:有)?(?:操作|转出|提现|提币|授权|"
         r"消费)过?.{0,10}"
-        r"(?:不见|少了|没了|消失|被扣|扣了|转走|一笔)|余额(?:突然)?(?:变成|变|成了|只剩)(?:了)?(?:0|零)|"
+        r"(?:不见|少了|没了|消失|被扣|扣了|转走|一笔)|(?:余额|balance)\s?(?:突然)?(?:变成|变|成了|只剩)(?:了)?\s?(?:0|零)|"
+        r"(?:我|本人)(?:并|根本|从来)?没(?:有)?\s?(?:withdraw|transfer|send|转|提)\w*\s?过|"
         r"不是我(?:本人)?(?:操作|转|付|买|提)|我没有(?:操作|转账|授权)|没有授权|未经授权|莫名其妙.{0,6}(?:扣|转|少)",
     ], [_PREVENT]),
     ("scam", "high", [
         r"scam|scammed|scammer|fraud|fraudster|phishing|impersonat|pretend(?:ing|ed)? to be|"
+        # gave a login away through a link someone sent: "clicked a link in an email ... and entered my password"
+        r"(?:link|url) (?:in|from) (?:an? |the |some |this |that )?(?:email|e-mail|sms|text|message|dm).{0,80}"
+        r"(?:entered|typed|gave|put in|filled in|logged in)|"
         r"claim(?:ing|s|ed)? to be|fake (?:support|"
         r"customer service|okpay|agent|admin|staff|website|site|app|account)|ponzi|rug ?pull|"
         r"ask(?:ed|ing|s)? (?:me )?(?:for|to (?:send|give|share|tell)) (?:them |him |her )?(?:my|the) "
@@ -234,7 +312,15 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"your|the okpay)|(?:safe|secure|safety|protected) (?:wallet|account|address)|"
         r"(?:fake|suspicious|sketchy|dodgy|phishing) "
         r"(?:link|email|sms|text|message|website|site|call)",
-        r"诈骗|骗子|被骗|骗了|骗局|骗钱|冒充|假冒|假客服|钓鱼|仿冒|杀猪盘|资金盘|助记词|私钥|"
+        r"blackmail|extort|(?:received|got) .{0,40}from (?:someone|somebody|a stranger|people|a person) (?:i|we) "
+        r"(?:dont|do not|didnt) know|(?:receive|forward|pass on) (?:money|payments|funds) for (?:someone|somebody|"
+        r"them|him|her|a stranger)",
+        r"(?:sent|gave|messaged|dmed|texted|emailed) me (?:a |an |this |the )?(?:link|url|qr code|website)"
+        r".{0,30}(?:verify|unlock|log ?in|sign ?in|claim|confirm|upgrade|unfreeze|activate)",
+        r"(?:发|给)(?:了)?我?(?:一个)?(?:链接|网址|二维码).{0,12}(?:验证|登录|认证|解冻|领取|激活|升级)|"
+        r"是(?:不是)?你们(?:官方)?发的|是官方(?:发)?的吗|"
+        r"勒索|敲诈|陌生人(?:给我)?(?:转|打|汇)(?:了)?(?:一笔)?(?:钱|款)|莫名(?:其妙)?(?:收到|多了|到账)|诈骗|骗子|被骗|骗了|骗局|骗钱|冒充|假冒|假客服|钓鱼|仿冒|杀猪盘|"
+        r"资金盘|助记词|私钥|"
         r"(?:问我要|向我要|找我要|索要|(?:让|要|叫)我(?:提供|发|给|告诉|说出|报)).{0,4}(?:密码|验证码|动态码|助记词)|"
         r"(?:自称|声称|号称|说(?:他|她|自己)?是)(?:是)?.{0,4}(?:客服|官方|工作人员|okpay)|钓鱼|假网站|假链接|"
         r"(?:短信|邮件|消息|私信).{0,20}(?:点击|点开|打开)(?:一个)?链接|刷单|兼职.{0,10}(?:付款|转账|充值|垫付)|"
@@ -259,23 +345,32 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"(?:disabled|blocked|restricted|suspended|locked|paused)|"
         r"(?:locked|blocked|restricted|seized|holding|held|limited) (?:my |all my |our )?(?:funds|money|balance|assets|"
         r"coins|crypto|usdt|withdrawals?)|cant withdraw (?:anything|at all)|not allowed to (?:withdraw|transfer|send)|"
+        r"(?:account|wallet) (?:shows|showing|says|status is) (?:as |that it is )?(?:under review|restricted|"
+        r"limited|frozen|suspended)|"
         r"risk control|risk management|(?:account|wallet) (?:is |was |got |has been )?(?:limited|under review|"
         r"under investigation|"
         r"flagged|locked by you)|(?:you|they|okpay) (?:guys )?(?:have )?(?:closed|deactivated|disabled|suspended|"
         r"banned|blocked|terminated|froze|restricted|locked) (?:my|our) (?:account|wallet|funds)",
+        # "my account is locked and I have almost 10k in it": a lock with money behind it is not a login question
+        r"(?:(?:locked|blocked|restricted|disabled)\b|(?:cant|cannot|unable to|not able to) (?:log ?in|sign ?in|get in|"
+        r"access)).{0,40}(?:(?:have|has|got|theres|there is|with) [^,.!?]{0,20}?"
+        r"(?:\d|money|funds|savings|salary|balance|usdt|btc|crypto|coins|cash)[^,.!?]{0,15}(?:in (?:it|there)|inside)|"
+        r"my (?:money|funds|savings|salary|balance) (?:is |are )?(?:in|inside|stuck))",
+        r"(?:登不上|登不进|进不去|登录不了|登陆不了|登不了).{0,20}(?:里面|账户里|钱包里|账号里)(?:还)?有.{0,6}(?:钱|资金|余额|"
+        r"币|u)|(?:锁住|锁定|锁了|扣住|扣押|扣留|冻结)(?:了)?(?:我的?)?(?:钱|资金|余额|资产|币)|"
         r"冻结|冻住|被冻|封号|封我|封.{0,2}号|被封|封了|封禁|限制交易|限制提现|被限制|资金被锁|钱被锁|账户被禁|被停用|停权|"
         r"(?:账户|账号|钱包)(?:被)?(?:停用|禁用|关闭)了|"
         r"暂停使用|扣押|"
         r"(?:提现|提币|转账|出金|交易)(?:功能)?(?:被)?(?:禁用|关闭|停用|暂停|锁)|(?:不让|不给|禁止)(?:我)?(?:提现|"
         r"提币|转账|出金)|"
-        r"(?:钱|资金|余额|资产|币)(?:被)?(?:锁住|锁定|扣住|卡住不给)|风控|(?:账户|账号)(?:被)?(?:异常|受限|限制)",
+        r"(?:钱|资金|余额|资产|币)(?:被)?(?:锁住|锁定|扣住|卡住不给)|风控|风险(?:账户|账号|用户)|(?:账户|账号)(?:被)?(?:异常|受限|限制)",
     ], []),
     ("double_charge", "high", [
         r"charged (?:me )?(?:twice|two times|double|2 times|three times|multiple times)|double[- ]?(?:charged|"
         r"charge|payment|billed|debited|deducted)|duplicate (?:charge|payment|transaction|deduction)|"
         r"paid twice|deducted twice|debited twice|billed twice|taken twice|charged more than once|"
         r"(?:went through|processed|charged|deducted|debited|billed|taken|came out|executed|sent|paid|withdrawn) "
-        r"(?:me )?(?:twice|two times|2 times|2x|x2|double|three times|3 times)|"
+        r"(?:me )?(?:twice|two times|2 times|2x|x2|double|three times|3 times)(?! (?:the|what) (?:amount|price|sum))|"
         r"(?:charged|billed|debited|deducted) (?:me )?(?:two|2|multiple|several) times|"
         r"(?:charged|deducted|debited|billed|taken|withdrawn|went through|processed)(?: [a-z]+){1,4} (?:twice|"
         r"two times|2 times|2x)\b|"
@@ -288,18 +383,47 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"(?:一|同一)(?:笔|次)(?:钱|款|订单|交易|付款|支付|充值).{0,6}(?:两|2)(?:次|遍|笔)|"
         r"(?:转|扣|付|支付|充值)了(?:两|2)次.{0,12}(?:只|就|才)(?:点|付|转|操作|按)了(?:一|1)次|"
         r"(?:付款|扣款|交易|支付|充值|订单|转账)(?:被)?重复|重复(?:了)?(?:一次|一笔|两次)",
-    ], []),
+    # the customer's own slip: "accidentally paid twice the amount I meant to" (the cancel FAQ)
+    ], [r"(?:paid|sent|transferred|typed|entered) (?:in )?twice (?:the|what|as much)"]),
     ("legal", "high", [
         r"lawyer|attorney|solicitor|lawsuit|sue (?:you|okpay|them|your)|suing|legal action|take (?:you|this) to "
         r"court|court|police|regulator|regulatory|report (?:you|okpay) to|consumer protection|ombudsman|"
         r"\bsec\b|\bfca\b|\bcftc\b|\bfbi\b|file a (?:chargeback|dispute|claim|report)|report (?:you|okpay|this|"
         r"your company)\b|"
         r"(?:go|going) to the (?:media|press|news)",
-        r"律师|起诉|告你们|告到|法院|报警|警察|公安|监管|银保监|证监会|消协|消费者协会|12315|法律途径|法律责任|立案|"
+        r"chargeback|charge back|dispute .{0,30}with (?:my|the) (?:bank|card|credit card)",
+        r"拒付|报案|警方|派出所|公安局|律师|起诉|告你们|告到|法院|报警|警察|公安|监管|银保监|证监会|消协|消费者协会|12315|法律途径|法律责任|立案|"
         r"仲裁|维权|金管会|消委会|检举|举报你们|曝光你们|媒体曝光",
     ], []),
+    # the account holder died: next of kin, estate, inheritance ("my phone died" is not one)
+    ("deceased", "high", [
+        r"passed away|deceased|executor|next of kin|inheritance|inherit|death certificate|(?:his|her|the) estate|"
+        r"(?:father|mother|dad|mum|mom|husband|wife|son|daughter|brother|sister|grand(?:mother|father|ma|pa)|parent|"
+        r"partner|uncle|aunt|relative|holder|owner) (?:has |had |recently |just |sadly )?(?:died|passed)",
+        r"去世|过世|离世|逝世|身故|病故|遗产|继承|遗物|已故|往生|死亡证明",
+    ], []),
+    # paid a seller who did not deliver or will not refund: a person takes up the dispute
+    ("merchant_dispute", "normal", [
+        r"(?:seller|merchant|shop|store|vendor|website)s?.{0,40}(?:never (?:shipped|sent|delivered)|didnt (?:ship|"
+        r"deliver|"
+        r"send (?:it|the|anything))|wont give (?:me )?(?:my )?(?:money|refund)|"
+        # a refusal alone may be a question about the refund policy; asking us to step in is a dispute
+        r"(?:refuses?|refused|wont|will not) (?:to )?refund.{0,60}(?:(?:can|could|will) (?:you|okpay|u)|step in|"
+        r"intervene)|"
+        r"disappeared|blocked me|took (?:my|the) money)|(?:goods|item|order|package|parcel|product)s? (?:never|didnt|"
+        r"did not|hasnt|havent|has not|have not) (?:arrived|came|come|been delivered|been shipped)|never (?:shipped|"
+        r"delivered) (?:it|the|my)",
+        r"(?:商家|卖家|店家|商户|对方)(?:一直|还|就|都)?(?:不|没|未)(?:有)?(?:发货|退款|退钱|肯退)|(?:商家|卖家|店家)"
+        r".{0,10}(?:跑路|消失|拉黑)|拒绝退款|不肯退|纠纷",
+    # "can I get a refund if the seller never ships": a question about the refund policy, not a case
+    ], [r"(?<![a-z])(?:if|what if|in case|suppose) (?:the |a |an |my )?(?:seller|merchant|shop|store|vendor|website|"
+        r"goods|item|order|package)|(?:如果|万一|要是)(?:商家|卖家|店家)"]),
     ("asked_for_human", "normal", [
-        r"human|real person|live person|actual person|real agent|live agent|an agent|to an agent|agent please|"
+        # "can someone from your team look at my account", "is there anyone who can actually help"
+        r"(?:someone|somebody|anyone|anybody) (?:from|on) (?:your|the|okpay) (?:team|staff|support|side)|"
+        r"(?:someone|somebody|anyone|anybody) (?:who|that) (?:can|could) (?:actually |really )?help|"
+        r"(?:get|give|find|bring) me (?:a |an |some )?(?:real |actual |live )?(?:person|human|agent|staff)|human|"
+        r"real person|live person|actual person|real agent|live agent|an agent|to an agent|agent please|"
         r"representative|\brep\b|operator|someone real|real someone|talk to (?:a |an )?(?:someone|somebody|person)|"
         r"speak (?:to|with) (?:a |an )?(?:someone|somebody|person)|not a bot|no bots?\b|stop the bot|"
         r"staff member|real human|manager|supervisor|^\W*(?:an? )?(?:agent|live agent|human|person|operator|"
@@ -329,6 +453,11 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"(?:我要|我想|帮我|给我|麻烦)(?:找|转|接|联系)?客服|(?:叫|让)客服|客服(?:出来|呢|快点|回复我)",
     ], [_HOWTO]),
     ("complaint", "normal", [
+        # asked before and still waiting: "I've contacted support 3 times", "this is my third time asking"
+        r"(?:contacted|wrote to|written to|emailed|messaged|asked|called|chased) (?:you|support|customer service|"
+        r"your team|you guys)?.{0,20}(?:\d+|two|three|four|five|several|many|multiple) times|"
+        r"(?:third|fourth|fifth|3rd|4th|5th) time (?:asking|writing|contacting|i ask|i write|i contact)|"
+        r"give (?:me )?(?:back )?my money(?: back)?|(?:want|need|demand) my money back (?:now|immediately|today|asap)|"
         r"complain|complaint|terrible|horrible|awful|worst|useless|ridiculous|unacceptable|disgusting|pathetic|"
         r"fed up|rubbish|garbage|trash|joke of a|shame on|never (?:use|using) .{0,20} again|waste of time|"
         r"(?:is|what) a joke|disappoint|unhappy|not happy with|dissatisfied|compensat|scandal|outrage|incompetent|"
@@ -338,7 +467,8 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"(?:support|service|response|reply|replies|you guys|your team|agents?|staff) (?:is |are )?(?:so |too |very |"
         r"really |"
         r"extremely )?(?:slow|bad|poor|terrible|unhelpful|useless|rude|lazy)",
-        r"投诉|客诉|差评|垃圾(?!箱|邮件|桶)|超烂|很烂|好烂|太差|真差|什么破|破app|破软件|坑人|坑爹|恶心|气死|忍无可忍|"
+        r"(?:问|联系|找|催|提交)了(?:你们)?(?:好几|[两三四五几多]|\d+)(?:次|遍)|第[三四五六](?:次|遍)(?:问|联系|找|催|提交)|"
+        r"^\W*退钱\W*$|把钱退给我|还我钱|投诉|客诉|差评|垃圾(?!箱|邮件|桶)|超烂|很烂|好烂|太差|真差|什么破|破app|破软件|坑人|坑爹|恶心|气死|忍无可忍|"
         r"无语|离谱|太烂|烂透|骗人的吧|没人管|"
         r"没人回|没人理|等了(?:好)?几天|欺负人|太坑|好坑|真坑|坑死|这(?:是)?什么(?:破|烂)?服务|服务(?:太|真|好)?(?:差|"
         r"烂)|"
@@ -357,6 +487,7 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"试)",
     # "4G和wifi都试了" tried two networks, not every step
     ], [r"(?:和|跟|与|或)[a-z0-9\u4e00-\u9fff]{1,6}都试(?:过)?了"]),
+    ("transaction_investigation", "normal", _MISDIRECTED, []),
     ("transaction_investigation", "normal", [
         _REFERENCE,
         _GROUPED_NUMBER,
@@ -386,6 +517,8 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
 
 # Words without which a row cannot match: checked first, so most messages skip the costly rows.
 _NEEDS = {
+    id(_MISDIRECTED): re.compile(
+        r"balance|余额|wrong|else|错|别人|old|previous|former|outdated|expired|20|chain|explorer|scan|链"),
     id(_TABLE[-2][2]): re.compile(
         r"\d|[一二两三四五六七八九十百千万]|check|look into|investigat|trace|track|查|核实|看看|#|0x"),
     id(_TABLE[-1][2]): re.compile(

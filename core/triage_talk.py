@@ -10,7 +10,8 @@ import re
 
 # Too little to go on: a careful agent would ask what it is about (matched on the whole prepared message).
 VAGUE = re.compile(
-    r"^\W*(?:(?:hi|hello|hey)\W+)?(?:i\W+)?(?:need|want|have|got|ask)?\W*(?:(?:some|a|one|quick|small|little)\W*){0,2}"
+    r"^\W*(?:(?:hi|hello|hey)\W+)?(?:(?:any ?one|any ?body|some ?one)(?: there| here)?\W+)?(?:i\W+)?(?:need|want|have|"
+    r"got|ask)?\W*(?:(?:some|an?|one|quick|small|little)\W*){0,2}"
     r"(?:help|problem|question|issue|support|assistance|query|trouble)s?(?:\W+(?:please|pls|plz|here|asap))?\W*$|"
     r"^\W*(?:help me|can you help(?: me)?|can (?:someone|anyone) help(?: me)?)\W*$|"
     r"^\W*(?:我)?(?:想)?(?:问一?下|咨询一?下|请教一?下|问个事|咨询个事|打扰一?下)\W*$|"

@@ -257,12 +257,35 @@ def test_incidents_and_cases_phrased_as_customers_write_them_go_to_a_person(tria
 
 
 @pytest.mark.parametrize(
+    ("text", "reason", "priority"),
+    [("my father passed away and had money in his okpay, how can the family get it", "deceased", "high"),
+     ("家人过世了，钱包里的资产怎么取出来", "deceased", "high"),
+     ("paid a seller 300 usdt and he never shipped the phone", "merchant_dispute", "normal"),
+     ("付了款商家一直不发货", "merchant_dispute", "normal"),
+     ("my phone was stolen and okpay is logged in on it", "lost_device", "urgent"),
+     ("I lost everything, I want to die", "distress", "urgent"),
+     ("sent 300 usdt on the wrong network, erc20 instead of trc20", "transaction_investigation", "normal"),
+     ("充值的usdt链上显示成功了但是余额没有加", "transaction_investigation", "normal"),
+     ("woke up and my balance is 0. it was 2,300 usdt last night", "stolen_funds", "urgent"),
+     ("my account is locked and I have almost 10k in it", "frozen_funds", "high"),
+     ("my bank is doing a chargeback on my top up", "legal", "high")],
+)
+def test_cases_only_a_person_can_take_are_handed_off_with_their_priority(triage, text, reason, priority):
+    d = triage.decide(text)
+    assert isinstance(d, Handoff) and (d.reason, d.priority) == (reason, priority), d
+
+
+@pytest.mark.parametrize(
     ("text", "faq_id"),
     [("what should I do if I see a strange transaction in my history", "security"),
      ("how long does a withdrawal usually take, 3 days?", "transaction-failed"),
      ("提现一般要几天到账", "transaction-failed"), ("安全性高吗？会不会被黑", "security"),
      ("the reset password email never came, checked spam too", "login"),
-     ("it says exceeds limit when i try to send money", "transaction-failed")],
+     ("it says exceeds limit when i try to send money", "transaction-failed"),
+     ("can i get a refund if the seller never shipped", "cancel-transaction"),
+     ("lost my phone, how do I log in on my new one", "login"), ("my account is locked", "login"),
+     ("I sent money to the wrong person, can I undo it", "cancel-transaction"),
+     ("accidentally paid twice the amount I meant to, can I change it", "cancel-transaction")],
 )
 def test_questions_that_only_sound_like_incidents_are_answered(triage, text, faq_id):
     d = triage.decide(text)
