@@ -342,6 +342,13 @@ def _live(pending: Any) -> dict[str, Any] | None:
     return pending if _due(pending.get("at"), PENDING_FOR) is False else None
 
 
+def awaited_answer(state: Any) -> int | None:
+    """The bot answer a live "did it help?" question refers to by id (retention keeps it until the verdict)."""
+    pending = _live((state or {}).get("pending")) if isinstance(state, dict) else None
+    message = pending.get("message") if pending and pending.get("kind") == "feedback" else None
+    return int(message) if isinstance(message, int) else None
+
+
 def _due(at: Any, every: timedelta) -> bool:
     """Whether ``every`` has passed since ``at`` (an ISO time; missing or unreadable: yes)."""
     try:

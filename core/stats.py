@@ -2,10 +2,11 @@
 
 Definitions (days are UTC calendar days, ``to`` inclusive):
 
-- **conversations**: conversations in which a customer wrote to us in the range, each counted once,
-  on the day of its first such message in the range;
-- **deflected**: of those, the ones the bot answered from the knowledge base where no ticket was
-  involved, plus the ones where the customer marked a bot answer as helpful ("Solved");
+- **conversations**: per day, the conversations in which a customer wrote to us that day; a range adds
+  its days up (a conversation that goes on the next day counts on both days), so a day's figures are
+  the same in every range and survive pruning (see below);
+- **deflected**: of those, the ones the bot answered from the knowledge base that day where no ticket was
+  involved, plus the ones where the customer marked a bot answer of that day as helpful ("Solved");
   ``deflection_rate`` = deflected / conversations;
 - **handoffs**: tickets opened in the range (customers, moderators' escalations, safety), by reason;
 - **first response**: for tickets opened in the range that owe one, hours from opening to the first
@@ -13,22 +14,27 @@ Definitions (days are UTC calendar days, ``to`` inclusive):
   24 h by default), how many still wait and how many of those are past the goal;
 - **satisfaction**: ratings (1-5) given in the range (tickets.rated_at): count and average.
 
-Aggregation runs in SQL where it is portable (one row per conversation); percentiles and day buckets
-are computed here, so SQLite and PostgreSQL give the same figures.
+Aggregation runs in SQL where it is portable (one row per conversation and day); percentiles are computed
+here, so SQLite and PostgreSQL give the same figures. Retention (core/retention.py) prunes old messages
+without a ticket; before it does, it adds their conversations' days to ``stats_days`` (the same
+`conversation_days` below) and marks them ``counted_through``: those days are read from there.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Date, case, func, or_, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import FunctionElement
 
 from core.models import utcnow
 from core.store import Store
-from core.store.tables import Message, Ticket
+from core.store.tables import Conversation, Message, StatsDay, Ticket
 
 MAX_DAYS = 366
 DEFAULT_DAYS = 30
@@ -145,14 +151,17 @@ async def compute(store: Store, start: date, end: date, *, channel: str | None =
         day += timedelta(days=1)
     since, until = _bounds(start, end)
     async with store.sessions() as session:
-        solved = set((await session.scalars(_marked_solved(since, until, channel))).all())
-        for row in (await session.execute(_conversations(since, until, channel))).all():
-            first = row.first_at.astimezone(UTC).date()
-            answered = bool(row.answered) and not row.ticketed
-            for figures in stats.slices(row.channel, first):
+        for one in await conversation_days(session, since, until, channel=channel):
+            for figures in stats.slices(one.channel, one.day):
                 figures.conversations += 1
-                figures.answered += answered
-                figures.deflected += answered or row.conversation_id in solved
+                figures.answered += one.answered
+                figures.deflected += one.deflected
+        days = select(StatsDay).where(StatsDay.day >= start, StatsDay.day <= end)
+        for rolled in (await session.scalars(days.where(StatsDay.channel == channel) if channel else days)).all():
+            for figures in stats.slices(rolled.channel, rolled.day):
+                figures.conversations += rolled.conversations
+                figures.answered += rolled.answered
+                figures.deflected += rolled.deflected
         for ticket in (await session.execute(_tickets(since, until, channel))).all():
             _add_ticket(stats, ticket, now, goal_hours)
         for row in (await session.execute(_ratings(since, until, channel))).all():
@@ -161,22 +170,70 @@ async def compute(store: Store, start: date, end: date, *, channel: str | None =
     return stats
 
 
-def _conversations(since: datetime, until: datetime, channel: str | None) -> Any:
+class utc_day(FunctionElement[date]):  # an SQL function, named like one
+    """The UTC calendar day of a timestamp column, in SQL (``date`` as each dialect spells it)."""
+
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(utc_day, "sqlite")
+def _sqlite_day(element: utc_day, compiler: Any, **kw: Any) -> str:
+    return f"date({compiler.process(element.clauses, **kw)})"  # stored as naive UTC text
+
+
+@compiles(utc_day, "postgresql")
+def _pg_day(element: utc_day, compiler: Any, **kw: Any) -> str:
+    return f"CAST(timezone('UTC', {compiler.process(element.clauses, **kw)}) AS DATE)"
+
+
+@dataclass(frozen=True)
+class ConversationDay:
+    """One conversation's figures of one day: it counts once; answered (no ticket) and deflected, 0 or 1."""
+
+    conversation_id: int
+    channel: str
+    day: date
+    answered: int
+    deflected: int
+
+
+async def conversation_days(session: Any, since: datetime, until: datetime, *, channel: str | None = None,
+                            conversation_ids: Iterable[int] | None = None) -> list[ConversationDay]:
+    """The conversation-days between ``since`` and ``until`` counted from the messages (days a conversation's
+    ``counted_through`` covers are in stats_days instead). Stats and retention's roll-up share this one
+    definition, so a pruned day adds up to what its messages said. ``session``: a session or a connection."""
+    day = utc_day(Message.created_at)
     action = Message.decision["action"].as_string()
-    stmt = (select(Message.conversation_id, Message.channel, func.min(Message.created_at).label("first_at"),
+    live = or_(Conversation.counted_through.is_(None), day > Conversation.counted_through)
+    said = (select(Message.conversation_id, Message.channel, day.label("day"),
                    func.max(case((action == "answer", 1), else_=0)).label("answered"),
                    func.max(case((Message.ticket_id.is_not(None), 1), else_=0)).label("ticketed"))
+            .join(Conversation, Conversation.id == Message.conversation_id)
             .where(Message.direction == "in", Message.author_kind == "customer", Message.addressed.is_(True),
-                   Message.created_at >= since, Message.created_at < until)
-            .group_by(Message.conversation_id, Message.channel))
-    return stmt.where(Message.channel == channel) if channel else stmt
+                   Message.created_at >= since, Message.created_at < until, live)
+            .group_by(Message.conversation_id, Message.channel, day))
+    solved = (select(Message.conversation_id, day.label("day")).distinct()  # "Solved" on a bot answer that day
+              .join(Conversation, Conversation.id == Message.conversation_id)
+              .where(Message.feedback == HELPFUL, Message.created_at >= since, Message.created_at < until, live))
+    if channel:
+        said, solved = said.where(Message.channel == channel), solved.where(Message.channel == channel)
+    if conversation_ids is not None:
+        ids = list(conversation_ids)
+        said, solved = said.where(Message.conversation_id.in_(ids)), solved.where(Message.conversation_id.in_(ids))
+    helped = {(row.conversation_id, _as_date(row.day)) for row in (await session.execute(solved)).all()}
+    days = []
+    for row in (await session.execute(said)).all():
+        answered = int(bool(row.answered) and not row.ticketed)
+        on = _as_date(row.day)
+        days.append(ConversationDay(row.conversation_id, row.channel, on, answered,
+                                    int(bool(answered) or (row.conversation_id, on) in helped)))
+    return days
 
 
-def _marked_solved(since: datetime, until: datetime, channel: str | None) -> Any:
-    """Conversations with a bot answer the customer called helpful ("Solved") in the range."""
-    stmt = select(Message.conversation_id).distinct().where(
-        Message.feedback == HELPFUL, Message.created_at >= since, Message.created_at < until)
-    return stmt.where(Message.channel == channel) if channel else stmt
+def _as_date(value: Any) -> date:
+    """SQLite's date() answers text, PostgreSQL a date."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
 def _tickets(since: datetime, until: datetime, channel: str | None) -> Any:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -124,6 +125,9 @@ class Conversation(Base):
     state: Mapped[dict[str, Any]] = mapped_column(default=dict)  # multi-turn flow state lives here, not in memory
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_message_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Retention (core/retention.py): this conversation's figures up to this UTC day are in stats_days, not
+    # counted from its messages (migration 0009); only housekeeping writes it.
+    counted_through: Mapped[date | None] = mapped_column(Date)
 
 
 class Ticket(Base):
@@ -169,6 +173,9 @@ class Message(Base):
     __table_args__ = (
         UniqueConstraint("channel", "platform_id", name="uq_message_platform_id"),
         Index("ix_messages_conversation_created", "conversation_id", "created_at"),
+        # what retention may prune, oldest first (migration 0009): messages without a ticket
+        Index("ix_messages_unticketed_created", "created_at", sqlite_where=text("ticket_id IS NULL"),
+              postgresql_where=text("ticket_id IS NULL")),
     )
     id: Mapped[int] = mapped_column(PK, primary_key=True)
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"))
@@ -195,6 +202,18 @@ class Message(Base):
     handled_at: Mapped[datetime | None]  # inbound: triage done; None after a crash -> recovered on start
     edited_at: Mapped[datetime | None]
     deleted_at: Mapped[datetime | None]
+
+
+class StatsDay(Base):
+    """The conversation figures of one UTC day and channel whose messages retention pruned (core/retention.py);
+    the statistics read these for the conversations counted here and the messages for the rest."""
+
+    __tablename__ = "stats_days"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    conversations: Mapped[int] = mapped_column(Integer, default=0)
+    answered: Mapped[int] = mapped_column(Integer, default=0)  # answered by the bot, no ticket that day
+    deflected: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Outbox(Base):
