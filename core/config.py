@@ -94,6 +94,8 @@ class ImpersonationSettings(_Section):
 class HousekeepingSettings(_Section):
     interval_minutes: float = Field(default=10, gt=0)
     keep_sent_replies_days: float = Field(default=30, gt=0)  # delivered outbox rows; the messages stay
+    # messages without a ticket (FAQ answers, greetings): pruned after this, figures kept; null: kept forever
+    keep_unticketed_messages_days: float | None = Field(default=90, gt=0)
 
 
 def _default_channels() -> dict[str, ChannelSettings]:

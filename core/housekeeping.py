@@ -5,6 +5,8 @@ time of the last run is kept in the store, so N processes still prune once per i
 done its job: outbox rows delivered longer ago than the retention (the messages themselves stay, with
 their platform ids), cursor rows past their ``expires_at`` (delivery state such as a thread's progress
 or a button's payload; read positions never expire), and records of instances that stopped long ago.
+Then conversation history past ``keep_unticketed_messages_days`` (core/retention.py: messages without a
+ticket, their figures kept for the statistics, and the rows that leaves empty), in batches of its own.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from datetime import timedelta
 
 from sqlalchemy import Column, MetaData, String, Table, delete, func, insert, select, text, update
 
+from core import retention
 from core.models import utcnow
 from core.store import Store
-from core.store.tables import Cursor, Instance, Outbox, UTCDateTime
+from core.store.tables import Conversation, Cursor, Customer, Instance, Message, Outbox, UTCDateTime
 from core.tasks import cancel
 
 log = logging.getLogger(__name__)
@@ -36,6 +39,7 @@ class Pruned:
     outbox: int = 0
     cursors: int = 0
     instances: int = 0
+    history: retention.Kept | None = None  # None: retention is off (or another process held the lock)
 
 
 class Housekeeping:
@@ -43,6 +47,8 @@ class Housekeeping:
         self.store = store
         self.interval = float(getattr(settings, "interval_minutes", 10.0)) * 60
         self.keep_sent = timedelta(days=float(getattr(settings, "keep_sent_replies_days", 30.0)))
+        history = getattr(settings, "keep_unticketed_messages_days", 90.0)
+        self.keep_history = timedelta(days=float(history)) if history is not None else None
         self._task: asyncio.Task[None] | None = None
 
     async def run_once(self, *, due_only: bool = False) -> Pruned | None:
@@ -71,10 +77,16 @@ class Housekeeping:
             cursors = (await conn.execute(delete(Cursor).where(Cursor.expires_at < now))).rowcount
             instances = (await conn.execute(delete(Instance).where(
                 Instance.heartbeat_at < now - timedelta(days=1)))).rowcount
-        pruned = Pruned(outbox, cursors, instances)
+        history = None
+        if self.keep_history is not None:
+            history = await retention.prune(self.store, now - self.keep_history, BATCH, LOCK_KEY)
+        pruned = Pruned(outbox, cursors, instances, history)
         if outbox or cursors or instances:
             log.info("housekeeping pruned %d delivered outbox rows, %d expired cursors, %d old instances",
                      outbox, cursors, instances)
+        if history and (history.messages or history.conversations or history.customers):
+            log.info("housekeeping pruned %d messages without a ticket, %d empty conversations, %d visitors",
+                     history.messages, history.conversations, history.customers)
         return pruned
 
     async def start(self) -> None:
@@ -97,6 +109,6 @@ class Housekeeping:
 async def table_sizes(store: Store) -> dict[str, int]:
     """Row counts of the tables housekeeping keeps flat (for benchmarks and the operator)."""
     sizes: dict[str, int] = {}
-    for table in (Outbox, Cursor, Instance):
+    for table in (Outbox, Cursor, Instance, Message, Conversation, Customer):
         sizes[table.__tablename__] = int(await store.scalar(select(func.count()).select_from(table)) or 0)
     return sizes

@@ -1,0 +1,163 @@
+"""Retention of conversation history (core/retention.py through housekeeping) on SQLite and PostgreSQL: what
+goes, what stays (on a ticket, still pending, recent), the statistics of past days unchanged, and a customer
+who comes back after their history went is served as before.
+
+Age is given after the fact: the rows' times (and the "did it help?" question's) are moved 100 days back.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select, update
+
+from core.dispatch import Dispatcher, DispatchPolicy
+from core.housekeeping import Housekeeping
+from core.models import utcnow
+from core.pipeline import Engine
+from core.stats import compute
+from core.store import Store
+from core.store.tables import Conversation, Customer, Identity, Message, Outbox, StatsDay, Ticket
+from tests.fakes.memory_channel import MemoryChannel
+from tests.web.inbox_helpers import customer_message
+
+FAQ = "How can I contact customer support?"
+OLD = timedelta(days=100)
+
+
+class Settings:
+    interval_minutes = 10.0
+    keep_sent_replies_days = 30.0
+    keep_unticketed_messages_days = 90.0
+
+
+async def _age(store: Store, conversation_id: int, by: timedelta = OLD) -> None:
+    """Everything of a conversation happened ``by`` earlier (its messages, deliveries, customer, open question)."""
+    async with store.transaction() as session:
+        for message in (await session.scalars(select(Message).where(Message.conversation_id == conversation_id))):
+            message.created_at = message.created_at - by
+            if message.handled_at:
+                message.handled_at = message.handled_at - by
+        conversation = await session.get(Conversation, conversation_id)
+        conversation.last_message_at -= by
+        conversation.created_at -= by
+        state = dict(conversation.state or {})
+        if isinstance(state.get("pending"), dict):
+            state["pending"] = {**state["pending"], "at": (utcnow() - by).isoformat()}
+            conversation.state = state
+        customer = await session.get(Customer, conversation.customer_id)
+        customer.created_at -= by
+
+
+async def _conversation_of(store: Store, outcome) -> int:  # type: ignore[no-untyped-def]
+    return int(await store.scalar(select(Message.conversation_id).where(Message.id == outcome.message_id)))
+
+
+async def _count(store: Store, table, *where) -> int:  # type: ignore[no-untyped-def]
+    return int(await store.scalar(select(func.count()).select_from(table).where(*where)))
+
+
+def _memory(message):  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    return replace(message, channel="memory")
+
+
+async def test_history_without_a_ticket_goes_the_rest_stays_and_figures_do_not_change(any_store, triage, kb) -> None:
+    store = any_store
+    engine = Engine(store, triage, kb)
+    ask = engine.handle_message
+    # Old, done with: a visitor's FAQ answered and delivered; a Telegram customer's the same.
+    visitor = await _conversation_of(store, await ask(_memory(customer_message(FAQ, user="visitor"))))
+    regular = await _conversation_of(store, await ask(_memory(customer_message(FAQ, user="regular"))))
+    # Old, but the story of a ticket: asked, then wanted a person (the answer joins the ticket).
+    await ask(_memory(customer_message(FAQ, user="story")))
+    story_ticket = (await ask(_memory(customer_message("/human", user="story")))).ticket_id
+    assert story_ticket is not None
+    # Old questions of a customer whose ticket is still open (opened later: the old turns are not on it).
+    held = await _conversation_of(store, await ask(_memory(customer_message(FAQ, user="held"))))
+    # Recent: answered today.
+    recent = await _conversation_of(store, await ask(_memory(customer_message(FAQ, user="recent"))))
+    # Old, but its "did it help?" is still open: the answer it refers to stays until the verdict.
+    waiting = await _conversation_of(store, await ask(_memory(customer_message(FAQ, user="waiting"))))
+    channel = MemoryChannel()
+    await Dispatcher(store, {"memory": channel}, DispatchPolicy(poll_interval_seconds=0.05)).drain(timeout=5)
+    # Old, still owed: the answer was never delivered (no dispatcher ran since).
+    owed = await _conversation_of(store, await ask(_memory(customer_message(FAQ, user="owed"))))
+    story = int(await store.scalar(select(Ticket.conversation_id).where(Ticket.id == story_ticket)))
+    for conversation in (visitor, regular, story, held, owed, waiting):
+        await _age(store, conversation)
+    async with store.transaction() as session:  # "waiting" was asked a minute ago, about an old answer
+        place = await session.get(Conversation, waiting)
+        place.state = {**place.state, "pending": {**place.state["pending"], "at": utcnow().isoformat()}}
+    async with store.transaction() as session:  # the visitor is a website-chat visitor, the regular on Telegram
+        await session.execute(update(Identity).where(Identity.platform_user_id == "visitor").values(channel="webchat"))
+    held_ticket = (await ask(_memory(customer_message("/human", user="held")))).ticket_id
+    assert held_ticket is not None
+
+    today = utcnow().date()
+    start = today - OLD - timedelta(days=1)
+    before = (await compute(store, start, today)).as_dict()
+    story_messages = await _count(store, Message, Message.ticket_id == story_ticket)
+    held_before = await _count(store, Message, Message.conversation_id == held)
+
+    pruned = await Housekeeping(store, Settings()).run_once()
+    assert pruned is not None and pruned.history is not None
+    assert pruned.history.messages == 2 + 2 + 1  # visitor's and regular's question and answer, waiting's question
+    assert pruned.history.conversations == 2 and pruned.history.customers == 1
+
+    # Gone: the old history nobody needs, the visitor with nothing left; the Telegram customer stays known.
+    assert await _count(store, Conversation, Conversation.id.in_((visitor, regular))) == 0
+    assert await _count(store, Identity, Identity.platform_user_id == "visitor") == 0
+    assert await _count(store, Identity, Identity.platform_user_id == "regular") == 1
+    # Kept: the ticket's story, the conversation with an open ticket, the recent one, the undelivered answer,
+    # the answer still awaiting its verdict.
+    assert await _count(store, Message, Message.ticket_id == story_ticket) == story_messages
+    assert await _count(store, Message, Message.conversation_id == held) == held_before
+    assert await _count(store, Message, Message.conversation_id == recent) == 2
+    assert await _count(store, Message, Message.conversation_id == owed) == 2
+    assert await _count(store, Outbox, Outbox.status == "queued") >= 1
+    assert [m.author_kind for m in await store.all(select(Message).where(Message.conversation_id == waiting))] \
+        == ["bot"]
+    # The figures of every day are what they were; the pruned days now come from stats_days.
+    assert (await compute(store, start, today)).as_dict() == before
+    assert (await compute(store, start, today, channel="memory")).as_dict()["totals"] == before["totals"]
+    assert await _count(store, StatsDay) >= 1
+    again = await Housekeeping(store, Settings()).run_once()
+    assert again is not None and again.history is not None and again.history.messages == 0
+    assert (await compute(store, start, today)).as_dict() == before
+
+
+async def test_a_customer_comes_back_after_their_history_went(any_store, triage, kb) -> None:
+    store = any_store
+    engine = Engine(store, triage, kb)
+    first = await engine.handle_message(_memory(customer_message("怎么联系客服？", user="back")))
+    await Dispatcher(store, {"memory": MemoryChannel()}, DispatchPolicy(poll_interval_seconds=0.05)).drain(timeout=5)
+    conversation = await _conversation_of(store, first)
+    customer = int(await store.scalar(select(Conversation.customer_id).where(Conversation.id == conversation)))
+    await _age(store, conversation)
+    await engine.handle_message(_memory(customer_message("hello", user="someone else")))  # the newest row stays
+    pruned = await Housekeeping(store, Settings()).run_once()
+    assert pruned is not None and pruned.history is not None and pruned.history.conversations == 1
+
+    again = await engine.handle_message(_memory(customer_message(FAQ, user="back")))
+    assert again.action == "answer"
+    place = await store.all(select(Conversation).where(Conversation.customer_id == customer))
+    assert len(place) == 1 and place[0].id != conversation  # the same customer, in a new conversation
+    channel = MemoryChannel()
+    await Dispatcher(store, {"memory": channel}, DispatchPolicy(poll_interval_seconds=0.05)).drain(timeout=5)
+    assert any("support" in sent.text.lower() for sent in channel.sent)
+    record = await store.messages_for_conversation("memory", "conv-back")
+    assert [m.message.author_kind for m in record] == ["customer", "bot"]
+
+
+async def test_retention_off_keeps_everything(any_store, triage, kb) -> None:
+    class Forever(Settings):
+        keep_unticketed_messages_days = None
+
+    engine = Engine(any_store, triage, kb)
+    await _age(any_store, await _conversation_of(any_store, await engine.handle_message(
+        _memory(customer_message(FAQ, user="kept")))))
+    pruned = await Housekeeping(any_store, Forever()).run_once()
+    assert pruned is not None and pruned.history is None
+    assert await _count(any_store, Message) == 2
