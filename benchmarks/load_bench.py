@@ -12,10 +12,11 @@ of its own with the Telegram customers: benchmarks/load_telegram.py), half throu
 Each customer asks its next question once the reply to the previous one arrived (at most ``--in-flight``
 questions wait for replies at once, half per channel), so replies match questions by chat and order. The
 run goes in ``--rounds`` rounds; after each the database size is printed (housekeeping runs every few
-seconds with a retention of seconds, so pruning shows). Printed: sent and replied per channel, lost (no
-reply within ``--reply-timeout``) and duplicated (more replies than questions on a chat, or one socket
-frame id twice), both must be 0; throughput from the first question in to the last reply out; p50/p99 of
-question in -> reply out per channel; peak RSS (VmHWM) of every server process; the scaled/one ratio.
+seconds with retentions of seconds for delivered outbox rows and for messages without a ticket, so
+pruning shows). Printed: sent and replied per channel, lost (no reply within ``--reply-timeout``) and
+duplicated (more replies than questions on a chat, or one socket frame id twice), both must be 0;
+throughput from the first question in to the last reply out; p50/p99 of question in -> reply out per channel;
+peak RSS (VmHWM) of every server process; the scaled/one ratio.
 Bounded: ``--deadline`` seconds for everything; exits 1 on a lost or duplicated reply or the deadline.
 
     python benchmarks/load_bench.py [--quick] [--messages 10000] [--topology one|scaled|both]
@@ -62,6 +63,7 @@ dispatch:
 housekeeping:
   interval_minutes: {interval_minutes}
   keep_sent_replies_days: {keep_days}
+  keep_unticketed_messages_days: {history_days}
 channels:
   webchat:
     enabled: true
@@ -220,7 +222,8 @@ async def run_topology(name: str, args: argparse.Namespace, pg_url: str | None, 
                 port = free_port()
                 text = CONFIG.format(db=db_url, port=port, api=f"http://127.0.0.1:{fake.port}", rate=TELEGRAM_RATE,
                                      per_chat=PER_CHAT_RATE, interval_minutes=args.housekeeping_seconds / 60,
-                                     keep_days=args.keep_seconds / 86400)
+                                     keep_days=args.keep_seconds / 86400,
+                                     history_days=args.keep_history_seconds / 86400)
                 processes.append(SupportbotProcess(Path(tmp) / label, text, env, port=port, role=role))
             await asyncio.gather(*(p.astart() for p in processes))
             await asyncio.gather(*(p.wait_ready() for p in processes))
@@ -343,7 +346,8 @@ async def main(args: argparse.Namespace) -> int:
           f"{args.telegram_users} users, {args.messages // 2} webchat from {args.visitors} visitors), {args.rounds} "
           f"rounds, at most {args.in_flight} awaiting a reply; fake Telegram not strict, configured rate "
           f"{TELEGRAM_RATE:.0f}/s per bot and {PER_CHAT_RATE:.0f}/s per chat; housekeeping every "
-          f"{args.housekeeping_seconds:.0f} s, keeping sent replies {args.keep_seconds:.0f} s; {os.cpu_count()} CPUs, "
+          f"{args.housekeeping_seconds:.0f} s, keeping sent replies {args.keep_seconds:.0f} s and messages without a "
+          f"ticket {args.keep_history_seconds:.0f} s; {os.cpu_count()} CPUs, "
           f"load average {os.getloadavg()[0]:.2f}")
     outcomes: list[Outcome] = []
     try:
@@ -382,6 +386,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--grace", type=float, default=3.0, help="seconds to wait for late or second replies")
     parser.add_argument("--housekeeping-seconds", type=float, default=3.0)
     parser.add_argument("--keep-seconds", type=float, default=5.0, help="retention of delivered outbox rows")
+    parser.add_argument("--keep-history-seconds", type=float, default=5.0,
+                        help="retention of messages without a ticket (all of this benchmark's)")
     parser.add_argument("--deadline", type=float, default=900.0, help="seconds for the whole run")
     args = parser.parse_args(argv)
     if args.quick:

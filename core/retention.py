@@ -1,11 +1,11 @@
 """Retention of conversation history: the part of housekeeping that keeps ``messages`` flat.
 
-A message without a ticket (an FAQ question and its answer, a greeting, group chatter) is pruned once it
-is older than ``keep_unticketed_messages_days``; a message on a ticket is the ticket's story and stays
-with it. Nothing is pruned before it was handled: an inbound message not yet triaged, a conversation with
-a reply not delivered (or given up), a file an agent attached, the answer a live "did it help?" refers to,
-and every message of a conversation whose ticket is open or pending stay. The newest message row is
-never pruned, so SQLite never hands its id out again.
+A message without a ticket (an FAQ question and its answer, a greeting, group chatter) is pruned once it is
+older than ``keep_unticketed_messages_days``; a message on a ticket is the ticket's story and stays with it.
+Nothing is pruned before it was handled: an inbound message not yet triaged, a conversation with a reply
+still queued, sending or failing (one given up goes with it), a file an agent attached, the answer a live
+"did it help?" refers to, and every message of a conversation whose ticket is open or pending stay. The
+newest message row is never pruned, so SQLite never hands its id out again.
 
 Statistics (core/stats.py) count conversation-days from the messages; before a conversation's messages
 of a day go, its figures of every day up to that one are added to ``stats_days`` (the same
@@ -36,6 +36,7 @@ from core.store import Store
 from core.store.tables import AgentFile, Conversation, Customer, Identity, Message, Outbox, StatsDay, Ticket
 
 ACTIVE = ("open", "pending")
+UNDELIVERED = ("queued", "sending", "failed")  # still being delivered; a given-up ("dead") reply goes with its message
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 WEBCHAT = "webchat"
 
@@ -53,7 +54,7 @@ def _prunable(cutoff: datetime) -> Any:
     """Messages past the retention that nothing still needs (the awaited answers are taken out after)."""
     newest = select(func.max(Message.id)).scalar_subquery()
     sibling = aliased(Message)
-    owed = (exists().where(Outbox.message_id == sibling.id, Outbox.status != "sent",
+    owed = (exists().where(Outbox.message_id == sibling.id, Outbox.status.in_(UNDELIVERED),
                            sibling.conversation_id == Message.conversation_id))
     return (select(Message.id, Message.conversation_id, Message.created_at)
             .where(Message.ticket_id.is_(None), Message.created_at < cutoff,
@@ -109,7 +110,7 @@ async def prune_batch(conn: AsyncConnection, cutoff: datetime, batch: int) -> tu
     if last_day:
         await _roll_up(conn, last_day)
         ids = [row.id for row in pruned]
-        await conn.execute(delete(Outbox).where(Outbox.message_id.in_(ids)))  # delivered ones: checked above
+        await conn.execute(delete(Outbox).where(Outbox.message_id.in_(ids)))  # sent or given up: checked above
         await conn.execute(delete(Message).where(Message.id.in_(ids)))
     return len(pruned), len(rows) == batch and bool(pruned)
 

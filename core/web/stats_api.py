@@ -81,7 +81,8 @@ _RATE = {"type": ["number", "null"], "minimum": 0, "maximum": 1}
 _HOURS = {"type": ["number", "null"], "minimum": 0}
 _COUNT = {"type": "integer", "minimum": 0}
 _FIGURE_PROPS: dict[str, Any] = {
-    "conversations": {**_COUNT, "description": "conversations in which a customer wrote to us"},
+    "conversations": {**_COUNT, "description": "conversations in which a customer wrote to us, once per "
+                      "UTC day (a range adds its days up)"},
     "answered_by_bot": {**_COUNT, "description": "of those, answered from the knowledge base with no ticket"},
     "deflected": {**_COUNT, "description": "answered by the bot and not escalated, or marked solved by the customer"},
     "deflection_rate": {**_RATE, "description": "deflected / conversations; null without conversations"},

@@ -161,3 +161,31 @@ async def test_retention_off_keeps_everything(any_store, triage, kb) -> None:
     pruned = await Housekeeping(any_store, Forever()).run_once()
     assert pruned is not None and pruned.history is None
     assert await _count(any_store, Message) == 2
+
+
+async def test_a_conversation_over_two_days_keeps_its_figures_and_a_given_up_reply_goes(any_store, triage, kb) -> None:
+    store = any_store
+    engine = Engine(store, triage, kb)
+    channel = MemoryChannel()
+    channel.fail_next(403)  # the first answer is given up: past the retention it goes with its conversation
+    dispatcher = Dispatcher(store, {"memory": channel}, DispatchPolicy(poll_interval_seconds=0.05))
+    conversation = await _conversation_of(store, await engine.handle_message(
+        _memory(customer_message(FAQ, user="twice"))))
+    await dispatcher.drain(timeout=5)
+    await _age(store, conversation, timedelta(days=1))
+    await engine.handle_message(_memory(customer_message("忘记密码怎么办", user="twice")))
+    await dispatcher.drain(timeout=5)
+    await _age(store, conversation)
+    await engine.handle_message(_memory(customer_message("hello", user="someone else")))  # the newest row stays
+    assert await _count(store, Outbox, Outbox.status == "dead") == 1
+    today = utcnow().date()
+    ranges = [(today - OLD - timedelta(days=1), today), (today - OLD, today - OLD),
+              (today - OLD - timedelta(days=1), today - OLD - timedelta(days=1))]
+    before = [(await compute(store, start, end)).as_dict() for start, end in ranges]
+    assert before[0]["totals"]["conversations"] == 3  # one conversation-day each old day, and today's
+    assert before[1]["totals"]["conversations"] == before[2]["totals"]["conversations"] == 1
+
+    pruned = await Housekeeping(store, Settings()).run_once()
+    assert pruned is not None and pruned.history is not None and pruned.history.messages == 4
+    assert await _count(store, Outbox, Outbox.status == "dead") == 0
+    assert [(await compute(store, start, end)).as_dict() for start, end in ranges] == before
