@@ -53,6 +53,7 @@ QUESTIONS = {"en": ["How can I contact customer support?", "I forgot my password
 SECRET = "load-bench_Secret-1"
 TELEGRAM_RATE = 5000.0  # the fake is not strict: the product's own throughput is measured, not Telegram's 30/s
 PER_CHAT_RATE = 1000.0
+VACUUMED: set[str] = set()  # databases the benchmark vacuumed itself (the server's autovacuum is off)
 CONFIG = """\
 database_url: {db}
 web:
@@ -99,6 +100,7 @@ class Outcome:
     busy: float = 0.0  # share of all CPUs in use during the rounds
     problems: list[str] = field(default_factory=list)
     kinds: dict[str, Counter[str]] = field(default_factory=dict)  # channel -> reply text (40 chars) -> count
+    vacuumed: bool = False  # the benchmark ran VACUUM itself before measuring sizes (see database_size)
 
     @property
     def lost(self) -> int:
@@ -141,7 +143,10 @@ def machine_busy() -> tuple[float, float]:
 
 
 async def database_size(db_url: str) -> tuple[int, int, int]:
-    """(bytes on disk: SQLite file + WAL, or pg_database_size; rows in messages; rows in outbox)."""
+    """(bytes on disk: SQLite file + WAL, or pg_database_size; rows in messages; rows in outbox).
+
+    A PostgreSQL server with autovacuum off never makes the space of pruned rows reusable: then this runs
+    the plain VACUUM autovacuum would have run (between rounds, outside their timing), and says so."""
     counts = "SELECT (SELECT count(*) FROM messages), (SELECT count(*) FROM outbox)"
     if db_url.startswith("sqlite"):
         path = Path(db_url.split(":///", 1)[1])
@@ -153,6 +158,9 @@ async def database_size(db_url: str) -> tuple[int, int, int]:
 
     conn = await asyncpg.connect(db_url.replace("postgresql+asyncpg://", "postgresql://"))
     try:
+        if await conn.fetchval("SHOW autovacuum") == "off":
+            VACUUMED.add(db_url)
+            await conn.execute("VACUUM")
         size = int(await conn.fetchval("SELECT pg_database_size(current_database())"))
         row = await conn.fetchrow(counts)
         return size, int(row[0]), int(row[1])
@@ -284,6 +292,7 @@ async def run_topology(name: str, args: argparse.Namespace, pg_url: str | None, 
                 outcome.problems.append(f"webhook answered non-2xx {tally['webhook_retries']} times (retried)")  # type: ignore[index]
             await asyncio.sleep(max(0.0, args.keep_seconds + args.housekeeping_seconds - args.grace))
             outcome.sizes.append(("after retention", *await database_size(db_url)))
+            outcome.vacuumed = db_url in VACUUMED
         except asyncio.CancelledError:  # the deadline: say what was still missing
             if crowd is not None:
                 print(f"{name}: stopped by the deadline; {crowd.waiting()} webchat questions still waiting for a "
@@ -323,7 +332,9 @@ def report(outcome: Outcome) -> None:
                                           for who, start, peak in outcome.memory))
     print(f"CPU during the rounds: all CPUs {outcome.busy:.0%} busy; " + ", ".join(
         f"{who} {seconds:.1f} s" for who, seconds in outcome.cpu) + " (the rest: PostgreSQL, the system)")
-    print("database size: " + ", ".join(f"{when} {size / 1e6:.2f} MB" for when, size, _, _ in outcome.sizes))
+    print("database size: " + ", ".join(f"{when} {size / 1e6:.2f} MB" for when, size, _, _ in outcome.sizes)
+          + ("; autovacuum is off on this server: the benchmark ran VACUUM before each measurement"
+             if outcome.vacuumed else ""))
     print("rows (messages/outbox): " + ", ".join(f"{when} {m}/{o}" for when, _, m, o in outcome.sizes))
     for problem in outcome.problems[:20]:
         print(f"  ! {problem}")
