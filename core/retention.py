@@ -111,7 +111,9 @@ async def prune_batch(conn: AsyncConnection, cutoff: datetime, batch: int) -> tu
         await _roll_up(conn, last_day)
         ids = [row.id for row in pruned]
         await conn.execute(delete(Outbox).where(Outbox.message_id.in_(ids)))  # sent or given up: checked above
-        await conn.execute(delete(Message).where(Message.id.in_(ids)))
+        # checked again as it deletes: a handoff that took a message onto a ticket meanwhile keeps it (PostgreSQL
+        # re-reads a row another transaction changed before deleting it)
+        await conn.execute(delete(Message).where(Message.id.in_(ids), Message.ticket_id.is_(None)))
     return len(pruned), len(rows) == batch and bool(pruned)
 
 
