@@ -6,7 +6,7 @@ Each function works inside the caller's transaction, so one decision commits (or
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -415,10 +415,14 @@ def add_note(session: AsyncSession, conversation_id: int, ticket_id: int, text: 
     return note
 
 
+_QUICK_REPLY = tuple(f.name for f in fields(QuickReply))  # what `asdict` gives, without its deep copy of each value
+
+
 def outbound_to_json(reply: OutboundMessage) -> dict[str, Any]:
     return {
         "text": reply.text, "reply_to": reply.reply_to, "invite_private": reply.invite_private,
-        "public": reply.public, "quick_replies": [asdict(q) for q in reply.quick_replies],
+        "public": reply.public, "quick_replies": [{name: getattr(q, name) for name in _QUICK_REPLY}
+                                                  for q in reply.quick_replies],
         "attachments": [attachment_json(a) for a in reply.attachments], "meta": dict(reply.meta),
         **({"action": reply.action, "target": reply.target} if reply.action else {}),
     }
