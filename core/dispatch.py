@@ -92,6 +92,9 @@ class Dispatcher:
         postgres = store.dialect == "postgresql"
         self._claim_due = claim_statement(by_ids=False, postgres=postgres)
         self._claim_ids = claim_statement(by_ids=True, postgres=postgres)
+        # SQLite: a claim takes the one write lock, so a cheap read first whether any row waits. PostgreSQL: the
+        # claim (row locks, SKIP LOCKED) costs one transaction like that read, so it is the check itself.
+        self._read_before_claim = not postgres
 
     # ---- claiming -------------------------------------------------------------------------------
     @property
@@ -299,9 +302,9 @@ class Dispatcher:
                     if self.free_slots:
                         look, self._look = self._look, False
                         try:
-                            # Woken only because a send finished (a slot is free): a claim takes the write lock, so
-                            # first a cheap read whether any row waits. Events, pauses and polls always claim.
-                            if look or await self._due():
+                            # Woken only because a send finished (a slot is free): on SQLite first a cheap read
+                            # whether any row waits. Events, pauses and polls always claim.
+                            if look or not self._read_before_claim or await self._due():
                                 for row in await self._claim():
                                     self._launch(row)
                         except Exception:  # the database may blip; keep the loop alive and try again

@@ -89,7 +89,8 @@ def _fill(text: str, **fmt: Any) -> str:
 class KnowledgeBase:
     """Immutable after load: entries, messages, synonyms and uncovered topics for the configured brand."""
 
-    __slots__ = ("_by_id", "_messages", "brand", "entries", "intake", "languages", "not_covered", "path", "synonyms")
+    __slots__ = ("_by_id", "_filled", "_messages", "brand", "entries", "intake", "languages", "not_covered", "path",
+                 "synonyms")
 
     def __init__(
         self,
@@ -110,6 +111,7 @@ class KnowledgeBase:
         self.languages = LANGUAGES
         self.synonyms = MappingProxyType(dict(synonyms))
         self._messages = MappingProxyType({k: MappingProxyType(dict(v)) for k, v in messages.items()})
+        self._filled: dict[tuple[str, str], str] = {}  # message texts without placeholders to fill: asked per reply
         self._by_id = MappingProxyType({e.id: e for e in entries})
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -128,12 +130,18 @@ class KnowledgeBase:
 
     def message(self, key: str, lang: str, **fmt: Any) -> str:
         """A short text; ``fmt`` fills placeholders such as ``ticket``; unknown ones are left as is."""
+        lang = _lang(lang)
+        if not fmt and (known := self._filled.get((key, lang))) is not None:
+            return known
         if key not in self._messages:
             raise KeyError(f"no message {key!r}")
-        text = self._messages[key][_lang(lang)]
+        text = self._messages[key][lang]
         if "ticket" not in fmt:  # before a ticket exists (a triage preview): drop the "(ticket #{ticket})" aside
             text = _UNFILLED_TICKET.sub("", text)
-        return _fill(text, brand=self.brand, **fmt)
+        text = _fill(text, brand=self.brand, **fmt)
+        if not fmt:  # the same for every reply (the knowledge base never changes: a new one is a new object)
+            self._filled[(key, lang)] = text
+        return text
 
     def topics(self, lang: str) -> list[tuple[str, str]]:
         return [(e.id, e.title[_lang(lang)]) for e in self.entries]

@@ -36,6 +36,11 @@ def _ours() -> tuple[ColumnElement[bool], ...]:
             OUTBOX.c.lease_owner == bindparam("me_"))
 
 
+# What a leased row carries to its send and its outcome (core/dispatch.py, core/sent_marks.py): no timestamps or
+# errors, whose conversion back into Python would cost more than the rest of the row.
+LEASED = tuple(OUTBOX.c[name] for name in ("id", "message_id", "channel", "conversation", "payload", "attempts"))
+
+
 def claim_statement(*, by_ids: bool, postgres: bool) -> Update:
     """Due rows (or the given ids) of the channels that may send, oldest first, none with an older
     undelivered row for the same place; SKIP LOCKED lets several dispatchers share the queue on
@@ -75,7 +80,7 @@ def claim_statement(*, by_ids: bool, postgres: bool) -> Update:
             .values(status="sending", locked_until=bindparam("until_", type_=o.locked_until.type),
                     lease_owner=bindparam("me_"), attempts=o.attempts + 1,
                     uncertain=case((taken_over, true()), else_=o.uncertain))
-            .returning(*OUTBOX.c))
+            .returning(*LEASED))
 
 
 # Is any row of these channels queued and due? (A cheap read before a claim, which takes the write lock.)

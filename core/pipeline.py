@@ -25,11 +25,13 @@ from core.flood import Flood, FloodGate
 from core.group_commit import GroupCommit
 from core.hours import BusinessHours
 from core.impersonation import Guard
+from core.language import detect_language
 from core.models import InboundMessage, MemberJoined, MessageEdit, utcnow
 from core.redaction import redact
 from core.safety import Safety
 from core.store import Store
 from core.store.batch import batch_of, write_batch
+from core.store.connections import connection_of
 from core.store.records import (
     Place,
     ensure_conversation,
@@ -42,6 +44,7 @@ from core.store.records import (
 )
 from core.store.tables import Conversation, Identity, Message, Outbox, Ticket
 from core.tickets import first_response_due, record
+from core.triage import TriageContext
 
 log = logging.getLogger(__name__)
 _LOCK_CONVERSATION = select(Conversation.id).where(Conversation.id == bindparam("id_")).with_for_update()
@@ -108,7 +111,7 @@ class Engine(Conversations, Safety, Escalations):
         results: list[tuple[Outcome, int | None]] = []
         async with self._delivering() as deliveries, self.store.transaction(hot=True) as session:
             async with write_batch(session) as batch:
-                conn = await session.connection()
+                conn = await connection_of(session)
                 for index, (message, secrets) in enumerate(prepared):
                     if not batch.valid:  # first, or a statement the read-ahead did not foresee ran
                         await batch.read_ahead(conn, senders[index:])
@@ -232,7 +235,7 @@ class Engine(Conversations, Safety, Escalations):
 
         async def deliveries(session: Any, outbox_ids: tuple[int, ...]) -> list[Any]:
             if self.dispatcher is not None and outbox_ids:
-                done = await self.dispatcher.marks.write_in(await session.connection())
+                done = await self.dispatcher.marks.write_in(await connection_of(session))
                 if done is not None:
                     settle.append(done)
             return await self._lease(session, outbox_ids)
@@ -250,7 +253,7 @@ class Engine(Conversations, Safety, Escalations):
         """Lease the replies for this process's dispatcher in the same transaction: no claim pass before they go."""
         if self.dispatcher is None or not outbox_ids:
             return []
-        return await self.dispatcher.lease(await session.connection(), outbox_ids)
+        return await self.dispatcher.lease(await connection_of(session), outbox_ids)
 
     def _safe_decide(self, text: str, conversation: Place | Conversation, hint: str | None, *, button: bool,
                      ticket: Ticket | None) -> Decision:
@@ -268,9 +271,6 @@ class Engine(Conversations, Safety, Escalations):
     def _decide(self, text: str, conversation: Place | Conversation, hint: str | None, *, button: bool,
                 open_tickets: frozenset[int] = frozenset(), offered: tuple[str, ...] = (),
                 earlier: str = "") -> Decision:
-        from core.language import detect_language
-        from core.triage import TriageContext
-
         command = COMMAND.match(text.strip())
         # "/start" or a button payload says nothing about the customer's language: only free text does.
         evidence = (command.group("args") or "") if command else ("" if button else text)
@@ -385,6 +385,6 @@ async def _lock(session: Any, conversation: Place | Conversation) -> None:
     messages arriving at once must not both see "no ticket" and open two. A batch locked its
     conversations when it read them (core/store/batch.py)."""
     if session.bind.dialect.name != "sqlite":
-        batch = batch_of(await session.connection())
+        batch = batch_of(await connection_of(session))
         if batch is None or conversation.id not in batch.locked:
             await session.execute(_LOCK_CONVERSATION, {"id_": conversation.id})

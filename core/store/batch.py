@@ -32,6 +32,7 @@ from sqlalchemy import Engine, Integer, bindparam, event, func, insert, literal,
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from core.store.connections import connection_of
 from core.store.tables import Conversation, Identity, Message, Outbox, Ticket
 from core.tickets import ACTIVE
 
@@ -188,7 +189,7 @@ class WriteBatch:
 @asynccontextmanager
 async def write_batch(session: AsyncSession) -> AsyncIterator[WriteBatch]:
     """A batch on the session's connection; its rows are inserted when the block ends (before the commit)."""
-    conn = await session.connection()
+    conn = await connection_of(session)
     sync = conn.sync_connection
     assert sync is not None
     batch = WriteBatch(conn.dialect.name)

@@ -6,7 +6,7 @@ Each function works inside the caller's transaction, so one decision commits (or
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,6 +29,7 @@ from core.models import (
 )
 from core.redaction import KINDS, marker, redact, scrub
 from core.store.batch import MISSING, batch_of
+from core.store.connections import connection_of
 from core.store.tables import Conversation, Customer, Identity, Message, Outbox, Ticket
 from core.tickets import ACTIVE
 
@@ -67,7 +68,7 @@ _INSERT_OUTBOX = insert(OUTBOX).returning(OUTBOX.c.id)
 async def ensure_customer(session: AsyncSession, channel: str, author: Author) -> int:
     """The id of the customer behind a platform identity, created on first contact (race-safe)."""
     author = bounded(author)
-    conn = await session.connection()
+    conn = await connection_of(session)
     params = {"channel_": channel, "user_": author.platform_user_id}
     found = (await conn.execute(_FIND_IDENTITY, params)).first()
     if found is None:
@@ -105,7 +106,7 @@ async def _refresh_identity(conn: AsyncConnection, found: Any, author: Author) -
 async def ensure_place(session: AsyncSession, channel: str, author: Author, address: str, *,
                        public: bool) -> Place:
     """The conversation a customer's message belongs to, creating customer and conversation on first contact."""
-    conn = await session.connection()
+    conn = await connection_of(session)
     batch = batch_of(conn)
     found = batch.place(channel, author.platform_user_id, address) if batch is not None else MISSING
     if found is MISSING:
@@ -143,7 +144,7 @@ class Place:
 
 async def ensure_conversation(session: AsyncSession, channel: str, address: str, customer_id: int, *,
                               public: bool, language: str | None = None) -> Place:
-    conn = await session.connection()
+    conn = await connection_of(session)
     params = {"channel_": channel, "address_": address, "customer_": customer_id}
     found = (await conn.execute(_FIND_CONVERSATION, params)).first()
     if found is None:
@@ -224,7 +225,7 @@ async def insert_inbound(session: AsyncSession, conversation: Place | Conversati
         handled_at=utcnow() if handled else None, decision=decision, agent_id=None, edited_at=None,
         deleted_at=None, redacted=list(kinds) or None,
     )
-    conn = await session.connection()
+    conn = await connection_of(session)
     batch = batch_of(conn)
     key = (message.channel, message.platform_id)
     if batch is not None and batch.valid and key in batch.checked:
@@ -316,7 +317,7 @@ async def stored_context(session: AsyncSession, target: Message, customer_id: in
 
 async def active_ticket(session: AsyncSession, conversation_id: int) -> Ticket | None:
     """The ticket a new customer message joins: the newest one not closed (solved ones reopen)."""
-    conn = await session.connection()
+    conn = await connection_of(session)
     batch = batch_of(conn)
     ticket_id = batch.ticket(conversation_id) if batch is not None else MISSING
     if ticket_id is MISSING:
@@ -344,7 +345,7 @@ async def queue_reply(session: AsyncSession, conversation: Place | Conversation,
                                      if ticket_id is not None and fallback else None)
     place = await public_place(session, conversation.customer_id, conversation.channel) \
         if fallback and not is_public else None
-    conn = await session.connection()
+    conn = await connection_of(session)
     batch = batch_of(conn)
     kept = batch is not None and batch.valid  # a group commit: the rows go in with the batch's others
     values = dict(
@@ -414,10 +415,14 @@ def add_note(session: AsyncSession, conversation_id: int, ticket_id: int, text: 
     return note
 
 
+_QUICK_REPLY = tuple(f.name for f in fields(QuickReply))  # what `asdict` gives, without its deep copy of each value
+
+
 def outbound_to_json(reply: OutboundMessage) -> dict[str, Any]:
     return {
         "text": reply.text, "reply_to": reply.reply_to, "invite_private": reply.invite_private,
-        "public": reply.public, "quick_replies": [asdict(q) for q in reply.quick_replies],
+        "public": reply.public, "quick_replies": [{name: getattr(q, name) for name in _QUICK_REPLY}
+                                                  for q in reply.quick_replies],
         "attachments": [attachment_json(a) for a in reply.attachments], "meta": dict(reply.meta),
         **({"action": reply.action, "target": reply.target} if reply.action else {}),
     }
