@@ -124,6 +124,9 @@ class ChatPage:
         self.session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
         self.pending: dict[str, str] = {}  # client id -> text, in the order typed
         self.acks: list[str] = []  # every ack received (a resend may be acked again)
+        # shown as sent: acked, echoed, or found stored in the history after a reconnect (a kill between the
+        # store and the ack leaves no ack, and the page does not send it again)
+        self.confirmed: set[str] = set()
         self.replies: dict[str, dict[str, Any]] = {}  # bot/agent messages by frame id (live or from history)
         self.errors: list[dict[str, Any]] = []
         self.conversation = ""
@@ -177,15 +180,20 @@ class ChatPage:
             for item in frame["messages"]:
                 if item["from"] == "customer":
                     self.pending.pop(item["id"], None)
+                    self.confirmed.add(item["id"])
                 else:
                     self.replies[item["id"]] = item
             for client_id in list(self.pending):
                 await self._transmit(client_id)
         elif kind == "ack":
             self.acks.append(frame["id"])
+            self.confirmed.add(frame["id"])
             self.pending.pop(frame["id"], None)
         elif kind == "message" and frame.get("from") in ("bot", "agent"):
             self.replies[frame["id"]] = frame
+        elif kind == "message" and frame.get("from") == "customer":  # the echo of a stored message
+            self.confirmed.add(frame["id"])
+            self.pending.pop(frame["id"], None)
         elif kind == "error":
             self.errors.append(frame)
             if frame.get("code") in self.RETRY_CODES:  # one timer for all, as the page's clearTimeout/setTimeout
