@@ -2,12 +2,16 @@
 
 Each channel has a row in ``channel_pace`` with ``next_at``, the earliest moment (in the database's
 clock) of its next send. A sender takes its turn right before it sends, in one statement under the
-row's lock: if ``next_at`` has come (and no pause holds), the turn is taken and ``next_at`` moves on
-by 1.10/rate; otherwise the statement says how long to wait, the sender sleeps that long and asks
-again. Turns are therefore spaced by the database's clock whichever process takes them, so N
-dispatchers together never put more than ``rate`` sends into a 1 s window, and together they reach
-the rate. In each process only one sender per channel asks at a time (the others queue behind it
-locally), so the row sees about two questions per send, whatever the number of leased rows.
+row's lock: if ``next_at`` has come or comes within ``LEAD`` (and no pause holds), the turn is taken,
+the sender waits out what is left of it, and ``next_at`` moves on by 1.10/rate from the turn's moment;
+otherwise the statement says how long to wait, and the sender sleeps that long less half of ``LEAD`` and
+asks again. Asking a little early keeps the turns exactly one gap apart: a sender that asked only when the
+turn was due came late by its own round trip to the database every time, and lost that much rate with
+each turn (two dispatchers reached 23.6/s instead of 27.3/s where a round trip took 5 ms). Turns are
+spaced by the database's clock whichever process takes them, so N dispatchers together never put more
+than ``rate`` sends into a 1 s window, and together they reach the rate. In each process only one
+sender per channel asks at a time (the others queue behind it locally), so the row sees about two
+questions per send, whatever the number of leased rows.
 
 The time between the database's answer and the request on the wire (one network hop, this
 process's event loop) is the jitter the platform sees, and it differs between processes (one may
@@ -50,6 +54,7 @@ MARGIN = 1.10  # turns spaced 10 % wider than 1/rate: room for the jitter betwee
 # Seconds of lateness a turn may make up. A 1 s window holds at most 1 + (rate / MARGIN) * (1 + SLACK + jitter)
 # sends: at most rate while SLACK + jitter <= (rate - 1) * MARGIN / rate - 1 (63 ms at 30/s and 1.10).
 SLACK = 0.0
+LEAD = 0.02  # seconds before its moment a turn may be taken (then waited out here); covers a round trip
 PAUSE = "pause"  # event kind: a platform paused a whole channel (channel, seconds)
 
 ENSURE = text("INSERT INTO channel_pace (channel, next_at) VALUES (:channel, clock_timestamp()) "
@@ -59,7 +64,8 @@ TURN = text("""
 WITH old AS (
     SELECT next_at, paused_until, clock_timestamp() AS now FROM channel_pace WHERE channel = :channel FOR UPDATE
 ), due AS (
-    SELECT old.*, (next_at <= now AND coalesce(paused_until, now) <= now) AS go FROM old
+    SELECT old.*, (next_at <= now + make_interval(secs => :lead) AND coalesce(paused_until, now) <= now) AS go
+      FROM old
 ), taken AS (
     UPDATE channel_pace p
        SET next_at = greatest(due.next_at, due.now - make_interval(secs => :slack)) + make_interval(secs => :gap)
@@ -141,15 +147,17 @@ class SharedPacing(Pacing):
                 if paused > 0:  # another process met a pause: stop leasing this channel's rows here too
                     Pacing.pause(self, channel, paused)
                 if go:
+                    if wait > 0:  # taken a moment early: its moment is the one the database gave it
+                        await asyncio.sleep(wait)
                     return
-                await asyncio.sleep(max(wait, 0.001))
+                await asyncio.sleep(max(wait - LEAD / 2, 0.001))
 
     async def _turn(self, channel: str, gap: float) -> tuple[bool, float, float]:
         async with self.store.engine.connect() as conn:
             if channel not in self._known:
                 await conn.execute(ENSURE, {"channel": channel})
                 self._known.add(channel)
-            row = (await conn.execute(TURN, {"channel": channel, "gap": gap, "slack": SLACK})).one()
+            row = (await conn.execute(TURN, {"channel": channel, "gap": gap, "slack": SLACK, "lead": LEAD})).one()
             await conn.commit()
         self.asked += 1
         return bool(row.go), float(row.wait), float(row.paused)

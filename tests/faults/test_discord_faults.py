@@ -188,12 +188,13 @@ async def test_a_channel_that_cannot_connect_is_named_and_recovers_by_itself(fak
     asked = Asked()
     if fault == "gateway_bot":
         assert await process.aterminate() == 0
-        fake.fail_gateway_bot_for(5.0)
+        fake.fail_gateway_bot_for(600)  # until /readyz has said so: a slow start must not outlast the outage
         for user in users:
             await asked.dm(fake, user, "how do I reset my password?")
         await process.astart()
         body = await _not_ready_because_of_discord(process, "retrying", "starting")
         await eventually(lambda: _error_of(process, "gateway/bot"), timeout=10, what="the reason on /readyz")
+        fake.fail_gateway_bot_for(0)  # Discord is back
     else:
         fake.token = "reset-in-the-developer-portal"
         await fake.drop(code=4004)
