@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import Column, MetaData, String, Table, delete, func, insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core import retention
 from core.models import utcnow
@@ -42,6 +43,13 @@ class Pruned:
     history: retention.Kept | None = None  # None: retention is off (or another process held the lock)
 
 
+async def owns_job(conn: AsyncConnection) -> bool:
+    """Take the job for this transaction: on PostgreSQL one process at a time (advisory lock), SQLite has one."""
+    if conn.dialect.name != "postgresql":
+        return True
+    return bool((await conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": LOCK_KEY})).scalar())
+
+
 class Housekeeping:
     def __init__(self, store: Store, settings: object | None = None) -> None:
         self.store = store
@@ -56,9 +64,8 @@ class Housekeeping:
         when any process pruned less than an interval ago."""
         now = utcnow()
         async with self.store.connection() as conn:
-            if conn.dialect.name == "postgresql":
-                if not (await conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": LOCK_KEY})).scalar():
-                    return None
+            if not await owns_job(conn):
+                return None
             last = (await conn.execute(select(JOB_RUNS.c.ran_at).where(JOB_RUNS.c.name == JOB))).scalar()
             if due_only and last is not None and last > now - timedelta(seconds=self.interval * 0.9):
                 return None
@@ -79,7 +86,7 @@ class Housekeeping:
                 Instance.heartbeat_at < now - timedelta(days=1)))).rowcount
         history = None
         if self.keep_history is not None:
-            history = await retention.prune(self.store, now - self.keep_history, BATCH, LOCK_KEY)
+            history = await retention.prune(self.store, now - self.keep_history, BATCH, owns_job)
         pruned = Pruned(outbox, cursors, instances, history)
         if outbox or cursors or instances:
             log.info("housekeeping pruned %d delivered outbox rows, %d expired cursors, %d old instances",

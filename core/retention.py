@@ -22,11 +22,12 @@ links an agent made): one row per person, not per message.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, func, insert, select, text, update
+from sqlalchemy import delete, exists, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
@@ -140,15 +141,17 @@ async def prune_empty(conn: AsyncConnection, cutoff: datetime, batch: int) -> tu
     return conversations, len(visitors)
 
 
-async def prune(store: Store, cutoff: datetime, batch: int, lock_key: int) -> Kept | None:
+async def prune(store: Store, cutoff: datetime, batch: int,
+                owns: Callable[[AsyncConnection], Awaitable[bool]]) -> Kept | None:
     """Prune what is past ``cutoff``, one batch per transaction (SQLite's writer and PostgreSQL's row locks are
-    held briefly); on PostgreSQL each batch holds the housekeeping lock. None: another process holds it."""
+    held briefly); each batch first takes the housekeeping job's lock with ``owns``. None: another process
+    holds it."""
     messages = conversations = customers = 0
     for step in (prune_batch, prune_empty):
         more = True
         while more:
             async with store.connection() as conn:
-                if not await _owner(conn, lock_key):
+                if not await owns(conn):
                     return None
                 if step is prune_batch:
                     done, more = await prune_batch(conn, cutoff, batch)
@@ -158,9 +161,3 @@ async def prune(store: Store, cutoff: datetime, batch: int, lock_key: int) -> Ke
                     conversations, customers = conversations + emptied, customers + gone
                     more = emptied == batch or gone == batch
     return Kept(messages, conversations, customers)
-
-
-async def _owner(conn: AsyncConnection, lock_key: int) -> bool:
-    if conn.dialect.name != "postgresql":
-        return True
-    return bool((await conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": lock_key})).scalar())
