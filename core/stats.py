@@ -206,21 +206,20 @@ async def conversation_days(session: Any, since: datetime, until: datetime, *, c
     day = utc_day(Message.created_at)
     action = Message.decision["action"].as_string()
     live = or_(Conversation.counted_through.is_(None), day > Conversation.counted_through)
+    scope = [Message.created_at >= since, Message.created_at < until, live]  # both queries read the same messages
+    if channel:
+        scope.append(Message.channel == channel)
+    if conversation_ids is not None:
+        scope.append(Message.conversation_id.in_(list(conversation_ids)))
     said = (select(Message.conversation_id, Message.channel, day.label("day"),
                    func.max(case((action == "answer", 1), else_=0)).label("answered"),
                    func.max(case((Message.ticket_id.is_not(None), 1), else_=0)).label("ticketed"))
             .join(Conversation, Conversation.id == Message.conversation_id)
-            .where(Message.direction == "in", Message.author_kind == "customer", Message.addressed.is_(True),
-                   Message.created_at >= since, Message.created_at < until, live)
+            .where(Message.direction == "in", Message.author_kind == "customer", Message.addressed.is_(True), *scope)
             .group_by(Message.conversation_id, Message.channel, day))
     solved = (select(Message.conversation_id, day.label("day")).distinct()  # "Solved" on a bot answer that day
               .join(Conversation, Conversation.id == Message.conversation_id)
-              .where(Message.feedback == HELPFUL, Message.created_at >= since, Message.created_at < until, live))
-    if channel:
-        said, solved = said.where(Message.channel == channel), solved.where(Message.channel == channel)
-    if conversation_ids is not None:
-        ids = list(conversation_ids)
-        said, solved = said.where(Message.conversation_id.in_(ids)), solved.where(Message.conversation_id.in_(ids))
+              .where(Message.feedback == HELPFUL, *scope))
     helped = {(row.conversation_id, _as_date(row.day)) for row in (await session.execute(solved)).all()}
     days = []
     for row in (await session.execute(said)).all():
