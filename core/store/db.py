@@ -32,6 +32,14 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0][:300] if text else type(exc).__name__
 
 
+def deleted_meanwhile(exc: IntegrityError) -> bool:
+    """A foreign-key violation: a row this transaction found (a conversation, a customer) was deleted by
+    another transaction (retention) before a row referring to it was inserted. Writing again finds it gone
+    and makes a new one; on SQLite it cannot happen (reads and writes share the one write lock)."""
+    driver = getattr(exc.orig, "driver_exception", None) or getattr(exc.orig, "__cause__", None)
+    return getattr(driver, "sqlstate", None) == "23503"
+
+
 def normalise_url(url: str) -> str:
     """Accept the URLs people paste (postgres://, postgresql://, sqlite:///) and pick the async drivers."""
     for prefix in ("postgres://", "postgresql://"):

@@ -9,15 +9,19 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import func, select, update
+import pytest
+from sqlalchemy import delete, func, select, update
 
+from core import pipeline
 from core.dispatch import Dispatcher, DispatchPolicy
 from core.housekeeping import Housekeeping
 from core.models import utcnow
 from core.pipeline import Engine
+from core.retention import prune_empty
 from core.stats import compute
 from core.store import Store
 from core.store.tables import Conversation, Customer, Identity, Message, Outbox, StatsDay, Ticket
+from tests.conftest import PG_URL, _open_store
 from tests.fakes.memory_channel import MemoryChannel
 from tests.web.inbox_helpers import customer_message
 
@@ -189,3 +193,45 @@ async def test_a_conversation_over_two_days_keeps_its_figures_and_a_given_up_rep
     assert pruned is not None and pruned.history is not None and pruned.history.messages == 4
     assert await _count(store, Outbox, Outbox.status == "dead") == 0
     assert [(await compute(store, start, end)).as_dict() for start, end in ranges] == before
+
+
+@pytest.mark.skipif(PG_URL.lower() == "off", reason="the race needs two writers at once: PostgreSQL only")
+@pytest.mark.parametrize("channel", ["memory", "webchat"])
+async def test_a_customer_writing_while_their_empty_conversation_is_pruned_is_still_served(
+        tmp_path, triage, kb, monkeypatch, channel) -> None:  # type: ignore[no-untyped-def]
+    """PostgreSQL: retention deletes an empty, quiet conversation (and a website visitor left with nothing)
+    between the moment a new message found it and the moment the message is inserted. The insert then refers to
+    rows that are gone; the message must still be stored once, in a new conversation, and answered. (SQLite
+    reads and writes a message under its one write lock, so retention cannot step in between there.)"""
+    store, cleanup = await _open_store("postgresql", tmp_path)
+    try:
+        engine = Engine(store, triage, kb)
+        first = await engine.handle_message(customer_message("hello", user="back", channel=channel))
+        old = await _conversation_of(store, first)
+        async with store.transaction() as session:  # its history already pruned: the conversation is empty
+            mine = select(Message.id).where(Message.conversation_id == old).scalar_subquery()
+            await session.execute(delete(Outbox).where(Outbox.message_id.in_(mine)))
+            await session.execute(delete(Message).where(Message.conversation_id == old))
+        await _age(store, old)
+        await engine.handle_message(customer_message("hello", user="someone else", channel=channel))  # newest stays
+
+        real = pipeline.ensure_place
+        pruned: list[tuple[int, int]] = []
+
+        async def ensure_then_pruned(session, *args, **kwargs):  # type: ignore[no-untyped-def]
+            place = await real(session, *args, **kwargs)
+            if not pruned:  # housekeeping's pass commits right after the conversation was found
+                async with store.connection() as conn:
+                    pruned.append(await prune_empty(conn, utcnow() - timedelta(days=90), 100))
+            return place
+
+        monkeypatch.setattr(pipeline, "ensure_place", ensure_then_pruned)
+        again = await engine.handle_message(customer_message(FAQ, user="back", channel=channel, pid="again"))
+        assert pruned[0][0] == 1 and pruned[0][1] == (1 if channel == "webchat" else 0)
+        assert again.action == "answer"
+        stored = await store.all(select(Message).where(Message.platform_id == "again"))
+        assert len(stored) == 1 and stored[0].conversation_id != old
+        assert await _count(store, Conversation, Conversation.id == stored[0].conversation_id) == 1
+        assert await _count(store, Outbox, Outbox.status == "queued") >= 1  # the answer waits to go out
+    finally:
+        await cleanup()  # type: ignore[misc]
