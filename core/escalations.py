@@ -11,9 +11,11 @@ from typing import Any
 
 from core.decisions import Decision, Outcome, customer_ticket
 from core.impersonation import Guard
+from core.language import detect_language
 from core.models import Author, Escalation, InboundMessage, utcnow
 from core.redaction import redact
 from core.store import Store
+from core.store.db import written_again_if_deleted
 from core.store.records import (
     Place,
     add_note,
@@ -39,13 +41,15 @@ class Escalations:
     _announce: Callable[..., None]
 
     async def handle_escalation(self, escalation: Escalation) -> Outcome:
-        from core.language import detect_language
-
         lang = detect_language(escalation.note or escalation.target.text, escalation.moderator.language)
         if not escalation.moderator.is_moderator:
             return Outcome("refused", notice=self.kb.message("escalation_refused", lang))
+        what = f"escalation {escalation.channel}/{escalation.platform_id}"
         if escalation.kind == "impersonator":
-            return await self._report_impersonator(escalation, lang)
+            return await written_again_if_deleted(lambda: self._report_impersonator(escalation, lang), what)
+        return await written_again_if_deleted(lambda: self._escalate(escalation, lang), what)
+
+    async def _escalate(self, escalation: Escalation, lang: str) -> Outcome:
         target = escalation.target
         outbox: list[int] = []
         async with self.store.transaction() as session:

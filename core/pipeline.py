@@ -16,7 +16,6 @@ from dataclasses import replace
 from typing import Any, Protocol
 
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.exc import IntegrityError
 
 from core.conversation import CHOICES, RATE, Conversations
 from core.decisions import Decision, Outcome, as_record, customer_ticket
@@ -33,7 +32,7 @@ from core.safety import Safety
 from core.store import Store
 from core.store.batch import batch_of, write_batch
 from core.store.connections import connection_of
-from core.store.db import deleted_meanwhile
+from core.store.db import written_again_if_deleted
 from core.store.records import (
     Place,
     ensure_conversation,
@@ -49,7 +48,6 @@ from core.tickets import first_response_due, record
 from core.triage import TriageContext
 
 log = logging.getLogger(__name__)
-WRITE_ATTEMPTS = 3  # a retention pass deletes only what was quiet for days: a second clash in a row is unlikely
 _LOCK_CONVERSATION = select(Conversation.id).where(Conversation.id == bindparam("id_")).with_for_update()
 
 COMMAND = re.compile(r"^/(?P<name>[A-Za-z_]+)(?:@\w+)?(?:\s+(?P<args>.*))?$", re.S)
@@ -94,18 +92,8 @@ class Engine(Conversations, Safety, Escalations):
         return await self._arrivals.submit(message)
 
     async def _store_alone(self, message: InboundMessage) -> Outcome:
-        """One message in its own transaction; written again if retention deleted its (quiet, empty)
-        conversation or visitor between finding and referring to it (PostgreSQL), so it is never refused."""
-        attempt = 1
-        while True:
-            try:
-                return await self._store_one(message)
-            except IntegrityError as exc:
-                if attempt == WRITE_ATTEMPTS or not deleted_meanwhile(exc):
-                    raise
-                attempt += 1
-                log.info("message %s/%s: its conversation was pruned meanwhile; writing it again",
-                         message.channel, message.platform_id)
+        return await written_again_if_deleted(lambda: self._store_one(message),
+                                              f"message {message.channel}/{message.platform_id}")
 
     async def _store_one(self, message: InboundMessage) -> Outcome:
         message, secrets = redacted(message)
@@ -200,6 +188,10 @@ class Engine(Conversations, Safety, Escalations):
                                      event.author.handle)
         if not event.author.is_moderator and suspect is None:
             return Outcome("stored")  # nothing to keep about an ordinary member
+        return await written_again_if_deleted(lambda: self._member_joined(event, suspect),
+                                              f"member {event.channel}/{event.author.platform_user_id}")
+
+    async def _member_joined(self, event: MemberJoined, suspect: Any) -> Outcome:
         async with self.store.transaction() as session:
             customer_id = await ensure_customer(session, event.channel, event.author)
             conversation = await ensure_conversation(session, event.channel, event.conversation, customer_id,

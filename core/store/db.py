@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -24,6 +25,9 @@ from core.store.tables import Cursor, Identity, Outbox
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 MIGRATION_LOCK = 0x5B07_0001  # pg advisory lock held while migrating
+WRITE_ATTEMPTS = 3
+T = TypeVar("T")
+log = logging.getLogger(__name__)
 _WRITING: ContextVar[bool] = ContextVar("supportbot_sqlite_writing", default=False)
 
 
@@ -38,6 +42,21 @@ def deleted_meanwhile(exc: IntegrityError) -> bool:
     and makes a new one; on SQLite it cannot happen (reads and writes share the one write lock)."""
     driver = getattr(exc.orig, "driver_exception", None) or getattr(exc.orig, "__cause__", None)
     return getattr(driver, "sqlstate", None) == "23503"
+
+
+async def written_again_if_deleted(write: Callable[[], Awaitable[T]], what: str) -> T:
+    """``write`` (one whole transaction), run again if retention deleted a row it had found before it referred
+    to it: what a customer or moderator sent is stored, not refused. Retention deletes only what was quiet for
+    days, so a second clash in a row is unlikely; after WRITE_ATTEMPTS the error stands."""
+    attempt = 1
+    while True:
+        try:
+            return await write()
+        except IntegrityError as exc:
+            if attempt == WRITE_ATTEMPTS or not deleted_meanwhile(exc):
+                raise
+            attempt += 1
+            log.info("%s: a row it refers to was pruned meanwhile; writing it again", what)
 
 
 def normalise_url(url: str) -> str:

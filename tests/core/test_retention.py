@@ -15,7 +15,7 @@ from sqlalchemy import delete, func, select, update
 from core import pipeline
 from core.dispatch import Dispatcher, DispatchPolicy
 from core.housekeeping import Housekeeping
-from core.models import utcnow
+from core.models import Author, MemberJoined, utcnow
 from core.pipeline import Engine
 from core.retention import prune_empty
 from core.stats import compute
@@ -195,7 +195,36 @@ async def test_a_conversation_over_two_days_keeps_its_figures_and_a_given_up_rep
     assert [(await compute(store, start, end)).as_dict() for start, end in ranges] == before
 
 
-@pytest.mark.skipif(PG_URL.lower() == "off", reason="the race needs two writers at once: PostgreSQL only")
+async def _empty_and_old(store: Store, conversation_id: int) -> None:
+    """The state retention deletes: no message left (its history pruned), quiet for longer than kept."""
+    async with store.transaction() as session:
+        mine = select(Message.id).where(Message.conversation_id == conversation_id).scalar_subquery()
+        await session.execute(delete(Outbox).where(Outbox.message_id.in_(mine)))
+        await session.execute(delete(Message).where(Message.conversation_id == conversation_id))
+    await _age(store, conversation_id)
+
+
+def _pruned_once_found(monkeypatch, store: Store, name: str) -> list[tuple[int, int]]:  # type: ignore[no-untyped-def]
+    """Housekeeping's pass deletes what is empty and old, and commits, right after the engine's ``name`` (a
+    lookup of conversation) found it and before anything referring to it is written."""
+    real = getattr(pipeline, name)
+    pruned: list[tuple[int, int]] = []
+
+    async def found_then_pruned(session, *args, **kwargs):  # type: ignore[no-untyped-def]
+        place = await real(session, *args, **kwargs)
+        if not pruned:
+            async with store.connection() as conn:
+                pruned.append(await prune_empty(conn, utcnow() - timedelta(days=90), 100))
+        return place
+
+    monkeypatch.setattr(pipeline, name, found_then_pruned)
+    return pruned
+
+
+ONLY_PG = pytest.mark.skipif(PG_URL.lower() == "off", reason="the race needs two writers at once: PostgreSQL only")
+
+
+@ONLY_PG
 @pytest.mark.parametrize("channel", ["memory", "webchat"])
 async def test_a_customer_writing_while_their_empty_conversation_is_pruned_is_still_served(
         tmp_path, triage, kb, monkeypatch, channel) -> None:  # type: ignore[no-untyped-def]
@@ -206,32 +235,42 @@ async def test_a_customer_writing_while_their_empty_conversation_is_pruned_is_st
     store, cleanup = await _open_store("postgresql", tmp_path)
     try:
         engine = Engine(store, triage, kb)
-        first = await engine.handle_message(customer_message("hello", user="back", channel=channel))
-        old = await _conversation_of(store, first)
-        async with store.transaction() as session:  # its history already pruned: the conversation is empty
-            mine = select(Message.id).where(Message.conversation_id == old).scalar_subquery()
-            await session.execute(delete(Outbox).where(Outbox.message_id.in_(mine)))
-            await session.execute(delete(Message).where(Message.conversation_id == old))
-        await _age(store, old)
+        old = await _conversation_of(store, await engine.handle_message(
+            customer_message("hello", user="back", channel=channel)))
+        await _empty_and_old(store, old)
         await engine.handle_message(customer_message("hello", user="someone else", channel=channel))  # newest stays
 
-        real = pipeline.ensure_place
-        pruned: list[tuple[int, int]] = []
-
-        async def ensure_then_pruned(session, *args, **kwargs):  # type: ignore[no-untyped-def]
-            place = await real(session, *args, **kwargs)
-            if not pruned:  # housekeeping's pass commits right after the conversation was found
-                async with store.connection() as conn:
-                    pruned.append(await prune_empty(conn, utcnow() - timedelta(days=90), 100))
-            return place
-
-        monkeypatch.setattr(pipeline, "ensure_place", ensure_then_pruned)
+        pruned = _pruned_once_found(monkeypatch, store, "ensure_place")
         again = await engine.handle_message(customer_message(FAQ, user="back", channel=channel, pid="again"))
-        assert pruned[0][0] == 1 and pruned[0][1] == (1 if channel == "webchat" else 0)
+        assert pruned == [(1, 1 if channel == "webchat" else 0)]
         assert again.action == "answer"
         stored = await store.all(select(Message).where(Message.platform_id == "again"))
         assert len(stored) == 1 and stored[0].conversation_id != old
         assert await _count(store, Conversation, Conversation.id == stored[0].conversation_id) == 1
         assert await _count(store, Outbox, Outbox.status == "queued") >= 1  # the answer waits to go out
+    finally:
+        await cleanup()  # type: ignore[misc]
+
+
+@ONLY_PG
+async def test_an_impersonator_joining_a_group_whose_empty_conversation_is_pruned_is_still_flagged(
+        tmp_path, triage, kb, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The same race on the other entry points that find a conversation and then write into it (a member
+    joining a group, a moderator's escalation): a member who wrote in the group long ago comes back under a
+    name imitating the brand; the flag and its ticket are written, in a new conversation of theirs."""
+    store, cleanup = await _open_store("postgresql", tmp_path)
+    try:
+        engine = Engine(store, triage, kb)
+        group = await _conversation_of(store, await engine.handle_message(customer_message(
+            "gm", user="6", channel="telegram", conversation="-100", public=True, addressed=False)))
+        await _empty_and_old(store, group)
+        await engine.handle_message(customer_message("hello", user="someone else", channel="telegram"))
+
+        pruned = _pruned_once_found(monkeypatch, store, "ensure_conversation")
+        flagged = await engine.handle_member_joined(MemberJoined("telegram", "-100", Author("6", "OKPay Official")))
+        assert pruned[0][0] == 1 and flagged.action == "flagged"
+        [ticket] = await store.all(select(Ticket))
+        assert "OKPay Official" in ticket.subject and ticket.conversation_id != group
+        assert await _count(store, Conversation, Conversation.id == ticket.conversation_id) == 1
     finally:
         await cleanup()  # type: ignore[misc]
