@@ -26,7 +26,7 @@ import yarl
 from discord.gateway import DiscordWebSocket
 
 from bots.discord import typing_indicator
-from bots.discord.malformed import SteadyShard, guard_parsers
+from bots.discord.malformed import SteadyShard, guard_parsers, tolerate_strict_json
 
 if TYPE_CHECKING:
     from bots.discord.adapter import DiscordAdapter
@@ -96,6 +96,7 @@ class Client(discord.AutoShardedClient):
         options.setdefault("member_cache_flags", discord.MemberCacheFlags.none())
         super().__init__(**options)
         guard_parsers(self._connection.parsers)  # an event discord.py cannot read is dropped, not the client
+        tolerate_strict_json()  # with orjson installed, one odd character would cost a whole message
         self.adapter = adapter
         self.endpoints = endpoints
         self.tree = discord.app_commands.CommandTree(self)

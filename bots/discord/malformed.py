@@ -12,7 +12,10 @@ channel, and the next such event would end it again. So:
   the text still reaches the engine. Only a message whose id, channel, author, member or content cannot
   be read is dropped;
 - the shard's receive loop goes on after a frame it could not decode at all (invalid or too deeply
-  nested JSON) instead of ending the client.
+  nested JSON) instead of ending the client;
+- with orjson installed (discord.py's "speed" extra) discord.py decodes with it, and orjson refuses JSON the
+  standard library reads (an escaped lone surrogate, a number beyond a double): a customer's whole message
+  would be dropped for one odd character. What orjson refuses is decoded again by the standard library.
 
 This reaches into discord.py's ConnectionState.parsers and Shard.worker (pinned in requirements/*.lock).
 """
@@ -21,10 +24,12 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import json
 import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import discord.utils
 from discord.gateway import ReconnectWebSocket
 from discord.shard import EventItem, EventType, Shard
 
@@ -96,6 +101,23 @@ def _salvaging(parse: Parser) -> Parser:
                   type(first).__name__, str(first)[:200])
 
     return parse_message
+
+
+def tolerate_strict_json() -> None:
+    """discord.py's JSON decoder (gateway frames and REST answers) falls back to the standard library for what
+    a stricter decoder (orjson) refuses; idempotent."""
+    strict = discord.utils._from_json
+    if strict is json.loads or getattr(strict, "__supportbot_tolerant__", False):
+        return
+
+    def loads(data: str | bytes) -> Any:
+        try:
+            return strict(data)
+        except ValueError:  # orjson.JSONDecodeError is one; what the standard library refuses too stays refused
+            return json.loads(data)
+
+    loads.__supportbot_tolerant__ = True  # type: ignore[attr-defined]
+    discord.utils._from_json = loads
 
 
 def guard_parsers(parsers: dict[str, Parser]) -> None:

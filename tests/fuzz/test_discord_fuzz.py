@@ -14,11 +14,15 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import json
+import math
 import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import discord.utils
+import pytest
 import pytest_asyncio
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -282,3 +286,47 @@ async def test_a_message_with_a_lone_surrogate_and_a_nul_is_stored_readable(chan
     assert row.text == "pay\ufffdment stuck"
     assert row.attachments[0]["name"] == "a\ufffd.png"
     assert channel.h.tap.items[msg["id"]].author.display_name == "Al\ufffdice"
+
+
+def _as_strict_as_orjson(data: str | bytes) -> Any:
+    """What orjson (discord.py's "speed" extra) refuses and the standard library reads: an escaped lone
+    surrogate ("no low surrogate in string"), a number beyond a double ("number is infinity")."""
+    def finite(text: str) -> float:
+        if math.isinf(value := float(text)):
+            raise ValueError("number is infinity when parsed as double")
+        return value
+
+    decoded = json.loads(data, parse_float=finite)
+    json.dumps(decoded, ensure_ascii=False).encode("utf-8")  # a lone surrogate: UnicodeEncodeError, a ValueError
+    return decoded
+
+
+@pytest_asyncio.fixture
+async def strict_channel(engine, store, monkeypatch) -> AsyncIterator[Channel]:  # type: ignore[no-untyped-def]
+    """The channel as with orjson installed: discord.py decodes every frame with a strict decoder."""
+    monkeypatch.setattr(discord.utils, "_from_json", _as_strict_as_orjson)
+    scene = build()
+    async with running(engine, scene, rate_per_second=1000.0, rate_per_conversation_per_second=1000.0) as h:
+        yield Channel(h, scene, store)
+
+
+async def test_with_orjson_installed_a_message_with_a_lone_surrogate_or_a_huge_number_is_not_lost(
+        strict_channel: Channel) -> None:
+    """A stricter decoder refusing the frame would drop the customer's whole message: the standard library
+    reads it instead, and the text arrives as with it."""
+    fake, scene = strict_channel.fake, strict_channel.scene
+    msg = fake.new_message(fake.dm_channel(scene.alice["id"]), scene.alice["id"], "pay\ud800ment stuck")
+    with pytest.raises(ValueError):  # the decoder in place refuses this frame, as orjson does
+        _as_strict_as_orjson(dumps(msg))
+    odd = fake.new_message(fake.dm_channel(scene.alice["id"]), scene.alice["id"], "still waiting for 1e999 USDT")
+    odd_frame = dumps(odd).replace('"nonce"', '"huge": 1e999, "nonce"', 1) if '"nonce"' in dumps(odd) else \
+        dumps(odd)[:-1] + ', "huge": 1e999}'
+    with pytest.raises(ValueError):
+        _as_strict_as_orjson(odd_frame)
+    await fake.dispatch_text("MESSAGE_CREATE", dumps(msg))
+    await fake.dispatch_text("MESSAGE_CREATE", odd_frame)
+    await strict_channel.h.handled(msg["id"])
+    await strict_channel.h.handled(odd["id"])
+    stored = await inbound(strict_channel.store)
+    assert stored[msg["id"]].text == "pay\ufffdment stuck"
+    assert stored[odd["id"]].text == "still waiting for 1e999 USDT"
