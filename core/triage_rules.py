@@ -106,7 +106,7 @@ _PREVENT = (
     r"exchange|site)s?(?![a-z])|"
     r"tips|防止|避免|防范|预防|以防|如何防|怎么防|怎样防|怎么避免|怎么识别|识别|"
     # a worry, not an incident: "会不会被黑", "can my account get hacked?"
-    r"会不会被(?:人)?(?:黑|盗)(?!了)|容易被(?:人)?(?:黑|盗)|"
+    r"会不会被(?:人)?(?:黑|盗)(?!了)|容易被(?:人)?(?:黑|盗)|会被(?:人)?(?:黑|盗)(?:吗|么|嘛)|"
     r"(?:what (?:should|do|can) i do|what to do) (?:if|when)|"
     r"if i (?:ever )?(?:see|find|notice|get)|(?:如果|万一|要是)(?:我)?(?:发现|看到)|"
     r"(?:heard|read|seen|news|saw).{0,30}(?:some|other|many|lots of|a lot of|several) (?:wallets?|apps?|platforms?|"
@@ -228,8 +228,9 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"不是我(?:本人)?(?:申请|请求|发起|登录|登陆)|"
         r"(?:但|可|可是|然而)(?:是)?我(?:并|根本|从来)?没(?:有)?(?:改|修改|更改|重置|申请|换)过?(?:密码|邮箱|手机号|"
         r"绑定)?|"
-        # someone else signed in there; "怎么在别的设备上登录", "可以在别人的手机上登录吗" ask how or whether
-        r"(?<!怎么)(?<!如何)(?<!可以)(?<!能否)(?<!能不能)(?<!能)(?<!想)(?<!要)"
+        # someone else signed in there; "怎么在别的设备上登录", "可以在别人的手机上登录吗" ask how or whether, and
+        # "我在别人的电脑上登录过" is the customer's own login
+        r"(?<!怎么)(?<!如何)(?<!可以)(?<!能否)(?<!能不能)(?<!能)(?<!想)(?<!要)(?<!我)"
         r"在(?:别的|其他|陌生|另一(?:个|台|部)|不认识的|别人的)(?:手机|设备|电脑|地方|国家|城市)(?:上)?(?:被)?(?:登录|"
         r"登陆)(?!不|失败|吗)(?!.{0,12}(?:会不会|安全吗|安不安全|风险|可以吗|行不行))|收到(?:了)?(?:陌生|不明|莫名(?:其妙)?)的?(?:验证码|登录)|(?:我)?(?:并|"
         r"根本)?没(?:有)?(?:申请|"
@@ -470,7 +471,7 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"not as described",
     # "can I get a refund if the seller never ships": a question about the refund policy, not a case
     ], [r"(?<![a-z])(?:if|what if|in case|suppose) (?:the |a |an |my )?(?:seller|merchant|shop|store|vendor|website|"
-        r"goods|item|order|package)|(?:如果|万一|要是)(?:商家|卖家|店家)"]),
+        r"goods|item|order|package)|(?:如果|万一|要是)(?:商家|卖家|店家)|(?:商家|卖家|店家).{0,10}的话"]),
     ("asked_for_human", "normal", [
         # "can someone from your team look at my account", "is there anyone who can actually help"
         r"(?:someone|somebody|anyone|anybody) (?:from|on) (?:your|the|okpay) (?:team|staff|support|side)|"

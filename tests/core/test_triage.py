@@ -271,6 +271,9 @@ NEAR_QUESTIONS = [
     ("我的认证还在审核中，一般要多久", "verification"), ("客服一般多久回复", "contact"),
     ("how do I cancel a payment I just made", "cancel-transaction"), ("能不能取消刚才的转账", "cancel-transaction"),
     ("在朋友的手机上登录安全吗", "security"), ("交易失败会扣钱吗", "transaction-failed"),
+    # a question around words that also close the loop or report an incident
+    ("转账成功了对方多久能收到", "transaction-failed"), ("我在别人的电脑上登录过，需要改密码吗", "security"),
+    ("商家不发货的话可以退款吗", "cancel-transaction"), ("OKPay能干啥", "about"),
 ]
 
 
