@@ -30,6 +30,8 @@ _PROBLEM = (
     r"(?:not|never|didnt|doesnt|hasnt|havent|wasnt|isnt|still no|no) (?:\w+ )?(?:arriv|receiv|credit|show|reach|"
     r"land|appear|reflect)|"
     r"hasnt (?:arrived|come|shown)|havent (?:received|got)|missing|stuck|pending|deducted|disappeared|gone|"
+    r"(?:still )?(?:isnt|is not|arent|are not|not) (?:there|here|in) yet|"
+    r"still (?:isnt|is not|not|hasnt) (?:there|here)|"
     r"lost|where is|wheres|still nothing|nothing (?:yet|arrived|came|showed)|never (?:showed|came|reached)|"
     r"hasnt (?:reached|been (?:credited|received))|not (?:reached|in my)|(?:under|in) review|processing|"
     r"no (?:response|reply|update|news|result)|没(?:有)?(?:结果|消息|回复|下文|动静|通过)|"
@@ -91,8 +93,8 @@ _MONEY_MOVE = (
 _GROUPED_NUMBER = r"(?<!\d)\d{3,6}(?:[ -]\d{2,6}){2,}(?!\d)"
 # the customer asks staff to look at their own case: "can you check", "帮我查一下"
 _CHECK_MINE = (
-    r"(?:(?:(?:can|could|would) (?:you|u|someone)|pls|plz|please|help me) (?:check|look into|investigate|trace|track|"
-    r"confirm|guarantee)|"
+    r"(?:(?:(?:can|could|would) (?:you|u|someone)|pls|plz|please|help me) (?:check|look into|look at|take a look|"
+    r"have a look|look|investigate|trace|track|confirm|guarantee)|"
     r"帮我查|帮忙查|给我查|查一下|查查|核实一下|帮我看看)"
 )
 _PREVENT = (
@@ -269,6 +271,10 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"had |ve )?"
         r"never (?:seen|used|heard of|paid|bought from)|"
         r"unrecogni[sz]ed (?:payment|transfer|transaction|withdrawal|charge|deduction)|"
+        r"(?:dont|do not|cant|cannot) remember (?:making|doing|sending|authori[sz]ing|buying|paying|ordering)|"
+        r"(?:charge|payment|transaction|transfer|withdrawal|purchase)s? (?:that )?i (?:dont|do not|cant) remember|"
+        r"(?:一笔|这笔|有笔|几笔)(?:消费|交易|转账|扣款|付款|支出|提现)(?:我)?(?:完全|根本)?(?:不记得|没印象|想不起来)|"
+        r"不记得(?:有)?(?:这笔|这个|那笔)(?:消费|交易|转账|扣款|付款)|"
         r"(?:不认识|陌生|不明|莫名)的?(?:转出|转账|交易|扣款|付款|提现|提币|消费|支出)|多了(?:一|几|两)笔|"
         r"(?:发现|看到|出现|有)(?:了)?(?:一|几|两)?笔?(?:异常|可疑|奇怪|不认识)的?(?:交易|转账|提现|扣款|记录|转出)|"
         r"(?:一|几|两)笔(?:我)?不认识的|(?:账户|账号|钱包)(?:里)?有(?:异常|可疑)(?:的)?(?:交易|转账|提现|记录)|"
@@ -351,6 +357,8 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"高回报|保本|安全账户|安全钱包|"
         r"翻倍|(?:投资|理财|炒币|荐股)群|老师(?:带|让|叫|说)|(?:每天|每日|日)(?:有|收益|回报|利息|赚)?.{0,3}\d+\s?%|"
         r"(?:网上|网络上|网友|网恋|交友软件|社交软件|群里)认识的(?:人|朋友|网友)?.{0,20}(?:投资|理财|转|充|付|买|赚)|"
+        r"网友(?:叫|让|带|拉|介绍|推荐)我.{0,10}(?:投资|理财|充值|转账|炒币)|"
+        r"(?:投资|理财|炒币)(?:的)?.{0,20}(?:提不出来|取不出来|无法提现|不能提现|提现不了|出不了金)|"
         r"(?:导师|带单|mentor).{0,20}(?:投资|充值|转账|提现|税|费)|代充值|代充|"
         r"(?:网站|链接|app|账号|群).{0,12}(?:一模一样|很像|仿冒)|解冻费|保证金|(?:交|付|充值|充).{0,8}(?:才能|"
         r"才可以)(?:提现|解冻|出金|提币)",
@@ -542,8 +550,9 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"(?:but|yet)",
         _VERIFYING + r".{0,12}(?:被拒|被驳回|驳回|拒绝|没通过|未通过|失败|不通过)(?:了)?.{0,12}"
         r"(?:好几|十几|几十|[两三四五几多]|\d+)(?:次|遍)|"
-        + _VERIFYING + r".{0,20}(?:一直|总是|老是|还是)?(?:失败|不通过|没通过|被拒).{0,12}(?:试|弄|提交|传|做)了"
-        r"(?:好几|十几|几十|[两三四五几多]|\d+)(?:次|遍)|"
+        + _VERIFYING + r".{0,20}(?:一直|总是|老是|还是)?(?:失败|不通过|没通过|被拒|过不了|通不过).{0,12}"
+        r"(?:试|弄|提交|传|做)了"
+        r"(?:好几|十几|几十|很多|好多|无数|[两三四五几多]|\d+)(?:次|遍)|"
         + _VERIFYING + r".{0,20}(?:也|都|并)?(?:没|未|不)(?:有)?(?:说|给|告诉|告知|解释)(?:我)?(?:任何)?(?:原因|理由)|"
         r"(?:认证|验证|审核)(?:已经|都)?(?:通过|成功|完成)(?:了)?.{0,6}(?:但|可|却|然而)(?:是)?.{0,20}(?:没|未|不|还是)",
     ], [r"(?<![a-z])(?:if|what if|in case)(?![a-z])|如果|万一|要是"]),
@@ -571,17 +580,22 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"declined|not (?:received|arrived))|"
         r"(?:says|shows|showing|marked|status is)(?: \w+){0,3} (?:completed|complete|successful|success|sent|"
         r"confirmed|paid|done).{0,60}(?:but|yet|however)|"
-        r"(?:merchant|seller|shop|recipient|receiver|they|he|she|friend) (?:says?|said|"
-        r"claims?|told me) (?:that )?(?:the payment |the money |it |they |he |she )?(?:never|didnt|did not|hasnt|"
-        r"has not|havent|have not) (?:get|got|receive|received|come|came|arrive|arrived)|"
-        r"(?:payment|transfer|money|it) never came through|"
+        # ... and the other way round: "they say it never came through, my app says completed" ("对方说没收到" alone
+        # asks about a delay, the FAQ's question)
+        r"(?:never|didnt|did not|hasnt|has not|havent|have not|not) (?:get|got|receive|received|come|came|arrive|"
+        r"arrived|came through|gone through).{0,60}(?:app|it|status|history|wallet|okpay|mine) (?:says|shows|showing)"
+        r"(?: it)?(?: was| is)? (?:completed|complete|successful|sent|confirmed|paid|done)|"
+        r"(?:withdrawal|transfer|payment|payout|refund|deposit)s? (?:was |is |has been |got )?(?:approved|completed|"
+        r"processed|sent|successful|confirmed).{0,40}(?:but|yet)(?: \w+){0,4} (?:never|not|hasnt|havent|didnt|isnt)|"
         r"(?:balance|funds) (?:\w+ )?(?:is |looks |seems )?(?:lower|less|smaller) than (?:it should|expected|before|"
         r"normal)|(?<![a-z])(?:about |around |roughly )?\d[\d,.]*(?: [a-z]+)? (?:is|are|went) missing|"
         r"(?:refuses?|refused|wont|will not|doesnt want to|does not want to) (?:to )?(?:return|give (?:it|them|the "
         r"money|my money) back|send (?:it|them|the money) back|pay (?:me )?back)",
         r"(?:失败|没成功|不成功|未成功|没到账|没收到|没有到账)(?:了)?.{0,12}(?:但|可|却|然而)(?:是)?.{0,8}(?:扣|被扣)|"
-        r"(?:显示|提示|状态)(?:是|为)?(?:已)?(?:成功|完成|已完成|已到账|已转出|已支付).{0,12}(?:但|可|却|然而)(?:是)?.{0,12}"
-        r"(?:没|未)(?:有)?(?:收到|到账|入账)|"
+        r"(?:显示|提示|状态)(?:是|为)?(?:已)?(?:成功|完成|已完成|已到账|已转出|已支付).{0,12}(?:但|可|却|然而|[,，])(?:是)?"
+        r".{0,12}(?:没|未)(?:有)?(?:收到|到账|入账)|"
+        r"(?:提现|转账|付款|退款|充值|汇款)(?:已经)?(?:审核)?(?:通过|成功|完成|批准)(?:了)?.{0,6}(?:但|可|却)(?:是)?.{0,12}"
+        r"(?:没|未)(?:有)?(?:到|收到|入账|到账)|"
         r"(?:余额|钱)(?:比|跟)(?:应该|之前|实际|预期|原来).{0,6}(?:少|不对)|"
         r"(?:对方|收款人|那个人|他|她)(?:不肯|不愿意|拒绝|不愿|不)(?:还|退|返还|退还|归还)(?:钱|给我)?(?![a-z\u4e00-\u9fff]*(?:怎么|吗))",
     ], []),
@@ -605,6 +619,12 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
     # support promised a reply within 24 hours and days went by: "你们说24小时内回复，现在都三天了"
     ("complaint", "normal", [
         r"(?:回复|回我|答复|工单|ticket|reply|response|answer|get back).{0,30}" + _LONG_WAIT,
+        r"(?:promised|said|supposed to|within) (?:\w+ ){0,3}24 ?(?:hours|hrs|h).{0,30}" + _LONG_WAIT,
+        r"(?:说|承诺|保证|说好)(?:会)?(?:在)?24\s?(?:个)?小时.{0,30}" + _LONG_WAIT,
+        # about the handling, not one step ("identity check taking too long" asks how long reviews take)
+        r"(?:this|it|everything|you|you guys|your team|support)(?: is|s|re| are)? taking (?:way |far |so |much )?"
+        r"too long|"
+        r"(?:need|want) (?:this|it) (?:resolved|fixed|sorted|solved) (?:today|now|asap|immediately)",
         r"(?:也|都|一直|还)不回(?:我|复|消息|私信)?|谁(?:来)?(?:管|负责)(?:啊|呢|吗)?(?:[?？!！。,，]|$)",
     ], [r"how long|usually|normally|多久|多长时间|要几天|几天(?:能|可以|会|才)|一般|正常要"]),
     ("transaction_investigation", "normal", _MISDIRECTED, []),

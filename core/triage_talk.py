@@ -80,7 +80,7 @@ CLOSING = re.compile(
 CLOSING_OPEN = re.compile(
     r"\?|？|(?<![a-z])(?:but|still|however|not|no|cant|cannot|doesnt|didnt|dont|wont|isnt|hasnt|havent|wasnt|again|"
     r"how|why|what|where|when|which|another|also|error|help)(?![a-z])|但|可是|还是|还有|另外|不|没|怎么|为什么|吗|失败|错误|"
-    r"多久|多长|几天|什么时候|何时|哪|如何|是否"
+    r"多久|多长|几天|什么时候|何时|哪|如何|是否|(?<![a-z])(?:need|needs|too long|asap|urgent)(?![a-z])"
 )
 # Words that may surround small talk without making it a question ("hi there", "thanks team", "在吗客服").
 GREETING_FILLER = [

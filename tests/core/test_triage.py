@@ -263,6 +263,16 @@ MILD_CASES = [
     # personal details only support can correct
     ("生日写错了，需要更正", "not_covered"), ("I need to correct my date of birth on my account", "not_covered"),
     ("我想把账户绑定的手机号换成新的", "not_covered"),
+    ("my passport expired, how do I update my documents", "not_covered"),
+    ("我的身份证过期了，换了新的，怎么更新", "not_covered"),
+    # more of the same classes, in other words
+    ("hello, money I sent on monday still isn't there, could you look?", "transaction_investigation"),
+    ("my withdrawal was approved but the money never reached my bank", "transaction_investigation"),
+    ("付款给商家显示成功，商家说没收到钱", "transaction_investigation"), ("網友叫我投資，現在錢提不出來", "scam"),
+    ("there's a charge I don't remember making", "stolen_funds"), ("有一笔消费我不记得", "stolen_funds"),
+    ("this is taking way too long, I need this resolved today", "complaint"),
+    ("my refund was promised in 24 hours, it's been 4 days", "complaint"),
+    ("人脸识别过不了，试了很多次", "review_problem"),
 ]
 NEAR_QUESTIONS = [
     ("重置密码失败怎么办", "login"), ("密码错了好几次被锁了，怎么解锁", "login"), ("清了缓存还是登不上", "login"),
@@ -274,6 +284,9 @@ NEAR_QUESTIONS = [
     # a question around words that also close the loop or report an incident
     ("转账成功了对方多久能收到", "transaction-failed"), ("我在别人的电脑上登录过，需要改密码吗", "security"),
     ("商家不发货的话可以退款吗", "cancel-transaction"), ("OKPay能干啥", "about"),
+    # the recipient has not got it yet, with nothing that shows a case: the delay FAQ
+    ("朋友说还没收到我转的钱", "transaction-failed"),
+    ("my friend says he didn't receive the money yet", "transaction-failed"),
 ]
 
 
