@@ -62,7 +62,7 @@ _REFERENCE = (
     r"(?:(?:订单号|订单编号|交易号|交易编号|流水号|单号|哈希|(?<![a-z])(?:txid|tx id|tx hash|txn|"
     r"transaction (?:id|number|no|hash|ref)|order (?:id|number|no)|reference (?:number|no|code)|"
     r"ref(?: no| number)?))\s*[:：#]?\s*(?=[a-z0-9-]*\d)[a-z0-9-]{4,}|"
-    r"(?<![a-z])(?:order|tx|txn|transaction|payment|transfer|订单|交易|转账)\s*[:：#]?\s*\d{5,}|"
+    r"(?<![a-z])(?:order|tx|txn|transaction|payment|transfer|ticket|case|订单|交易|转账|工单)\s*[:：#]?\s*\d{5,}|"
     r"(?<![a-z])(?:order|订单|invoice|ticket)\s*(?:no\.?|number)?\s*#\s*\d{3,}|"
     r"#\s?\d{5,}|(?<![a-z0-9])(?=[a-z0-9]*\d)(?=[a-z0-9]*[a-z])[a-z0-9]{12,}(?![a-z0-9])|\d{9,}|0x[0-9a-f]{8,})"
 )
@@ -143,7 +143,8 @@ _MISDIRECTED = [
     _AMOUNT + r".{0,60}" + _WRONG_PAYEE,
     _WRONG_PAYEE + r".{0,60}" + _AMOUNT,
     _WRONG_PAYEE + r".{0,60}(?<!\d)\d{6,}|(?<!\d)\d{6,}.{0,60}" + _WRONG_PAYEE,  # "... okpay id 88213374"
-    r"wrong (?:network|chain)|(?:用|选|转)错(?:了)?(?:链|网络)|"
+    r"wrong (?:network|chain)|(?:用|选|转)错(?:了)?(?:链|网络)|(?:充|转|提)错(?:了)?(?:币种|代币)|"
+    r"(?:sent|deposited|transferred) (?:the )?wrong (?:coin|token)|"
     r"(?:erc|trc|bep)-?20.{1,40}(?:instead of|rather than|转到|转去|到了?)\s?(?:the )?(?:erc|trc|bep)-?20",
     _ON_CHAIN,
 ]
@@ -237,7 +238,8 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"登陆)(?!不|失败|吗)(?!.{0,12}(?:会不会|安全吗|安不安全|风险|可以吗|行不行))|收到(?:了)?(?:陌生|不明|莫名(?:其妙)?)的?(?:验证码|登录)|(?:我)?(?:并|"
         r"根本)?没(?:有)?(?:申请|"
         r"请求)(?:过)?.{0,6}(?:验证码|重置)|"
-        r"(?:手机号|邮箱|绑定的?手机(?:号)?)被(?:人)?(?:改|换)|换卡攻击|sim卡被|篡改|被(?:人)?入侵|被(?:人|别人)控制|"
+        r"(?:手机号|邮箱|绑定的?手机(?:号)?)被(?:人)?(?:改|换)|(?:手机号|号码|手机卡)(?:码)?被(?:别人|人)(?:拿去|拿走|占用|盗用)|"
+        r"换卡攻击|sim卡被|篡改|被(?:人)?入侵|被(?:人|别人)控制|"
         r"(?:有人|别人|陌生人)(?:进入|进了|闯入|登进)(?:了)?(?:我的)?(?:账户|账号|钱包)|"
         r"(?:有人|别人|陌生人|黑客)(?:把我的?|偷偷|擅自)?(?:改|修改|重置|换|解绑|关|关闭)(?:了|掉)?(?:我的?)?(?:绑定的?)?"
         r"(?:密码|邮箱|手机号|二次验证|双重验证|两步验证|2fa|谷歌验证)|"
@@ -342,6 +344,9 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"your|the okpay)|(?:safe|secure|safety|protected) (?:wallet|account|address)|"
         r"(?:fake|suspicious|sketchy|dodgy|phishing) "
         r"(?:link|email|sms|text|message|website|site|call)",
+        r"stranger (?:sent|transferred|paid|wired) me|identity theft|stole my identity|"
+        r"(?:opened|registered|created) (?:an? )?(?:okpay )?account (?:in|with|using|under) my (?:name|id|identity|"
+        r"documents?)|"
         r"blackmail|extort|(?:received|got) .{0,40}from (?:someone|somebody|a stranger|people|a person) (?:i|we) "
         r"(?:dont|do not|didnt) know|(?:receive|forward|pass on) (?:money|payments|funds) for (?:someone|somebody|"
         r"them|him|her|a stranger)",
@@ -349,6 +354,8 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r".{0,30}(?:verify|unlock|log ?in|sign ?in|claim|confirm|upgrade|unfreeze|activate)",
         r"(?:发|给)(?:了)?我?(?:一个)?(?:链接|网址|二维码).{0,12}(?:验证|登录|认证|解冻|领取|激活|升级)|"
         r"是(?:不是)?你们(?:官方)?发的|是官方(?:发)?的吗|"
+        r"收到(?:了)?(?:一笔)?(?:陌生人|不认识的人|陌生)的?(?:转账|汇款|钱|款)|"
+        r"(?:用|拿)(?:了)?我的(?:身份证|证件|身份|名字|信息)(?:注册|开户|开了|认证)|"
         r"勒索|敲诈|陌生人(?:给我)?(?:转|打|汇)(?:了)?(?:一笔)?(?:钱|款)|莫名(?:其妙)?(?:收到|多了|到账)|诈骗|骗子|被骗|骗了|骗局|骗钱|冒充|假冒|假客服|钓鱼|仿冒|杀猪盘|"
         r"资金盘|助记词|私钥|把我拉黑|拉黑了我|"
         r"(?:问我要|向我要|找我要|索要|(?:让|要|叫)我(?:提供|发|给|告诉|说出|报)).{0,4}(?:密码|验证码|动态码|助记词)|"
@@ -417,10 +424,14 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"(?:registered|linked|bound|old|previous|former) (?:phone|phone number|mobile number|number|sim|email|"
         r"e-mail|email address)(?: \w+){0,3} (?:is |was |has been )?(?:no longer|not in use|deactivated|"
         r"disconnected|lost|gone|expired|cancelled|canceled|stopped working)|lost access to (?:my |the )?(?:email|"
-        r"phone|number|sim)|(?:no longer|dont|do not) have (?:access to )?(?:my |the )?(?:old |registered )?"
+        r"phone|number|sim|authenticator|2fa)|(?:lost|deleted|wiped|no longer have) (?:my |the )?(?:google )?"
+        r"(?:authenticator|2fa app|2fa codes?)|"
+        r"(?:no longer|dont|do not) have (?:access to )?(?:my |the )?(?:old |registered )?"
         r"(?:phone number|number|sim|email)",
         r"(?:注册|绑定)(?:用|时)?的?(?:手机|手机号|手机号码|号码|邮箱|电话)(?:已经|早就|现在)?.{0,4}(?:停用|不用了|没用了|注销|"
         r"丢了|不在了|用不了|作废|停机)|"
+        r"(?:谷歌验证器?|身份验证器|验证器|二次验证|双重验证|2fa)(?:换手机后|换了手机(?:后|以后)?|在旧手机上)?(?:也)?"
+        r"(?:没了|丢了|删了|被删|不见了|用不了|打不开)|"
         r"(?:旧|以前的|原来的)(?:手机号|手机号码|号码|邮箱|手机卡)(?:已经|早就)?.{0,4}(?:停用|不用了|注销|丢了|用不了|停机|"
         r"没了)|(?:手机号|手机号码|号码)(?:已经|早就)?(?:停机|停用|注销)了",
     ], []),
@@ -585,6 +596,12 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"(?:never|didnt|did not|hasnt|has not|havent|have not|not) (?:get|got|receive|received|come|came|arrive|"
         r"arrived|came through|gone through).{0,60}(?:app|it|status|history|wallet|okpay|mine) (?:says|shows|showing)"
         r"(?: it)?(?: was| is)? (?:completed|complete|successful|sent|confirmed|paid|done)|"
+        r"(?:credited|received|arrived|deposited|showing|shows)(?: \w+){0,2} (?:is |was )?less than|"
+        r"(?:returned|bounced|reversed) (?:the |my )?(?:withdrawal|transfer|payment).{0,40}where|"
+        r"(?:withdrawal|transfer|payment) (?:was |got |has been )?(?:returned|bounced|reversed).{0,40}(?:where|missing|"
+        r"not (?:back|in))|"
+        r"customer (?:says|said|claims) (?:they |he |she )?paid.{0,30}(?:i|we) (?:didnt|did not|havent|never) "
+        r"(?:get|receive|got)|"
         r"(?:withdrawal|transfer|payment|payout|refund|deposit)s? (?:was |is |has been |got )?(?:approved|completed|"
         r"processed|sent|successful|confirmed).{0,40}(?:but|yet)(?: \w+){0,4} (?:never|not|hasnt|havent|didnt|isnt)|"
         r"(?:balance|funds) (?:\w+ )?(?:is |looks |seems )?(?:lower|less|smaller) than (?:it should|expected|before|"
@@ -597,6 +614,11 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"(?:提现|转账|付款|退款|充值|汇款)(?:已经)?(?:审核)?(?:通过|成功|完成|批准)(?:了)?.{0,6}(?:但|可|却)(?:是)?.{0,12}"
         r"(?:没|未)(?:有)?(?:到|收到|入账|到账)|"
         r"(?:余额|钱)(?:比|跟)(?:应该|之前|实际|预期|原来).{0,6}(?:少|不对)|"
+        r"(?:转|付|充|提|汇)了?\s?\d[\d,.]*.{0,12}只(?:收到|到账|到了|到|剩)|"
+        r"(?:充值|提现|提币|入金|出金)(?:的)?(?:钱|款|币)?.{0,6}(?:到|进|充到|转到)了?(?:别人|其他人|陌生人)的?"
+        r"(?:账户|账号|钱包|卡)|"
+        r"(?:提现|转账|汇款|付款)(?:到.{0,6})?(?:被)?(?:退回|退票|打回)了?.{0,12}(?:钱|款)?(?:去哪|在哪|没|少)|"
+        r"(?:客户|买家|顾客)(?:说|表示)(?:已经)?付(?:款|钱)?(?:了)?.{0,6}(?:我|但|可)?(?:没|未)(?:有)?收到|"
         r"(?:对方|收款人|那个人|他|她)(?:不肯|不愿意|拒绝|不愿|不)(?:还|退|返还|退还|归还)(?:钱|给我)?(?![a-z\u4e00-\u9fff]*(?:怎么|吗))",
     ], []),
     # asking staff to undo one particular payment: "请帮我把刚才那笔付款取消掉", "please cancel the payment I just
@@ -624,7 +646,9 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         # about the handling, not one step ("identity check taking too long" asks how long reviews take)
         r"(?:this|it|everything|you|you guys|your team|support)(?: is|s|re| are)? taking (?:way |far |so |much )?"
         r"too long|"
-        r"(?:need|want) (?:this|it) (?:resolved|fixed|sorted|solved) (?:today|now|asap|immediately)",
+        r"(?:need|want) (?:this|it) (?:resolved|fixed|sorted|solved) (?:today|now|asap|immediately)|"
+        r"(?:please|pls|plz|can you|could you|kindly) (?:\w+ )?follow ?up",
+        r"请(?:尽快)?跟进|麻烦(?:尽快)?跟进|帮(?:我)?跟进",
         r"(?:也|都|一直|还)不回(?:我|复|消息|私信)?|谁(?:来)?(?:管|负责)(?:啊|呢|吗)?(?:[?？!！。,，]|$)",
     ], [r"how long|usually|normally|多久|多长时间|要几天|几天(?:能|可以|会|才)|一般|正常要"]),
     ("transaction_investigation", "normal", _MISDIRECTED, []),

@@ -273,6 +273,16 @@ MILD_CASES = [
     ("this is taking way too long, I need this resolved today", "complaint"),
     ("my refund was promised in 24 hours, it's been 4 days", "complaint"),
     ("人脸识别过不了，试了很多次", "review_problem"),
+    ("I lost access to my authenticator app and can't log in", "account_access"),
+    ("我的谷歌验证器换手机后没了，登录不了", "account_access"),
+    ("我充值的钱到了别人的账户", "transaction_investigation"),
+    ("我转了1000但对方只收到900", "transaction_investigation"),
+    ("the amount credited is less than what I sent", "transaction_investigation"),
+    ("充错币种了，能找回吗", "transaction_investigation"),
+    ("my bank returned the withdrawal, where is the money now", "transaction_investigation"),
+    ("我是商家，客户说付款了我没收到", "transaction_investigation"), ("please follow up on ticket 44120", "complaint"),
+    ("我收到一笔陌生人的转账，对方让我退回去", "scam"), ("someone opened an okpay account in my name", "scam"),
+    ("请帮我把账户里的个人资料全部删除", "not_covered"),
 ]
 NEAR_QUESTIONS = [
     ("重置密码失败怎么办", "login"), ("密码错了好几次被锁了，怎么解锁", "login"), ("清了缓存还是登不上", "login"),
@@ -287,6 +297,8 @@ NEAR_QUESTIONS = [
     # the recipient has not got it yet, with nothing that shows a case: the delay FAQ
     ("朋友说还没收到我转的钱", "transaction-failed"),
     ("my friend says he didn't receive the money yet", "transaction-failed"),
+    ("换手机了二次验证怎么办", "security"), ("how do I follow up on my ticket", "contact"),
+    ("我转错钱到别人账户了怎么办", "cancel-transaction"),
 ]
 
 
