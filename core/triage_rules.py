@@ -21,7 +21,7 @@ _AMOUNT = (
     r"btc|eth|"
     r"rmb|cny|hkd|twd|ntd|sgd|myr|php|idr|vnd|thb|inr|krw|jpy|aud|cad|dollars?|"
     r"bucks|euros?|pounds?|pesos?|baht|元|块|美元|美金|刀|港币|港元|台币|新台币|日元|比索|泰铢|u(?![a-z0-9])|个u)|"
-    r"[一二两三四五六七八九十百千万]+(?:块|元)|"
+    r"[一二两三四五六七八九十百千万]+(?:块|元)|(?:金额|amount)\s?(?:是|为|of|[:：])?\s?\d[\d,.]*|"
     # "a payment of 45.99": the word says it is money even without a currency
     r"(?<![a-z])(?:payment|transfer|deposit|withdrawal|top ?up|refund|charge|purchase)s? of \d[\d,.]*)"
 )
@@ -30,6 +30,8 @@ _PROBLEM = (
     r"(?:not|never|didnt|doesnt|hasnt|havent|wasnt|isnt|still no|no) (?:\w+ )?(?:arriv|receiv|credit|show|reach|"
     r"land|appear|reflect)|"
     r"hasnt (?:arrived|come|shown)|havent (?:received|got)|missing|stuck|pending|deducted|disappeared|gone|"
+    r"(?:still )?(?:isnt|is not|arent|are not|not) (?:there|here|in) yet|"
+    r"still (?:isnt|is not|not|hasnt) (?:there|here)|"
     r"lost|where is|wheres|still nothing|nothing (?:yet|arrived|came|showed)|never (?:showed|came|reached)|"
     r"hasnt (?:reached|been (?:credited|received))|not (?:reached|in my)|(?:under|in) review|processing|"
     r"no (?:response|reply|update|news|result)|没(?:有)?(?:结果|消息|回复|下文|动静|通过)|"
@@ -43,7 +45,8 @@ _PROBLEM = (
 )
 # money sent to the wrong party or network: "wrong address", "went to someone else", "用错了链", "转到别人那里"
 _WRONG_PAYEE = (
-    r"(?:wrong (?:address|network|chain|account|person|recipient|wallet|id|number|user)|went to (?:someone|"
+    r"(?:wrong (?:(?:trc|erc|bep)-?20 |usdt |btc |eth |crypto |bank |okpay )?(?:address|network|chain|account|person|"
+    r"recipient|wallet|id|number|user)|went to (?:someone|"
     r"somebody) else|"
     r"to (?:my |an? |the )?(?:old|previous|former|outdated|expired) (?:address|wallet|account)|"
     r"(?:转|打|付|汇|提|充)错(?:了)?|(?:用|选)错(?:了)?(?:链|网络|网)|转(?:到|给)(?:了)?别人|到别人(?:那|手)|"
@@ -59,7 +62,7 @@ _REFERENCE = (
     r"(?:(?:订单号|订单编号|交易号|交易编号|流水号|单号|哈希|(?<![a-z])(?:txid|tx id|tx hash|txn|"
     r"transaction (?:id|number|no|hash|ref)|order (?:id|number|no)|reference (?:number|no|code)|"
     r"ref(?: no| number)?))\s*[:：#]?\s*(?=[a-z0-9-]*\d)[a-z0-9-]{4,}|"
-    r"(?<![a-z])(?:order|tx|txn|transaction|payment|transfer|订单|交易|转账)\s*[:：#]?\s*\d{5,}|"
+    r"(?<![a-z])(?:order|tx|txn|transaction|payment|transfer|ticket|case|订单|交易|转账|工单)\s*[:：#]?\s*\d{5,}|"
     r"(?<![a-z])(?:order|订单|invoice|ticket)\s*(?:no\.?|number)?\s*#\s*\d{3,}|"
     r"#\s?\d{5,}|(?<![a-z0-9])(?=[a-z0-9]*\d)(?=[a-z0-9]*[a-z])[a-z0-9]{12,}(?![a-z0-9])|\d{9,}|0x[0-9a-f]{8,})"
 )
@@ -70,7 +73,8 @@ _LONG_WAIT = (
     r"(?<![\d.])(?:4[89]|[5-9]\d|\d{3,})\s?(?:hours|hrs|h)(?![a-z])|(?:四十八|七十二|48|72|96)\s?(?:个)?小时|"
     r"(?:more than|over|past|after|beyond|exceeded?) (?:the )?24 ?(?:hours|hrs|h)|24 ?(?:hours|hrs|h) (?:passed|ago|"
     r"already)|"
-    r"(?:超过|过了|已经|都)(?:了)?24\s?(?:个)?小时|一天多|more than a day|over a day|"
+    r"(?:超过|过了|已经|都)(?:了)?24\s?(?:个)?小时|(?:超过|过了)(?:了)?(?:一|1)\s?(?:天|日)|一天多|"
+    r"more than a day|over a day|"
     r"(?:two|three|four|several|few|couple(?: of)?|a|one|whole) (?:weeks?|months?)|"
     r"(?:[两二三四五六七八九十]|好几|十几|[2-9]|[1-9]\d+)\s?个?多?(?:天|日|星期|礼拜|周|月)|几(?:天|个星期|周)了|"
     r"(?:一|1)\s?个?多?(?:星期|礼拜|周|月)|一天多|last (?:week|month)|weeks ago|上(?:个)?(?:周|星期|礼拜|月)|"
@@ -89,8 +93,8 @@ _MONEY_MOVE = (
 _GROUPED_NUMBER = r"(?<!\d)\d{3,6}(?:[ -]\d{2,6}){2,}(?!\d)"
 # the customer asks staff to look at their own case: "can you check", "帮我查一下"
 _CHECK_MINE = (
-    r"(?:(?:(?:can|could|would) (?:you|u|someone)|pls|plz|please|help me) (?:check|look into|investigate|trace|track|"
-    r"confirm|guarantee)|"
+    r"(?:(?:(?:can|could|would) (?:you|u|someone)|pls|plz|please|help me) (?:check|look into|look at|take a look|"
+    r"have a look|look|investigate|trace|track|confirm|guarantee)|"
     r"帮我查|帮忙查|给我查|查一下|查查|核实一下|帮我看看)"
 )
 _PREVENT = (
@@ -104,7 +108,7 @@ _PREVENT = (
     r"exchange|site)s?(?![a-z])|"
     r"tips|防止|避免|防范|预防|以防|如何防|怎么防|怎样防|怎么避免|怎么识别|识别|"
     # a worry, not an incident: "会不会被黑", "can my account get hacked?"
-    r"会不会被(?:人)?(?:黑|盗)(?!了)|容易被(?:人)?(?:黑|盗)|"
+    r"会不会被(?:人)?(?:黑|盗)(?!了)|容易被(?:人)?(?:黑|盗)|会被(?:人)?(?:黑|盗)(?:吗|么|嘛)|"
     r"(?:what (?:should|do|can) i do|what to do) (?:if|when)|"
     r"if i (?:ever )?(?:see|find|notice|get)|(?:如果|万一|要是)(?:我)?(?:发现|看到)|"
     r"(?:heard|read|seen|news|saw).{0,30}(?:some|other|many|lots of|a lot of|several) (?:wallets?|apps?|platforms?|"
@@ -121,6 +125,13 @@ _PEOPLE = (
     r"father|mom|mum|dad|kids?|child|cousin|boss)"
 )
 _HOWTO = r"(?:how|where|which|what is the way|way to|怎么|如何|哪里|哪儿|在哪|哪个|方式|渠道|入口)"
+# an identity check: "kyc", "verification", "实名认证", "人脸识别"
+_VERIFYING = r"(?:kyc|verif\w*|identity|id check|认证|验证|审核|人脸|刷脸)"
+# one of the answers' steps, done: "清了缓存", "换了网络", "重置了密码"
+_DONE_ZH = (
+    r"(?:清(?:理|除)?(?:了|过)(?:缓存)?|换(?:了|过)(?:网络|网|wifi|手机|设备|浏览器)?|重置(?:了|过)(?:密码)?|"
+    r"重设(?:了|过)(?:密码)?|重启(?:了|过)|重装(?:了|过)|更新(?:了|过)|检查(?:了|过)|确认(?:了|过))"
+)
 
 
 # money gone to the wrong party or network, with the amount or the network named: a person traces it;
@@ -132,7 +143,8 @@ _MISDIRECTED = [
     _AMOUNT + r".{0,60}" + _WRONG_PAYEE,
     _WRONG_PAYEE + r".{0,60}" + _AMOUNT,
     _WRONG_PAYEE + r".{0,60}(?<!\d)\d{6,}|(?<!\d)\d{6,}.{0,60}" + _WRONG_PAYEE,  # "... okpay id 88213374"
-    r"wrong (?:network|chain)|(?:用|选|转)错(?:了)?(?:链|网络)|"
+    r"wrong (?:network|chain)|(?:用|选|转)错(?:了)?(?:链|网络)|(?:充|转|提)错(?:了)?(?:币种|代币)|"
+    r"(?:sent|deposited|transferred) (?:the )?wrong (?:coin|token)|"
     r"(?:erc|trc|bep)-?20.{1,40}(?:instead of|rather than|转到|转去|到了?)\s?(?:the )?(?:erc|trc|bep)-?20",
     _ON_CHAIN,
 ]
@@ -167,9 +179,12 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"into) my (?:account|wallet|okpay|acc)|(?:login|log in|sign in|signin|security) (?:alert|notification|"
         r"warning|email)s? from (?!okpay|you|your|the app|us\b)|"
         r"(?:email|phone(?: number)?|number)(?: \w+){0,3} (?:isnt|is not|wasnt|was not) mine|"
-        r"(?:login|log in|sign in)s? (?:from|in) (?:a |an )?(?:unknown|strange|different|another) "
+        r"(?:login|log in|sign in)s? (?:from|in) (?:a |an )?(?:unknown|strange|different|another|new|foreign|"
+        r"unfamiliar) "
         r"(?:device|location|country|place|ip)|password (?:was |has been )?changed (?:by|without)|"
         r"i didnt change my (?:password|email|phone)|"
+        r"(?:device|login|log in|sign in|location|ip|session)s? (?:that )?(?:i|we) (?:dont|do not|didnt|cant) "
+        r"recogni[sz]e|"
         r"(?:email|password|phone number) (?:was|were|has been|have been|got) changed|"
         r"(?:email|phone number|phone|number|2fa|pin)(?: [a-z]+){1,4} (?:was|were|has been|have been|got) changed|"
         r"sim (?:card )?(?:swap|swapped|was swapped|hijack)|"
@@ -201,6 +216,13 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"(?:验证码|登录提醒|登录通知|提醒|通知|短信|邮件).{0,20}(?:但|可|可是)(?:是)?我(?:根本|并|从来)?没(?:有)?(?:要|在|想)?"
         r"(?:登录|登陆|操作|申请|请求)|"
         r"被人修改|账号被盗用|被盗用|被人控制|不是我登录|"
+        # "在别的设备上看到我的账号登录过", "发现陌生设备的登录"
+        r"(?:看到|发现|显示|提示|有)(?:了)?(?:我的)?(?:账号|账户)?(?:在)?(?:别的|其他|陌生|不认识的|陌生的)(?:设备|手机|电脑|"
+        r"地方|国家|ip)(?:上)?(?:的)?(?:登录|登陆)|(?:别的|其他|陌生|不认识的)(?:设备|手机|电脑)(?:上)?(?:看到|发现|显示)"
+        r"(?:我的)?(?:账号|账户)(?:有)?(?:登录|登陆)|"
+        # the customer did not change it, yet the app says it was changed: "密码我没改过，提示密码已修改"
+        r"(?:密码|邮箱|手机号|绑定)我?(?:并|根本|从来)?没(?:有)?(?:改|修改|更改|动|换)过|"
+        r"(?:提示|显示)(?:我的)?(?:密码|邮箱|手机号)(?:已|已经)(?:被)?(?:修改|更改|重置)|"
         r"(?:有人|别人|陌生人|其他人)(?:用|拿|在)?(?:我的)?(?:账号|账户|号)?(?:登录|登陆|登上|登进)|"
         r"(?:二次验证|双重验证|两步验证|2fa|谷歌验证器?|验证器|身份验证器).{0,6}被(?:人|别人)?(?:关|关闭|关掉|解绑|改|"
         r"修改|换|重置|删)|"
@@ -209,11 +231,15 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"不是我(?:本人)?(?:申请|请求|发起|登录|登陆)|"
         r"(?:但|可|可是|然而)(?:是)?我(?:并|根本|从来)?没(?:有)?(?:改|修改|更改|重置|申请|换)过?(?:密码|邮箱|手机号|"
         r"绑定)?|"
+        # someone else signed in there; "怎么在别的设备上登录", "可以在别人的手机上登录吗" ask how or whether, and
+        # "我在别人的电脑上登录过" is the customer's own login
+        r"(?<!怎么)(?<!如何)(?<!可以)(?<!能否)(?<!能不能)(?<!能)(?<!想)(?<!要)(?<!我)"
         r"在(?:别的|其他|陌生|另一(?:个|台|部)|不认识的|别人的)(?:手机|设备|电脑|地方|国家|城市)(?:上)?(?:被)?(?:登录|"
-        r"登陆)(?!不|失败)|收到(?:了)?(?:陌生|不明|莫名(?:其妙)?)的?(?:验证码|登录)|(?:我)?(?:并|"
+        r"登陆)(?!不|失败|吗)(?!.{0,12}(?:会不会|安全吗|安不安全|风险|可以吗|行不行))|收到(?:了)?(?:陌生|不明|莫名(?:其妙)?)的?(?:验证码|登录)|(?:我)?(?:并|"
         r"根本)?没(?:有)?(?:申请|"
         r"请求)(?:过)?.{0,6}(?:验证码|重置)|"
-        r"(?:手机号|邮箱|绑定的?手机(?:号)?)被(?:人)?(?:改|换)|换卡攻击|sim卡被|篡改|被(?:人)?入侵|被(?:人|别人)控制|"
+        r"(?:手机号|邮箱|绑定的?手机(?:号)?)被(?:人)?(?:改|换)|(?:手机号|号码|手机卡)(?:码)?被(?:别人|人)(?:拿去|拿走|占用|盗用)|"
+        r"换卡攻击|sim卡被|篡改|被(?:人)?入侵|被(?:人|别人)控制|"
         r"(?:有人|别人|陌生人)(?:进入|进了|闯入|登进)(?:了)?(?:我的)?(?:账户|账号|钱包)|"
         r"(?:有人|别人|陌生人|黑客)(?:把我的?|偷偷|擅自)?(?:改|修改|重置|换|解绑|关|关闭)(?:了|掉)?(?:我的?)?(?:绑定的?)?"
         r"(?:密码|邮箱|手机号|二次验证|双重验证|两步验证|2fa|谷歌验证)|"
@@ -247,6 +273,10 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"had |ve )?"
         r"never (?:seen|used|heard of|paid|bought from)|"
         r"unrecogni[sz]ed (?:payment|transfer|transaction|withdrawal|charge|deduction)|"
+        r"(?:dont|do not|cant|cannot) remember (?:making|doing|sending|authori[sz]ing|buying|paying|ordering)|"
+        r"(?:charge|payment|transaction|transfer|withdrawal|purchase)s? (?:that )?i (?:dont|do not|cant) remember|"
+        r"(?:一笔|这笔|有笔|几笔)(?:消费|交易|转账|扣款|付款|支出|提现)(?:我)?(?:完全|根本)?(?:不记得|没印象|想不起来)|"
+        r"不记得(?:有)?(?:这笔|这个|那笔)(?:消费|交易|转账|扣款|付款)|"
         r"(?:不认识|陌生|不明|莫名)的?(?:转出|转账|交易|扣款|付款|提现|提币|消费|支出)|多了(?:一|几|两)笔|"
         r"(?:发现|看到|出现|有)(?:了)?(?:一|几|两)?笔?(?:异常|可疑|奇怪|不认识)的?(?:交易|转账|提现|扣款|记录|转出)|"
         r"(?:一|几|两)笔(?:我)?不认识的|(?:账户|账号|钱包)(?:里)?有(?:异常|可疑)(?:的)?(?:交易|转账|提现|记录)|"
@@ -291,6 +321,8 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"customer service|okpay|agent|admin|staff|website|site|app|account)|ponzi|rug ?pull|"
         r"ask(?:ed|ing|s)? (?:me )?(?:for|to (?:send|give|share|tell)) (?:them |him |her )?(?:my|the) "
         r"(?:seed|recovery|private key|password|pin|2fa|otp|code|verification code|sms code)|seed phrase|"
+        r"(?:recovery|secret|backup|mnemonic) (?:phrase|words)|mnemonic|"
+        r"(?:is|was) (?:this|that|it) (?:really|actually|truly) (?:you|from you|okpay|from okpay|official)|"
         r"private key|(?:will|would) be (?:closed|suspended|frozen|deleted|blocked|locked) (?:unless|if (?:i|"
         r"you) dont)|"
         r"unless (?:i|you) (?:click|verify|pay|send|confirm)|"
@@ -312,6 +344,9 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"your|the okpay)|(?:safe|secure|safety|protected) (?:wallet|account|address)|"
         r"(?:fake|suspicious|sketchy|dodgy|phishing) "
         r"(?:link|email|sms|text|message|website|site|call)",
+        r"stranger (?:sent|transferred|paid|wired) me|identity theft|stole my identity|"
+        r"(?:opened|registered|created) (?:an? )?(?:okpay )?account (?:in|with|using|under) my (?:name|id|identity|"
+        r"documents?)|"
         r"blackmail|extort|(?:received|got) .{0,40}from (?:someone|somebody|a stranger|people|a person) (?:i|we) "
         r"(?:dont|do not|didnt) know|(?:receive|forward|pass on) (?:money|payments|funds) for (?:someone|somebody|"
         r"them|him|her|a stranger)",
@@ -319,14 +354,18 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r".{0,30}(?:verify|unlock|log ?in|sign ?in|claim|confirm|upgrade|unfreeze|activate)",
         r"(?:发|给)(?:了)?我?(?:一个)?(?:链接|网址|二维码).{0,12}(?:验证|登录|认证|解冻|领取|激活|升级)|"
         r"是(?:不是)?你们(?:官方)?发的|是官方(?:发)?的吗|"
+        r"收到(?:了)?(?:一笔)?(?:陌生人|不认识的人|陌生)的?(?:转账|汇款|钱|款)|"
+        r"(?:用|拿)(?:了)?我的(?:身份证|证件|身份|名字|信息)(?:注册|开户|开了|认证)|"
         r"勒索|敲诈|陌生人(?:给我)?(?:转|打|汇)(?:了)?(?:一笔)?(?:钱|款)|莫名(?:其妙)?(?:收到|多了|到账)|诈骗|骗子|被骗|骗了|骗局|骗钱|冒充|假冒|假客服|钓鱼|仿冒|杀猪盘|"
-        r"资金盘|助记词|私钥|"
+        r"资金盘|助记词|私钥|把我拉黑|拉黑了我|"
         r"(?:问我要|向我要|找我要|索要|(?:让|要|叫)我(?:提供|发|给|告诉|说出|报)).{0,4}(?:密码|验证码|动态码|助记词)|"
         r"(?:自称|声称|号称|说(?:他|她|自己)?是)(?:是)?.{0,4}(?:客服|官方|工作人员|okpay)|钓鱼|假网站|假链接|"
         r"(?:短信|邮件|消息|私信).{0,20}(?:点击|点开|打开)(?:一个)?链接|刷单|兼职.{0,10}(?:付款|转账|充值|垫付)|"
         r"高回报|保本|安全账户|安全钱包|"
         r"翻倍|(?:投资|理财|炒币|荐股)群|老师(?:带|让|叫|说)|(?:每天|每日|日)(?:有|收益|回报|利息|赚)?.{0,3}\d+\s?%|"
         r"(?:网上|网络上|网友|网恋|交友软件|社交软件|群里)认识的(?:人|朋友|网友)?.{0,20}(?:投资|理财|转|充|付|买|赚)|"
+        r"网友(?:叫|让|带|拉|介绍|推荐)我.{0,10}(?:投资|理财|充值|转账|炒币)|"
+        r"(?:投资|理财|炒币)(?:的)?.{0,20}(?:提不出来|取不出来|无法提现|不能提现|提现不了|出不了金)|"
         r"(?:导师|带单|mentor).{0,20}(?:投资|充值|转账|提现|税|费)|代充值|代充|"
         r"(?:网站|链接|app|账号|群).{0,12}(?:一模一样|很像|仿冒)|解冻费|保证金|(?:交|付|充值|充).{0,8}(?:才能|"
         r"才可以)(?:提现|解冻|出金|提币)",
@@ -347,6 +386,9 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"coins|crypto|usdt|withdrawals?)|cant withdraw (?:anything|at all)|not allowed to (?:withdraw|transfer|send)|"
         r"(?:account|wallet) (?:shows|showing|says|status is) (?:as |that it is )?(?:under review|restricted|"
         r"limited|frozen|suspended)|"
+        r"(?:account|wallet) (?:cant|cannot|can no longer|is unable to|wont let me|doesnt let me) (?:send|withdraw|"
+        r"transfer|move|receive)|(?:cant|cannot|unable to) (?:send|withdraw|transfer|move) (?:(?:money|funds|"
+        r"anything|any money) )?any ?(?:more|longer)|can no longer (?:send|withdraw|transfer|move)|"
         r"risk control|risk management|(?:account|wallet) (?:is |was |got |has been )?(?:limited|under review|"
         r"under investigation|"
         r"flagged|locked by you)|(?:you|they|okpay) (?:guys )?(?:have )?(?:closed|deactivated|disabled|suspended|"
@@ -363,7 +405,35 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"暂停使用|扣押|"
         r"(?:提现|提币|转账|出金|交易)(?:功能)?(?:被)?(?:禁用|关闭|停用|暂停|锁)|(?:不让|不给|禁止)(?:我)?(?:提现|"
         r"提币|转账|出金)|"
-        r"(?:钱|资金|余额|资产|币)(?:被)?(?:锁住|锁定|扣住|卡住不给)|风控|风险(?:账户|账号|用户)|(?:账户|账号)(?:被)?(?:异常|受限|限制)",
+        r"(?:钱|资金|余额|资产|币)(?:被)?(?:锁住|锁定|扣住|卡住不给)|风控|风险(?:账户|账号|用户)|(?:账户|账号)(?:被)?(?:异常|受限|限制)|"
+        r"(?:账户|账号|钱包)(?:显示|提示|状态)(?:为|是)?(?:已)?(?:被)?(?:受限|限制|冻结|异常)|"
+        r"(?:余额|钱|资金)(?:不能|没法|无法)(?:动|用|提)|(?:余额|钱|资金)动不了",
+    ], []),
+    # the guide's own step 2: a reset that did not lift the lock needs support to verify the holder; a lock with
+    # money behind it is not a login question either ("重置过两次了还是锁着", "reset it but it still says locked")
+    ("account_locked", "high", [
+        r"reset (?:my |the )?(?:password|pw|it)?.{0,40}(?:still|yet|again)(?: \w+){0,3} (?:locked|blocked)|"
+        r"(?:locked|blocked).{0,40}(?:already|even after|despite|after) (?:i )?(?:reset|resetting|changing)",
+        r"(?:重置|重设|改|找回)(?:了|过).{0,16}(?:还是|仍然|依然|仍|还)(?:是)?(?:提示|显示|说|被)?.{0,6}(?:锁|冻结)|"
+        r"(?:重置|重设)(?:密码)?(?:也|都)(?:没用|不行|没有用|不管用).{0,12}锁|"
+        r"(?:锁|锁定|锁住|锁了|被锁)(?:了)?.{0,12}(?:里面|账户里|账号里|钱包里)(?:还)?有.{0,8}(?:钱|资金|余额|币|u|\d|"
+        r"[一二两三四五六七八九十百千万]+(?:块|元|美元|美金|u))",
+    ], []),
+    # the phone number or e-mail the account is registered with is gone: the login answer's reset cannot reach it
+    ("account_access", "high", [
+        r"(?:registered|linked|bound|old|previous|former) (?:phone|phone number|mobile number|number|sim|email|"
+        r"e-mail|email address)(?: \w+){0,3} (?:is |was |has been )?(?:no longer|not in use|deactivated|"
+        r"disconnected|lost|gone|expired|cancelled|canceled|stopped working)|lost access to (?:my |the )?(?:email|"
+        r"phone|number|sim|authenticator|2fa)|(?:lost|deleted|wiped|no longer have) (?:my |the )?(?:google )?"
+        r"(?:authenticator|2fa app|2fa codes?)|"
+        r"(?:no longer|dont|do not) have (?:access to )?(?:my |the )?(?:old |registered )?"
+        r"(?:phone number|number|sim|email)",
+        r"(?:注册|绑定)(?:用|时)?的?(?:手机|手机号|手机号码|号码|邮箱|电话)(?:已经|早就|现在)?.{0,4}(?:停用|不用了|没用了|注销|"
+        r"丢了|不在了|用不了|作废|停机)|"
+        r"(?:谷歌验证器?|身份验证器|验证器|二次验证|双重验证|2fa)(?:换手机后|换了手机(?:后|以后)?|在旧手机上)?(?:也)?"
+        r"(?:没了|丢了|删了|被删|不见了|用不了|打不开)|"
+        r"(?:旧|以前的|原来的)(?:手机号|手机号码|号码|邮箱|手机卡)(?:已经|早就)?.{0,4}(?:停用|不用了|注销|丢了|用不了|停机|"
+        r"没了)|(?:手机号|手机号码|号码)(?:已经|早就)?(?:停机|停用|注销)了",
     ], []),
     ("double_charge", "high", [
         r"charged (?:me )?(?:twice|two times|double|2 times|three times|multiple times)|double[- ]?(?:charged|"
@@ -413,11 +483,14 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"disappeared|blocked me|took (?:my|the) money)|(?:goods|item|order|package|parcel|product)s? (?:never|didnt|"
         r"did not|hasnt|havent|has not|have not) (?:arrived|came|come|been delivered|been shipped)|never (?:shipped|"
         r"delivered) (?:it|the|my)",
-        r"(?:商家|卖家|店家|商户|对方)(?:一直|还|就|都)?(?:不|没|未)(?:有)?(?:发货|退款|退钱|肯退)|(?:商家|卖家|店家)"
-        r".{0,10}(?:跑路|消失|拉黑)|拒绝退款|不肯退|纠纷",
+        r"(?:商家|卖家|店家|商户|对方)(?:一直|还|就|都)?(?:不|没|未)(?:有|给|肯)?(?:我)?(?:发货|退款|退钱|肯退)|"
+        r"(?:商家|卖家|店家)(?:也|都|一直|根本)?(?:不理|不回|不承认|不认账).{0,10}|(?:商家|卖家|店家)"
+        r".{0,10}(?:跑路|消失|拉黑)|拒绝退款|不肯退|纠纷|争议|申诉|(?:和|与|跟)描述.{0,4}(?:不一样|不符|不同)",
+        r"(?:open|raise|file|start|make) a dispute|dispute (?:a|an|this|the|my) (?:transaction|payment|charge|order)|"
+        r"not as described",
     # "can I get a refund if the seller never ships": a question about the refund policy, not a case
     ], [r"(?<![a-z])(?:if|what if|in case|suppose) (?:the |a |an |my )?(?:seller|merchant|shop|store|vendor|website|"
-        r"goods|item|order|package)|(?:如果|万一|要是)(?:商家|卖家|店家)"]),
+        r"goods|item|order|package)|(?:如果|万一|要是)(?:商家|卖家|店家)|(?:商家|卖家|店家).{0,10}的话"]),
     ("asked_for_human", "normal", [
         # "can someone from your team look at my account", "is there anyone who can actually help"
         r"(?:someone|somebody|anyone|anybody) (?:from|on) (?:your|the|okpay) (?:team|staff|support|side)|"
@@ -476,6 +549,29 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"回复)(?:太|真|好)?慢|效率(?:太|真)?低",
     ], []),
     # the customer already did what an answer would say: "tried everything", "方法都试了"
+    # identity checks that went wrong for this customer: refused again and again, refused without a reason,
+    # approved without the higher limits the answer promises; the FAQ says how reviews work, not why this one did not
+    ("review_problem", "normal", [
+        _VERIFYING + r".{0,30}(?:rejected|declined|denied|refused|failed)(?: \w+){0,2} (?:again|twice|(?:two|three|"
+        r"four|five|several|multiple|many|\d+) times)",
+        _VERIFYING + r".{0,40}(?:no reason (?:was |is )?(?:given|provided)|without (?:a |any )?(?:reason|"
+        r"explanation)|(?:didnt|did not|doesnt|wont) (?:say|tell me|explain|give (?:me )?(?:a |any )?(?:reason|"
+        r"explanation)))",
+        r"(?:kyc|verification|review) (?:was |is |got |has been )?(?:approved|passed|done|completed).{0,30}"
+        r"(?:but|yet)",
+        _VERIFYING + r".{0,12}(?:被拒|被驳回|驳回|拒绝|没通过|未通过|失败|不通过)(?:了)?.{0,12}"
+        r"(?:好几|十几|几十|[两三四五几多]|\d+)(?:次|遍)|"
+        + _VERIFYING + r".{0,20}(?:一直|总是|老是|还是)?(?:失败|不通过|没通过|被拒|过不了|通不过).{0,12}"
+        r"(?:试|弄|提交|传|做)了"
+        r"(?:好几|十几|几十|很多|好多|无数|[两三四五几多]|\d+)(?:次|遍)|"
+        + _VERIFYING + r".{0,20}(?:也|都|并)?(?:没|未|不)(?:有)?(?:说|给|告诉|告知|解释)(?:我)?(?:任何)?(?:原因|理由)|"
+        r"(?:认证|验证|审核)(?:已经|都)?(?:通过|成功|完成)(?:了)?.{0,6}(?:但|可|却|然而)(?:是)?.{0,20}(?:没|未|不|还是)",
+    ], [r"(?<![a-z])(?:if|what if|in case)(?![a-z])|如果|万一|要是"]),
+    # the customer did two of the answer's steps and it still fails: "清了缓存，换了网络，还是登不进去"
+    ("tried_already", "normal", [
+        _DONE_ZH + r".{0,20}" + _DONE_ZH + r".{0,30}(?:还是|仍然|依然|都|也)(?:不行|没用|失败|登录不|登不|进不去|一样|"
+        r"没到|不能|无法|报错)",
+    ], []),
     ("tried_already", "normal", [
         r"tried everything|tried (?:all|every) (?:the |of the |your )?(?:steps|things|solutions|suggestions|options|"
         r"ways|methods)|"
@@ -487,6 +583,74 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"试)",
     # "4G和wifi都试了" tried two networks, not every step
     ], [r"(?:和|跟|与|或)[a-z0-9\u4e00-\u9fff]{1,6}都试(?:过)?了"]),
+    # the money went but did not land, or came back less: "失败了但钱被扣了", "显示成功但对方没收到",
+    # "the seller says it never came through", "my balance is lower than it should be", "对方不肯还"
+    ("transaction_investigation", "normal", [
+        r"(?:failed|declined|didnt go through|did not go through|unsuccessful).{0,40}(?:but|yet|and|still).{0,30}"
+        r"(?:deducted|charged|debited|taken|left my)|(?:deducted|charged|debited).{0,40}(?:but|yet).{0,30}(?:failed|"
+        r"declined|not (?:received|arrived))|"
+        r"(?:says|shows|showing|marked|status is)(?: \w+){0,3} (?:completed|complete|successful|success|sent|"
+        r"confirmed|paid|done).{0,60}(?:but|yet|however)|"
+        # ... and the other way round: "they say it never came through, my app says completed" ("对方说没收到" alone
+        # asks about a delay, the FAQ's question)
+        r"(?:never|didnt|did not|hasnt|has not|havent|have not|not) (?:get|got|receive|received|come|came|arrive|"
+        r"arrived|came through|gone through).{0,60}(?:app|it|status|history|wallet|okpay|mine) (?:says|shows|showing)"
+        r"(?: it)?(?: was| is)? (?:completed|complete|successful|sent|confirmed|paid|done)|"
+        r"(?:credited|received|arrived|deposited|showing|shows)(?: \w+){0,2} (?:is |was )?less than|"
+        r"(?:returned|bounced|reversed) (?:the |my )?(?:withdrawal|transfer|payment).{0,40}where|"
+        r"(?:withdrawal|transfer|payment) (?:was |got |has been )?(?:returned|bounced|reversed).{0,40}(?:where|missing|"
+        r"not (?:back|in))|"
+        r"customer (?:says|said|claims) (?:they |he |she )?paid.{0,30}(?:i|we) (?:didnt|did not|havent|never) "
+        r"(?:get|receive|got)|"
+        r"(?:withdrawal|transfer|payment|payout|refund|deposit)s? (?:was |is |has been |got )?(?:approved|completed|"
+        r"processed|sent|successful|confirmed).{0,40}(?:but|yet)(?: \w+){0,4} (?:never|not|hasnt|havent|didnt|isnt)|"
+        r"(?:balance|funds) (?:\w+ )?(?:is |looks |seems )?(?:lower|less|smaller) than (?:it should|expected|before|"
+        r"normal)|(?<![a-z])(?:about |around |roughly )?\d[\d,.]*(?: [a-z]+)? (?:is|are|went) missing|"
+        r"(?:refuses?|refused|wont|will not|doesnt want to|does not want to) (?:to )?(?:return|give (?:it|them|the "
+        r"money|my money) back|send (?:it|them|the money) back|pay (?:me )?back)",
+        r"(?:失败|没成功|不成功|未成功|没到账|没收到|没有到账)(?:了)?.{0,12}(?:但|可|却|然而)(?:是)?.{0,8}(?:扣|被扣)|"
+        r"(?:显示|提示|状态)(?:是|为)?(?:已)?(?:成功|完成|已完成|已到账|已转出|已支付).{0,12}(?:但|可|却|然而|[,，])(?:是)?"
+        r".{0,12}(?:没|未)(?:有)?(?:收到|到账|入账)|"
+        r"(?:提现|转账|付款|退款|充值|汇款)(?:已经)?(?:审核)?(?:通过|成功|完成|批准)(?:了)?.{0,6}(?:但|可|却)(?:是)?.{0,12}"
+        r"(?:没|未)(?:有)?(?:到|收到|入账|到账)|"
+        r"(?:余额|钱)(?:比|跟)(?:应该|之前|实际|预期|原来).{0,6}(?:少|不对)|"
+        r"(?:转|付|充|提|汇)了?\s?\d[\d,.]*.{0,12}只(?:收到|到账|到了|到|剩)|"
+        r"(?:充值|提现|提币|入金|出金)(?:的)?(?:钱|款|币)?.{0,6}(?:到|进|充到|转到)了?(?:别人|其他人|陌生人)的?"
+        r"(?:账户|账号|钱包|卡)|"
+        r"(?:提现|转账|汇款|付款)(?:到.{0,6})?(?:被)?(?:退回|退票|打回)了?.{0,12}(?:钱|款)?(?:去哪|在哪|没|少)|"
+        r"(?:客户|买家|顾客)(?:说|表示)(?:已经)?付(?:款|钱)?(?:了)?.{0,6}(?:我|但|可)?(?:没|未)(?:有)?收到|"
+        r"(?:对方|收款人|那个人|他|她)(?:不肯|不愿意|拒绝|不愿|不)(?:还|退|返还|退还|归还)(?:钱|给我)?(?![a-z\u4e00-\u9fff]*(?:怎么|吗))",
+    ], []),
+    # asking staff to undo one particular payment: "请帮我把刚才那笔付款取消掉", "please cancel the payment I just
+    # made"; how to cancel a payment at all is the cancel FAQ's question
+    ("transaction_investigation", "normal", [
+        r"(?:please|pls|plz|can you|could you|would you|kindly) (?:\w+ ){0,2}(?:cancel|reverse|stop|undo|recall|revert)"
+        r"(?: \w+){0,2} (?:the |this |that |my )?(?:payment|transfer|transaction|order|withdrawal) (?:i (?:just )?"
+        r"(?:made|sent|did)|from|of|this|yesterday|today|earlier|at)",
+        r"(?:帮我|麻烦|请|请你们|帮忙)(?:帮我)?(?:把)?(?:刚才|刚刚|那笔|这笔|今天|昨天|早上|上午|下午).{0,20}(?:取消|撤回|撤销|退回|"
+        r"追回|拦截)|" + _AMOUNT + r".{0,30}(?:取消|撤回|撤销|cancel|reverse|undo)|(?:取消|撤回|撤销)(?:掉)?.{0,20}"
+        + _AMOUNT,
+    ], [r"(?<![a-z])(?:if|what if|in case|how)(?![a-z])|如果|万一|要是|怎么|如何|能不能|可以吗"]),
+    # "my own one has been under review for five days": a case, even when it opens with "how long does it usually take"
+    ("transaction_investigation", "normal", [
+        r"(?:我的|我这|我那|我)(?:笔|个)?.{0,12}(?:已经|都已经|足足|整整)(?:等|审核|处理|卡|pending)?(?:了)?.{0,4}"
+        + _LONG_WAIT,
+        r"(?:mine|my (?:\w+ )?(?:withdrawal|transfer|payment|deposit|verification|kyc|review|application|refund)) "
+        r"(?:has been|is|was|been)(?: \w+){0,3} (?:for |since )?(?:over |more than |almost |nearly )?" + _LONG_WAIT,
+    ], [r"(?<![a-z])(?:if|what if|suppose)(?![a-z])|如果|万一|要是|假如"]),
+    # support promised a reply within 24 hours and days went by: "你们说24小时内回复，现在都三天了"
+    ("complaint", "normal", [
+        r"(?:回复|回我|答复|工单|ticket|reply|response|answer|get back).{0,30}" + _LONG_WAIT,
+        r"(?:promised|said|supposed to|within) (?:\w+ ){0,3}24 ?(?:hours|hrs|h).{0,30}" + _LONG_WAIT,
+        r"(?:说|承诺|保证|说好)(?:会)?(?:在)?24\s?(?:个)?小时.{0,30}" + _LONG_WAIT,
+        # about the handling, not one step ("identity check taking too long" asks how long reviews take)
+        r"(?:this|it|everything|you|you guys|your team|support)(?: is|s|re| are)? taking (?:way |far |so |much )?"
+        r"too long|"
+        r"(?:need|want) (?:this|it) (?:resolved|fixed|sorted|solved) (?:today|now|asap|immediately)|"
+        r"(?:please|pls|plz|can you|could you|kindly) (?:\w+ )?follow ?up",
+        r"请(?:尽快)?跟进|麻烦(?:尽快)?跟进|帮(?:我)?跟进",
+        r"(?:也|都|一直|还)不回(?:我|复|消息|私信)?|谁(?:来)?(?:管|负责)(?:啊|呢|吗)?(?:[?？!！。,，]|$)",
+    ], [r"how long|usually|normally|多久|多长时间|要几天|几天(?:能|可以|会|才)|一般|正常要"]),
     ("transaction_investigation", "normal", _MISDIRECTED, []),
     ("transaction_investigation", "normal", [
         _REFERENCE,
@@ -507,6 +671,7 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         _LONG_WAIT + r" ago.{0,40}" + _MONEY_MOVE,
         _MONEY_MOVE + r".{0,40}" + _LONG_WAIT + r" ago",
         _DATED + r".{0,40}" + _PROBLEM,
+        _PROBLEM + r".{0,40}" + _DATED,
         _MONEY_MOVE + r".{0,30}(?:已经|超过|等了|都|快|足足)(?:有)?.{0,6}" + _LONG_WAIT,
         _MONEY_MOVE + r".{0,30}" + _LONG_WAIT + r"(?:了|啦|多了|还|都|仍)",
         _MONEY_MOVE + r".{0,40}(?:for|over|more than|after|since|past) (?:over |more than |almost |nearly )?"

@@ -39,7 +39,7 @@ GREETINGS: list[tuple[str, list[str]]] = [
         r"(?<![a-z])(?:hi+|hello+|hey+|hiya|howdy|yo|good (?:morning|afternoon|evening|day)|gm|greetings|"
         r"any(?:one|body) (?:there|here|around|online|home)|is any(?:one|body) there|are you there|you there|hello\?|"
         r"any(?:one|body)(?=\W*\?))(?![a-z])",
-        r"你好|您好|哈喽|哈啰|嗨|hello|在吗|在不在|在么|有人吗|有人在吗|早上好|下午好|晚上好|早安|晚安|^喂|👋",
+        r"你好|您好|大家好|各位好|哈喽|哈啰|嗨|hello|在吗|在不在|在么|有人吗|有人在吗|早上好|下午好|晚上好|早安|晚安|^喂|👋",
     ]),
     ("ack", [
         r"(?<![a-z])(?:ok+|okay|okie|k+|kk|fine|alright|all right|got it|gotcha|cool|great|nice|sure|noted|"
@@ -79,11 +79,12 @@ CLOSING = re.compile(
 )
 CLOSING_OPEN = re.compile(
     r"\?|？|(?<![a-z])(?:but|still|however|not|no|cant|cannot|doesnt|didnt|dont|wont|isnt|hasnt|havent|wasnt|again|"
-    r"how|why|what|where|when|which|another|also|error|help)(?![a-z])|但|可是|还是|还有|另外|不|没|怎么|为什么|吗|失败|错误"
+    r"how|why|what|where|when|which|another|also|error|help)(?![a-z])|但|可是|还是|还有|另外|不|没|怎么|为什么|吗|失败|错误|"
+    r"多久|多长|几天|什么时候|何时|哪|如何|是否|(?<![a-z])(?:need|needs|too long|asap|urgent)(?![a-z])"
 )
 # Words that may surround small talk without making it a question ("hi there", "thanks team", "在吗客服").
 GREETING_FILLER = [
     r"(?<![a-z])(?:there|team|guys|all|everyone|folks|support|okpay|bot|admin|mate|sir|madam|again|for|the|your|"
     r"help|so|much|very|a|lot|and|you|u|now|it|that|this|then|!|\.)(?![a-z])",
-    r"客服|你们|大家|朋友|亲|啊|呀|哈|哈哈|呢|吧|了|的|哦|嘛|哈喽|一下|小助手|助手|机器人|帮助|帮忙|你",
+    r"客服|你们|大家|朋友|亲|啊|呀|哈|哈哈|呢|吧|了|的|哦|嘛|哈喽|一下|小助手|助手|机器人|帮助|帮忙|你|打扰",
 ]

@@ -33,7 +33,8 @@ def triage(kb) -> Triage:
     ("text", "kind", "lang"),
     [("hi", "greeting", "en"), ("你好", "greeting", "zh-Hans"), ("在嗎", "greeting", "zh-Hant"),
      ("thanks!", "thanks", "en"), ("謝謝", "thanks", "zh-Hant"), ("ok", "ack", "en"), ("好的", "ack", "zh-Hans"),
-     ("👍", "ack", "en"), ("ok thanks", "thanks", "en")],
+     ("👍", "ack", "en"), ("ok thanks", "thanks", "en"), ("大家好", "greeting", "zh-Hans"),
+     ("您好，打扰一下", "greeting", "zh-Hans")],
 )
 def test_small_talk_is_a_brief_greeting_never_a_ticket(triage, kb, text, kind, lang):
     d = triage.decide(text)
@@ -231,6 +232,76 @@ def test_a_vague_message_gets_one_short_question_with_every_topic(triage, kb, te
     assert set(d.options) == {e.id for e in kb.entries}
 
 
+# Cases the guide sends to support, said mildly (issue 13, dev4), and next to them (NEAR_QUESTIONS) the questions
+# with the same words that the FAQs answer.
+MILD_CASES = [
+    # the answer's own steps were done and the lock stayed, or money is behind it: support verifies the holder
+    ("I've reset the password twice and the account is still locked", "account_locked"),
+    ("密码重置了三次，账号还是被锁定", "account_locked"), ("账号锁了，里面还有五千块", "account_locked"),
+    ("清了缓存又换了网络，还是登录不进去", "tried_already"),
+    # the registered phone or e-mail is gone, so the reset the login answer describes cannot reach the customer
+    ("my old phone number is no longer in use so I can't get the reset code", "account_access"),
+    ("原来的手机号停机了，收不到验证码", "account_access"),
+    # this customer's identity check went wrong
+    ("KYC got rejected again, no explanation", "review_problem"), ("我的实名认证被驳回了三次", "review_problem"),
+    ("审核通过了可是额度还是没变", "review_problem"),
+    # money that left and did not land, one payment to undo, an own case past the promised time
+    ("the app says the transfer was successful but my friend never got it", "transaction_investigation"),
+    ("付款失败，但是余额被扣了", "transaction_investigation"),
+    ("my balance seems lower than it should be", "transaction_investigation"),
+    ("请帮我撤回今天上午转的那笔500块", "transaction_investigation"),
+    ("please reverse the transfer i made yesterday", "transaction_investigation"),
+    ("how long can a withdrawal be under review? mine has been 2 days", "transaction_investigation"),
+    ("认证一般要多久？我的已经等了五天了", "transaction_investigation"),
+    ("说好24小时内回复，现在都四天了", "complaint"), ("I opened a ticket a week ago and got no reply", "complaint"),
+    ("my account can no longer withdraw, what happened?", "frozen_funds"), ("账户显示异常，不能提现", "frozen_funds"),
+    ("I'd like to dispute a charge from a merchant", "merchant_dispute"),
+    ("商品和描述不符，卖家也不退款", "merchant_dispute"),
+    ("there's a login from a new location I don't recognise", "hacked_account"),
+    ("在别的设备上看到我的账号登录过", "hacked_account"),
+    ("got a message asking for my recovery phrase, is this really from okpay?", "scam"),
+    # personal details only support can correct
+    ("生日写错了，需要更正", "not_covered"), ("I need to correct my date of birth on my account", "not_covered"),
+    ("我想把账户绑定的手机号换成新的", "not_covered"),
+    ("my passport expired, how do I update my documents", "not_covered"),
+    ("我的身份证过期了，换了新的，怎么更新", "not_covered"),
+    # more of the same classes, in other words
+    ("hello, money I sent on monday still isn't there, could you look?", "transaction_investigation"),
+    ("my withdrawal was approved but the money never reached my bank", "transaction_investigation"),
+    ("付款给商家显示成功，商家说没收到钱", "transaction_investigation"), ("網友叫我投資，現在錢提不出來", "scam"),
+    ("there's a charge I don't remember making", "stolen_funds"), ("有一笔消费我不记得", "stolen_funds"),
+    ("this is taking way too long, I need this resolved today", "complaint"),
+    ("my refund was promised in 24 hours, it's been 4 days", "complaint"),
+    ("人脸识别过不了，试了很多次", "review_problem"),
+    ("I lost access to my authenticator app and can't log in", "account_access"),
+    ("我的谷歌验证器换手机后没了，登录不了", "account_access"),
+    ("我充值的钱到了别人的账户", "transaction_investigation"),
+    ("我转了1000但对方只收到900", "transaction_investigation"),
+    ("the amount credited is less than what I sent", "transaction_investigation"),
+    ("充错币种了，能找回吗", "transaction_investigation"),
+    ("my bank returned the withdrawal, where is the money now", "transaction_investigation"),
+    ("我是商家，客户说付款了我没收到", "transaction_investigation"), ("please follow up on ticket 44120", "complaint"),
+    ("我收到一笔陌生人的转账，对方让我退回去", "scam"), ("someone opened an okpay account in my name", "scam"),
+    ("请帮我把账户里的个人资料全部删除", "not_covered"),
+]
+NEAR_QUESTIONS = [
+    ("重置密码失败怎么办", "login"), ("密码错了好几次被锁了，怎么解锁", "login"), ("清了缓存还是登不上", "login"),
+    ("I didn't get the password reset email", "login"), ("我可以在别的手机上登录吗", "login"),
+    ("why was my verification rejected", "verification"), ("认证通过后限额会提高吗", "verification"),
+    ("我的认证还在审核中，一般要多久", "verification"), ("客服一般多久回复", "contact"),
+    ("how do I cancel a payment I just made", "cancel-transaction"), ("能不能取消刚才的转账", "cancel-transaction"),
+    ("在朋友的手机上登录安全吗", "security"), ("交易失败会扣钱吗", "transaction-failed"),
+    # a question around words that also close the loop or report an incident
+    ("转账成功了对方多久能收到", "transaction-failed"), ("我在别人的电脑上登录过，需要改密码吗", "security"),
+    ("商家不发货的话可以退款吗", "cancel-transaction"), ("OKPay能干啥", "about"),
+    # the recipient has not got it yet, with nothing that shows a case: the delay FAQ
+    ("朋友说还没收到我转的钱", "transaction-failed"),
+    ("my friend says he didn't receive the money yet", "transaction-failed"),
+    ("换手机了二次验证怎么办", "security"), ("how do I follow up on my ticket", "contact"),
+    ("我转错钱到别人账户了怎么办", "cancel-transaction"),
+]
+
+
 @pytest.mark.parametrize(
     ("text", "reason"),
     [("the payment went through twice", "double_charge"), ("同一笔钱扣了两遍", "double_charge"),
@@ -249,7 +320,7 @@ def test_a_vague_message_gets_one_short_question_with_every_topic(triage, kb, te
      ("充值了3000台币还没入账", "transaction_investigation"),
      ("I tried everything and still can't log in", "tried_already"),
      ("whats the usdt to twd rate", "not_covered"), ("how do i buy crypto", "not_covered"),
-     ("what's the daily withdrawal limit", "not_covered"), ("提现手续费是多少", "not_covered")],
+     ("what's the daily withdrawal limit", "not_covered"), ("提现手续费是多少", "not_covered"), *MILD_CASES],
 )
 def test_incidents_and_cases_phrased_as_customers_write_them_go_to_a_person(triage, text, reason):
     d = triage.decide(text)
@@ -285,12 +356,13 @@ def test_cases_only_a_person_can_take_are_handed_off_with_their_priority(triage,
      ("can i get a refund if the seller never shipped", "cancel-transaction"),
      ("lost my phone, how do I log in on my new one", "login"), ("my account is locked", "login"),
      ("I sent money to the wrong person, can I undo it", "cancel-transaction"),
-     ("accidentally paid twice the amount I meant to, can I change it", "cancel-transaction")],
+     ("accidentally paid twice the amount I meant to, can I change it", "cancel-transaction"), *NEAR_QUESTIONS],
 )
 def test_questions_that_only_sound_like_incidents_are_answered(triage, text, faq_id):
     d = triage.decide(text)
     assert isinstance(d, Answer | Clarify), d
     assert faq_id == getattr(d, "faq_id", None) or faq_id in getattr(d, "options", ())
+
 
 
 @pytest.mark.parametrize(
