@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import select
 
 from core.hours import BusinessHours
@@ -82,6 +83,19 @@ async def test_intake_answers_land_on_the_ticket_as_fields(engine, store, kb) ->
     assert "TX20261129883104" in ticket.subject
     assert (await bot_lines(store, MEI))[-1][0] == kb.message("intake_thanks", "zh-Hans", ticket=ticket.id)
     assert (await say(engine, "还有别的吗", MEI)).action == "joined"  # asked once; the ticket has it now
+
+
+@pytest.mark.parametrize(("text", "reason", "question"), [
+    ("I've reset the password twice and the account is still locked", "account_locked", "intake_login"),
+    ("我的实名认证被驳回了三次", "review_problem", "intake_verification"),
+])
+async def test_a_handoff_on_a_locked_account_or_a_refused_review_asks_what_the_team_needs(
+        engine, store, kb, text, reason, question) -> None:  # type: ignore[no-untyped-def]
+    who = MEI if reason == "review_problem" else ANN
+    assert (await say(engine, text, who)).action == "handoff"
+    [ticket] = await tickets(store)
+    assert ticket.reason == reason
+    assert (await bot_lines(store, who))[-1][0] == kb.message(question, "zh-Hans" if who is MEI else "en")
 
 
 async def test_a_vague_message_gets_one_question_then_both_turns_decide(engine, store, kb) -> None:
