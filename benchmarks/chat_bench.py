@@ -7,7 +7,8 @@ whole way: engine (store, triage, outbox) -> dispatcher (claim, send, mark sent)
 
 In the same run and with the same client it measures a bare aiohttp WebSocket endpoint (its own
 subprocess, no store, no logic) that answers each question with the frames the chat sends (ack, echo,
-answer): the ratio of the two saturated throughputs is the figure that does not depend on the machine.
+answer), three times, the fastest counting: the ratio of the two saturated throughputs is the figure that
+does not depend on the machine.
 
 Runs: "bare" (saturated, the bare endpoint); "paced": visitors wait --think-ms (randomised +-50%) between
 messages, like people typing (40 visitors at 1,000 ms is about 40 questions per second); "saturated":
@@ -243,13 +244,20 @@ async def run(base: str, visitors: int, messages: int, think_ms: float, name: st
     return Result(name, latencies, elapsed, server, time.process_time() - client_before)
 
 
+BARE_RUNS = 3
+
+
 async def bare_run(visitors: int, messages: int) -> Result:
+    """The fastest of BARE_RUNS runs: on a shared machine one bare run varied 9,000-21,000 answers/s within
+    minutes, and the ratio moved with it; the fastest is what the endpoint can do (and the harder yardstick)."""
     port = free_port()
     bare = start_bare(port)
     try:
         base = f"http://127.0.0.1:{port}"
         await run(base, visitors, min(messages, 2000), 0)  # warm-up
-        return await run(base, visitors, messages, 0, "bare endpoint", (bare.pid,))
+        runs = [await run(base, visitors, messages, 0, "bare endpoint", (bare.pid,)) for _ in range(BARE_RUNS)]
+        print("bare endpoint runs: " + ", ".join(f"{r.rate:,.0f}" for r in runs) + " answers/s (the fastest counts)")
+        return max(runs, key=lambda r: r.rate)
     finally:
         bare.terminate()
         bare.wait(timeout=30)
