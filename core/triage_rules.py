@@ -462,6 +462,7 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"(?:locked|blocked).{0,40}(?:already|even after|despite|after) (?:i )?(?:reset|resetting|changing)",
         r"(?:重置|重设|改|找回)(?:了|过).{0,16}(?:还是|仍然|依然|仍|还)(?:是)?(?:提示|显示|说|被)?.{0,6}(?:锁|冻结)|"
         r"(?:重置|重设)(?:密码)?(?:也|都)(?:没用|不行|没有用|不管用).{0,12}锁|"
+        r"(?:锁|锁定|锁住|锁了|被锁).{0,20}(?:已经|都|也)(?:重置|重设|改)(?:了|过)(?:密码)?|"
         r"(?:锁|锁定|锁住|锁了|被锁)(?:了)?.{0,12}(?:里面|账户里|账号里|钱包里)(?:还)?有.{0,8}(?:钱|资金|余额|币|u|\d|"
         r"[一二两三四五六七八九十百千万]+(?:块|元|美元|美金|u))",
         # the reset itself fails again and again, or failed for this customer ("重置密码失败了"), or was redone
@@ -630,7 +631,7 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         + _VERIFYING + r".{0,20}(?:也|都|并)?(?:没|未|不)(?:有)?(?:说|给|告诉|告知|解释)(?:我)?(?:任何)?(?:原因|理由)|"
         r"(?:认证|验证|审核)(?:已经|都)?(?:通过|成功|完成)(?:了)?.{0,6}(?:但|可|却|然而)(?:是)?.{0,20}(?:没|未|不|还是)|"
         r"(?:认证|验证|审核)(?:过|通过|完成)(?:了)?.{0,16}(?:限额|额度)(?:还是|仍然|依然|也|都|并)?(?:没|未|没有)(?:提高|提升|变|"
-        r"增加|上调)|"
+        r"增加|上调)|(?:认证|验证|审核)(?:过|通过|完成|完)了?.{0,16}(?:还是|仍然|依然)(?:转不|付不|提不|不能|无法|用不了|不行)|"
         + _VERIFYING + r".{0,20}(?:被拒|拒绝|没通过|未通过|不通过|驳回).{0,20}(?:证件|身份证|护照|资料|信息)(?:都|全)?"
         r"是真的|"
         r"(?:证件|身份证|护照|资料|信息)(?:都|全)?是真的.{0,16}(?:被拒|拒绝|没通过|未通过|不通过|驳回)|"
@@ -638,16 +639,20 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"(?:verified|approved|passed).{0,40}limits? (?:still )?(?:(?:havent|hasnt|didnt|did not|not) (?:gone up|"
         r"increased|changed)|(?:is|are) still (?:the same|low))|"
         r"(?:rejected|declined|denied|failed).{0,40}(?:documents?|id|passport)s? (?:is|are) "
-        r"(?:real|genuine|valid|legit)",
+        r"(?:real|genuine|valid|legit)|(?:documents?|id|passport)s? (?:is|are) (?:real|genuine|valid|legit).{0,40}"
+        r"(?:rejected|declined|denied|fail)",
     ], [r"(?<![a-z])(?:if|what if|in case)(?![a-z])|如果|万一|要是"]),
     # the customer did two of the answer's steps and it still fails: "清了缓存，换了网络，还是登不进去"
     ("tried_already", "normal", [
         r"(?:按|照|跟着)(?:你们|你|着|照)(?:说的|的方法|的步骤|的办法|的建议)?(?:都|全)?(?:检查|试|做|操作|排查|弄)(?:过)?了?"
         r".{0,20}(?:还是|仍然|依然|还)(?:不|没|是|在|卡|失败|登)|(?:都|全都|全部)(?:检查|排查|确认)(?:过)?了.{0,20}"
-        r"(?:还是|仍然|依然)|(?:维护|故障)(?:已经)?(?:结束|恢复|修好|完成)了?.{0,12}(?:还是|仍然|依然)(?:失败|不行|转不|付不|卡)",
+        r"(?:还是|仍然|依然)|(?:维护|故障)(?:已经)?(?:结束|恢复|修好|完成)了?.{0,12}(?:还是|仍然|依然)(?:失败|不行|转不|付不|卡)|"
+        r"(?:服务)?状态页(?:面)?(?:也|都)?(?:显示|看了|说)?(?:也)?(?:正常|没问题).{0,16}(?:还是|仍然|依然)(?:失败|不行|转不|付不|卡|"
+        r"没到)",
         r"(?:checked|tried|changed|switched|cleared) .{0,60}(?:still|yet) (?:fails|failing|failed|not working|"
-        r"doesnt work|stuck|pending|declined|cant|wont)|maintenance (?:is |was |has )?(?:over|ended|finished|done)"
-        r".{0,40}still",
+        r"doesnt work|stuck|pending|declined|cant|wont)|(?:maintenance (?:is |was |has )?(?:over|ended|finished|"
+        r"done)|status page (?:says|shows|is) (?:everything is |all )?(?:fine|ok|okay|normal|green|no issues|"
+        r"operational)).{0,40}still",
         _DONE_ZH + r".{0,20}" + _DONE_ZH + r".{0,30}(?:还是|仍然|依然|都|也)(?:不行|没用|失败|登录不|登不|进不去|一样|"
         r"没到|不能|无法|报错|付不|转不|提不|充不|卡)",
     ], []),
@@ -707,7 +712,9 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"(?!.{0,10}(?:吗|么|是不是))|"
         r"(?:填|输|写|转|选)错.{0,16}(?:钱|款)?(?:已经|都)(?:转|付|打|汇)(?:出去|过去|走|出)了",
         r"wrong (?:amount|address|account|person|recipient|number).{0,60}(?:already|has) (?:went|gone|been) "
-        r"(?:through|sent|processed|completed)",
+        r"(?:through|sent|processed|completed)|(?:cancell?ed|failed|declined|reversed).{0,40}(?:never|didnt|did not|"
+        r"havent|have not|still (?:havent|have not|didnt|not)) (?:got|gotten|get|received|seen) (?:my |the )?(?:money|"
+        r"refund|funds|payment) back",
     ], []),
     # asking staff to undo one particular payment: "请帮我把刚才那笔付款取消掉", "please cancel the payment I just
     # made"; how to cancel a payment at all is the cancel FAQ's question

@@ -305,6 +305,12 @@ GUIDE_CASES = [
     ("I checked the status page and switched networks, the transfer is still stuck", "tried_already"),
     ("验证通过了限额还是没提高", "review_problem"), ("证件是真的，认证却被拒绝了", "review_problem"),
     ("限额突然被降低了", "frozen_funds"), ("麻烦帮我解决", "asked_for_human"),
+    ("the order was cancelled but I never got my money back", "transaction_investigation"),
+    ("my ID is genuine but verification keeps getting rejected", "review_problem"),
+    ("大额转账被要求验证身份，验证完了钱还是转不出去", "review_problem"),
+    ("服务状态页面显示正常，但是我的转账还是失败", "tried_already"),
+    ("The status page says everything is fine but my transfer is still pending", "tried_already"),
+    ("我的账户被锁定了，我已经重置过密码了", "account_locked"),
 ]
 GUIDE_QUESTIONS = [
     ("重置密码失败了，怎么办", "login"), ("Password reset failed, what should I do?", "login"),
@@ -316,6 +322,8 @@ GUIDE_QUESTIONS = [
     ("OKPay是匿名的吗", "about"), ("Is OKPay anonymous for payments?", "about"), ("能改付款吗", "cancel-transaction"),
     ("注册需要什么资料", "verification"), ("有必要开两步验证吗", "security"),
     ("我睡觉的时候手机放哪里比较安全", "security"), ("出现错误代码怎么办", "login"),
+    ("the order was cancelled, will I get my money back?", "cancel-transaction"),
+    ("状态页面正常吗", "transaction-failed"), ("认证完了还要等多久", "verification"),
 ]
 NEAR_QUESTIONS = [
     ("重置密码失败怎么办", "login"), ("密码错了好几次被锁了，怎么解锁", "login"), ("清了缓存还是登不上", "login"),
