@@ -324,6 +324,7 @@ GUIDE_QUESTIONS = [
     ("我睡觉的时候手机放哪里比较安全", "security"), ("出现错误代码怎么办", "login"),
     ("the order was cancelled, will I get my money back?", "cancel-transaction"),
     ("状态页面正常吗", "transaction-failed"), ("认证完了还要等多久", "verification"),
+    ("可以发录屏给客服吗", "contact"), ("can I send a screen recording to support to show the problem?", "contact"),
 ]
 NEAR_QUESTIONS = [
     ("重置密码失败怎么办", "login"), ("密码错了好几次被锁了，怎么解锁", "login"), ("清了缓存还是登不上", "login"),
