@@ -309,9 +309,8 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"(?:i|we) (?:did not|didnt|never) (?:withdraw|transfer|send|spend|move) (?:it|them|this|that|anything|any)\b|"
         r"(?:lost|losing) (?:all |most )?(?:of )?(?:my |the )?(?:money|funds|balance|crypto|coins|savings|usdt|btc|"
         r"assets)|"
-        r"(?:address|wallet|account|merchant|shop|store|company|site|website|person|seller|app)s? (?:i|we) (?:have |"
-        r"had |ve )?"
-        r"never (?:seen|used|heard of|paid|bought from)|"
+        r"(?:address|wallet|account|merchant|shop|store|company|site|website|person|seller|app)s? (?:i|we)(?:ve|d)? "
+        r"(?:have |had |ve )?never (?:seen|used|heard of|paid|bought from)|"
         r"unrecogni[sz]ed (?:payment|transfer|transaction|withdrawal|charge|deduction)|"
         r"(?:dont|do not|cant|cannot) remember (?:making|doing|sending|authori[sz]ing|buying|paying|ordering)|"
         r"(?:charge|payment|transaction|transfer|withdrawal|purchase)s? (?:that )?i (?:dont|do not|cant) remember|"
@@ -459,7 +458,8 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
     # money behind it is not a login question either ("重置过两次了还是锁着", "reset it but it still says locked")
     ("account_locked", "high", [
         r"reset (?:my |the )?(?:password|pw|it)?.{0,40}(?:still|yet|again)(?: \w+){0,3} (?:locked|blocked)|"
-        r"(?:locked|blocked).{0,40}(?:already|even after|despite|after) (?:i )?(?:reset|resetting|changing)",
+        r"(?:locked|blocked).{0,40}(?:already|even after|despite|after) (?:i )?(?:tried to |trying to )?(?:reset|"
+        r"resetting|changing)|locked.{0,60}(?:verify|confirm) (?:me|my identity)(?!.{0,20}\?)",
         r"(?:重置|重设|改|找回)(?:了|过).{0,16}(?:还是|仍然|依然|仍|还)(?:是)?(?:提示|显示|说|被)?.{0,6}(?:锁|冻结)|"
         r"(?:重置|重设)(?:密码)?(?:也|都)(?:没用|不行|没有用|不管用).{0,12}锁|"
         r"(?:锁|锁定|锁住|锁了|被锁).{0,20}(?:已经|都|也)(?:重置|重设|改)(?:了|过)(?:密码)?|"
@@ -594,6 +594,12 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"(?:contacted|wrote to|written to|emailed|messaged|asked|called|chased) (?:you|support|customer service|"
         r"your team|you guys)?.{0,20}(?:\d+|two|three|four|five|several|many|multiple) times|"
         r"(?:third|fourth|fifth|3rd|4th|5th) time (?:asking|writing|contacting|i ask|i write|i contact)|"
+        # a message sent days ago, even asked as "how long do replies take?": "我发了邮件两天了"
+        r"(?:i|ive) (?:already )?(?:sent|emailed|submitted|opened|wrote)(?: (?:an?|the|my|you|you an?))? "
+        r"(?:email|e-mail|ticket|message).{0,12}" + _LONG_WAIT + r"|"
+        r"(?:i|ive) (?:already )?(?:emailed|messaged|contacted|wrote to) (?:you|support|customer service|your team)"
+        r"(?: guys)?.{0,6}" + _LONG_WAIT + r"|"
+        r"(?:发了|发过|提交了|提交过|写了|开了)(?:一封|一个|一条)?(?:邮件|工单|消息|私信).{0,8}" + _LONG_WAIT + r"|"
         r"give (?:me )?(?:back )?my money(?: back)?|(?:want|need|demand) my money back (?:now|immediately|today|asap)|"
         r"complain|complaint|terrible|horrible|awful|worst|useless|ridiculous|unacceptable|disgusting|pathetic|"
         r"fed up|rubbish|garbage|trash|joke of a|shame on|never (?:use|using) .{0,20} again|waste of time|"
@@ -648,11 +654,16 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r".{0,20}(?:还是|仍然|依然|还)(?:不|没|是|在|卡|失败|登)|(?:都|全都|全部)(?:检查|排查|确认)(?:过)?了.{0,20}"
         r"(?:还是|仍然|依然)|(?:维护|故障)(?:已经)?(?:结束|恢复|修好|完成)了?.{0,12}(?:还是|仍然|依然)(?:失败|不行|转不|付不|卡)|"
         r"(?:服务)?状态页(?:面)?(?:也|都)?(?:显示|看了|说)?(?:也)?(?:正常|没问题).{0,16}(?:还是|仍然|依然)(?:失败|不行|转不|付不|卡|"
-        r"没到)",
+        r"没到)|(?:都|也|还是|仍然)(?:不行|失败|没用|付不|转不).{0,30}(?:服务)?状态页(?:面)?(?:也|都)?(?:显示|看了|说)?(?:也)?"
+        r"(?:正常|没问题|没(?:有)?(?:显示)?(?:维护|故障))",
         r"(?:checked|tried|changed|switched|cleared) .{0,60}(?:still|yet) (?:fails|failing|failed|not working|"
         r"doesnt work|stuck|pending|declined|cant|wont)|(?:maintenance (?:is |was |has )?(?:over|ended|finished|"
         r"done)|status page (?:says|shows|is) (?:everything is |all )?(?:fine|ok|okay|normal|green|no issues|"
-        r"operational)).{0,40}still",
+        r"operational)).{0,40}still|"
+        r"(?:fails|failed|failing|declined|doesnt go through|didnt go through).{0,40}(?:i |ive )?(?:already )?"
+        r"(?:checked|tried|changed|switched) (?:my |the )?(?:balance|network|connection|wifi|limits?|status page)|"
+        r"(?:checked|changed|switched) (?:my |the )?(?:balance|network|connection|wifi|limits?|status page).{0,60}"
+        r"(?:fails|failed|failing|declined|doesnt go through|didnt go through)",
         _DONE_ZH + r".{0,20}" + _DONE_ZH + r".{0,30}(?:还是|仍然|依然|都|也)(?:不行|没用|失败|登录不|登不|进不去|一样|"
         r"没到|不能|无法|报错|付不|转不|提不|充不|卡)",
     ], []),

@@ -311,6 +311,12 @@ GUIDE_CASES = [
     ("服务状态页面显示正常，但是我的转账还是失败", "tried_already"),
     ("The status page says everything is fine but my transfer is still pending", "tried_already"),
     ("我的账户被锁定了，我已经重置过密码了", "account_locked"),
+    ("My account got locked after I tried to reset my password, can someone verify me?", "account_locked"),
+    ("I see a payment to a merchant I've never heard of in my history", "stolen_funds"),
+    ("付款一直显示网络错误，换了wifi和4G都不行，服务状态页面也没显示维护", "tried_already"),
+    ("my bill payment failed twice, I already checked my balance and network", "tried_already"),
+    ("客服多久回复？我发了邮件两天了", "complaint"),
+    ("I emailed support 3 days ago, how long do replies take?", "complaint"),
 ]
 GUIDE_QUESTIONS = [
     ("重置密码失败了，怎么办", "login"), ("Password reset failed, what should I do?", "login"),
@@ -325,6 +331,8 @@ GUIDE_QUESTIONS = [
     ("the order was cancelled, will I get my money back?", "cancel-transaction"),
     ("状态页面正常吗", "transaction-failed"), ("认证完了还要等多久", "verification"),
     ("可以发录屏给客服吗", "contact"), ("can I send a screen recording to support to show the problem?", "contact"),
+    ("客服一般多久回复邮件", "contact"), ("I emailed support, how long do replies take?", "contact"),
+    ("if my account gets locked, can you verify me?", "login"),
 ]
 NEAR_QUESTIONS = [
     ("重置密码失败怎么办", "login"), ("密码错了好几次被锁了，怎么解锁", "login"), ("清了缓存还是登不上", "login"),
