@@ -128,6 +128,10 @@ _HOWTO = r"(?:how|where|which|what is the way|way to|怎么|如何|哪里|哪儿
 # an identity check: "kyc", "verification", "实名认证", "人脸识别"
 _VERIFYING = r"(?:kyc|verif\w*|identity|id check|认证|验证|审核|人脸|刷脸)"
 # one of the answers' steps, done: "清了缓存", "换了网络", "重置了密码"
+# the same in English, two of them ("checked my balance and network"); one alone is still the answer's question
+_CHECKED_EN = r"(?:balance|network|connection|wifi|limits?|status page|cache|browser)s?"
+_STEP_EN = (r"(?:checked|tried|changed|switched|cleared) "
+            r"(?:my |the |another |a different |to (?:another |a different )?)?" + _CHECKED_EN)
 _DONE_ZH = (
     r"(?:清(?:理|除)?(?:了|过)(?:缓存)?|换(?:了|过)(?:网络|网|wifi|手机|设备|浏览器)?|重置(?:了|过)(?:密码)?|"
     r"重设(?:了|过)(?:密码)?|重启(?:了|过)|重装(?:了|过)|更新(?:了|过)|检查(?:了|过)|确认(?:了|过)|"
@@ -351,8 +355,10 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"(?:我|本人)(?:并|根本|从来)?没(?:有)?\s?(?:withdraw|transfer|send|转|提)\w*\s?过|"
         r"不是我(?:本人)?(?:操作|转|付|买|提)|我没有(?:操作|转账|授权)|没有授权|未经授权|莫名其妙.{0,6}(?:扣|转|少)|"
         r"(?:我|本人)(?:从来|根本|并)?(?:没|没有|从没)(?:做|操作|发起|进行)过的(?:转账|交易|转出|扣款|付款|消费|提现)|"
-        r"(?:举报|报告|反馈|上报)(?:一笔|一个|几笔|这笔)?(?:异常|可疑|奇怪|陌生)(?:的)?(?:交易|转账|扣款|记录|转出)|"
-        r"(?:转出|扣款|交易|转账|消费|支付|付款|提现).{0,30}(?:那时候|那时|当时|那会儿)?(?:我)?(?:正|明明)?在睡觉|"
+        r"(?<!怎么)(?<!如何)(?<!怎样)(?<!在哪)(?:举报|报告|反馈|上报)(?:一笔|一个|几笔|这笔)?(?:异常|可疑|奇怪|陌生)(?:的)?"
+        r"(?:交易|转账|扣款|记录|转出)|"
+        r"(?:转出|扣款|交易|转账|消费|支付|付款|提现).{0,30}(?:那时候|那时|当时|那会儿)?(?:我)?(?:正|明明)?在睡觉"
+        r"(?!.{0,8}(?:会不会|吗|么))|"
         r"(?:交易记录|账单|流水)(?:里|上|中)?(?:出现|有|多)了?.{0,8}(?:国外|境外|陌生|不认识|奇怪)的?(?:消费|交易|转账|扣款)",
     ], [_PREVENT]),
     ("scam", "high", [
@@ -656,14 +662,12 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"(?:服务)?状态页(?:面)?(?:也|都)?(?:显示|看了|说)?(?:也)?(?:正常|没问题).{0,16}(?:还是|仍然|依然)(?:失败|不行|转不|付不|卡|"
         r"没到)|(?:都|也|还是|仍然)(?:不行|失败|没用|付不|转不).{0,30}(?:服务)?状态页(?:面)?(?:也|都)?(?:显示|看了|说)?(?:也)?"
         r"(?:正常|没问题|没(?:有)?(?:显示)?(?:维护|故障))",
-        r"(?:checked|tried|changed|switched|cleared) .{0,60}(?:still|yet) (?:fails|failing|failed|not working|"
-        r"doesnt work|stuck|pending|declined|cant|wont)|(?:maintenance (?:is |was |has )?(?:over|ended|finished|"
-        r"done)|status page (?:says|shows|is) (?:everything is |all )?(?:fine|ok|okay|normal|green|no issues|"
-        r"operational)).{0,40}still|"
+        _STEP_EN + r".{0,40}" + _CHECKED_EN + r".{0,60}(?:still|yet) (?:fails|failing|failed|not working|doesnt work|"
+        r"stuck|pending|declined|cant|wont)|"
+        r"(?:maintenance (?:is |was |has )?(?:over|ended|finished|done)|status page (?:says|shows|is) "
+        r"(?:everything is |all )?(?:fine|ok|okay|normal|green|no issues|operational)).{0,40}still|"
         r"(?:fails|failed|failing|declined|doesnt go through|didnt go through).{0,40}(?:i |ive )?(?:already )?"
-        r"(?:checked|tried|changed|switched) (?:my |the )?(?:balance|network|connection|wifi|limits?|status page)|"
-        r"(?:checked|changed|switched) (?:my |the )?(?:balance|network|connection|wifi|limits?|status page).{0,60}"
-        r"(?:fails|failed|failing|declined|doesnt go through|didnt go through)",
+        + _STEP_EN + r".{0,40}" + _CHECKED_EN,
         _DONE_ZH + r".{0,20}" + _DONE_ZH + r".{0,30}(?:还是|仍然|依然|都|也)(?:不行|没用|失败|登录不|登不|进不去|一样|"
         r"没到|不能|无法|报错|付不|转不|提不|充不|卡)",
     ], []),

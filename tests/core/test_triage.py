@@ -333,6 +333,9 @@ GUIDE_QUESTIONS = [
     ("可以发录屏给客服吗", "contact"), ("can I send a screen recording to support to show the problem?", "contact"),
     ("客服一般多久回复邮件", "contact"), ("I emailed support, how long do replies take?", "contact"),
     ("if my account gets locked, can you verify me?", "login"),
+    # one step alone, or no step of the answer's, is still the answer's question (as "清了缓存还是登不上")
+    ("I cleared my cache but still can't log in", "login"), ("I tried to log in but it still fails", "login"),
+    ("I changed my phone and still can't log in", "login"), ("怎么反馈可疑交易", "security"),
 ]
 NEAR_QUESTIONS = [
     ("重置密码失败怎么办", "login"), ("密码错了好几次被锁了，怎么解锁", "login"), ("清了缓存还是登不上", "login"),
