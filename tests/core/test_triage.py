@@ -336,6 +336,7 @@ GUIDE_QUESTIONS = [
     # one step alone, or no step of the answer's, is still the answer's question (as "清了缓存还是登不上")
     ("I cleared my cache but still can't log in", "login"), ("I tried to log in but it still fails", "login"),
     ("I changed my phone and still can't log in", "login"), ("怎么反馈可疑交易", "security"),
+    ("钱扣了但对方没收到，是延迟吗", "transaction-failed"),
 ]
 NEAR_QUESTIONS = [
     ("重置密码失败怎么办", "login"), ("密码错了好几次被锁了，怎么解锁", "login"), ("清了缓存还是登不上", "login"),
