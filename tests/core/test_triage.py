@@ -15,6 +15,7 @@ from core.knowledge import KnowledgeBase, load_knowledge_base
 from core.language import detect_language, prepare, to_traditional
 from core.triage import Answer, Clarify, Greet, Handoff, Triage, TriageContext, decision_to_dict
 from core.triage_rule import HAN_CHAR, LATIN_CHAR, needed
+from core.triage_rules import _NEEDS, RULES
 
 HERE = Path(__file__).parent
 
@@ -283,6 +284,59 @@ MILD_CASES = [
     ("我是商家，客户说付款了我没收到", "transaction_investigation"), ("please follow up on ticket 44120", "complaint"),
     ("我收到一笔陌生人的转账，对方让我退回去", "scam"), ("someone opened an okpay account in my name", "scam"),
     ("请帮我把账户里的个人资料全部删除", "not_covered"),
+    ("how do i fund my account", "not_covered"), ("can you recommend a good coin to buy", "not_covered"),
+]
+# What the guide sends to support in its own words (issue 13, dev5): a reset that itself fails, an unknown
+# transaction to report, money taken that did not land, the answer's checks done; next to them (GUIDE_QUESTIONS)
+# the same words asked as questions, which the answers answer.
+GUIDE_CASES = [
+    ("找回密码一直不成功", "account_locked"), ("the password reset keeps failing", "account_locked"),
+    ("密码重设了三次还是登不进去", "account_locked"), ("换了手机登录后账号被锁了，要我验证身份", "account_locked"),
+    ("账户里有一笔我从没发起过的提现", "stolen_funds"), ("想反馈一笔可疑的转账", "stolen_funds"),
+    ("昨晚有笔消费，我当时在睡觉", "stolen_funds"), ("我感觉有人在用我的账号", "hacked_account"),
+    ("支付没成功，钱却被扣了", "transaction_investigation"), ("取消了订单钱还没退回来", "transaction_investigation"),
+    ("提现显示成功但余额没变", "transaction_investigation"), ("多付了300，怎么退", "transaction_investigation"),
+    ("钱已经扣了，可是商家说没收到", "transaction_investigation"),
+    ("错误代码 E4031 一直出现", "transaction_investigation"),
+    ("refund for order 55123 please", "transaction_investigation"),
+    ("请帮我撤销刚才那笔转账", "transaction_investigation"),
+    ("please cancel my last payment", "transaction_investigation"),
+    ("网络换了，缓存也清了，还是付不了款", "tried_already"), ("维护结束了还是转不出去", "tried_already"),
+    ("I checked the status page and switched networks, the transfer is still stuck", "tried_already"),
+    ("验证通过了限额还是没提高", "review_problem"), ("证件是真的，认证却被拒绝了", "review_problem"),
+    ("限额突然被降低了", "frozen_funds"), ("麻烦帮我解决", "asked_for_human"),
+    ("the order was cancelled but I never got my money back", "transaction_investigation"),
+    ("my ID is genuine but verification keeps getting rejected", "review_problem"),
+    ("大额转账被要求验证身份，验证完了钱还是转不出去", "review_problem"),
+    ("服务状态页面显示正常，但是我的转账还是失败", "tried_already"),
+    ("The status page says everything is fine but my transfer is still pending", "tried_already"),
+    ("我的账户被锁定了，我已经重置过密码了", "account_locked"),
+    ("My account got locked after I tried to reset my password, can someone verify me?", "account_locked"),
+    ("I see a payment to a merchant I've never heard of in my history", "stolen_funds"),
+    ("付款一直显示网络错误，换了wifi和4G都不行，服务状态页面也没显示维护", "tried_already"),
+    ("my bill payment failed twice, I already checked my balance and network", "tried_already"),
+    ("客服多久回复？我发了邮件两天了", "complaint"),
+    ("I emailed support 3 days ago, how long do replies take?", "complaint"),
+]
+GUIDE_QUESTIONS = [
+    ("重置密码失败了，怎么办", "login"), ("Password reset failed, what should I do?", "login"),
+    ("手机号换了怎么改绑定", "login"), ("取消订单后钱会退回吗", "cancel-transaction"),
+    # a changed number the code cannot reach is the login answer here (dev: "我手機換了號碼，現在收不到簡訊驗證碼")
+    ("换了新号码，验证码发不到我这里，登录不了", "login"),
+    ("显示成功了余额没变是正常的吗", "transaction-failed"), ("能帮我撤回吗", "cancel-transaction"),
+    ("how do I cancel my last payment", "cancel-transaction"), ("认证后限额会提高吗", "verification"),
+    ("OKPay是匿名的吗", "about"), ("Is OKPay anonymous for payments?", "about"), ("能改付款吗", "cancel-transaction"),
+    ("注册需要什么资料", "verification"), ("有必要开两步验证吗", "security"),
+    ("我睡觉的时候手机放哪里比较安全", "security"), ("出现错误代码怎么办", "login"),
+    ("the order was cancelled, will I get my money back?", "cancel-transaction"),
+    ("状态页面正常吗", "transaction-failed"), ("认证完了还要等多久", "verification"),
+    ("可以发录屏给客服吗", "contact"), ("can I send a screen recording to support to show the problem?", "contact"),
+    ("客服一般多久回复邮件", "contact"), ("I emailed support, how long do replies take?", "contact"),
+    ("if my account gets locked, can you verify me?", "login"),
+    # one step alone, or no step of the answer's, is still the answer's question (as "清了缓存还是登不上")
+    ("I cleared my cache but still can't log in", "login"), ("I tried to log in but it still fails", "login"),
+    ("I changed my phone and still can't log in", "login"), ("怎么反馈可疑交易", "security"),
+    ("钱扣了但对方没收到，是延迟吗", "transaction-failed"),
 ]
 NEAR_QUESTIONS = [
     ("重置密码失败怎么办", "login"), ("密码错了好几次被锁了，怎么解锁", "login"), ("清了缓存还是登不上", "login"),
@@ -320,7 +374,8 @@ NEAR_QUESTIONS = [
      ("充值了3000台币还没入账", "transaction_investigation"),
      ("I tried everything and still can't log in", "tried_already"),
      ("whats the usdt to twd rate", "not_covered"), ("how do i buy crypto", "not_covered"),
-     ("what's the daily withdrawal limit", "not_covered"), ("提现手续费是多少", "not_covered"), *MILD_CASES],
+     ("what's the daily withdrawal limit", "not_covered"), ("提现手续费是多少", "not_covered"), *MILD_CASES,
+     *GUIDE_CASES],
 )
 def test_incidents_and_cases_phrased_as_customers_write_them_go_to_a_person(triage, text, reason):
     d = triage.decide(text)
@@ -356,7 +411,8 @@ def test_cases_only_a_person_can_take_are_handed_off_with_their_priority(triage,
      ("can i get a refund if the seller never shipped", "cancel-transaction"),
      ("lost my phone, how do I log in on my new one", "login"), ("my account is locked", "login"),
      ("I sent money to the wrong person, can I undo it", "cancel-transaction"),
-     ("accidentally paid twice the amount I meant to, can I change it", "cancel-transaction"), *NEAR_QUESTIONS],
+     ("accidentally paid twice the amount I meant to, can I change it", "cancel-transaction"), *NEAR_QUESTIONS,
+     *GUIDE_QUESTIONS],
 )
 def test_questions_that_only_sound_like_incidents_are_answered(triage, text, faq_id):
     d = triage.decide(text)
@@ -463,7 +519,7 @@ def _whole_pattern(rule, prepared):
 
 def test_rules_split_by_script_match_exactly_like_the_whole_pattern(triage):
     """Speed must not change a decision: every rule, on every labelled message and mixes of them."""
-    texts = [i["text"] for name in ("triage_eval.yaml", "triage_holdout.yaml", "triage_dev.yaml")
+    texts = [i["text"] for name in ("triage_eval.yaml", "triage_holdout.yaml", "triage_dev.yaml", "triage_dev5.yaml")
              for i in yaml.safe_load((HERE / name).read_text(encoding="utf-8"))]
     texts += [f"{a} {b}" for a, b in zip(texts[::7], texts[3::11], strict=False)]
     hits = 0
@@ -475,6 +531,27 @@ def test_rules_split_by_script_match_exactly_like_the_whole_pattern(triage):
             hits += expected
             assert rule.matches(prepared, latin, han) == expected, (rule.reason, text)
     assert hits > 300  # the corpus exercises the rules
+
+
+def test_each_costly_row_keeps_its_own_gate():
+    """Gates are found by the row's pattern list, not its place in the table: adding a row leaves them on theirs."""
+    gated = [rule for rule in RULES if rule.needs is not None]
+    assert len(gated) == len(_NEEDS) and {rule.reason for rule in gated} == {"transaction_investigation"}
+    assert not any(rule.needs.search("how do i log in") for rule in gated)
+
+
+@pytest.mark.parametrize(
+    ("text", "faq_id"),
+    [("how do I upload my id for verification", "verification"), ("where do i upload my passport", "verification"),
+     ("the reset link said expired, what now", "login"),
+     ("how do i get a refund my payment failed", "cancel-transaction"),
+     ("can you recommend what to do about my refund", "cancel-transaction")],
+)
+def test_an_uncovered_topic_matches_whole_words_not_the_end_of_another(triage, text, faq_id):
+    """"upload my" is not "load my" (top up), "said expired" not an expired "id", "refund" not "fund"."""
+    d = triage.decide(text)
+    assert isinstance(d, Answer | Clarify), d
+    assert faq_id == getattr(d, "faq_id", None) or faq_id in getattr(d, "options", ())
 
 
 GATE_SHAPES = [r"\b(?:pass|password)\b.{0,20}(?:reset|forgot)", r"a?bc", r"(?:xy|)zz", r"(?:ab)+c", r"q\bw",

@@ -13,6 +13,9 @@ Sets (all in this folder):
   need a person said mildly (money late past the promised 24 hours, reviews stuck for days, restricted accounts,
   resets that did not help, personal details only support can change), FAQ words asking what the FAQ does not
   answer, and paraphrases in the guide's vocabulary; measured untouched, then tuned on.
+- triage_dev5.yaml: written from the guide alone, sentence by sentence, before reading the engine or the other
+  sets: each statement's questions and the situations it sends to support (a reset that fails, an unknown
+  transaction, money taken and not landed, checks done and still failing); measured untouched, then tuned on.
 - triage_blind*.yaml: written from the support guide alone, by people who had not seen the knowledge base
   samples or the engine, and never tuned on. Whatever files match are measured; their individual misses are
   never printed (so they stay blind to whoever tunes the triage), only their summary line.
@@ -40,7 +43,7 @@ FAQ_IDS = {"about", "contact", "login", "security", "transaction-failed", "verif
 OLD_SETS = ("triage_eval.yaml", "triage_holdout.yaml", "triage_blind.yaml")  # strict accuracy >= 0.90 kept
 BLIND_SETS = tuple(sorted(p.name for p in HERE.glob("triage_blind*.yaml")))  # names only: never read here
 SETS = ("triage_eval.yaml", "triage_holdout.yaml", "triage_dev.yaml", "triage_dev2.yaml", "triage_dev3.yaml",
-        "triage_dev4.yaml", *BLIND_SETS)
+        "triage_dev4.yaml", "triage_dev5.yaml", *BLIND_SETS)
 BLIND_FLOORS = {"answered_or_clarified": 0.90, "handoff_recall": 0.90, "wrong_answer_rate": 0.03}
 
 
