@@ -292,6 +292,7 @@ MILD_CASES = [
 GUIDE_CASES = [
     ("找回密码一直不成功", "account_locked"), ("the password reset keeps failing", "account_locked"),
     ("密码重设了三次还是登不进去", "account_locked"), ("换了手机登录后账号被锁了，要我验证身份", "account_locked"),
+    ("换了新号码，验证码发不到我这里，登录不了", "account_access"),
     ("账户里有一笔我从没发起过的提现", "stolen_funds"), ("想反馈一笔可疑的转账", "stolen_funds"),
     ("昨晚有笔消费，我当时在睡觉", "stolen_funds"), ("我感觉有人在用我的账号", "hacked_account"),
     ("支付没成功，钱却被扣了", "transaction_investigation"), ("取消了订单钱还没退回来", "transaction_investigation"),
@@ -321,8 +322,6 @@ GUIDE_CASES = [
 GUIDE_QUESTIONS = [
     ("重置密码失败了，怎么办", "login"), ("Password reset failed, what should I do?", "login"),
     ("手机号换了怎么改绑定", "login"), ("取消订单后钱会退回吗", "cancel-transaction"),
-    # a changed number the code cannot reach is the login answer here (dev: "我手機換了號碼，現在收不到簡訊驗證碼")
-    ("换了新号码，验证码发不到我这里，登录不了", "login"),
     ("显示成功了余额没变是正常的吗", "transaction-failed"), ("能帮我撤回吗", "cancel-transaction"),
     ("how do I cancel my last payment", "cancel-transaction"), ("认证后限额会提高吗", "verification"),
     ("OKPay是匿名的吗", "about"), ("Is OKPay anonymous for payments?", "about"), ("能改付款吗", "cancel-transaction"),
