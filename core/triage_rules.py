@@ -57,6 +57,15 @@ _ON_CHAIN = (
     r"(?:on[- ]?chain|on the blockchain|blockchain|explorer|etherscan|tronscan|bscscan|链上|区块链|区块浏览器)"
     r".{0,30}(?:but|yet|however|但|可是|却)"
 )
+# a question about the situation rather than its statement: "怎么解锁", "can I undo it", "what now", "if ...";
+# a request that the team act on it ("可以帮我取消吗", "can you reverse it?") is not one
+_ASKS = (
+    r"^(?!.*(?:帮我|帮忙|替我|麻烦你|can you|could you|would you|can u|could u|help me|"
+    r"(?:please|pls|plz) (?:cancel|reverse|refund|unlock|fix|help|undo|return|stop|check|look))).*"
+    r"(?:怎么|怎样|如何|咋|能不能|可不可以|可以.{0,12}吗|吗|多久|多长|为什么|什么|[?？]|"
+    r"(?<![a-z])(?:how|hows|what|whats|why|when|where|can|could|is it|is there|do i|should i)(?![a-z]))|"
+    r"(?<![a-z])(?:if|what if|in case)(?![a-z])|如果|万一|要是|假如"
+)
 # transaction / order references: "订单号 2024...", "tx id: ab12cd34ef", "order #123456", long digit runs
 _REFERENCE = (
     r"(?:(?:订单号|订单编号|交易号|交易编号|流水号|单号|哈希|(?<![a-z])(?:txid|tx id|tx hash|txn|"
@@ -508,6 +517,31 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"(?:changed|switched|new) (?:my )?(?:phone )?number.{0,40}(?:cant|cannot|dont|do not|no longer) "
         r"(?:get|receive)",
     ], []),
+    # the customer states their own blocking case that only a person can resolve (the guide sends it to support:
+    # a lock, money already sent to the wrong party, a refund, a review refused with no reason); asking how/whether
+    # ("帐号被锁定了怎么解锁", "转错人了怎么办") stays the FAQ answer, unless it asks the team to act on it
+    ("account_locked", "high", [
+        r"(?:account|acc|acct|wallet)(?: \w+){0,2} (?:is |was |got |has been |been |s )?(?:now )?(?:locked|blocked)|"
+        r"locked out",
+        r"(?:账户|账号|帐号|帐户|钱包)(?:现在)?(?:已经|已|又)?(?:被)?(?:锁定|锁住|锁死|锁了)|(?:被锁|锁定|锁住|锁死)了|"
+        r"提示.{0,6}(?:已)?(?:被)?锁定",
+    ], [_ASKS]),
+    ("wrong_transfer", "high", [
+        r"(?:sent|transferred|paid|wired)(?: \w+){0,4} (?:to )?(?:the |a )?wrong (?:person|account|wallet|address|"
+        r"recipient|number|phone number|account number|guy|user|id)",
+        r"(?:转|打|汇|付)(?:账|帐|款|钱)?(?:转|打|付)?错(?:了)?(?:人|账|帐|号|地址|对象|钱包)",
+    ], [_ASKS]),
+    ("refund_request", "normal", [
+        r"(?:i want|i would like|id like|i need|requesting) (?:a |my )?(?:refund|money back)|refund me",
+        r"(?:我)?(?:要|想|想要|需要)(?:申请)?退款|请(?:帮我)?退款|帮我退款",
+    ], [_ASKS]),
+    ("review_problem", "normal", [
+        r"(?<![a-z])(?:kyc|verification|identity check|id|selfie|photo|passport|documents?)(?: \w+){0,3} "
+        r"(?:keeps? (?:getting |being )?|got |was |were |has been |is |are )?(?:rejected|declined|denied|refused)|"
+        r"(?:rejected|declined|denied|refused) my (?:id|kyc|verification|documents?|selfie|photo|passport)",
+        r"(?:认证|验证(?!码)|审核|人脸|刷脸|kyc)(?:资料|申请|材料)?(?:一直|又|还是|总是|老是)?(?:被)?(?:拒绝|驳回|拒|没通过|"
+        r"未通过|不通过|没过)",
+    ], [_ASKS, r"blurr|unclear|not clear|too dark|glare|expired|cropped|模糊|不清|看不清|过期|反光|太暗|原因是"]),
     ("double_charge", "high", [
         r"charged (?:me )?(?:twice|two times|double|2 times|three times|multiple times)|double[- ]?(?:charged|"
         r"charge|payment|billed|debited|deducted)|duplicate (?:charge|payment|transaction|deduction)|"

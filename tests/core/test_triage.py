@@ -11,6 +11,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from core.intake import topic_for
 from core.knowledge import KnowledgeBase, load_knowledge_base
 from core.language import detect_language, prepare, to_traditional
 from core.triage import Answer, Clarify, Greet, Handoff, Triage, TriageContext, decision_to_dict
@@ -71,7 +72,7 @@ def test_faq_questions_get_the_answer_in_the_customers_language(triage, kb, text
 
 
 def test_traditional_answers_are_converted_with_opencc(triage, kb):
-    d = triage.decide("帳戶被鎖了登入不了")
+    d = triage.decide("帳戶被鎖了，要怎麼登入")
     assert d.lang == "zh-Hant" and d.reply == to_traditional(kb.answer("login", "zh-Hans"))
 
 
@@ -400,6 +401,43 @@ def test_cases_only_a_person_can_take_are_handed_off_with_their_priority(triage,
     assert isinstance(d, Handoff) and (d.reason, d.priority) == (reason, priority), d
 
 
+# The labelling policy (tests/core/test_triage_eval.py): the customer's own blocking case, stated, goes to a person
+# who asks what the guide says they need; the same case asked about (how/whether/what now) gets the FAQ answer
+# (ASKED_CASES, in test_questions_that_only_sound_like_incidents_are_answered).
+STATED_CASES = [
+    ("我的账户被锁定了", "account_locked", "login"), ("账号被锁住了，登录不了", "account_locked", "login"),
+    ("登录的时候提示账户已锁定", "account_locked", "login"), ("登入時說帳號已被鎖定", "account_locked", "login"),
+    ("my account is locked", "account_locked", "login"),
+    ("My account is locked after too many attempts", "account_locked", "login"),
+    ("我刚才转错人了", "wrong_transfer", "transaction"), ("oops i sent to the wrong account number", "wrong_transfer",
+                                                     "transaction"),
+    ("I sent money to the wrong account", "wrong_transfer", "transaction"),
+    ("我轉錯帳了，可以幫我取消嗎", "wrong_transfer", "transaction"),
+    ("sent it to the wrong wallet by accident, can you reverse it?", "wrong_transfer", "transaction"),
+    ("我要退款", "refund_request", "transaction"), ("i want a refund for an order", "refund_request", "transaction"),
+    ("my verification was rejected", "review_problem", "verification"),
+    ("实名认证一直不通过", "review_problem", "verification"),
+    ("手机号换了，收不到验证码，登录不了", "account_access", None),
+]
+ASKED_CASES = [
+    ("帳號被鎖定了怎麼解鎖", "login"), ("what do I do if my account gets locked", "login"),
+    ("the app says account locked, what now", "login"), ("账户被锁定了怎么解锁", "login"),
+    ("转错人了怎么办", "cancel-transaction"), ("I sent money to the wrong person, can I undo it", "cancel-transaction"),
+    ("转账转错人了，能撤回吗", "cancel-transaction"), ("我要退款怎么操作", "cancel-transaction"),
+    ("how do I request a refund", "cancel-transaction"), ("认证被拒了，说照片不清楚", "verification"),
+    ("why was my kyc declined", "verification"), ("what if my verification is rejected", "verification"),
+    ("手机号换了怎么改绑定", "login"),
+]
+
+
+@pytest.mark.parametrize(("text", "reason", "intake"), STATED_CASES)
+def test_a_stated_blocking_case_goes_to_a_person_who_asks_for_its_details(triage, kb, text, reason, intake):
+    d = triage.decide(text)
+    assert isinstance(d, Handoff) and d.reason == reason, d
+    topic = topic_for(kb.intake, None, d.reason)
+    assert (topic.name if topic else None) == intake
+
+
 @pytest.mark.parametrize(
     ("text", "faq_id"),
     [("what should I do if I see a strange transaction in my history", "security"),
@@ -408,10 +446,11 @@ def test_cases_only_a_person_can_take_are_handed_off_with_their_priority(triage,
      ("the reset password email never came, checked spam too", "login"),
      ("it says exceeds limit when i try to send money", "transaction-failed"),
      ("can i get a refund if the seller never shipped", "cancel-transaction"),
-     ("lost my phone, how do I log in on my new one", "login"), ("my account is locked", "login"),
+     ("lost my phone, how do I log in on my new one", "login"),
+     ("my account is locked, how do I get back in", "login"),
      ("I sent money to the wrong person, can I undo it", "cancel-transaction"),
      ("accidentally paid twice the amount I meant to, can I change it", "cancel-transaction"), *NEAR_QUESTIONS,
-     *GUIDE_QUESTIONS],
+     *GUIDE_QUESTIONS, *ASKED_CASES],
 )
 def test_questions_that_only_sound_like_incidents_are_answered(triage, text, faq_id):
     d = triage.decide(text)

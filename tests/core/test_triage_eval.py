@@ -20,6 +20,16 @@ Sets (all in this folder):
   samples or the engine, and never tuned on. Whatever files match are measured; their individual misses are
   never printed (so they stay blind to whoever tunes the triage), only their summary line.
 
+Labelling policy (the lead's, issue 13 item 10): a customer who STATES their own blocking situation that only a
+person can resolve is a handoff, because the guide sends it to support and the FAQ answer would only say "contact
+support" while money or access is at stake: a locked account ("账号被锁住了，登录不了": account_locked), money
+already sent to the wrong person or account ("oops i sent to the wrong account number": wrong_transfer), a refund
+asked for ("我要退款": refund_request), a review refused without a stated reason ("my verification was rejected":
+review_problem), a changed or lost phone number or e-mail so codes cannot arrive (account_access). A customer who
+ASKS how, what, whether ("帳號被鎖定了怎麼解鎖", "转错人了怎么办", "can I undo it", "what now") gets the FAQ answer, as
+does a refusal whose stated reason the FAQ covers ("认证被拒了，说照片不清楚"); a statement with a request that the
+team act on it ("我轉錯帳了，可以幫我取消嗎") is a handoff.
+
 The sets that were tuned on (and the first blind set, which met it) must meet issue 13's goal (THRESHOLDS).
 The later blind sets keep the earlier floors as a regression guard; benchmarks/triage_quality.py reads
 them against the goal and says where it is not met.
