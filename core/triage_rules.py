@@ -62,7 +62,7 @@ _ON_CHAIN = (
 _ASKS = (
     r"^(?!.*(?:帮我|帮忙|替我|麻烦你|can you|could you|would you|can u|could u|help me|"
     r"(?:please|pls|plz) (?:cancel|reverse|refund|unlock|fix|help|undo|return|stop|check|look))).*"
-    r"(?:怎么|怎样|如何|咋|能不能|可不可以|可以.{0,12}吗|吗|多久|多长|为什么|什么|[?？]|"
+    r"(?:怎么|怎样|如何|咋|哪|能不能|可不可以|会不会|有没有|是否|可以.{0,12}吗|吗|呢|多久|多长|为什么|什么|[?？]|"
     r"(?<![a-z])(?:how|hows|what|whats|why|when|where|can|could|is it|is there|do i|should i)(?![a-z]))|"
     r"(?<![a-z])(?:if|what if|in case)(?![a-z])|如果|万一|要是|假如"
 )
@@ -536,7 +536,8 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"(?:我)?(?:要|想|想要|需要)(?:申请)?退款|请(?:帮我)?退款|帮我退款",
     ], [_ASKS]),
     ("review_problem", "normal", [
-        r"(?<![a-z])(?:kyc|verification|identity check|id|selfie|photo|passport|documents?)(?: \w+){0,3} "
+        r"(?<![a-z])(?:kyc|verification(?! code)|identity check|(?<!transaction )(?<!order )id|selfie|photo|passport|"
+        r"documents?)(?: \w+){0,3} "
         r"(?:keeps? (?:getting |being )?|got |was |were |has been |is |are )?(?:rejected|declined|denied|refused)|"
         r"(?:rejected|declined|denied|refused) my (?:id|kyc|verification|documents?|selfie|photo|passport)",
         r"(?:认证|验证(?!码)|审核|人脸|刷脸|kyc)(?:资料|申请|材料)?(?:一直|又|还是|总是|老是)?(?:被)?(?:拒绝|驳回|拒|没通过|"

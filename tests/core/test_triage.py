@@ -426,7 +426,8 @@ ASKED_CASES = [
     ("转账转错人了，能撤回吗", "cancel-transaction"), ("我要退款怎么操作", "cancel-transaction"),
     ("how do I request a refund", "cancel-transaction"), ("认证被拒了，说照片不清楚", "verification"),
     ("why was my kyc declined", "verification"), ("what if my verification is rejected", "verification"),
-    ("手机号换了怎么改绑定", "login"),
+    ("手机号换了怎么改绑定", "login"), ("认证被拒绝的原因有哪些", "verification"), ("账户被锁定了吗", "login"),
+    ("the verification code was rejected", "login"),
 ]
 
 
