@@ -654,3 +654,14 @@ def test_a_very_long_message_is_decided_from_its_start_and_its_end() -> None:
     same = [triage.decide(head + m + tail) for m in (middle, middle.replace("42", "7"), "日志 " * 50_000)]
     assert len({(d.action, getattr(d, "faq_id", None), d.confidence) for d in same}) == 1
     assert triage.decide(head + middle + "请帮我转人工客服").action == "handoff"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("my account is locked", "account_locked"), ("I sent it to the wrong account", "wrong_transfer"),
+    ("我要退款", "refund_request"), ("my verification was rejected", "review_problem"),
+    ("账户被锁定了怎么办", "login"),
+])
+def test_the_readmes_examples_of_a_stated_case_and_a_question(triage, text, expected):  # type: ignore[no-untyped-def]
+    """README, "It knows when to stop": a stated case goes to a person, a question about it gets the answer."""
+    d = triage.decide(text)
+    assert (d.reason if d.action == "handoff" else d.faq_id) == expected and d.action in ("handoff", "answer")
