@@ -10,12 +10,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import pytest_asyncio
 from sqlalchemy import delete, func, select, update
 
-from core import pipeline
+from core import escalations, pipeline
 from core.dispatch import Dispatcher, DispatchPolicy
 from core.housekeeping import Housekeeping
-from core.models import Author, MemberJoined, utcnow
+from core.models import Author, Escalation, MemberJoined, utcnow
 from core.pipeline import Engine
 from core.retention import prune_empty
 from core.stats import compute
@@ -204,10 +205,11 @@ async def _empty_and_old(store: Store, conversation_id: int) -> None:
     await _age(store, conversation_id)
 
 
-def _pruned_once_found(monkeypatch, store: Store, name: str) -> list[tuple[int, int]]:  # type: ignore[no-untyped-def]
+def _pruned_once_found(monkeypatch, store: Store, name: str,  # type: ignore[no-untyped-def]
+                       module: object = pipeline) -> list[tuple[int, int]]:
     """Housekeeping's pass deletes what is empty and old, and commits, right after the engine's ``name`` (a
-    lookup of conversation) found it and before anything referring to it is written."""
-    real = getattr(pipeline, name)
+    lookup of conversation, as ``module`` calls it) found it and before anything referring to it is written."""
+    real = getattr(module, name)
     pruned: list[tuple[int, int]] = []
 
     async def found_then_pruned(session, *args, **kwargs):  # type: ignore[no-untyped-def]
@@ -217,7 +219,7 @@ def _pruned_once_found(monkeypatch, store: Store, name: str) -> list[tuple[int, 
                 pruned.append(await prune_empty(conn, utcnow() - timedelta(days=90), 100))
         return place
 
-    monkeypatch.setattr(pipeline, name, found_then_pruned)
+    monkeypatch.setattr(module, name, found_then_pruned)
     return pruned
 
 
@@ -252,25 +254,47 @@ async def test_a_customer_writing_while_their_empty_conversation_is_pruned_is_st
         await cleanup()  # type: ignore[misc]
 
 
+@pytest_asyncio.fixture
+async def quiet_member(tmp_path, triage, kb):  # type: ignore[no-untyped-def]
+    """PostgreSQL, with a group member ("6" in Telegram group -100) whose conversation is empty and quiet for
+    longer than kept (and a newer conversation, as the newest row always stays): (store, engine, its id)."""
+    store, cleanup = await _open_store("postgresql", tmp_path)
+    engine = Engine(store, triage, kb)
+    group = await _conversation_of(store, await engine.handle_message(customer_message(
+        "gm", user="6", channel="telegram", conversation="-100", public=True, addressed=False)))
+    await _empty_and_old(store, group)
+    await engine.handle_message(customer_message("hello", user="someone else", channel="telegram"))
+    yield store, engine, group
+    await cleanup()  # type: ignore[misc]
+
+
 @ONLY_PG
 async def test_an_impersonator_joining_a_group_whose_empty_conversation_is_pruned_is_still_flagged(
-        tmp_path, triage, kb, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """The same race on the other entry points that find a conversation and then write into it (a member
-    joining a group, a moderator's escalation): a member who wrote in the group long ago comes back under a
+        quiet_member, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The same race on a member joining a group: a member who wrote in the group long ago comes back under a
     name imitating the brand; the flag and its ticket are written, in a new conversation of theirs."""
-    store, cleanup = await _open_store("postgresql", tmp_path)
-    try:
-        engine = Engine(store, triage, kb)
-        group = await _conversation_of(store, await engine.handle_message(customer_message(
-            "gm", user="6", channel="telegram", conversation="-100", public=True, addressed=False)))
-        await _empty_and_old(store, group)
-        await engine.handle_message(customer_message("hello", user="someone else", channel="telegram"))
+    store, engine, group = quiet_member
+    pruned = _pruned_once_found(monkeypatch, store, "ensure_conversation")
+    flagged = await engine.handle_member_joined(MemberJoined("telegram", "-100", Author("6", "OKPay Official")))
+    assert pruned[0][0] == 1 and flagged.action == "flagged"
+    [ticket] = await store.all(select(Ticket))
+    assert "OKPay Official" in ticket.subject and ticket.conversation_id != group
+    assert await _count(store, Conversation, Conversation.id == ticket.conversation_id) == 1
 
-        pruned = _pruned_once_found(monkeypatch, store, "ensure_conversation")
-        flagged = await engine.handle_member_joined(MemberJoined("telegram", "-100", Author("6", "OKPay Official")))
-        assert pruned[0][0] == 1 and flagged.action == "flagged"
-        [ticket] = await store.all(select(Ticket))
-        assert "OKPay Official" in ticket.subject and ticket.conversation_id != group
-        assert await _count(store, Conversation, Conversation.id == ticket.conversation_id) == 1
-    finally:
-        await cleanup()  # type: ignore[misc]
+
+@ONLY_PG
+async def test_a_moderator_escalating_a_message_whose_empty_conversation_is_pruned_still_opens_the_ticket(
+        quiet_member, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A moderator escalates a group member's new message while retention deletes the member's old, empty
+    conversation: the ticket is opened with the message on it, in a new conversation."""
+    store, engine, group = quiet_member
+    pruned = _pruned_once_found(monkeypatch, store, "ensure_conversation", escalations)
+    target = customer_message("my withdrawal is stuck for 3 days", user="6", channel="telegram",
+                              conversation="-100", public=True, addressed=False, pid="stuck")
+    outcome = await engine.handle_escalation(Escalation(
+        "telegram", "esc-1", Author("77", "Mia", is_moderator=True), target, note="please look"))
+    assert pruned[0][0] == 1 and outcome.action == "escalated"
+    [ticket] = await store.all(select(Ticket))
+    assert ticket.id == outcome.ticket_id and ticket.conversation_id != group
+    [stored] = await store.all(select(Message).where(Message.platform_id == "stuck"))
+    assert stored.ticket_id == ticket.id and stored.conversation_id != group
