@@ -22,7 +22,7 @@ from typing import Literal, Protocol
 from core.knowledge import Entry, KnowledgeBase
 from core.language import detect_language, prepare, to_traditional
 from core.matcher import QUERY_TERMS, Analyzer, Index
-from core.triage_rule import HAN_CHAR, LATIN_CHAR, Rule
+from core.triage_rule import HAN_CHAR, LATIN_CHAR, Rule, RuleTable
 from core.triage_rules import RULES, UNRESOLVED
 from core.triage_talk import CLOSING, CLOSING_OPEN, GREETING_FILLER, GREETINGS, NONE_OF, ORDINAL, URGENT, VAGUE
 
@@ -147,6 +147,7 @@ class Triage:
         # generic incidents first; this knowledge base's uncovered topics break ties after them
         topics = tuple(Rule("not_covered", "normal", t.pattern, t.unless) for t in kb.not_covered.values())
         self._rules = RULES + topics
+        self._table = RuleTable(self._rules)
         # An entry written later for a topic the knowledge base said it did not cover (an admin adds "dark mode"
         # while "dark mode" is still listed as uncovered) must not stay hidden behind that topic: the entries whose
         # own questions, titles or keywords the topic matches may answer it, when one of them matches clearly.
@@ -170,7 +171,7 @@ class Triage:
             if text.strip():  # only a mention of the bot: it was called, say hello
                 return Greet("greeting", lang, self.kb.message("greeting", lang), 0.9)
             return self._handoff("empty", "low", lang, 1.0)
-        rule = _first_rule(self._rules, prepared, past)
+        rule = _first_rule(self._table, prepared, past)
         if rule is not None and not (rule.reason == "tried_already" and ctx.previous_faq_id):
             claimed = self._claimed.get(rule)
             if claimed:  # the knowledge base has entries for this topic after all: one of them, clearly, or a person
@@ -259,7 +260,7 @@ class Triage:
         """The reply to "which of these?": a choice by position or by its words, none of them, or else the two
         turns decided together. An incident in the reply is decided as always."""
         both = TriageContext(ctx.language_hint, ctx.previous_faq_id, ctx.turns)
-        if _first_rule(self._rules, prepared) is not None:
+        if _first_rule(self._table, prepared) is not None:
             return self.decide(text, both)
         position = ORDINAL.search(prepared)
         if position is not None:
@@ -324,17 +325,17 @@ def _top_two(scores: dict[str, float]) -> tuple[str, float, str, float]:
     return best_id, best, second_id, second
 
 
-def _first_rule(rules: tuple[Rule, ...], prepared: str, past: Rule | None = None) -> Rule | None:
+def _first_rule(table: RuleTable, prepared: str, past: Rule | None = None) -> Rule | None:
     """The matching rule with the highest priority; table order breaks ties. ``past``: look only at the rules
     after this one (it matched, and was set aside)."""
     found: Rule | None = None
     latin, han = bool(LATIN_CHAR.search(prepared)), bool(HAN_CHAR.search(prepared))
-    if past is not None:
-        rules = rules[rules.index(past) + 1:]
-    for rule in rules:
-        if found is not None and PRIORITY_RANK[rule.priority] <= PRIORITY_RANK[found.priority]:
+    start = 0 if past is None else table.rules.index(past) + 1
+    for i, opened in table.candidates(prepared):
+        rule = table.rules[i]
+        if i < start or (found is not None and PRIORITY_RANK[rule.priority] <= PRIORITY_RANK[found.priority]):
             continue
-        if rule.matches(prepared, latin, han):
+        if rule.matches(prepared, latin, han, opened):
             found = rule
     return found
 

@@ -14,7 +14,17 @@ from hypothesis import strategies as st
 from core.intake import topic_for
 from core.knowledge import KnowledgeBase, load_knowledge_base
 from core.language import detect_language, prepare, to_traditional
-from core.triage import Answer, Clarify, Greet, Handoff, Triage, TriageContext, decision_to_dict
+from core.triage import (
+    PRIORITY_RANK,
+    Answer,
+    Clarify,
+    Greet,
+    Handoff,
+    Triage,
+    TriageContext,
+    _first_rule,
+    decision_to_dict,
+)
 from core.triage_rule import HAN_CHAR, LATIN_CHAR, needed
 from core.triage_rules import _NEEDS, RULES
 
@@ -570,6 +580,48 @@ def test_rules_split_by_script_match_exactly_like_the_whole_pattern(triage):
             hits += expected
             assert rule.matches(prepared, latin, han) == expected, (rule.reason, text)
     assert hits > 300  # the corpus exercises the rules
+
+
+def _first_whole(rules, prepared):
+    """The first rule by priority then table order, every rule's whole pattern searched (no gates, no table)."""
+    found = None
+    for rule in rules:
+        if found is not None and PRIORITY_RANK[rule.priority] <= PRIORITY_RANK[found.priority]:
+            continue
+        if _whole_pattern(rule, prepared):
+            found = rule
+    return found
+
+
+def _labelled_texts() -> list[str]:
+    texts = [i["text"] for name in ("triage_eval.yaml", "triage_holdout.yaml", "triage_dev.yaml", "triage_dev2.yaml",
+                                     "triage_dev3.yaml", "triage_dev4.yaml", "triage_dev5.yaml")
+             for i in yaml.safe_load((HERE / name).read_text(encoding="utf-8"))]
+    return texts + [f"{a} {b}" for a, b in zip(texts[::7], texts[3::11], strict=False)]
+
+
+def test_the_table_finds_the_rule_the_whole_patterns_find(triage):
+    """The gate words of all rules are found in one pass and only those rules run: the rule found must be the one
+    every whole pattern, searched in turn, finds (and after a rule set aside, the one after it)."""
+    matched = 0
+    for text in _labelled_texts():
+        prepared = prepare(text)
+        expected = _first_whole(triage._rules, prepared)
+        matched += expected is not None
+        assert _first_rule(triage._table, prepared) is expected, text
+        if expected is not None:
+            after = triage._rules[triage._rules.index(expected) + 1:]
+            assert _first_rule(triage._table, prepared, expected) is _first_whole(after, prepared), text
+    assert matched > 500  # the corpus exercises the table
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(sorted({w for r in RULES for ws in r.gate_words for w in ws})), max_size=6),
+       st.text(alphabet=st.sampled_from(list(" ,.?!0123456789我的钱没到账被盗")), max_size=12))
+def test_the_table_agrees_with_the_whole_patterns_on_gate_words_in_any_order(triage, words, noise):
+    """Texts made of the gate words themselves open many rules at once: still the same rule as the whole patterns."""
+    prepared = prepare(" ".join(words) + noise)
+    assert _first_rule(triage._table, prepared) is _first_whole(triage._rules, prepared)
 
 
 def test_each_costly_row_keeps_its_own_gate():
