@@ -10,14 +10,15 @@ the part's ``\b...\b.{0,20}...`` shapes. A message with none of them cannot matc
 run: the result is still exactly ``pattern.search``, in about half the time again.
 
 A triage runs every rule on every message, so ``RuleTable`` looks for all the rules' gate words at once, in one
-pass of an Aho-Corasick automaton (pyahocorasick), and runs only the parts whose gate it found: a decision
-searched about 120 gate regexes before, most of them in vain.
+pass of an Aho-Corasick automaton (pyahocorasick), and runs only what can match: a decision searched about 120
+gate regexes before, most of them in vain. It gates finer than a part: each alternative of a part has its own
+gate words and runs alone, so one rule's dozen kilobytes of shapes cost nothing on a message without their words.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from re import _constants as sre  # the parser's node types (stable since 3.11)
 from re import _parser as sre_parse
@@ -38,31 +39,35 @@ class Rule:
     needs: re.Pattern[str] | None = None  # a cheap test that must pass before ``pattern`` can match
     parts: tuple[re.Pattern[str] | None, ...] = field(init=False, repr=False, compare=False, default=())
     gates: tuple[re.Pattern[str] | None, ...] = field(init=False, repr=False, compare=False, default=())
-    gate_words: tuple[tuple[str, ...], ...] = field(init=False, repr=False, compare=False, default=())
+    # each part's alternatives on their own, with their own gate words (RuleTable runs only those it found)
+    pieces: tuple[tuple[re.Pattern[str], ...], ...] = field(init=False, repr=False, compare=False, default=())
+    piece_words: tuple[tuple[tuple[str, ...], ...], ...] = field(init=False, repr=False, compare=False, default=())
 
     def __post_init__(self) -> None:
-        parts = _by_script(self.pattern.pattern)
-        words = tuple(_gate_words(part) for part in parts)
+        scripts = _by_script(self.pattern.pattern)
+        parts = tuple(re.compile("|".join(f"(?:{a})" for a in alts)) if alts else None for alts in scripts)
+        pieces = tuple(tuple(re.compile(a) for a in alts) for alts in scripts)
+        words = (_gate_words(part) for part in parts)
         object.__setattr__(self, "parts", parts)
-        object.__setattr__(self, "gate_words", words)
         object.__setattr__(self, "gates", tuple(
             re.compile("|".join(re.escape(w) for w in ws)) if ws else None for ws in words))
+        object.__setattr__(self, "pieces", pieces)
+        object.__setattr__(self, "piece_words", tuple(tuple(_gate_words(p) for p in ps) for ps in pieces))
 
     def matches(self, text: str, latin: bool = True, han: bool = True,
-                open_gates: Collection[int] | None = None) -> bool:
-        """``open_gates``: the parts (0 any script, 1 latin, 2 Chinese) whose gate words the caller already found
-        in ``text`` (``RuleTable`` does, for every rule in one pass); None: the gates are searched here."""
+                opened: Iterable[tuple[int, int]] | None = None) -> bool:
+        """``opened``: (part, alternative) pairs whose gate words the caller already found in ``text``, parts
+        numbered 0 any script, 1 latin, 2 Chinese (``RuleTable`` finds them for every rule in one pass); only
+        those run. None: each part's gate is searched here."""
         if self.needs is not None and not self.needs.search(text):
             return False
-        for k, part in enumerate(self.parts):
-            if part is None or (k == 1 and not latin) or (k == 2 and not han):
-                continue
-            gate = self.gates[k]
-            if gate is not None and not (gate.search(text) if open_gates is None else k in open_gates):
-                continue
-            if part.search(text):
-                return not (self.unless and self.unless.search(text))
-        return False
+        if opened is not None:
+            hit = any((k == 0 or (latin if k == 1 else han)) and self.pieces[k][j].search(text) for k, j in opened)
+        else:
+            hit = any(part is not None and (k == 0 or (latin if k == 1 else han))
+                      and (self.gates[k] is None or self.gates[k].search(text)) and part.search(text)
+                      for k, part in enumerate(self.parts))
+        return hit and not (self.unless and self.unless.search(text))
 
 
 class RuleTable:
@@ -70,14 +75,15 @@ class RuleTable:
 
     def __init__(self, rules: tuple[Rule, ...]) -> None:
         self.rules = rules
-        holders: dict[str, list[tuple[int, int]]] = {}
+        holders: dict[str, list[tuple[int, int, int]]] = {}
+        self._always: dict[int, list[tuple[int, int]]] = {}  # alternatives with no gate run on every message
         for i, rule in enumerate(rules):
-            for k, words in enumerate(rule.gate_words):
-                for word in words:
-                    holders.setdefault(word, []).append((i, k))
-        # rules with a part that has no gate run on every message
-        self._always = {i for i, rule in enumerate(rules) if any(
-            part is not None and not words for part, words in zip(rule.parts, rule.gate_words, strict=True))}
+            for k, alternatives in enumerate(rule.piece_words):
+                for j, words in enumerate(alternatives):
+                    if not words:
+                        self._always.setdefault(i, []).append((k, j))
+                    for word in words:
+                        holders.setdefault(word, []).append((i, k, j))
         self._automaton: Any = None
         if holders:
             automaton = ahocorasick.Automaton()
@@ -86,15 +92,15 @@ class RuleTable:
             automaton.make_automaton()
             self._automaton = automaton
 
-    def candidates(self, text: str) -> list[tuple[int, set[int]]]:
-        """The rules that can match ``text``, in table order, each with its parts whose gate words ``text`` has;
-        every other rule cannot match (each of its parts has a gate and none is in the text)."""
-        found: dict[int, set[int]] = {i: set() for i in self._always}
+    def candidates(self, text: str) -> list[tuple[int, list[tuple[int, int]]]]:
+        """The rules that can match ``text``, in table order, each with the (part, alternative) pairs that can:
+        those with a gate word in ``text`` and those without a gate. Nothing else can match."""
+        found: dict[int, set[tuple[int, int]]] = {i: set(pairs) for i, pairs in self._always.items()}
         if self._automaton is not None:
             for _, keys in self._automaton.iter(text):
-                for i, k in keys:
-                    found.setdefault(i, set()).add(k)
-        return sorted(found.items())
+                for i, k, j in keys:
+                    found.setdefault(i, set()).add((k, j))
+        return [(i, sorted(found[i])) for i in sorted(found)]
 
 
 def _gate_words(part: re.Pattern[str] | None) -> tuple[str, ...]:
@@ -203,8 +209,8 @@ def _balanced(text: str) -> bool:
     return depth == 0
 
 
-def _by_script(pattern: str) -> tuple[re.Pattern[str] | None, ...]:
-    """The alternatives of ``pattern`` as three regexes: any text, latin text only, Chinese text only.
+def _by_script(pattern: str) -> tuple[tuple[str, ...], ...]:
+    """The alternatives of ``pattern`` in three groups: for any text, latin text only, Chinese text only.
 
     An alternative needs latin text when its literal letters (outside classes and escapes) are latin only,
     Chinese text when they are Chinese only; anything else (digits, symbols, both) runs on every message.
@@ -220,5 +226,4 @@ def _by_script(pattern: str) -> tuple[re.Pattern[str] | None, ...]:
         bare = _SYNTAX.sub("", alt)
         han, latin = bool(HAN_CHAR.search(bare)), bool(LATIN_CHAR.search(bare))
         groups["han" if han and not latin else "latin" if latin and not han else "any"].append(alt)
-    return tuple(re.compile("|".join(f"(?:{a})" for a in alts)) if alts else None
-                 for alts in (groups["any"], groups["latin"], groups["han"]))
+    return tuple(tuple(groups[script]) for script in ("any", "latin", "han"))

@@ -616,7 +616,8 @@ def test_the_table_finds_the_rule_the_whole_patterns_find(triage):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.sampled_from(sorted({w for r in RULES for ws in r.gate_words for w in ws})), max_size=6),
+@given(st.lists(st.sampled_from(sorted({w for r in RULES for alts in r.piece_words for ws in alts for w in ws})),
+                max_size=6),
        st.text(alphabet=st.sampled_from(list(" ,.?!0123456789我的钱没到账被盗")), max_size=12))
 def test_the_table_agrees_with_the_whole_patterns_on_gate_words_in_any_order(triage, words, noise):
     """Texts made of the gate words themselves open many rules at once: still the same rule as the whole patterns."""
