@@ -35,7 +35,7 @@ from core.knowledge import load_knowledge_base
 from core.models import Author, InboundMessage
 from core.pipeline import Engine
 from core.store import Store
-from core.store.records import outbound_from_row
+from core.store.replies import outbound_from_row
 from core.store.tables import Message, Outbox, Ticket
 from core.triage import Triage
 

@@ -39,7 +39,8 @@ from bots.telegram.adapter import TelegramAdapter
 from core.dispatch import Dispatcher
 from core.models import Author
 from core.store import Store
-from core.store.records import ensure_conversation, ensure_customer, queue_reply
+from core.store.records import ensure_conversation, ensure_customer
+from core.store.replies import queue_reply
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.telegram_world import settings_for
 

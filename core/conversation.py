@@ -32,7 +32,8 @@ from core.decisions import Decision, Outcome, as_record
 from core.hours import BusinessHours
 from core.intake import DECLINE, read_fields, topic_for
 from core.models import QuickReply, utcnow
-from core.store.records import Place, queue_reply
+from core.store.records import Place
+from core.store.replies import queue_reply
 from core.store.tables import Conversation, Message, Ticket
 from core.tickets import raise_priority, record, transition
 from core.triage_rules import ANGRY

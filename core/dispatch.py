@@ -37,7 +37,7 @@ from core.outbox_sql import DUE, GIVE_BACK, OUTBOX, claim_statement, settle
 from core.pacing import Pacing
 from core.sent_marks import SentMarks
 from core.store import Store
-from core.store.records import outbound_from_row
+from core.store.replies import outbound_from_row
 from core.store.tables import Outbox
 
 log = logging.getLogger(__name__)

@@ -16,16 +16,8 @@ from core.models import Author, Escalation, InboundMessage, utcnow
 from core.redaction import redact
 from core.store import Store
 from core.store.db import written_again_if_deleted
-from core.store.records import (
-    Place,
-    add_note,
-    ensure_conversation,
-    ensure_customer,
-    find_message,
-    insert_inbound,
-    queue_reply,
-    stored_context,
-)
+from core.store.records import Place, ensure_conversation, ensure_customer, find_message, insert_inbound, stored_context
+from core.store.replies import add_note, queue_reply
 from core.store.tables import Conversation, Message, Ticket
 from core.tickets import record
 

@@ -21,7 +21,8 @@ from core.errors import Conflict, NotFound
 from core.events import EventBus
 from core.models import utcnow
 from core.store import Store
-from core.store.records import add_note, attachment_json, queue_reply
+from core.store.records import attachment_json
+from core.store.replies import add_note, queue_reply
 from core.store.tables import Agent, AgentFile, Conversation, Identity, Message, Outbox, Ticket, TicketRead
 from core.tickets import record, set_priority, set_status, transition
 

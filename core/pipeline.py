@@ -40,9 +40,9 @@ from core.store.records import (
     ensure_place,
     find_message,
     insert_inbound,
-    queue_reply,
     redacted,
 )
+from core.store.replies import queue_reply
 from core.store.tables import Conversation, Identity, Message, Outbox, Ticket
 from core.tickets import first_response_due, record
 from core.triage import TriageContext

@@ -35,7 +35,7 @@ from core.errors import RetryLater
 from core.events import RESYNC, Event, EventBus
 from core.models import OutboundMessage, Sent
 from core.store import Store
-from core.store.records import outbound_from_row
+from core.store.replies import outbound_from_row
 from core.store.tables import Outbox
 from core.tasks import cancel
 

@@ -16,7 +16,8 @@ from core.flood import Flood
 from core.impersonation import Guard
 from core.models import Author, InboundMessage, utcnow
 from core.redaction import KEY, PHRASE
-from core.store.records import Place, QueuedReply, add_note, ensure_conversation, queue_reply
+from core.store.records import Place, ensure_conversation
+from core.store.replies import QueuedReply, add_note, queue_reply
 from core.store.tables import Conversation, Message, Ticket
 from core.tickets import ACTIVE, first_response_due, record, transition
 

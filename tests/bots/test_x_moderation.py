@@ -9,7 +9,7 @@ from sqlalchemy import select
 from core.flood import FloodGate
 from core.impersonation import Guard
 from core.pipeline import Engine
-from core.store.records import outbound_from_row
+from core.store.replies import outbound_from_row
 from core.store.tables import Outbox
 from tests.contract.harness_x import XHarness
 from tests.fakes.x_api import BOT_ID

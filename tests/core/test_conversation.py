@@ -11,7 +11,7 @@ from core.hours import BusinessHours
 from core.models import Author, InboundMessage
 from core.pipeline import Engine
 from core.store import Store
-from core.store.records import outbound_from_row
+from core.store.replies import outbound_from_row
 from core.store.tables import Message, Ticket
 
 MEI = Author("u-mei", "Mei", language="zh-CN")

@@ -9,7 +9,7 @@ from core.impersonation import Guard, Protected, imitates, skeleton
 from core.models import Author, Escalation, InboundMessage, MemberJoined
 from core.pipeline import Engine
 from core.store import Store
-from core.store.records import outbound_from_row
+from core.store.replies import outbound_from_row
 from core.store.tables import Ticket
 
 PROTECTED = [Protected("OKPay Support", "1"), Protected("Mia Chen", "77")]

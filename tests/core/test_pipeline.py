@@ -245,7 +245,7 @@ async def test_a_public_follow_up_joins_the_customers_private_ticket(engine: Eng
 
 async def test_an_agents_private_reply_carries_where_the_customer_wrote_in_public(engine, inbox, store) -> None:
     """So a channel that is refused in private (no /start, closed DMs) can still reach the customer."""
-    from core.store.records import outbound_from_row
+    from core.store.replies import outbound_from_row
 
     asked = InboundMessage("telegram", "-100:7", "-100", Author("55", "Ann", handle="ann"), "@bot /human",
                            public=True, private_conversation="55")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 
 import base58
@@ -97,6 +98,13 @@ async def _stored_texts(store: Store) -> str:
     return "\n".join(chunks)
 
 
+def _held(part: str, blob: str) -> bool:
+    """``part`` stored as a token of its own; a generated password that is also the inside of a word the store
+    writes anyway ("attachme" of the outbox's "attachments") is not a leak. A leak is bounded: the customer typed
+    the secret between spaces, a cue ("pwd=", "密码是") and the end of the text."""
+    return re.search(rf"(?<![A-Za-z0-9]){re.escape(part)}(?![A-Za-z0-9])", blob) is not None
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(before=AROUND, secret=SECRETS, after=AROUND, cued=CUED, public=st.booleans())
 async def test_a_generated_secret_inside_random_text_never_reaches_the_database(
@@ -110,7 +118,7 @@ async def test_a_generated_secret_inside_random_text_never_reaches_the_database(
         private_conversation="42" if public else None, raw={"message": {"text": said, "caption": said}}))
     blob = await _stored_texts(store)
     for part in (secret, secret.replace(" ", ""), value):
-        assert part not in blob
+        assert not _held(part, blob)
     words = secret.split()
     if len(words) >= 12:  # not even a few words of a phrase in a row
         assert not any(" ".join(words[i:i + 3]) in blob for i in range(len(words) - 2))
