@@ -195,7 +195,9 @@ MONEY_ROWS: list[tuple[str, str, list[str], list[str]]] = [
         r"消息)|(?:提交|提)(?:工单|申请|反馈)(?:一直)?(?:显示|提示)?(?:失败|不了|没反应)|工单.{0,6}(?:提交不了|失败|"
         r"按不了|"
         r"点不了)|(?:客服电话|电话).{0,10}(?:空号|打不通|没人接|停机)|排队.{0,10}(?:小时|很久|半天|好久)|"
-        r"(?:按钮|按键|选项)(?:是)?(?:灰的|灰色|变灰|点不了|按不了|没反应|不能点)",
+        r"(?:按钮|按键|选项)(?:是)?(?:灰的|灰色|变灰|点不了|按不了|没反应|不能点)|"
+        # the service itself judged, in other words than the complaint row's: "服务真的很差", "客服到底有没有人"
+        r"服务.{0,4}(?:很差|太差|真差|差劲|很烂|太烂|糟糕|垃圾)|到底有没有人",
         r"(?:button|option).{0,20}(?:greyed|grayed|greys? out|grays? out|disabled|unclickable)",
     ], [IF]),
     # still waiting, told with a date or a span: "waiting since last thursday", "周一转的 到现在还是pending"
