@@ -105,7 +105,8 @@ STOPWORDS = frozenset(
     咋 咋办 啥 为啥 怎么样 问 问题 可以 用 能不能 可不可以 是不是 有没有 好 个 这是 那是 一下子 嘛 呗 哈哈哈
     帮我 帮忙 看看 看一下 查一下
     怎么弄 怎么搞 怎么操作 咋弄 咋整 提示 显示 刚 到 help helps issue issues problem problems question questions
-    啦 咧 嘞 喔 诶 欸 pls plz pleaseee thx idk wdym lol btw tbh ngl rn tho ya yo guys bro sis dude""".split()
+    啦 咧 嘞 喔 诶 欸 pls plz pleaseee thx idk wdym lol btw tbh ngl rn tho ya yo guys bro sis dude
+    听说 听 说 同事 真的 是真的 新手 求教 请教 求助 其实 whether right""".split()
 )
 
 # Variant spellings OpenCC keeps: 帐 for 账 (账户, 到账), and the Taiwan spelling 身分 for 身份
@@ -120,7 +121,7 @@ _REGIONAL = {
     "账密": "账号密码", "脸书": "facebook", "当机": "死机", "晶片": "芯片", "行动装置": "手机", "手机门号": "手机号",
     "门号": "手机号", "支援": "支持", "联络": "联系", "退费": "退款", "入钱": "充值",
     "过数": "转账", "户口": "账户", "汇出": "转出", "汇入": "转入", "网银": "网上银行",
-    "档案": "文件", "视讯": "视频",
+    "档案": "文件", "视讯": "视频", "讯号": "信号", "暂存": "缓存", "连结": "链接",
     # Cantonese written in Hong Kong: "登唔到" is 登不了, "点算" is 怎么办
     "点算": "怎么办", "点解": "为什么", "点样": "怎样", "唔该": "谢谢", "唔": "不", "冇": "没有", "咗": "了",
     "嘅": "的",

@@ -7,7 +7,7 @@ order breaks ties between rows of one priority.
 
 from __future__ import annotations
 
-from core.triage_shapes import ASKS, PEOPLE, PREVENT
+from core.triage_shapes import ASKS, PEOPLE, PREVENT, SCAM_QUESTION
 
 ACCOUNT_ROWS: list[tuple[str, str, list[str], list[str]]] = [
     # a customer in distress ("I lost everything, I want to die") needs a person before anything else
@@ -237,7 +237,7 @@ ACCOUNT_ROWS: list[tuple[str, str, list[str], list[str]]] = [
         r"(?:网站|链接|app|账号|群).{0,12}(?:一模一样|很像|仿冒)|解冻费|保证金|(?:交|付|充值|充).{0,8}(?:才能|"
         r"才可以)(?:提现|解冻|出金|提币)",
     ], [r"(?:how (?:do|can|to) (?:i |you )?(?:avoid|spot|recogni[sz]e|protect)|tips|防范|如何识别|怎么识别|怎么防|"
-        r"怎样防|怎么避免|如何避免)"]),
+        r"怎样防|怎么避免|如何避免)", SCAM_QUESTION]),
     ("frozen_funds", "high", [
         r"frozen|freeze|froze|suspended|suspension|banned|account (?:is |was |got |has been )?restricted|"
         r"restriction on my|on hold|held my|"
@@ -277,7 +277,9 @@ ACCOUNT_ROWS: list[tuple[str, str, list[str], list[str]]] = [
         r"(?:余额|钱|资金)(?:不能|没法|无法)(?:动|用|提)|(?:余额|钱|资金)动不了|"
         r"(?:限额|额度)(?:突然|莫名|无故)?(?:被)?(?:降低|下调|调低|减少|降)了",
         r"(?:limit|limits) (?:was |were |got |has been |have been )?(?:lowered|reduced|cut|decreased)",
-    ], []),
+    # "an sms says my account is abnormal and to click a link: is this a scam? I haven't clicked" asks about a message
+    ], [r"(?=.*(?:短信|邮件|消息|私信|电话|sms|email|text|message|call).{0,12}(?:说|称|saying|says|claiming))"
+        + SCAM_QUESTION]),
     # the guide's own step 2: a reset that did not lift the lock needs support to verify the holder; a lock with
     # money behind it is not a login question either ("重置过两次了还是锁着", "reset it but it still says locked")
     ("account_locked", "high", [

@@ -19,11 +19,12 @@ AMOUNT = (
 )
 PROBLEM = (
     r"(?:fail|not (?:received|arrived|showing|credited)|didnt (?:arrive|receive|get|go)|never (?:arrived|got|came)|"
-    r"(?:not|never|didnt|doesnt|hasnt|havent|wasnt|isnt|still no|no) (?:\w+ )?(?:arriv|receiv|credit|show|reach|"
+    r"(?:not|never|didnt|doesnt|hasnt|havent|wasnt|isnt|still no|no) (?:\w+ )?(?:arriv|receiv|reciev|credit|show|reach|"
     r"land|appear|reflect)|"
     r"hasnt (?:arrived|come|shown)|havent (?:received|got)|missing|stuck|pending|deducted|disappeared|gone|"
     r"(?:still )?(?:isnt|is not|arent|are not|not) (?:there|here|in) yet|"
-    r"still (?:isnt|is not|not|hasnt) (?:there|here)|"
+    r"still (?:isnt|is not|not|hasnt) (?:there|here)|(?:isnt|is not|arent|are not) in (?:my|our|his|her|the) "
+    r"(?:account|wallet|balance)|"
     r"lost|where is|wheres|still nothing|nothing (?:yet|arrived|came|showed)|never (?:showed|came|reached)|"
     r"hasnt (?:reached|been (?:credited|received))|not (?:reached|in my)|(?:under|in) review|processing|"
     r"no (?:response|reply|update|news|result)|没(?:有)?(?:结果|消息|回复|下文|动静|通过)|"
@@ -40,7 +41,8 @@ WRONG_PAYEE = (
     r"(?:wrong (?:(?:trc|erc|bep)-?20 |usdt |btc |eth |crypto |bank |okpay )?(?:address|network|chain|account|person|"
     r"recipient|wallet|id|number|user)|went to (?:someone|"
     r"somebody) else|"
-    r"to (?:my |an? |the )?(?:old|previous|former|outdated|expired) (?:address|wallet|account)|"
+    r"to (?:my |an? |the |his |her |their )?(?:\w+s )?(?:old|previous|former|outdated|expired|closed) "
+    r"(?:address|wallet|account)|"
     r"(?:转|打|付|汇|提|充)错(?:了)?|(?:用|选)错(?:了)?(?:链|网络|网)|转(?:到|给)(?:了)?别人|到别人(?:那|手)|"
     r"(?:erc|trc|bep)-?20.{1,40}(?:instead of|rather than|not|to an?|转到|转去|到了?)\s?(?:the )?(?:erc|trc|bep)-?20)"
 )
@@ -111,7 +113,7 @@ PREVENT = (
     # a worry, not an incident: "会不会被黑", "can my account get hacked?"
     r"会不会被(?:人)?(?:黑|盗)(?!了)|容易被(?:人)?(?:黑|盗)|会被(?:人)?(?:黑|盗)(?:吗|么|嘛)|"
     r"(?:what (?:should|do|can) i do|what to do) (?:if|when)|"
-    r"if i (?:ever )?(?:see|find|notice|get)|(?:如果|万一|要是)(?:我)?(?:发现|看到)|"
+    r"if i (?:ever )?(?:see|find|notice|get|spot)|(?:如果|万一|要是|假如|以后|将来).{0,12}(?:发现|看到)|"
     r"(?:heard|read|seen|news|saw).{0,30}(?:some|other|many|lots of|a lot of|several) (?:wallets?|apps?|platforms?|"
     r"exchanges?|people|users|accounts)|"
     r"(?:听说|新闻|报道|看到|网上说).{0,20}(?:很多|有些|其他|别的|不少|好多)(?:钱包|平台|交易所|人|用户|账户|账号)|"
@@ -119,6 +121,19 @@ PREVENT = (
     r"(?:can|could|will|would) (?:my (?:account|"
     r"wallet|money|funds)|it|someone|people|anyone) "
     r"(?:be |get )?(?:hack|steal|stole)|(?:is it|how) (?:possible|easy|likely) (?:to|that) .{0,20}(?:hack|steal))"
+)
+# asking whether a message is real before acting on it ("I haven't clicked", "这是真的假的"); a message that asks for
+# the seed or to move funds, or one acted on already, is a case
+SCAM_QUESTION = (
+    r"^(?!.*(?:被骗|骗了|骗走|scammed|safe wallet|safe account|recovery phrase|seed|private key|"
+    r"move my (?:funds|money)|安全账户|安全钱包|助记词|私钥|"
+    r"i (?:clicked|entered|gave|sent|paid|transferred|typed)|already (?:clicked|sent|paid|gave)|"
+    r"已经(?:点|给|发|转|付|输|填)|(?:点|输|给|发|转|付|填)了)).*"
+    r"(?:how (?:can|do|would|to) (?:i |you )?(?:tell|know|check|distinguish|verify)|"
+    r"is (?:this|that|it) (?:a )?(?:scam|phishing|real|legit|fake)|"
+    r"(?:havent|have not|didnt|did not) (?:clicked|replied|responded|opened|given|sent|entered)|"
+    r"分辨|辨别|辨认|判断|区分|真的假的|是不是(?:诈骗|骗|真的|假的|钓鱼)|是(?:诈骗|骗局|钓鱼|真的|假的)吗|"
+    r"还没(?:有)?(?:点|回|回复|给|发|输))"
 )
 # people close to the customer: "my ex", "my brother"
 PEOPLE = (
