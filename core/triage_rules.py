@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 from core.triage_rows_account import ACCOUNT_ROWS
+from core.triage_rows_done import DONE_ROWS
 from core.triage_rows_money import MONEY_ROWS
 from core.triage_rule import Rule
 from core.triage_shapes import (
@@ -302,6 +303,7 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
     ("transaction_investigation", "normal", OVERDUE, [
         r"how long|how many days|usually|normally|多久|多长时间|要几天|几天(?:能|可以|会|才)|多少天|一般|正常要"]),
     *MONEY_ROWS,  # core/triage_rows_money.py: cases told in an FAQ's own words
+    *DONE_ROWS,  # core/triage_rows_done.py: the FAQ's advice already followed, and stories
 ]
 
 

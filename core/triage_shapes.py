@@ -109,7 +109,10 @@ PREVENT = (
     # somebody else's incident elsewhere: "my friend got hacked on another wallet" (not "sold my usdt on an exchange")
     r"(?:hacked|stolen|drained|scammed|robbed) on (?:another|other|a different|some other) (?:wallet|app|platform|"
     r"exchange|site)s?(?![a-z])|"
-    r"tips|防止|避免|防范|预防|以防|如何防|怎么防|怎样防|怎么避免|怎么识别|识别|"
+    r"tips|防止|避免|防范|预防|以防|如何防|怎么防|怎样防|怎么避免|怎么识别|识别|怕被(?:人)?(?:盗|黑)|"
+    # how to look for one, or what to do on finding one: the security answer ("发现异常交易应该怎么办")
+    r"(?:有没有|是否有)(?:异常|可疑)的?(?:交易|记录)|怎么查.{0,8}(?:异常|可疑)|"
+    r"^(?:发现|看到)(?:了)?(?:异常|可疑)(?:的)?交易(?:应该|要|该)?(?:怎么办|怎么处理)|"
     # a worry, not an incident: "会不会被黑", "can my account get hacked?"
     r"会不会被(?:人)?(?:黑|盗)(?!了)|容易被(?:人)?(?:黑|盗)|会被(?:人)?(?:黑|盗)(?:吗|么|嘛)|"
     r"(?:what (?:should|do|can) i do|what to do) (?:if|when)|"
@@ -130,7 +133,8 @@ SCAM_QUESTION = (
     r"i (?:clicked|entered|gave|sent|paid|transferred|typed)|already (?:clicked|sent|paid|gave)|"
     r"已经(?:点|给|发|转|付|输|填)|(?:点|输|给|发|转|付|填)了)).*"
     r"(?:how (?:can|do|would|to) (?:i |you )?(?:tell|know|check|distinguish|verify)|"
-    r"is (?:this|that|it) (?:a )?(?:scam|phishing|real|legit|fake)|"
+    r"is (?:this|that|it) (?:a )?(?:scam|phishing|real|legit|fake)|(?:usual |common |typical )?signs of|"
+    r"(?:能|可以|能不能|可不可以)给(?:吗|他|她|他们)?(?:吗|[?？]|$)|"
     r"(?:havent|have not|didnt|did not) (?:clicked|replied|responded|opened|given|sent|entered)|"
     r"分辨|辨别|辨认|判断|区分|真的假的|是不是(?:诈骗|骗|真的|假的|钓鱼)|是(?:诈骗|骗局|钓鱼|真的|假的)吗|"
     r"还没(?:有)?(?:点|回|回复|给|发|输))"
