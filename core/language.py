@@ -106,7 +106,9 @@ STOPWORDS = frozenset(
     帮我 帮忙 看看 看一下 查一下
     怎么弄 怎么搞 怎么操作 咋弄 咋整 提示 显示 刚 到 help helps issue issues problem problems question questions
     啦 咧 嘞 喔 诶 欸 pls plz pleaseee thx idk wdym lol btw tbh ngl rn tho ya yo guys bro sis dude
-    听说 听 说 同事 真的 是真的 新手 求教 请教 求助 其实 whether right""".split()
+    听说 听 说 同事 真的 是真的 新手 求教 请教 求助 其实 whether right
+    先 平时 导致 会导致 些 求问 这种 那种 好点 不太会 怕 注意 要注意 一般来说
+    sometimes till ever advance myself bit 打字 如果 假如 要是 万一 要不要""".split()
 )
 
 # Variant spellings OpenCC keeps: 帐 for 账 (账户, 到账), and the Taiwan spelling 身分 for 身份
@@ -126,6 +128,10 @@ _REGIONAL = {
     "点算": "怎么办", "点解": "为什么", "点样": "怎样", "唔该": "谢谢", "唔": "不", "冇": "没有", "咗": "了",
     "嘅": "的",
     "睇": "看", "攞": "拿", "乜嘢": "什么", "佢": "他", "啲": "些", "喺": "在", "嚟": "来",
+    # more of it, as OpenCC leaves it (搵 -> 揾, 嗰 -> 𠮶, 係 -> 系: only the phrases, 系 alone is 系统's)
+    "咩": "什么", "㗎": "", "嘢": "东西", "哋": "们", "揾": "找", "边度": "哪里", "边个": "哪个", "上载": "上传",
+    "俾": "给", "畀": "给", "𠮶": "那", "系咪": "是不是", "系唔系": "是不是", "系咩": "是什么", "仲系": "还是",
+    "仲未": "还没", "而家": "现在", "几时": "什么时候", "咁": "这么",
 }
 _REGIONAL_RE = re.compile("|".join(sorted(map(re.escape, _REGIONAL), key=len, reverse=True)))
 # Pinyin typed without a Chinese keyboard ("mima wangle", "tixian 还没到", "rengong kefu"): support words only,

@@ -80,7 +80,7 @@ DONE_ROWS: list[tuple[str, str, list[str], list[str]]] = [
     # locked, told and asked to be opened: "my account is lock after i try password many time, please open it"
     ("account_locked", "high", [
         r"account (?:is |was |got |has been )?lock(?:ed)?(?: \w+){0,8}.{0,20}(?:please|pls|plz|open it|unlock it)",
-        r"(?:账户|账号|account)(?:俾人|被人)锁(?:了|住)",
+        r"(?:账户|账号|account)(?:俾人|被人|给人)锁(?:了|住)",
     ], [HYPOTHETICAL, ASKS_HOW]),
     # someone else in the account: a login the customer does not know, the account used by another
     ("hacked_account", "urgent", [

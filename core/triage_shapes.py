@@ -98,7 +98,7 @@ GROUPED_NUMBER = r"(?<!\d)\d{3,6}(?:[ -]\d{2,6}){2,}(?!\d)"
 CHECK_MINE = (
     r"(?:(?:(?:can|could|would) (?:you|u|someone)|pls|plz|please|help me) (?:check|look into|look at|take a look|"
     r"have a look|look|investigate|trace|track|confirm|guarantee)|"
-    r"帮我查|帮忙查|给我查|查一下|查查|核实一下|帮我看看)"
+    r"帮我查|帮忙查|给我查|(?<!检)查一下|(?<!检)查查|核实一下|帮我看看)"  # "检查一下余额" is the customer's own check
 )
 PREVENT = (
     # prevention questions only: "what if my account is hacked" may be a customer who is hacked now
