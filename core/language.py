@@ -131,7 +131,8 @@ _REGIONAL = {
     # more of it, as OpenCC leaves it (搵 -> 揾, 嗰 -> 𠮶, 係 -> 系: only the phrases, 系 alone is 系统's)
     "咩": "什么", "㗎": "", "嘢": "东西", "哋": "们", "揾": "找", "边度": "哪里", "边个": "哪个", "上载": "上传",
     "俾": "给", "畀": "给", "𠮶": "那", "系咪": "是不是", "系唔系": "是不是", "系咩": "是什么", "仲系": "还是",
-    "仲未": "还没", "而家": "现在", "几时": "什么时候", "咁": "这么",
+    "仲未": "还没", "都系": "都是", "但系": "但是", "呢边": "这边", "呢度": "这里", "就系": "就是",
+    "唔系": "不是", "而家": "现在", "几时": "什么时候", "咁": "这么",
 }
 _REGIONAL_RE = re.compile("|".join(sorted(map(re.escape, _REGIONAL), key=len, reverse=True)))
 # Pinyin typed without a Chinese keyboard ("mima wangle", "tixian 还没到", "rengong kefu"): support words only,

@@ -19,8 +19,8 @@ HYPOTHETICAL = (r"(?<![a-z])(?:if|what if|in case|suppose|should i|do i need to|
 # a question about what to do, for rows whose statement alone is the case ("账号被锁了怎么办" is the FAQ's)
 ASKS_HOW = r"怎么|如何|怎样|咋|吗|么|(?<![a-z])(?:how|what (?:can|should|do) i)(?![a-z])"
 _STILL_ZH = r"(?:也|都|还是|仍然|依然|一样|还|又)(?:是)?(?:一直|老是|总是)?"
-_FAILS_ZH = (r"(?:没用|不行|失败|登不|登录不|进不去|转不|付不|提不|卡|报错|错误|被拒|被退|没过|不通过|没通过|转圈|一样|"
-             r"没到|没收到|收不到|处理中|pending|被挡|挡着|驳回|显示失败)")
+_FAILS_ZH = (r"(?:被)?(?:没用|不行|失败|登不|登录不|进不去|转不|付不|提不|卡|报错|错误|被拒|被退|没过|不通过|没通过|"
+             r"转圈|一样|没到|没收到|收不到|处理中|pending|被挡|挡着|驳回|显示失败)")
 
 DONE_ROWS: list[tuple[str, str, list[str], list[str]]] = [
     # the step the FAQ gives, done, and it still fails: spam looked through, the password reset, the cache
@@ -38,7 +38,8 @@ DONE_ROWS: list[tuple[str, str, list[str], list[str]]] = [
         r"connections?|mobile data|hotspot).{0,80}(?:still|same|no luck|keeps|doesnt|wont)|"
         r"tried (?:wifi and data|data and wifi|(?:two|2|both|different|several|multiple|three|3) networks)|"
         r"checked (?:my |the )?(?:wifi|network|connection|settings|balance).{0,60}(?:still|now what|no luck)|"
-        r"status page (?:is |was |says |shows )?(?:all )?(?:green|fine|ok|normal|operational).{0,50}(?:but|still|"
+        r"status page (?:is |was |says |shows )?(?:all )?(?:systems? )?(?:are |is )?"
+        r"(?:green|fine|ok|normal|operational).{0,50}(?:but|still|"
         r"none|keeps|fail)|"
         r"(?:re-?upload(?:ed)?|re-?submitted|retook|uploaded (?:\w+ ){0,3}again|submitted (?:\w+ ){0,2}again|"
         r"upload again|(?:took|taken) (?:a )?new (?:photo|picture|selfie)s?).{0,80}(?:rejected|declined|denied|"
@@ -73,7 +74,7 @@ DONE_ROWS: list[tuple[str, str, list[str], list[str]]] = [
         r"longer|no longer) (?:get into|access|use)(?: it)? ?(?:anymore|any more)",
         r"(?:手机号|号码|手机|邮箱|电话)(?:已经)?(?:到期|停用|停机|注销|不用了|用不了|没了|丢了).{0,24}"
         r"(?:收不到|没收到|收不了)(?:验证码|短信|邮件|码)|"
-        r"(?:码|验证码|短信|邮件)(?:寄|发|送)(?:去|到)(?:了)?(?:我)?(?:的)?(?:旧|以前|原来|前)|"
+        r"(?:码|验证码|短信|邮件).{0,4}(?:寄|发|送)(?:去|到)(?:了)?(?:我)?(?:的)?(?:旧|以前|原来|前)|"
         r"验证码.{0,6}(?:去了|发到|到了)(?:他|她|我(?:妈|爸|老公|老婆|女儿|儿子|女|仔))(?:的)?(?:部)?(?:手机|电话)|"
         r"手机(?:坏了|丢了|没了|送修).{0,8}收不到(?:验证)?码|(?:邮箱|信箱)(?:已经)?(?:用不到|用不了|登不进去|进不去)",
     ], [HYPOTHETICAL, ASKS_HOW]),
@@ -87,7 +88,7 @@ DONE_ROWS: list[tuple[str, str, list[str], list[str]]] = [
         r"login from .{0,30}(?:i dont|i do not|dont|do not) recogni[sz]e|logged in from .{0,30}(?:wasnt|not) me",
         r"(?:登录|登陆)(?:记录|纪录).{0,16}(?:不认识|不是我|陌生)|(?:不认识|陌生)的?(?:ip|设备)(?:登录|登陆)|"
         r"盗用(?:了)?(?:我的)?(?:账户|账号)|有人盗用|(?:账户|账号)(?:好像|似乎|可能)?被人(?:登|登录|登陆)(?:过|了)",
-    ], [r"会不会|怕|防止|避免|如何防|怎么防"]),
+    ], [r"会不会|怕|防止|避免|如何防|怎么防|怎么看|怎么查|如何查|如何看|有没有"]),
     # a code or password given to someone posing as staff; a stranger's money to be "returned" elsewhere
     ("scam", "high", [
         r"(?:gave|sent|told) (?:them|him|her|the guy|someone|it) (?:the |my )?(?:code|otp|password|2fa|pin)|"
@@ -96,6 +97,8 @@ DONE_ROWS: list[tuple[str, str, list[str], list[str]]] = [
     ], [HYPOTHETICAL]),
     # money that left one side and did not land, told in other words; amounts short; money in from a stranger
     ("transaction_investigation", "normal", [
+        r"(?:wallet|okpay|balance|money) (?:was |got |has been )?(?:deducted|debited|charged|taken).{0,40}(?:bank|card|"
+        r"account|he|she|they|recipient|seller) (?:shows|has|got|received|sees) nothing|"
         r"(?:money|it|funds) (?:go|goes|went|gone) out (?:from|of) (?:my )?account.{0,40}(?:not|never|didnt) "
         r"(?:receive|get|arrive)|(?:says|said|claims) (?:he|she|they) (?:paid|sent).{0,60}(?:still see nothing|"
         r"nothing on my|havent (?:got|received|seen)|not (?:received|arrived))|still see nothing|"
@@ -111,6 +114,8 @@ DONE_ROWS: list[tuple[str, str, list[str], list[str]]] = [
         r"^\W*(?:pls |please )?(?:cancel|reverse|stop) (?:it|that|this)(?: now| please| pls)?\W*$",
         r"(?:那边|那里)(?:显示)?(?:已经)?(?:扣款|扣了|扣钱|转了|付了).{0,16}我(?:这边|这里)?(?:的)?(?:余额|账户|钱包)?"
         r".{0,6}(?:一直|还|都|并)?(?:没|没有)(?:动|变|到|收到|看到|进)|"
+        r"(?:说|表示|话)(?:他|她)?(?:已经)?(?:打|转|付|汇|发|交|给)(?:了)?(?:钱|款)?.{0,12}(?:但|可)(?:是)?.{0,4}我(?:这边|这里)?"
+        r".{0,4}(?:没有|没)(?:收到|看到|到账)|"
         r"(?:说|表示).{0,10}已经(?:打|转|付|汇|发|交)(?:到|给|进)?.{0,12}了.{0,6}我(?:这边|这里)?.{0,6}(?:还|都|一直)?"
         r"(?:没看到|没收到|没到账|找不到|查不到|没有)|"
         r"(?:扣款成功|扣了|已扣|扣钱了|扣款了)(?:了)?.{0,16}(?:没进账|没入账|空空|没到账|没收到|查不到|没有进账|没生成|"
@@ -151,7 +156,7 @@ DONE_ROWS: list[tuple[str, str, list[str], list[str]]] = [
     ("account_access", "high", [
         r"never (?:set up|enabled|turned on|activated) (?:2fa|two[- ]factor|two[- ]step)",
         r"(?:设备风险|风险设备|请稍后再试).{0,12}" + LONG_WAIT + r"|(?:帮忙|帮我|帮我们)(?:登|登录|登进)(?:进去)?",
-    ], [HYPOTHETICAL]),
+    ], [HYPOTHETICAL, ASKS_HOW]),
     # a promised follow-up that never came, a ticket closed unanswered, a help page or support button that
     # does not work, an error code quoted
     ("complaint", "normal", [
