@@ -99,6 +99,9 @@ DONE_ROWS: list[tuple[str, str, list[str], list[str]]] = [
     ("transaction_investigation", "normal", [
         r"(?:wallet|okpay|balance|money) (?:was |got |has been )?(?:deducted|debited|charged|taken).{0,40}(?:bank|card|"
         r"account|he|she|they|recipient|seller) (?:shows|has|got|received|sees) nothing|"
+        r"(?:paid|sent|transferred)(?: \w+){0,4}.{0,20}(?:the |my )?(?:shop|seller|merchant|store|landlord|vendor)s? "
+        r"(?:says|said|claims|is saying) (?:they|he|she|it) (?:never|didnt|did not|hasnt|havent) "
+        r"(?:got|get|received|receive)|"
         r"(?:money|it|funds) (?:go|goes|went|gone) out (?:from|of) (?:my )?account.{0,40}(?:not|never|didnt) "
         r"(?:receive|get|arrive)|(?:says|said|claims) (?:he|she|they) (?:paid|sent).{0,60}(?:still see nothing|"
         r"nothing on my|havent (?:got|received|seen)|not (?:received|arrived))|still see nothing|"
@@ -116,6 +119,8 @@ DONE_ROWS: list[tuple[str, str, list[str], list[str]]] = [
         r".{0,6}(?:一直|还|都|并)?(?:没|没有)(?:动|变|到|收到|看到|进)|"
         r"(?:说|表示|话)(?:他|她)?(?:已经)?(?:打|转|付|汇|发|交|给)(?:了)?(?:钱|款)?.{0,12}(?:但|可)(?:是)?.{0,4}我(?:这边|这里)?"
         r".{0,4}(?:没有|没)(?:收到|看到|到账)|"
+        r"(?:付了|给了|转了|交了)(?:钱|款)?.{0,12}(?:卖家|商家|店家|商户|收款人|对方)(?:却|还)?(?:说|话|表示)(?:还|一直|都)?"
+        r"(?:没有|没|未)收到(?!.{0,10}(?:是不是|是)?(?:延迟|正常)(?:吗|么|的))|"
         r"(?:说|表示).{0,10}已经(?:打|转|付|汇|发|交)(?:到|给|进)?.{0,12}了.{0,6}我(?:这边|这里)?.{0,6}(?:还|都|一直)?"
         r"(?:没看到|没收到|没到账|找不到|查不到|没有)|"
         r"(?:扣款成功|扣了|已扣|扣钱了|扣款了)(?:了)?.{0,16}(?:没进账|没入账|空空|没到账|没收到|查不到|没有进账|没生成|"
