@@ -24,7 +24,7 @@ from core.language import detect_language, prepare, to_traditional
 from core.matcher import QUERY_TERMS, Analyzer, Index
 from core.triage_rule import HAN_CHAR, LATIN_CHAR, Rule, RuleTable
 from core.triage_rules import RULES, UNRESOLVED
-from core.triage_talk import CLOSING, CLOSING_OPEN, GREETING_FILLER, GREETINGS, NONE_OF, ORDINAL, URGENT, VAGUE
+from core.triage_talk import CLOSING, CLOSING_OPEN, GREETING_FILLER, GREETINGS, NONE_OF, ORDINAL, URGENT, VAGUE, asks
 
 READ_HEAD, READ_TAIL = 3072, 1024  # characters triage reads of a longer message: its start and its end
 MAX_CHOICES = 3  # a "which" question offers at most this many FAQs
@@ -159,7 +159,14 @@ class Triage:
                 self._claimed[topic] = claimed
 
     def decide(self, text: str, context: TriageContext | None = None) -> Decision:
-        return self._decide(text, context, None)
+        decision = self._decide(text, context, None)
+        if isinstance(decision, Handoff) and decision.reason in ("low_confidence", "not_covered") and (
+                decision.confidence < 0.5 and isinstance(text, str)):
+            for sentence in asks(readable(text)):  # no case found: the question among the other words
+                alone = self._decide(sentence, context, None)
+                if alone.action in ("answer", "clarify"):
+                    return alone
+        return decision
 
     def _decide(self, text: str, context: TriageContext | None, past: Rule | None) -> Decision:
         """``past``: a topic rule that matched and was set aside for the entries written for it."""

@@ -237,7 +237,7 @@ ACCOUNT_ROWS: list[tuple[str, str, list[str], list[str]]] = [
         r"(?:网站|链接|app|账号|群).{0,12}(?:一模一样|很像|仿冒)|解冻费|保证金|(?:交|付|充值|充).{0,8}(?:才能|"
         r"才可以)(?:提现|解冻|出金|提币)",
     ], [r"(?:how (?:do|can|to) (?:i |you )?(?:avoid|spot|recogni[sz]e|protect)|tips|防范|如何识别|怎么识别|怎么防|"
-        r"怎样防|怎么避免|如何避免)", SCAM_QUESTION]),
+        r"怎样防|怎么避免|如何避免|(?:新闻|报道)(?:里)?.{0,4}诈骗(?:好多|很多|太多)|诈骗(?:的)?新闻)", SCAM_QUESTION]),
     ("frozen_funds", "high", [
         r"frozen|freeze|froze|suspended|suspension|banned|account (?:is |was |got |has been )?restricted|"
         r"restriction on my|on hold|held my|"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 from core.triage_rows_account import ACCOUNT_ROWS
+from core.triage_rows_case import CASE_ROWS
 from core.triage_rows_done import DONE_ROWS
 from core.triage_rows_money import MONEY_ROWS
 from core.triage_rule import Rule
@@ -135,7 +136,8 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"(?: guys)?.{0,6}" + LONG_WAIT + r"|"
         r"(?:发了|发过|提交了|提交过|写了|开了)(?:一封|一个|一条)?(?:邮件|工单|消息|私信).{0,8}" + LONG_WAIT + r"|"
         r"give (?:me )?(?:back )?my money(?: back)?|(?:want|need|demand) my money back (?:now|immediately|today|asap)|"
-        r"complain|complaint|terrible|horrible|awful|worst|useless|ridiculous|unacceptable|disgusting|pathetic|"
+        r"(?<!not )complain|(?<!not a )complaint|"  # "not complaining, just curious" asks
+        r"terrible|horrible|awful|worst|useless|ridiculous|unacceptable|disgusting|pathetic|"
         r"fed up|rubbish|garbage|trash|joke of a|shame on|never (?:use|using) .{0,20} again|waste of time|"
         r"(?:is|what) a joke|disappoint|unhappy|not happy with|dissatisfied|compensat|scandal|outrage|incompetent|"
         r"(?:very|so|really) (?:bad|poor) service|"
@@ -214,7 +216,8 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
     # "the seller says it never came through", "my balance is lower than it should be", "对方不肯还"
     ("transaction_investigation", "normal", [
         r"(?:failed|declined|didnt go through|did not go through|unsuccessful).{0,40}(?:but|yet|and|still).{0,30}"
-        r"(?:deducted|charged|debited|taken|left my)|(?:deducted|charged|debited).{0,40}(?:but|yet).{0,30}(?:failed|"
+        r"(?:deducted|charged|debited|taken|(?<!nothing )left my)|"  # "failed and nothing left my balance" asks why
+        r"(?:deducted|charged|debited).{0,40}(?:but|yet).{0,30}(?:failed|"
         r"declined|not (?:received|arrived))|"
         r"(?:says|shows|showing|marked|status is)(?: \w+){0,3} (?:completed|complete|successful|success|sent|"
         r"confirmed|paid|done).{0,60}(?:but|yet|however)|"
@@ -304,6 +307,7 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"how long|how many days|usually|normally|多久|多长时间|要几天|几天(?:能|可以|会|才)|多少天|一般|正常要"]),
     *MONEY_ROWS,  # core/triage_rows_money.py: cases told in an FAQ's own words
     *DONE_ROWS,  # core/triage_rows_done.py: the FAQ's advice already followed, and stories
+    *CASE_ROWS,  # core/triage_rows_case.py: a case told among other words, and more uncovered topics
 ]
 
 

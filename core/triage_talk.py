@@ -88,3 +88,12 @@ GREETING_FILLER = [
     r"help|so|much|very|a|lot|and|you|u|now|it|that|this|then|!|\.)(?![a-z])",
     r"客服|你们|大家|朋友|亲|啊|呀|哈|哈哈|呢|吧|了|的|哦|嘛|哈喽|一下|小助手|助手|机器人|帮助|帮忙|你|打扰",
 ]
+
+# The sentences of a message that ask (end in a question mark), when it has more than one sentence: a question among
+# pleasantries and background ("My dad asked me what OKPay is... In plain words, what does it do?").
+_SENTENCE = re.compile(r"[^?？!！。.\n]*[^?？!！。.\n\s][^?？!！。.\n]*[?？]*")
+
+
+def asks(text: str) -> list[str]:
+    sentences = [s.strip() for s in _SENTENCE.findall(text) if s.strip()]
+    return [s for s in sentences if s.endswith(("?", "？"))] if len(sentences) > 1 else []

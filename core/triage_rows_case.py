@@ -1,0 +1,144 @@
+"""Triage rows for a customer's own case told among other words (dev10's adversarial pairs, dev11's long and public
+posts): money that left one side and did not land, a wait dated past its promise, a step repeated and still failing,
+a request that the team act on one payment now, a screen or error code quoted, someone else using the account, and
+topics the FAQs do not answer (fees, limits to a figure, named currencies, business accounts, shared wallets, a
+name change, data requests). The same words asked hypothetically or as a general question keep their FAQ.
+
+Rows of the incident table (core/triage_rules.py explains their form); they come after core/triage_rows_done.py.
+"""
+
+from __future__ import annotations
+
+# asked hypothetically or in general: the FAQ's question ("万一账号被锁了怎么办", "what if I ever get locked out")
+_IF = (r"(?<![a-z])(?:if|what if|in case|suppose|hypothetically|ever)(?![a-z])|"
+       r"如果|万一|要是|假如|的话|以后|哪天")
+_NUM_ZH = r"(?:[两二三四五六七八九十几]|好几|\d+)"
+_OWN_MONEY_ZH = r"(?:钱|款|余额|账户|帐户|银行卡|信用卡|卡)"
+
+CASE_ROWS: list[tuple[str, str, list[str], list[str]]] = [
+    # money that left one side and did not land: charged and the balance unchanged, "completed" on their side and
+    # nothing on mine, "refunded" and nothing back, a refund promised and not paid, only half refunded
+    ("transaction_investigation", "normal", [
+        r"(?:card|account|bank)(?: \w+)? (?:is |was |got |has been )?(?:charged|debited|deducted).{0,50}"
+        r"(?:balance|still|nothing|0|zero)|balance (?:is |stays |shows )?(?:still )?(?:0|zero|empty|unchanged|the same)"
+        r"(?! if)|"
+        r"(?:says|shows|showed|said|displays) (?:completed|complete|successful|success|refunded|sent|done).{0,40}"
+        r"(?:nothing|never|not|still)|"
+        r"only (?:got|received|had) (?:half|part|some)|(?:refunded|returned) (?:only )?(?:half|part)|"
+        r"(?:still )?(?:has|have|got|received) nothing (?:after|since|yet)|nothing (?:ever )?arrived|"
+        r"(?:charge|charged|bill|billed|debit|debited) (?:my|the) (?:card|account|bank)(?: \w+)? (?:twice|two times|"
+        r"double)|(?:out|lost|paid) double|went through\W{0,5}twice|"
+        r"(?:vanished|disappeared|is gone|went missing) from my|where is my money|wheres my money",
+        # with the amount, or a night since: "充值了500，银行卡扣了，余额一点没变" ("余额没变，是延迟吗" asks)
+        r"(?:扣了|被扣|扣款|已扣|扣钱|付了|转了|充了|充值了|储值|充值)(?:了)?\s?\d+.{0,30}(?:余额|账户里|帐户里).{0,10}"
+        r"(?:没变|没动|没有变|不变|还是0|是0|为0|一点没|一分|没到|没有到|还是没|0)|"
+        r"余额(?:一点|到现在)(?:都|还是)?(?:没变|没动|没有变|是0|一分没)|"
+        r"(?:那边|那里)显示.{0,20}(?:我这边|我这里|我这).{0,10}(?:没|啥也|什么都|什么也)|"
+        r"显示(?:了)?[\W]?(?:已完成|完成|成功|已退款|退款成功|completed)[\W]?.{0,16}(?:但|可是|却|我这边).{0,16}"
+        r"(?:没|一直没|还没|没有)|"
+        r"(?:说好|说会|承诺|答应)(?:会)?(?:退款|退钱|退回).{0,16}(?:没|一分)|退(?:了|回)?(?:一半|部分)|"
+        r"(?:失败|取消)(?:了)?.{0,12}钱(?:还|却|也|还是)?(?:照|被|都)?扣|钱(?:被)?扣了.{0,20}(?:失败|没到|没退|没回|没收到)|"
+        r"(?:点了|按了)取消.{0,16}(?:钱|款)(?:还是|却|也)?(?:被)?扣|"
+        r"钱(?:却|一直|还|到现在|都|也)?没(?:有)?(?:回来|退回来|退回)|"
+        r"(?:商家|卖家|公司|房东|店家|商户|学校).{0,4}(?:说|讲)(?:没|没有)收到|从来没(?:有)?(?:注册|用)过",
+    ], [_IF, r"是(?:不是)?延迟|要等多久"]),
+    # a wait dated past its promise: "我24号发的邮件到现在一个字都没回", "reported it Tuesday, it's Friday"
+    ("transaction_investigation", "normal", [
+        r"(?:callback|call back|reply) (?:you|u) promised|"
+        r"since (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|last)|"
+        r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday),? (?:its|it is|now) (?:monday|tuesday|wednesday|"
+        r"thursday|friday|saturday|sunday)|day (?:\d+|two|three|four|five|six|seven) now|"
+        r"(?:for )?(?:\d+|two|three|four|five) days now|"
+        r"(?:dmd|messaged|emailed|wrote|asked|contacted)(?: \S+){0,3} (?:twice|three times|\d times).{0,40}"
+        r"(?:nothing|no reply|no answer|still)|(?:zero|no) updates|third time im asking|after (?:\d+|two|three|four) "
+        r"days",
+        r"(?:\d{1,2}\s?号|周[一二三四五六日天]|星期[一二三四五六日天]|礼拜[一二三四五六日天]|前天|昨天|上周|上个月|"
+        r"半个月|几天前).{0,14}(?:到现在|到今天|至今|直到现在)|(?:现在|已经)?都第[二三四五六七]天了|"
+        r"(?:提交|申请|发|交)(?:了)?(?:半个月|" + _NUM_ZH + r"(?:天|个星期|周|个月))了?.{0,10}(?:没|一点|还)|"
+        r"一个字都没回|(?:没人|没有人)(?:处理|理|回)",
+    ], [r"(?<![a-z])(?:if|what if)(?![a-z])|如果|万一"]),
+    # the step repeated and still failing: "已经用单反重拍传了三次，还是被拒", "failed again", "cache也清了，还是"
+    ("tried_already", "normal", [
+        r"(?:resubmit\w*|re-?upload\w*|retried|tried again|sent it again|did it again).{0,40}(?:failed|rejected|"
+        r"declined|denied)|still (?:rejected|declined)|"
+        r"(?:checked|tried|did) everything.{0,60}still|(?:its|it is) not my (?:internet|wifi|connection|network)|"
+        r"(?:picture|photo|image) was (?:sharp|clear)|"
+        r"(?:says|shows|showing|getting|get) [\W]?(?:cannot cancel|too many attempts)|"
+        # the screen itself sends them to support: "mine says 'account locked, contact support'"
+        r"(?:says|shows|showing|screen)\W{0,3}[^.?]{0,40}contact (?:customer )?support",
+        r"(?:试|换|传|拍|上传|提交|申请|点|重拍|重传|重寄|重发|寄|弄)(?:了)?" + _NUM_ZH + r"(?:次|遍|回)了?.{0,10}"
+        r"(?:还是|仍然|依然|都|也)?(?:说|显示|提示)?(?:被拒|不行|失败|没用|不过|没过|链接|已失效)|"
+        r"(?:已经|都)(?:试|换|传|上传|提交|重寄|重发|要我重寄|要我重发)(?:了)?" + _NUM_ZH + r"(?:次|遍|回)|"
+        r"要我(?:重寄|重发|重传)" + _NUM_ZH + r"次|"
+        r"(?:清了|换过了|重装了|确认是对的|确认过|没问题).{0,20}(?:还是|依然|仍然|一直)|"
+        r"(?:照片|照得|拍得).{0,6}(?:很|都很|都|非常)清楚.{0,20}(?:失败|被拒|不过|没过|换了)|"
+        r"(?:画面|页面|屏幕|提示|显示)(?:说|上写)?.{0,10}(?:要|请)联系客服|"
+        r"(?:资料不符|资料不一致|信息不符).{0,16}(?:但|可是|明明)|(?:一直|还是|又)(?:失败|被拒).{0,20}(?:已经|都)?(?:试|换)"
+        r"(?:了)?" + _NUM_ZH + "次|"
+        r"(?:已经|都)联系(?:过|了)?客服(?:了)?.{0,20}(?:但|可是|却|说)|"
+        r"(?:网络|网|号码|邮箱)(?:也)?(?:没问题|换过了|确认是对的)|验证完了.{0,20}还是被|"
+        # registered with a number or address a former employer switched off
+        r"(?:前|旧|以前的?|原来的?)公司的?.{0,10}(?:停用|注销|不用|离职|关)|被(?:前|旧|以前的?)?公司(?:停用|注销|关)",
+    ], [_IF]),
+    # the team asked to act on one payment now: "可以帮我取消刚刚那笔吗", "cancel pls", "多打了一个0"
+    ("transaction_investigation", "high", [
+        r"cancel (?:pls|please|it now|that one|the one)|the one i just sent|"
+        r"(?:change|fix|stop|cancel)(?: \w+){0,4} right now|(?:go|goes|going|went|gone) to (?:the |a )?wrong "
+        r"(?:account|iban|person|number|address|account number)",
+        r"(?:帮我|帮忙|替我|麻烦)(?:帮我|帮忙)?(?:取消|撤回|改回|拦截|追回|处理)(?:一下)?"
+        r"(?:刚才|刚刚|那笔|这笔|来|回来)|"
+        r"(?:转|付|打)了\d{3,}.{0,10}多(?:打|输|按)了(?:一个|个)?(?:0|零)|把\d+(?:输|打|填)成(?:了)?\d+|\d+(?:变成|输成|打成)(?:了)?\d+",
+    ], [r"(?<![a-z])(?:if|what if|hypothetically|not happened)(?![a-z])|如果|万一|要是|假如|以后"]),
+    # a screen or code quoted: "代码 T-409", "code 503", "白屏，转圈圈", "a blank box", "提示不支持"
+    ("account_access", "normal", [
+        r"(?:with |error )?code [a-z]?-?\d{3}(?!\d)|blank (?:box|screen|page)|"
+        r"(?:number|line)(?: \w+){0,4} (?:doesnt|does not|wont|didnt) connect|doesnt show up as an option|"
+        r"(?:code|codes) (?:is |are )?(?:always|keeps being|still) rejected|stopped working.{0,60}(?:cant|cannot) "
+        r"(?:get in|log ?in)",
+        r"代码\s?[a-z]{0,3}-?\d{2,}|错误码|白屏|闪退|提示不支持|看不到附件|打不通|"
+        r"(?:账号|账户|帐号|帐户)(?:突然|又|竟然|已经)?被(?:锁|冻结|封)(?:住)?(?:了)?.{0,16}(?:登不|看不到|画面|所以|联系)|"
+        r"(?:通过|验证完|认证完).{0,10}(?:又|隔天又|又变回|变回)(?:了)?.{0,4}未(?:验证|认证)",
+    ], [_IF, r"(?:有用|管用|有效)吗|要不要"]),
+    # someone else in the account, or one's data out: "三笔异常转账", "他一直用我的帐号在付款", "被人发到群里"
+    ("hacked_account", "high", [
+        r"(?:using|uses|used) my account (?:to )?(?:pay|buy|send)|(?:my )?(?:phone number|balance|data).{0,20}"
+        r"(?:leaked|posted)|already (?:give|gave|told|sent) (?:it|them|him|her|my password|the code)",
+        r"(?:" + _NUM_ZH + r"|一)笔(?:异常|陌生|不明|不认识|奇怪)|(?:异常|陌生|不明)(?:的)?(?:转账|交易|扣款).{0,12}"
+        r"(?:一共|总共|共|\d)|用我的(?:账号|帐号|账户|帐户)在(?:付款|消费|转账|买)|被人发到|"
+        r"(?:已经|都)(?:给|告诉|发给)(?:了)?(?:他|对方|他们)?(?:了)?(?:密码|验证码)|"
+        r"(?:退|返)(?:我)?(?:双倍|两倍)|(?:账号|帐号|户口|账户|帐户).{0,6}(?:被|俾)(?:人)?盗用|盗用(?:了|咗)",
+    ], [_IF]),
+    # a seller or platform gone after payment: "their profile is gone", "stopped answering", "ghosting me"
+    ("scam", "normal", [
+        r"(?:profile|account|page|shop|store|site) (?:is |was )?(?:gone|deleted|disappeared)|stopped answering|"
+        r"ghosting me|remote (?:control|access|desktop) (?:app|software|tool)",
+        r"远程(?:控制|协助|桌面)(?:软件|app)?|(?:让|要|叫)我(?:下载|装|安装)(?:一个)?.{0,6}(?:软件|app)|"
+        # a fee first to receive a prize or a payment: "叫我先储值才能领奖金"
+        r"(?:让|要|叫)我(?:先)?(?:充值|储值|交|付|转).{0,8}(?:才能|才可以)(?:领|拿|提|收|解)",
+    ], [r"(?<![a-z])(?:what if|in case)(?![a-z])"]),
+    # a call asked for, to the customer's own number: "麻烦你们直接打给我", "call me at ..."
+    ("asked_for_human", "normal", [
+        r"call me (?:back |at |on |asap|now)|(?:my )?number is \+?\d",
+        r"(?:直接|马上|尽快)?打(?:电话)?给我|(?:我的)?(?:号码|电话)(?:是)?\s?\d{4}",
+    ], [r"(?<![a-z])(?:if|what if)(?![a-z])|如果|万一"]),
+    # topics the FAQs do not answer: fees, a limit to a figure, a named currency, business accounts, shared wallets,
+    # a name change, data requests, cards, a refugee document, a country of residence unlike the passport's
+    ("not_covered", "normal", [
+        r"(?:charge|charges|cost|costs) (?:for|to) (?:send|sending|withdraw|transfer|receiv)|debit card|"
+        r"(?:over|more than|above) \$\d|\$\d{1,3},\d{3}|gdpr|copy of (?:all )?(?:the )?(?:personal )?data|"
+        r"(?:changed|change|new|married) (?:my )?(?:sur|last |family |maiden )?name|name change|"
+        r"second user|share (?:one|a|the) wallet|joint account|integrat\w* okpay|okpay (?:at|into) (?:our )?checkout|"
+        r"business account|corporate account|merchant account|partnership|on behalf of (?:a|our|my) (?:\w+ ){0,3}"
+        r"(?:company|startup|business|shop|store)|(?:app|the) language|going to support|will (?:you|okpay) support|"
+        # a named bank's card or account: payout times and refunds to it are the bank's and support's
+        r"(?:barclays|hsbc|lloyds|natwest|santander|monzo|revolut|chase|wells fargo|citibank|bank of america|dbs|"
+        r"ocbc|maybank|standard chartered) (?:card|account|debit|credit)",
+        r"手续费标准|收费标准|费率|年化|起投|收益多少|对公(?:账户|帐户)|企业(?:账户|帐户)|商户接入|"
+        r"额度(?:能|可以)?(?:提|升|提高)(?:到|至)(?:多少|\d)|具体(?:数字|金额|额度)是?多少|"
+        r"(?:存|充值?|换)(?:入)?(?:越南盾|日元|韩元|泰铢|比索|卢比|披索|卢布|里拉)|"
+        r"难民|(?:人在|住在).{1,6}(?:护照|证件)是|(?:身份证|证件|账号|帐号)是我(?:妈|爸|老公|老婆|朋友|家人|哥|姐)的|"
+        r"改名|名字(?:怎么|要怎么|如何)改|改.{0,14}(?:帐号|账号|账户|帐户|实名)(?:上)?的名字|改成(?:夫|父|母)姓|"
+        r"(?:商务)?合作(?:要|的话|事宜|洽谈|窗口)|金流|我们是.{0,12}(?:公司|平台|电商|商家|商户)|(?:哪个|什么)网络.{0,4}$|选哪个网络|(?:30|\d+)天内不能再?申请|"
+        r"(?:账户|帐户|我)(?:为什么)?(?:突然)?(?:收不了|收不到|不能收)款",
+    ], [r"(?<![a-z])(?:if|what if)(?![a-z])|如果|万一"]),
+]
