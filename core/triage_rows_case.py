@@ -28,6 +28,7 @@ CASE_ROWS: list[tuple[str, str, list[str], list[str]]] = [
         r"(?:still )?(?:has|have|got|received) nothing (?:after|since|yet)|nothing (?:ever )?arrived|"
         r"(?:charge|charged|bill|billed|debit|debited) (?:my|the) (?:card|account|bank)(?: \w+)? (?:twice|two times|"
         r"double)|(?:out|lost|paid) double|went through\W{0,5}twice|"
+        r"(?:withdrawal|transfer|payment|deposit|top ?up|money|funds)s? (?:\w+ ){0,2}never (?:arrived|came|landed)|"
         r"(?:vanished|disappeared|is gone|went missing) from my|where is my money|wheres my money",
         # with the amount, or a night since: "充值了500，银行卡扣了，余额一点没变" ("余额没变，是延迟吗" asks)
         r"(?:扣了|被扣|扣款|已扣|扣钱|付了|转了|充了|充值了|储值|充值)(?:了)?\s?\d+.{0,30}(?:余额|账户里|帐户里).{0,10}"
@@ -61,6 +62,8 @@ CASE_ROWS: list[tuple[str, str, list[str], list[str]]] = [
     ("tried_already", "normal", [
         r"(?:resubmit\w*|re-?upload\w*|retried|tried again|sent it again|did it again).{0,40}(?:failed|rejected|"
         r"declined|denied)|still (?:rejected|declined)|"
+        r"(?:rejected|failed|declined|denied) (?:for )?the (?:2nd|second|3rd|third|4th|fourth|5th|fifth|\d+th) time|"
+        r"(?:rejected|denied) (?:\d+|two|three|four|five) times|"
         r"(?:checked|tried|did) everything.{0,60}still|(?:its|it is) not my (?:internet|wifi|connection|network)|"
         r"(?:picture|photo|image) was (?:sharp|clear)|"
         r"(?:says|shows|showing|getting|get) [\W]?(?:cannot cancel|too many attempts)|"
@@ -69,7 +72,9 @@ CASE_ROWS: list[tuple[str, str, list[str], list[str]]] = [
         r"(?:试|换|传|拍|上传|提交|申请|点|重拍|重传|重寄|重发|寄|弄)(?:了)?" + _NUM_ZH + r"(?:次|遍|回)了?.{0,10}"
         r"(?:还是|仍然|依然|都|也)?(?:说|显示|提示)?(?:被拒|不行|失败|没用|不过|没过|链接|已失效)|"
         r"(?:已经|都)(?:试|换|传|上传|提交|重寄|重发|要我重寄|要我重发)(?:了)?" + _NUM_ZH + r"(?:次|遍|回)|"
-        r"要我(?:重寄|重发|重传)" + _NUM_ZH + r"次|"
+        r"第[二三四五六七八九十]次(?:了)?(?:被拒|失败|被退)|(?:被拒|失败|被退)(?:了)?第[二三四五六七八九十]次|"
+        r"要我(?:重寄|重发|重传)" + _NUM_ZH + r"次|已经.{0,12}" + _NUM_ZH + r"(?:次|遍|回)了?\W?(?:还是|仍然|依然|也)|"
+        r"(?:上传|重传|传|提交|拍|重拍|试|换|申请)(?:了)?" + _NUM_ZH + r"(?:次|遍|回)了?\W?(?:还是|仍然|依然)|"
         r"(?:清了|换过了|重装了|确认是对的|确认过|没问题).{0,20}(?:还是|依然|仍然|一直)|"
         r"(?:照片|照得|拍得).{0,6}(?:很|都很|都|非常)清楚.{0,20}(?:失败|被拒|不过|没过|换了)|"
         r"(?:画面|页面|屏幕|提示|显示)(?:说|上写)?.{0,10}(?:要|请)联系客服|"
@@ -136,7 +141,7 @@ CASE_ROWS: list[tuple[str, str, list[str], list[str]]] = [
         r"手续费标准|收费标准|费率|年化|起投|收益多少|对公(?:账户|帐户)|企业(?:账户|帐户)|商户接入|"
         r"额度(?:能|可以)?(?:提|升|提高)(?:到|至)(?:多少|\d)|具体(?:数字|金额|额度)是?多少|"
         r"(?:存|充值?|换)(?:入)?(?:越南盾|日元|韩元|泰铢|比索|卢比|披索|卢布|里拉)|"
-        r"难民|(?:人在|住在).{1,6}(?:护照|证件)是|(?:身份证|证件|账号|帐号)是我(?:妈|爸|老公|老婆|朋友|家人|哥|姐)的|"
+        r"难民|(?:妈妈|妈|爸爸|爸|老公|老婆|家人|朋友)的(?:账号|帐号|账户|帐户)是用我(?:的)?身份证|(?:人在|住在).{1,6}(?:护照|证件)是|(?:身份证|证件|账号|帐号)是我(?:妈|爸|老公|老婆|朋友|家人|哥|姐)的|"
         r"改名|名字(?:怎么|要怎么|如何)改|改.{0,14}(?:帐号|账号|账户|帐户|实名)(?:上)?的名字|改成(?:夫|父|母)姓|"
         r"(?:商务)?合作(?:要|的话|事宜|洽谈|窗口)|金流|我们是.{0,12}(?:公司|平台|电商|商家|商户)|(?:哪个|什么)网络.{0,4}$|选哪个网络|(?:30|\d+)天内不能再?申请|"
         r"(?:账户|帐户|我)(?:为什么)?(?:突然)?(?:收不了|收不到|不能收)款",
