@@ -160,9 +160,11 @@ class Triage:
 
     def decide(self, text: str, context: TriageContext | None = None) -> Decision:
         decision = self._decide(text, context, None)
+        # the words too thin to answer (a rule's handoff, an uncovered topic's too, is 0.95) and no case found in the
+        # whole: the question among the pleasantries and background, judged on its own
         if isinstance(decision, Handoff) and decision.reason in ("low_confidence", "not_covered") and (
-                decision.confidence < 0.5 and isinstance(text, str)):
-            for sentence in asks(readable(text)):  # no case found: the question among the other words
+                decision.confidence < 0.9 and isinstance(text, str)):
+            for sentence in asks(readable(text)):
                 alone = self._decide(sentence, context, None)
                 if alone.action in ("answer", "clarify"):
                     return alone

@@ -29,6 +29,8 @@ CASE_ROWS: list[tuple[str, str, list[str], list[str]]] = [
         r"(?:charge|charged|bill|billed|debit|debited) (?:my|the) (?:card|account|bank)(?: \w+)? (?:twice|two times|"
         r"double)|(?:out|lost|paid) double|went through\W{0,5}twice|"
         r"(?:withdrawal|transfer|payment|deposit|top ?up|money|funds)s? (?:\w+ ){0,2}never (?:arrived|came|landed)|"
+        r"(?:kept|keeping|kept all of) (?:my|the) money|(?:didnt|hasnt|havent|never|did not|has not) (?:\w+ )?"
+        r"(?:refund|refunded|returned|given back|give back|give me back)(?! .{0,10}(?:if|when))|"
         r"(?:vanished|disappeared|is gone|went missing) from my|where is my money|wheres my money",
         # with the amount, or a night since: "充值了500，银行卡扣了，余额一点没变" ("余额没变，是延迟吗" asks)
         r"(?:扣了|被扣|扣款|已扣|扣钱|付了|转了|充了|充值了|储值|充值)(?:了)?\s?\d+.{0,30}(?:余额|账户里|帐户里).{0,10}"
@@ -41,7 +43,7 @@ CASE_ROWS: list[tuple[str, str, list[str], list[str]]] = [
         r"(?:失败|取消)(?:了)?.{0,12}钱(?:还|却|也|还是)?(?:照|被|都)?扣|钱(?:被)?扣了.{0,20}(?:失败|没到|没退|没回|没收到)|"
         r"(?:点了|按了)取消.{0,16}(?:钱|款)(?:还是|却|也)?(?:被)?扣|"
         r"钱(?:却|一直|还|到现在|都|也)?没(?:有)?(?:回来|退回来|退回)|"
-        r"(?:商家|卖家|公司|房东|店家|商户|学校).{0,4}(?:说|讲)(?:没|没有)收到|从来没(?:有)?(?:注册|用)过",
+        r"(?:商家|卖家|公司|房东|店家|商户|学校).{0,6}(?:说|讲).{0,6}(?:没|没有)(?:收到|到)|从来没(?:有)?(?:注册|用)过",
     ], [_IF, r"是(?:不是)?延迟|要等多久"]),
     # a wait dated past its promise: "我24号发的邮件到现在一个字都没回", "reported it Tuesday, it's Friday"
     ("transaction_investigation", "normal", [
@@ -50,7 +52,7 @@ CASE_ROWS: list[tuple[str, str, list[str], list[str]]] = [
         r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday),? (?:its|it is|now) (?:monday|tuesday|wednesday|"
         r"thursday|friday|saturday|sunday)|day (?:\d+|two|three|four|five|six|seven) now|"
         r"(?:for )?(?:\d+|two|three|four|five) days now|"
-        r"(?:dmd|messaged|emailed|wrote|asked|contacted)(?: \S+){0,3} (?:twice|three times|\d times).{0,40}"
+        r"(?:dmd|messaged|emailed|wrote|asked|contacted)(?:\s+\S+){0,3}\s+(?:twice|three times|\d times).{0,40}"
         r"(?:nothing|no reply|no answer|still)|(?:zero|no) updates|third time im asking|after (?:\d+|two|three|four) "
         r"days",
         r"(?:\d{1,2}\s?号|周[一二三四五六日天]|星期[一二三四五六日天]|礼拜[一二三四五六日天]|前天|昨天|上周|上个月|"
@@ -100,19 +102,27 @@ CASE_ROWS: list[tuple[str, str, list[str], list[str]]] = [
         r"(?:number|line)(?: \w+){0,4} (?:doesnt|does not|wont|didnt) connect|doesnt show up as an option|"
         r"(?:code|codes) (?:is |are )?(?:always|keeps being|still) rejected|stopped working.{0,60}(?:cant|cannot) "
         r"(?:get in|log ?in)",
+        r"(?:旧的?|以前的?|原来的?)(?:手机号|号码|电话|手机号码|sim卡?).{0,6}(?:停了|停用|注销|不用了|没了|丢了)|"
         r"代码\s?[a-z]{0,3}-?\d{2,}|错误码|白屏|闪退|提示不支持|看不到附件|打不通|"
         r"(?:账号|账户|帐号|帐户)(?:突然|又|竟然|已经)?被(?:锁|冻结|封)(?:住)?(?:了)?.{0,16}(?:登不|看不到|画面|所以|联系)|"
         r"(?:通过|验证完|认证完).{0,10}(?:又|隔天又|又变回|变回)(?:了)?.{0,4}未(?:验证|认证)",
     ], [_IF, r"(?:有用|管用|有效)吗|要不要"]),
     # someone else in the account, or one's data out: "三笔异常转账", "他一直用我的帐号在付款", "被人发到群里"
     ("hacked_account", "high", [
-        r"(?:using|uses|used) my account (?:to )?(?:pay|buy|send)|(?:my )?(?:phone number|balance|data).{0,20}"
+        r"(?:using|uses|used) my account (?:to )?(?:pay|buy|send)|"
+        r"(?:ex|someone|somebody|he|she|they|roommate|flatmate) (?:still )?(?:has|have|knows|know) my (?:phone|pin|"
+        r"password|code|login)|used my (?:okpay|account|wallet|card|phone)(?: \w+){0,6} without (?:asking|permission|"
+        r"my permission|telling me)|(?:my )?(?:phone|laptop|bag|wallet) (?:was |got |has been )?(?:stolen|snatched)|"
+        r"(?:my )?(?:phone number|balance|data).{0,20}"
         r"(?:leaked|posted)|already (?:give|gave|told|sent) (?:it|them|him|her|my password|the code)",
+        r"(?:前男友|前女友|前夫|前妻|别人|室友|同事)(?:还)?(?:知道|有)(?:我的)?(?:密码|手机|验证码|支付密码)|"
+        r"(?:孩子|小孩|儿子|女儿|家人|老公|老婆|室友|朋友|弟弟|妹妹)(?:偷偷|背着我|没经过我同意|擅自|私自)(?:用|拿)|"
+        r"手机(?:昨天|今天|刚刚|刚才)?.{0,8}(?:被偷|被抢)|"
         r"(?:" + _NUM_ZH + r"|一)笔(?:异常|陌生|不明|不认识|奇怪)|(?:异常|陌生|不明)(?:的)?(?:转账|交易|扣款).{0,12}"
         r"(?:一共|总共|共|\d)|用我的(?:账号|帐号|账户|帐户)在(?:付款|消费|转账|买)|被人发到|"
         r"(?:已经|都)(?:给|告诉|发给)(?:了)?(?:他|对方|他们)?(?:了)?(?:密码|验证码)|"
         r"(?:退|返)(?:我)?(?:双倍|两倍)|(?:账号|帐号|户口|账户|帐户).{0,6}(?:被|俾)(?:人)?盗用|盗用(?:了|咗)",
-    ], [_IF]),
+    ], [_IF, r"防止|避免|以防|防范|怎么防|(?<![a-z])(?:prevent|avoid|make sure)(?![a-z])"]),
     # a seller or platform gone after payment: "their profile is gone", "stopped answering", "ghosting me"
     ("scam", "normal", [
         r"(?:profile|account|page|shop|store|site) (?:is |was )?(?:gone|deleted|disappeared)|stopped answering|"
@@ -126,12 +136,18 @@ CASE_ROWS: list[tuple[str, str, list[str], list[str]]] = [
         r"call me (?:back |at |on |asap|now)|(?:my )?number is \+?\d",
         r"(?:直接|马上|尽快)?打(?:电话)?给我|(?:我的)?(?:号码|电话)(?:是)?\s?\d{4}",
     ], [r"(?<![a-z])(?:if|what if)(?![a-z])|如果|万一"]),
+    # a holder who died, said as "my late father" ("已故"): the deceased row's case in other words
+    ("deceased", "high", [
+        r"(?:my|our) late (?:father|mother|dad|mum|mom|husband|wife|son|daughter|brother|sister|grand\w+|partner)",
+        r"已故|过世|去世|往生",
+    ], []),
     # topics the FAQs do not answer: fees, a limit to a figure, a named currency, business accounts, shared wallets,
     # a name change, data requests, cards, a refugee document, a country of residence unlike the passport's
     ("not_covered", "normal", [
         r"(?:charge|charges|cost|costs) (?:for|to) (?:send|sending|withdraw|transfer|receiv)|debit card|"
         r"(?:over|more than|above) \$\d|\$\d{1,3},\d{3}|gdpr|copy of (?:all )?(?:the )?(?:personal )?data|"
         r"(?:changed|change|new|married) (?:my )?(?:sur|last |family |maiden )?name|name change|"
+        r"journalist|press (?:team|office|inquiry|enquiry)|media (?:inquiry|enquiry)|"
         r"second user|share (?:one|a|the) wallet|joint account|integrat\w* okpay|okpay (?:at|into) (?:our )?checkout|"
         r"business account|corporate account|merchant account|partnership|on behalf of (?:a|our|my) (?:\w+ ){0,3}"
         r"(?:company|startup|business|shop|store)|(?:app|the) language|going to support|will (?:you|okpay) support|"
@@ -141,9 +157,9 @@ CASE_ROWS: list[tuple[str, str, list[str], list[str]]] = [
         r"手续费标准|收费标准|费率|年化|起投|收益多少|对公(?:账户|帐户)|企业(?:账户|帐户)|商户接入|"
         r"额度(?:能|可以)?(?:提|升|提高)(?:到|至)(?:多少|\d)|具体(?:数字|金额|额度)是?多少|"
         r"(?:存|充值?|换)(?:入)?(?:越南盾|日元|韩元|泰铢|比索|卢比|披索|卢布|里拉)|"
-        r"难民|(?:妈妈|妈|爸爸|爸|老公|老婆|家人|朋友)的(?:账号|帐号|账户|帐户)是用我(?:的)?身份证|(?:人在|住在).{1,6}(?:护照|证件)是|(?:身份证|证件|账号|帐号)是我(?:妈|爸|老公|老婆|朋友|家人|哥|姐)的|"
+        r"记者|采访|难民|(?:妈妈|妈|爸爸|爸|老公|老婆|家人|朋友)的(?:账号|帐号|账户|帐户)是用我(?:的)?身份证|(?:人在|住在).{1,6}(?:护照|证件)是|(?:身份证|证件|账号|帐号)是我(?:妈|爸|老公|老婆|朋友|家人|哥|姐)的|"
         r"改名|名字(?:怎么|要怎么|如何)改|改.{0,14}(?:帐号|账号|账户|帐户|实名)(?:上)?的名字|改成(?:夫|父|母)姓|"
         r"(?:商务)?合作(?:要|的话|事宜|洽谈|窗口)|金流|我们是.{0,12}(?:公司|平台|电商|商家|商户)|(?:哪个|什么)网络.{0,4}$|选哪个网络|(?:30|\d+)天内不能再?申请|"
         r"(?:账户|帐户|我)(?:为什么)?(?:突然)?(?:收不了|收不到|不能收)款",
-    ], [r"(?<![a-z])(?:if|what if)(?![a-z])|如果|万一"]),
+    ], []),  # uncovered asked hypothetically too ("if I changed my surname")
 ]
