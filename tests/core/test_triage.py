@@ -718,9 +718,11 @@ def test_a_very_long_message_is_decided_from_its_start_and_its_end() -> None:
 @pytest.mark.parametrize(("text", "expected"), [
     ("my account is locked", "account_locked"), ("I sent it to the wrong account", "wrong_transfer"),
     ("我要退款", "refund_request"), ("my verification was rejected", "review_problem"),
-    ("账户被锁定了怎么办", "login"),
+    ("账户被锁定了怎么办", "login"), ("I reset my password and still can't log in", "tried_already"),
+    ("Hi! I've used OKPay for years, love it. Quick one though: how do I turn on two-step verification?", "security"),
 ])
 def test_the_readmes_examples_of_a_stated_case_and_a_question(triage, text, expected):  # type: ignore[no-untyped-def]
-    """README, "It knows when to stop": a stated case goes to a person, a question about it gets the answer."""
+    """README, "It knows when to stop": a stated case goes to a person, a question about it gets the answer, advice
+    already followed goes to a person, a question among pleasantries gets its answer."""
     d = triage.decide(text)
     assert (d.reason if d.action == "handoff" else d.faq_id) == expected and d.action in ("handoff", "answer")
