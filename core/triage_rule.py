@@ -4,15 +4,12 @@ Rules run on every message, so they are split once, when built: the alternatives
 only latin run only on messages with latin letters, the Chinese ones only on messages with Chinese; the
 result is exactly ``pattern.search`` (tests/core/test_triage.py checks it), in about half the time.
 
-Each part also gets a gate: words one of which every match of that part contains, read off the regex
-itself (`needed`) and searched as plain literals, which the regex engine skips through far faster than
-the part's ``\b...\b.{0,20}...`` shapes. A message with none of them cannot match, so the part is not
-run: the result is still exactly ``pattern.search``, in about half the time again.
-
-A triage runs every rule on every message, so ``RuleTable`` looks for all the rules' gate words at once, in one
-pass of an Aho-Corasick automaton (pyahocorasick), and runs only what can match: a decision searched about 120
-gate regexes before, most of them in vain. It gates finer than a part: each alternative of a part has its own
-gate words and runs alone, so one rule's dozen kilobytes of shapes cost nothing on a message without their words.
+Each alternative also gets a gate: words one of which every match of it contains, read off the regex itself
+(`needed`). A message with none of them cannot match, so the alternative is not run. A triage runs every rule on
+every message, so ``RuleTable`` looks for all the rules' gate words at once, in one pass of an Aho-Corasick
+automaton (pyahocorasick), and runs only the alternatives whose words it found: a decision searched about 120 gate
+regexes before, most of them in vain, and one rule's dozen kilobytes of shapes cost nothing on a message without
+their words. The result is still exactly ``pattern.search``.
 """
 
 from __future__ import annotations
@@ -37,36 +34,25 @@ class Rule:
     pattern: re.Pattern[str]
     unless: re.Pattern[str] | None = None
     needs: re.Pattern[str] | None = None  # a cheap test that must pass before ``pattern`` can match
-    parts: tuple[re.Pattern[str] | None, ...] = field(init=False, repr=False, compare=False, default=())
-    gates: tuple[re.Pattern[str] | None, ...] = field(init=False, repr=False, compare=False, default=())
-    # each part's alternatives on their own, with their own gate words (RuleTable runs only those it found)
+    # the alternatives by script (0 any, 1 latin, 2 Chinese), each on its own, with its own gate words
     pieces: tuple[tuple[re.Pattern[str], ...], ...] = field(init=False, repr=False, compare=False, default=())
     piece_words: tuple[tuple[tuple[str, ...], ...], ...] = field(init=False, repr=False, compare=False, default=())
 
     def __post_init__(self) -> None:
-        scripts = _by_script(self.pattern.pattern)
-        parts = tuple(re.compile("|".join(f"(?:{a})" for a in alts)) if alts else None for alts in scripts)
-        pieces = tuple(tuple(re.compile(a) for a in alts) for alts in scripts)
-        words = (_gate_words(part) for part in parts)
-        object.__setattr__(self, "parts", parts)
-        object.__setattr__(self, "gates", tuple(
-            re.compile("|".join(re.escape(w) for w in ws)) if ws else None for ws in words))
+        pieces = tuple(tuple(re.compile(a) for a in alts) for alts in _by_script(self.pattern.pattern))
         object.__setattr__(self, "pieces", pieces)
         object.__setattr__(self, "piece_words", tuple(tuple(_gate_words(p) for p in ps) for ps in pieces))
 
     def matches(self, text: str, latin: bool = True, han: bool = True,
                 opened: Iterable[tuple[int, int]] | None = None) -> bool:
-        """``opened``: (part, alternative) pairs whose gate words the caller already found in ``text``, parts
-        numbered 0 any script, 1 latin, 2 Chinese (``RuleTable`` finds them for every rule in one pass); only
-        those run. None: each part's gate is searched here."""
+        """``opened``: (script, alternative) pairs whose gate words the caller already found in ``text``
+        (``RuleTable`` finds them for every rule in one pass); only those run. None: the gates are looked for here."""
         if self.needs is not None and not self.needs.search(text):
             return False
-        if opened is not None:
-            hit = any((k == 0 or (latin if k == 1 else han)) and self.pieces[k][j].search(text) for k, j in opened)
-        else:
-            hit = any(part is not None and (k == 0 or (latin if k == 1 else han))
-                      and (self.gates[k] is None or self.gates[k].search(text)) and part.search(text)
-                      for k, part in enumerate(self.parts))
+        if opened is None:
+            opened = [(k, j) for k, alternatives in enumerate(self.piece_words) for j, words in enumerate(alternatives)
+                      if not words or any(w in text for w in words)]
+        hit = any((k == 0 or (latin if k == 1 else han)) and self.pieces[k][j].search(text) for k, j in opened)
         return hit and not (self.unless and self.unless.search(text))
 
 
@@ -93,7 +79,7 @@ class RuleTable:
             self._automaton = automaton
 
     def candidates(self, text: str) -> list[tuple[int, list[tuple[int, int]]]]:
-        """The rules that can match ``text``, in table order, each with the (part, alternative) pairs that can:
+        """The rules that can match ``text``, in table order, each with the (script, alternative) pairs that can:
         those with a gate word in ``text`` and those without a gate. Nothing else can match."""
         found: dict[int, set[tuple[int, int]]] = {i: set(pairs) for i, pairs in self._always.items()}
         if self._automaton is not None:
@@ -103,9 +89,9 @@ class RuleTable:
         return [(i, sorted(found[i])) for i in sorted(found)]
 
 
-def _gate_words(part: re.Pattern[str] | None) -> tuple[str, ...]:
-    """Plain literals every match of ``part`` contains one of (empty: no such set, the part has no gate)."""
-    words = needed(part.pattern, part.flags) if part is not None else None
+def _gate_words(piece: re.Pattern[str]) -> tuple[str, ...]:
+    """Plain literals every match of ``piece`` contains one of (empty: no such set, it has no gate)."""
+    words = needed(piece.pattern, piece.flags)
     return tuple(sorted(words)) if words else ()
 
 
