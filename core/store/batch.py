@@ -147,7 +147,7 @@ class WriteBatch:
         for ids in self._ids.values():
             ids.reverse()  # popped from the end, smallest first
 
-    async def new_id(self, conn: AsyncConnection, table: str) -> int:
+    async def _new_id(self, conn: AsyncConnection, table: str) -> int:
         """The id the next row of ``table`` gets (only while `valid`)."""
         if self.dialect == "sqlite":
             value = self._next[table]
@@ -166,8 +166,11 @@ class WriteBatch:
         """The conversation's newest open ticket id (None: none); MISSING if it was not read ahead."""
         return self.tickets.get(conversation_id, MISSING) if self.valid else MISSING
 
-    def keep(self, table: str, row: dict[str, Any]) -> None:
-        self.rows[table].append(row)
+    async def keep(self, conn: AsyncConnection, table: str, values: dict[str, Any]) -> int:
+        """A row of ``table`` to insert with the batch's others (only while `valid`); its id."""
+        new_id = await self._new_id(conn, table)
+        self.rows[table].append({"id": new_id, **values})
+        return new_id
 
     def flush(self, conn: Connection) -> None:
         """Insert the rows kept so far, one statement per table (messages before the outbox rows naming them)."""

@@ -228,8 +228,7 @@ async def insert_inbound(session: AsyncSession, conversation: Place | Conversati
         if key in batch.stored:
             return None
         batch.stored.add(key)
-        new_id = await batch.new_id(conn, "messages")
-        batch.keep("messages", {"id": new_id, **values})
+        new_id = await batch.keep(conn, "messages", values)
     else:
         new_id = (await conn.execute(_INSERT_INBOUND[conn.dialect.name], values)).scalar()
         if new_id is None:

@@ -7,10 +7,10 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from sqlalchemy import insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from core.models import OutboundMessage, QuickReply, utcnow
-from core.store.batch import batch_of
+from core.store.batch import WriteBatch, batch_of
 from core.store.connections import connection_of
 from core.store.records import Place, attachment_from_json, attachment_json
 from core.store.tables import Conversation, Identity, Message, Outbox, Ticket
@@ -42,18 +42,13 @@ async def queue_reply(session: AsyncSession, conversation: Place | Conversation,
         if fallback and not is_public else None
     conn = await connection_of(session)
     batch = batch_of(conn)
-    kept = batch is not None and batch.valid  # a group commit: the rows go in with the batch's others
+    kept = batch if batch is not None and batch.valid else None  # a group commit: the rows go in with its others
     values = dict(
         conversation_id=conversation.id, ticket_id=ticket_id, channel=conversation.channel, platform_id=None,
         direction="out", author_kind=author_kind, agent_id=agent_id, author_name=author_name, text=text,
         attachments=[], reply_to=reply_to, private_address=None, public=is_public, addressed=True,
         decision=decision, raw={}, created_at=now, handled_at=now, edited_at=None, deleted_at=None)
-    if kept:
-        assert batch is not None
-        message_id = await batch.new_id(conn, "messages")
-        batch.keep("messages", {"id": message_id, **values})
-    else:
-        message_id = (await conn.execute(_INSERT_MESSAGE, values)).scalar_one()
+    message_id = await _new_row(conn, kept, "messages", _INSERT_MESSAGE, values)
     meta: dict[str, Any] = {"author": author_kind, "message_id": message_id, "at": now.isoformat()}
     if ticket_id is not None:
         meta["ticket_id"] = ticket_id
@@ -69,13 +64,17 @@ async def queue_reply(session: AsyncSession, conversation: Place | Conversation,
     row = dict(message_id=message_id, channel=conversation.channel, conversation=conversation.address,
                payload=outbound_to_json(outbound), status="queued", attempts=0, next_attempt_at=now, locked_until=None,
                sent_at=None, last_error=None, created_at=now)
-    if kept:
-        assert batch is not None
-        outbox_id = await batch.new_id(conn, "outbox")
-        batch.keep("outbox", {"id": outbox_id, **row})
-    else:
-        outbox_id = (await conn.execute(_INSERT_OUTBOX, row)).scalar_one()
+    outbox_id = await _new_row(conn, kept, "outbox", _INSERT_OUTBOX, row)
     return QueuedReply(message_id, outbox_id)
+
+
+async def _new_row(conn: AsyncConnection, batch: WriteBatch | None, table: str, insert_row: Any,
+                   values: dict[str, Any]) -> int:
+    """The new row's id: kept for the group commit's one insert when there is one, else inserted now. Both rows
+    of a reply go the same way, decided once (a message inserted later than its outbox row would break the key)."""
+    if batch is not None:
+        return await batch.keep(conn, table, values)
+    return (await conn.execute(insert_row, values)).scalar_one()
 
 
 async def public_place(session: AsyncSession, customer_id: int, channel: str) -> dict[str, Any] | None:
