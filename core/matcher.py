@@ -13,7 +13,7 @@ import heapq
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 
 from rapidfuzz import fuzz, process
 
@@ -158,8 +158,11 @@ class Index:
     words with the message are not candidates, and their score would be low anyway.
     """
 
-    def __init__(self, faq_ids: list[str], docs: list[tuple[int, list[str]]]) -> None:
+    def __init__(self, faq_ids: list[str], docs: list[tuple[int, list[str]]],
+                 declared: Sequence[Collection[str]] | None = None) -> None:
         self.faq_ids = faq_ids
+        # each FAQ's own vocabulary (its titles and keywords): the words it says it is about
+        self.declared = [frozenset(d) for d in declared] if declared is not None else None
         self.position = {f: i for i, f in enumerate(faq_ids)}
         self.doc_faq = [faq for faq, _ in docs]
         self.postings, self.idf = _bm25_postings([terms for _, terms in docs])
@@ -200,10 +203,13 @@ class Index:
         return max((self.concentration[t].get(faq, 0.0) for t in set(terms) if t in self.concentration), default=0.0)
 
     def rival(self, terms: list[str], faq_id: str, share: float) -> str | None:
-        """Another FAQ that owns (``share`` of the use of) a word of the message this FAQ never uses.
+        """Another FAQ that owns (``share`` of the use of) a word of the message this FAQ never uses, a word that
+        FAQ names as its own (title or keywords) when the index was given them.
 
         "sent usdt to my friend, he didn't get it yet": "usdt" points at the about page, "didn't get" at the
-        delayed-transfer FAQ. Such a message carries evidence for two answers, so it is worth asking which.
+        delayed-transfer FAQ. Such a message carries evidence for two answers, so it is worth asking which. With
+        seven FAQs most words are owned by one of them by chance ("usual", "website", "的话"); such a word is no
+        evidence, and asking on it turned one clear answer in twenty into a question.
         """
         faq = self.position[faq_id]
         found: tuple[float, int] | None = None
@@ -212,6 +218,8 @@ class Index:
             if not owners or owners.get(faq, 0.0) > 0.0:
                 continue
             other, value = max(owners.items(), key=lambda kv: (kv[1], -kv[0]))
+            if self.declared is not None and t not in self.declared[other]:
+                continue
             if value >= share and (found is None or (value, -other) > (found[0], -found[1])):
                 found = (value, other)
         return self.faq_ids[found[1]] if found else None

@@ -143,7 +143,9 @@ class Triage:
                 docs.append((i, self._analyzer.terms(prepare(e.title.get(lang, "")))))
             for ks in e.keywords.values():
                 docs.extend((i, self._analyzer.terms(prepare(k))) for k in ks)
-        self._index = Index(faq_ids, [d for d in docs if d[1]])
+        declared = [{t for text in (*e.title.values(), *(k for ks in e.keywords.values() for k in ks))
+                     for t in self._analyzer.terms(prepare(text))} for e in kb.entries]
+        self._index = Index(faq_ids, [d for d in docs if d[1]], declared)
         # generic incidents first; this knowledge base's uncovered topics break ties after them
         topics = tuple(Rule("not_covered", "normal", t.pattern, t.unless) for t in kb.not_covered.values())
         self._rules = RULES + topics

@@ -237,6 +237,27 @@ def test_a_leading_faq_below_the_answer_bar_is_asked_about_not_handed_off(triage
     assert d.reply == kb.message("clarify_which", d.lang)
 
 
+@pytest.mark.parametrize(("text", "faq_id"), [
+    ("how long does KYC usually take?", "verification"), ("身份认证一般要多久？", "verification"),
+    ("无法登录OKPay钱包", "login"), ("用户中心里能找到客服吗？", "contact"),
+    ("Can I shop on foreign websites with OKPay?", "about"), ("撤銷交易要怎麼做", "cancel-transaction"),
+])
+def test_a_clear_question_is_answered_not_asked_about_for_a_word_another_faq_happens_to_use(triage, text, faq_id):
+    # each of these was met with "which of these?" because a filler word ("usually", "多久", "钱包") occurs only in
+    # another FAQ's samples; only a word that FAQ names as its own (title or keywords) is evidence for it
+    d = triage.decide(text)
+    assert isinstance(d, Answer) and d.faq_id == faq_id, d
+
+
+@pytest.mark.parametrize(("text", "options"), [
+    ("sent usdt to my friend, he didnt get it yet", {"about", "transaction-failed"}),
+    ("can i cancel a payment? and where do i contact support", {"contact", "cancel-transaction"}),
+])
+def test_a_word_another_faq_names_as_its_own_makes_the_bot_ask_which(triage, text, options):
+    d = triage.decide(text)
+    assert isinstance(d, Clarify) and d.kind == "which" and set(d.options) == options, d
+
+
 @pytest.mark.parametrize("text", ["help", "i have a problem", "问题", "有個問題想問", "你好，想咨询个问题", "求助"])
 def test_a_vague_message_gets_one_short_question_with_every_topic(triage, kb, text):
     d = triage.decide(text)
