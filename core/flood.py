@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from enum import Enum
+from typing import Any
 
 from limits import RateLimitItemPerMinute
 from limits.storage import MemoryStorage
@@ -57,6 +58,11 @@ class FloodGate:
         self._default = RateLimitItemPerMinute(default)
         self._noticed = RateLimitItemPerMinute(1, 10)  # one notice per customer per 10 minutes of flooding
         self._window = MovingWindowRateLimiter(_storage())
+
+    @classmethod
+    def for_channels(cls, channels: Mapping[str, Any]) -> FloodGate:
+        """Each ``channels.yaml`` block's own ``customer_messages_per_minute`` (its default where it gives none)."""
+        return cls({name: block.customer_messages_per_minute for name, block in channels.items()})
 
     def check(self, channel: str, user: str) -> Flood:
         """Count one message from ``user`` on ``channel`` and say what the engine should do with it."""

@@ -105,7 +105,7 @@ async def start(settings: Settings, *, host: str | None = None, port: int | None
     try:
         await bus.start()
         await instance.register()
-        flood = FloodGate({name: block.customer_messages_per_minute for name, block in settings.channels.items()})
+        flood = FloodGate.for_channels(settings.channels)
         guard = Guard(settings.brand, settings.impersonation.protected_names, remove=settings.impersonation.remove,
                       alerts=settings.impersonation.alert)
         engine = Engine(store, triage, kb, bus=bus, first_response_hours=settings.tickets.first_response_hours,
