@@ -108,7 +108,8 @@ STOPWORDS = frozenset(
     啦 咧 嘞 喔 诶 欸 pls plz pleaseee thx idk wdym lol btw tbh ngl rn tho ya yo guys bro sis dude
     听说 听 说 同事 真的 是真的 新手 求教 请教 求助 其实 whether right
     先 平时 导致 会导致 些 求问 这种 那种 好点 不太会 怕 注意 要注意 一般来说
-    sometimes till ever advance myself bit 打字 如果 假如 要是 万一 要不要""".split()
+    sometimes till ever advance myself bit 打字 如果 假如 要是 万一 要不要
+    该 平常 担心 担忧 害怕""".split()
 )
 
 # Variant spellings OpenCC keeps: 帐 for 账 (账户, 到账), and the Taiwan spelling 身分 for 身份

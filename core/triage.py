@@ -24,7 +24,19 @@ from core.language import detect_language, prepare, to_traditional
 from core.matcher import QUERY_TERMS, Analyzer, Index
 from core.triage_rule import HAN_CHAR, LATIN_CHAR, Rule, RuleTable
 from core.triage_rules import RULES, UNRESOLVED
-from core.triage_talk import CLOSING, CLOSING_OPEN, GREETING_FILLER, GREETINGS, NONE_OF, ORDINAL, URGENT, VAGUE, asks
+from core.triage_talk import (
+    CLOSING,
+    CLOSING_OPEN,
+    GREETING_FILLER,
+    GREETINGS,
+    NO_TOPIC_TERMS,
+    NONE_OF,
+    ORDINAL,
+    TROUBLE_TERMS,
+    URGENT,
+    VAGUE,
+    asks,
+)
 
 READ_HEAD, READ_TAIL = 3072, 1024  # characters triage reads of a longer message: its start and its end
 MAX_CHOICES = 3  # a "which" question offers at most this many FAQs
@@ -209,6 +221,9 @@ class Triage:
             return Greet(kind, lang, self.kb.message(kind, lang), 0.8)  # "thanks for the quick reply"
         if not terms:
             return self._handoff("low_confidence", "normal", lang, 0.0)
+        if self._only_trouble(terms):
+            return Clarify("vague", tuple(e.id for e in self.kb.entries), lang,
+                           self.kb.message("clarify_vague", lang), 0.8)
         scores = self._scores(text, terms)
         known = sum(1 for t in terms if self._index.known(t))
         coverage = min(1.0, known / min(len(terms), QUERY_TERMS))  # long messages carry context words
@@ -238,6 +253,13 @@ class Triage:
         if len(asked) > 1:  # "转账失败了，还有认证要多久": two questions, offer both rather than answer one
             return self._clarify(lang, confidence, *asked[:MAX_CHOICES])
         return Answer(best_id, confidence, lang, self._answer(best_id, lang))
+
+    def _only_trouble(self, terms: list[str]) -> bool:
+        """Says something is wrong and names nothing of ours it is wrong with (words we do not know at most as many
+        as ours: "my ledger nano isn't working" is about something else)."""
+        known = [t for t in terms if self._index.known(t)]
+        return (bool(known) and set(known) <= NO_TOPIC_TERMS and not TROUBLE_TERMS.isdisjoint(known)
+                and len(terms) <= 2 * len(known))
 
     def _questions(self, rest: str) -> tuple[str, ...]:
         """The FAQs a message asks about one clause at a time, in order, when it says it asks more than one thing

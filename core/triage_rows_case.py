@@ -9,6 +9,8 @@ Rows of the incident table (core/triage_rules.py explains their form); they come
 
 from __future__ import annotations
 
+from core.triage_shapes import PREVENT
+
 # asked hypothetically or in general: the FAQ's question ("万一账号被锁了怎么办", "what if I ever get locked out")
 _IF = (r"(?<![a-z])(?:if|what if|in case|suppose|hypothetically|ever)(?![a-z])|"
        r"如果|万一|要是|假如|的话|以后|哪天")
@@ -106,7 +108,8 @@ CASE_ROWS: list[tuple[str, str, list[str], list[str]]] = [
         r"代码\s?[a-z]{0,3}-?\d{2,}|错误码|白屏|闪退|提示不支持|看不到附件|打不通|"
         r"(?:账号|账户|帐号|帐户)(?:突然|又|竟然|已经)?被(?:锁|冻结|封)(?:住)?(?:了)?.{0,16}(?:登不|看不到|画面|所以|联系)|"
         r"(?:通过|验证完|认证完).{0,10}(?:又|隔天又|又变回|变回)(?:了)?.{0,4}未(?:验证|认证)",
-    ], [_IF, r"(?:有用|管用|有效)吗|要不要"]),
+    # a crash or blank screen at the login is the login answer's (network, cache), as in English ("crashes at login")
+    ], [_IF, r"(?:有用|管用|有效)吗|要不要", r"(?:登录|登陆)(?:页面|页|画面|界面|的时候|时)?.{0,6}(?:闪退|白屏)"]),
     # someone else in the account, or one's data out: "三笔异常转账", "他一直用我的帐号在付款", "被人发到群里"
     ("hacked_account", "high", [
         r"(?:using|uses|used) my account (?:to )?(?:pay|buy|send)|"
@@ -122,7 +125,7 @@ CASE_ROWS: list[tuple[str, str, list[str], list[str]]] = [
         r"(?:一共|总共|共|\d)|用我的(?:账号|帐号|账户|帐户)在(?:付款|消费|转账|买)|被人发到|"
         r"(?:已经|都)(?:给|告诉|发给)(?:了)?(?:他|对方|他们)?(?:了)?(?:密码|验证码)|"
         r"(?:退|返)(?:我)?(?:双倍|两倍)|(?:账号|帐号|户口|账户|帐户).{0,6}(?:被|俾)(?:人)?盗用|盗用(?:了|咗)",
-    ], [_IF, r"防止|避免|以防|防范|怎么防|(?<![a-z])(?:prevent|avoid|make sure)(?![a-z])"]),
+    ], [_IF, PREVENT, r"(?<![a-z])make sure(?![a-z])"]),  # PREVENT: 防止, 避免, a fear of it ("害怕被盗用")
     # a seller or platform gone after payment: "their profile is gone", "stopped answering", "ghosting me"
     ("scam", "normal", [
         r"(?:profile|account|page|shop|store|site) (?:is |was )?(?:gone|deleted|disappeared)|stopped answering|"

@@ -18,6 +18,11 @@ HYPOTHETICAL = (r"(?<![a-z])(?:if|what if|in case|suppose|should i|do i need to|
                 r"如果|万一|要是|假如|的话|要不要|是不是要|需不需要|该不该|有没有用|会不会")
 # a question about what to do, for rows whose statement alone is the case ("账号被锁了怎么办" is the FAQ's)
 ASKS_HOW = r"怎么|如何|怎样|咋|吗|么|(?<![a-z])(?:how|what (?:can|should|do) i)(?![a-z])"
+# some of the transaction answer's checks done, asking about the ones it has left (an outage, a limit): its answer
+# still has something to say ("switched to mobile data, still nothing. Is your system down or is there a limit?")
+ASKS_REST = (r"^(?![\s\S]*(?:spam|junk|password|log ?in|sign ?in|reset|code|kyc|verif|upload|photo|selfie))[\s\S]*"
+             r"(?<![a-z])(?:is|are|could|might|maybe|any)(?: [a-z]+){0,5} (?:system|systems|servers?|outage|"
+             r"maintenance|down|limits?)(?![a-z])[^.!?]{0,40}\?")
 _STILL_ZH = r"(?:也|都|还是|仍然|依然|一样|还|又)(?:是)?(?:一直|老是|总是)?"
 _FAILS_ZH = (r"(?:被)?(?:没用|不行|失败|登不|登录不|进不去|转不|付不|提不|卡|报错|错误|被拒|被退|没过|不通过|没通过|"
              r"转圈|一样|没到|没收到|收不到|处理中|pending|被挡|挡着|驳回|显示失败)")
@@ -63,7 +68,7 @@ DONE_ROWS: list[tuple[str, str, list[str], list[str]]] = [
         r"|维护.{0,10}(?:结束|完成|恢复)了?.{0,16}(?:还是|仍然|依然|还)(?:在)?(?:处理中|pending|失败|不行|没到)"
         r"|(?:重新|再次|又|第二次)(?:拍|上传|传|提交|交|送|认证|验证)(?:了|过)?.{0,30}" + _STILL_ZH + _FAILS_ZH
         + r"|(?:双重验证|二次验证|两步验证|2fa)(?:也|都)?(?:打开|开|开启|设置)(?:了|好).{0,20}(?:还是|仍然|依然)",
-    ], [HYPOTHETICAL]),
+    ], [HYPOTHETICAL, ASKS_REST]),
     # codes go to a number, SIM or address the customer no longer has: only support can move them
     ("account_access", "high", [
         r"(?:code|sms|text|otp)s? (?:\w+ ){0,4}to (?:my |the )?(?:\w+ )?(?:sim|number|phone|email)(?: \w+){0,3},? "

@@ -50,7 +50,17 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"被扣了两|扣了双倍|收了两次|扣.{0,3}(?:两|2|二|三|3)(?:次|遍|回|笔)|重复(?:扣|收|付|支付|交易)|"
         r"(?:一|同一)(?:笔|次)(?:钱|款|订单|交易|付款|支付|充值).{0,6}(?:两|2)(?:次|遍|笔)|"
         r"(?:转|扣|付|支付|充值)了(?:两|2)次.{0,12}(?:只|就|才)(?:点|付|转|操作|按)了(?:一|1)次|"
-        r"(?:付款|扣款|交易|支付|充值|订单|转账)(?:被)?重复|重复(?:了)?(?:一次|一笔|两次)",
+        r"(?:付款|扣款|交易|支付|充值|订单|转账)(?:被)?重复|重复(?:了)?(?:一次|一笔|两次)|"
+        # one purchase, two identical entries: "只买了一次，记录里出现两笔一样的"
+        r"(?:只|就|才|明明)(?:买|付|支付|下单|下了一?单|消费|刷|付款|转|充值|充)(?:了|过)?(?:款)?(?:一|1)次.{0,30}"
+        r"(?:两|2|二)笔|(?:两|2)笔(?:一样|相同|一模一样|同样|重复)|(?:一样|相同|一模一样)的(?:扣款|付款|交易|记录|扣费|账单).{0,4}"
+        r"(?:两|2)笔",
+        r"(?:two|2) (?:identical|duplicate) (?:charges|payments|transactions|debits|deductions|entries|withdrawals)|"
+        r"(?:charge|payment|transaction|debit|purchase) (?:appears|shows|showing|is listed|shows up) twice|"
+        r"only (?:bought|paid|ordered|purchased|made|sent|tapped|clicked)(?: (?:it|one|this|that|for it|pay))? "
+        r"(?:once|one)(?![a-z]).{0,60}(?:two|2|twice|double)(?![a-z])|(?:two|2|twice|double)(?![a-z]).{0,60}"
+        r"only (?:bought|paid|ordered|purchased|made|sent|tapped|clicked)(?: (?:it|one|this|that|for it|pay))? "
+        r"(?:once|one)(?![a-z])",
     # the customer's own slip: "accidentally paid twice the amount I meant to" (the cancel FAQ)
     ], [r"(?:paid|sent|transferred|typed|entered) (?:in )?twice (?:the|what|as much)"]),
     ("legal", "high", [

@@ -128,7 +128,11 @@ PREVENT = (
     r"(?:别的|其他|其它|之前用的|以前用的|以前的|另一个)(?:钱包|平台|交易所|app|软件|账号|账户).{0,10}被(?:盗|黑|偷)|"
     r"(?:can|could|will|would) (?:my (?:account|"
     r"wallet|money|funds)|it|someone|people|anyone) "
-    r"(?:be |get )?(?:hack|steal|stole)|(?:is it|how) (?:possible|easy|likely) (?:to|that) .{0,20}(?:hack|steal))"
+    r"(?:be |get )?(?:hack|steal|stole)|(?:is it|how) (?:possible|easy|likely) (?:to|that) .{0,20}(?:hack|steal)|"
+    # a fear of it, not a report: "担心账号被盗", "worried my account could get hacked" ("担心账号被盗了" may be one)
+    r"(?:担心|担忧|害怕|怕|顾虑|忧心)[^,，。.!！?？]{0,6}被(?:人|别人|黑客)?(?:盗|黑|偷)(?!了|走了|用了)|"
+    r"(?:worried|worry|afraid|scared|concerned|nervous|fear)(?: \w+){0,5} (?:get|gets|getting|be|being|will be|"
+    r"could be|might be)(?: \w+)? (?:hacked|stolen|compromised))"
 )
 # asking whether a message is real before acting on it ("I haven't clicked", "这是真的假的"); a message that asks for
 # the seed or to move funds, or one acted on already, is a case

@@ -20,6 +20,11 @@ VAGUE = re.compile(
     r"(?:想|要)?(?:咨询|请教|问))?\W*"
     r"(?:想)?(?:问一?下|咨询一?下|请教一?下)?\W*$|^\W*(?:帮帮我|求助|救命|帮个忙|在线等)\W*$"
 )
+# Only that something is wrong, no topic: "it doesn't work", "不行啊", "something wrong with my account", "app出问题了".
+# Terms (canonical synonym forms): a message whose known words are all of these, one of them trouble, is asked what
+# it is about; the FAQ those words lean to (login) would be a guess.
+TROUBLE_TERMS = frozenset({"broken", "error", "不行"})
+NO_TOPIC_TERMS = TROUBLE_TERMS | {"app", "account"}
 # Small talk, by kind. Matched text is removed; if nothing but filler remains, the message is a greeting.
 GREETINGS: list[tuple[str, list[str]]] = [
     ("thanks", [
