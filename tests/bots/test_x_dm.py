@@ -131,6 +131,21 @@ async def test_first_start_takes_history_as_seen(engine, store):
     assert texts == ["Is OKPay safe to use?"]
 
 
+async def test_first_start_with_backfill_takes_the_history_the_api_still_has(engine, store):
+    """README, X: "on the very first start history is skipped unless `backfill: true`"."""
+    from tests.fakes.x_api import FakeX
+
+    fake = FakeX()
+    fake.add_user("5001", "ann")
+    old = fake.dm("5001", "an old message from last week")
+    async with XHarness(engine, cursor_store=store, fake=fake, settings={"backfill": True}) as x:
+        await x.until_handed(DM_CURSOR, old)
+        await x.customer_dm("Is OKPay safe to use?", user_id="5001")
+    texts = [m.message.text for m in await store.messages_for_conversation("x", "dm:5001")
+             if m.message.direction == "in"]
+    assert texts == ["an old message from last week", "Is OKPay safe to use?"]
+
+
 async def test_a_replayed_event_is_not_answered_twice(engine, store, make_dispatcher):
     async with XHarness(engine, cursor_store=store) as x:
         x.customer("5001", "ann")

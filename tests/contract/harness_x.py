@@ -81,8 +81,8 @@ class XHarness:
         self.adapter = XAdapter(self.settings(), cursor_store=self.cursors)
         try:
             await self.adapter.start(self.inbound)
-            if self.adapter.settings.mode == "polling":
-                for key in (MENTIONS_CURSOR, DM_CURSOR):  # first start: the baseline is taken
+            if self.adapter.settings.mode == "polling" and not self.adapter.settings.backfill:
+                for key in (MENTIONS_CURSOR, DM_CURSOR):  # first start: the baseline is taken (backfill takes none)
                     await self._until(lambda k=key: self._cursor_at_least(k, "0"), f"baseline {key}")
         except BaseException:
             await self.__aexit__()
