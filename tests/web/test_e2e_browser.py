@@ -115,6 +115,40 @@ async def test_customer_and_agent_loop_in_a_real_browser(running: Running, brows
     await customer_context.close()
 
 
+async def test_a_reply_that_reaches_the_page_twice_is_shown_once(running: Running, browser: Browser) -> None:
+    """README, Scaling: a tab may get a reply live and again in the history sent after a reconnect (two web processes);
+    the page shows each reply once by its id. Here every frame from the server reaches the page twice."""
+    context = await browser.new_context(locale="en-US")
+    page = await context.new_page()
+    doubled: list[str] = []
+
+    async def network(ws: WebSocketRoute) -> None:
+        server = ws.connect_to_server()
+
+        def to_page(frame: str | bytes) -> None:
+            doubled.append(str(frame))
+            ws.send(frame)
+            ws.send(frame)
+
+        server.on_message(to_page)
+        ws.on_message(server.send)
+
+    await page.route_web_socket("**/chat/ws", network)
+    await page.goto(running.url + "/chat")
+    await page.get_by_label("Type your question…").fill("How can I contact customer support?")
+    await page.keyboard.press("Enter")
+    answer = running.ctx.kb.answer("contact", "en").splitlines()[0]
+    bot = page.locator(".msg.from-bot .msg-text").filter(has_text=answer)
+    await expect(bot).to_have_count(1, timeout=TIMEOUT)
+    await expect(page.get_by_role("button", name=running.ctx.kb.message("button_solved", "en"))).to_have_count(1)
+    await expect(page.locator(".msg.from-customer")).to_have_count(1)
+    assert any(answer in frame for frame in doubled)  # the answer did come twice
+    await page.reload()  # the history, every frame of it twice again
+    await expect(bot).to_have_count(1, timeout=TIMEOUT)
+    await expect(page.locator(".msg.from-customer")).to_have_count(1)
+    await context.close()
+
+
 async def test_a_message_typed_while_the_chat_is_cut_off_is_kept_and_sent_once_after_reconnecting(
         running: Running, browser: Browser) -> None:
     """The page keeps an unacknowledged message (across a reload too) and sends it again, with the same id."""
