@@ -25,8 +25,10 @@ from core.knowledge import KnowledgeBase
 from core.pipeline import Engine
 from core.store import Store
 from core.store.tables import Message, Outbox, Ticket
+from core.web.app import create_app
 from tests.bots.webchat_helpers import Chat, Visitor, make_chat_fixture
 from tests.contract.harness_webchat import ChatPage
+from tests.web.inbox_helpers import web_context
 
 chat = make_chat_fixture(WebchatSettings(max_message_length=500))
 strict_chat = make_chat_fixture(WebchatSettings(visitor_messages_per_minute=3,
@@ -264,6 +266,26 @@ async def test_foreign_origin_is_refused(strict_chat: Chat) -> None:
         for origin in (f"http://{base.host}:{base.port}", "https://www.okpay.example"):
             async with session.ws_connect(base / "chat" / "ws", headers={"Origin": origin}) as ws:
                 assert (await ws.receive_json(timeout=5))["type"] == "history"
+
+
+@pytest.mark.parametrize("origins", [[], ["https://www.okpay.example", "https://help.okpay.example"]])
+async def test_listed_origins_and_only_they_may_embed_the_page(aiohttp_client, engine, store, inbox, bus, kb,
+                                                               origins: list[str]) -> None:
+    """README: allowed_origins empty means same host only; listed origins may embed the page. Served by the whole
+    web app, as `supportbot run` does, so its security headers (no framing for inbox pages) are in play."""
+    adapter = WebchatAdapter(WebchatSettings(allowed_origins=origins))
+    client = await aiohttp_client(create_app(web_context(store, engine, inbox, bus, kb),
+                                             extra_routes=adapter.web_routes()))
+    await adapter.start(engine)
+    try:
+        page = await client.get("/chat")
+    finally:
+        await adapter.stop()
+    assert page.status == 200
+    directives = dict(d.strip().partition(" ")[::2] for d in page.headers["Content-Security-Policy"].split(";"))
+    assert sorted(directives["frame-ancestors"].split()) == sorted(["'self'", *origins])
+    if origins:
+        assert "X-Frame-Options" not in page.headers  # a browser that obeys it over the CSP would refuse them
 
 
 async def test_a_chatty_visitor_is_rate_limited_with_an_error_frame(strict_chat: Chat, store: Store) -> None:

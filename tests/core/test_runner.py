@@ -11,14 +11,15 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import aiohttp
 import pytest
 from sqlalchemy import select
 
-from core.accounts import agent_count, api_token_agent, verify_password
+from core.accounts import agent_count, api_token_agent, create_session, session_agent, verify_password
 from core.cli import main
 from core.knowledge import load_knowledge_base
 from core.models import Author, InboundMessage
@@ -29,6 +30,7 @@ from core.store.tables import Message, Outbox
 from core.triage import Triage
 
 REPO = Path(__file__).resolve().parents[2]
+T = TypeVar("T")
 
 
 def free_port() -> int:
@@ -246,6 +248,25 @@ def _cli(args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.Captur
     return code, captured.out, captured.err
 
 
+def _in_store(db_url: str, use: Callable[[Store], Awaitable[T]]) -> T:
+    """Run ``use`` on the database the CLI just changed, as the web process would see it (its own store)."""
+    async def run() -> T:
+        store = await Store.open(db_url, migrate=False)
+        try:
+            return await use(store)
+        finally:
+            await store.close()
+
+    return asyncio.run(run())
+
+
+async def _sign_in(store: Store, name: str, password: str) -> str:
+    """What a browser sign-in does: check the password, open a session; returns the cookie's secret."""
+    agent_id = await verify_password(store, name, password)
+    assert agent_id is not None, f"{name} can sign in"
+    return await create_session(store, agent_id)
+
+
 def test_user_add_token_create_and_db_upgrade(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                               capsys: pytest.CaptureFixture[str]) -> None:
     """These commands start no channel: an enabled channel's missing credentials are not their business."""
@@ -276,18 +297,17 @@ def test_user_add_token_create_and_db_upgrade(tmp_path: Path, monkeypatch: pytes
     code, _, err = _cli(["token", "create", "x", "--agent", "nobody", "--config", config], monkeypatch, capsys)
     assert code == 1 and "no agent named 'nobody'" in err and "invalid configuration" not in err
 
-    async def check() -> None:
-        store = await Store.open(db_url, migrate=False)
-        try:
-            alice = await verify_password(store, "alice", "correct horse battery")
-            assert alice is not None
-            assert await verify_password(store, "alice", "wrong password") is None
-            valid, agent = await api_token_agent(store, token)
-            assert valid and agent is not None and agent.id == alice
-        finally:
-            await store.close()
+    async def check(store: Store) -> str:
+        alice = await verify_password(store, "alice", "correct horse battery")
+        assert alice is not None
+        assert await verify_password(store, "alice", "wrong password") is None
+        valid, agent = await api_token_agent(store, token)
+        assert valid and agent is not None and agent.id == alice
+        cookie = await _sign_in(store, "alice", "correct horse battery")
+        assert await session_agent(store, cookie) is not None
+        return cookie
 
-    asyncio.run(check())
+    cookie = _in_store(db_url, check)
 
     code, out, err = _cli(["user", "reset-password", "alice", "--config", config], monkeypatch, capsys,
                           "a brand new secret\n")
@@ -295,15 +315,40 @@ def test_user_add_token_create_and_db_upgrade(tmp_path: Path, monkeypatch: pytes
     code, _, err = _cli(["user", "reset-password", "zed", "--config", config], monkeypatch, capsys, "whatever12\n")
     assert code == 1 and "no agent named 'zed'" in err
 
-    async def reset() -> None:
-        store = await Store.open(db_url, migrate=False)
-        try:
-            assert await verify_password(store, "alice", "correct horse battery") is None
-            assert await verify_password(store, "alice", "a brand new secret") is not None
-        finally:
-            await store.close()
+    async def reset(store: Store) -> None:
+        assert await verify_password(store, "alice", "correct horse battery") is None
+        assert await verify_password(store, "alice", "a brand new secret") is not None
+        # "ends that agent's sessions": whoever held the old cookie (say, whoever learnt the old password) is out
+        assert await session_agent(store, cookie) is None
 
-    asyncio.run(reset())
+    _in_store(db_url, reset)
+
+
+def test_user_disable_stops_sign_in_and_ends_sessions_and_enable_undoes_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """README: `user disable NAME` stops an agent from signing in and ends their sessions; `user enable` undoes it."""
+    monkeypatch.delenv("SUPPORTBOT_DB_URL", raising=False)
+    config = str(write_config(tmp_path))
+    db_url = f"sqlite+aiosqlite:///{tmp_path}/supportbot.db"
+    password = "correct horse battery"
+    code, _, err = _cli(["user", "add", "dana", "--config", config], monkeypatch, capsys, password + "\n")
+    assert code == 0, err
+    cookie = _in_store(db_url, lambda store: _sign_in(store, "dana", password))
+
+    code, out, err = _cli(["user", "disable", "dana", "--config", config], monkeypatch, capsys)
+    assert code == 0 and "'dana' disabled" in out, err
+    assert _in_store(db_url, lambda store: verify_password(store, "dana", password)) is None
+    assert _in_store(db_url, lambda store: session_agent(store, cookie)) is None
+
+    code, out, err = _cli(["user", "enable", "dana", "--config", config], monkeypatch, capsys)
+    assert code == 0 and "'dana' enabled" in out, err
+    assert _in_store(db_url, lambda store: session_agent(store, cookie)) is None  # ended, not merely suspended
+    fresh = _in_store(db_url, lambda store: _sign_in(store, "dana", password))
+    assert _in_store(db_url, lambda store: session_agent(store, fresh)) is not None
+
+    for command in ("disable", "enable"):
+        code, _, err = _cli(["user", command, "zed", "--config", config], monkeypatch, capsys)
+        assert code == 1 and "no agent named 'zed'" in err
 
 
 async def test_a_busy_port_is_a_clear_error_and_the_first_password_is_not_spent(tmp_path: Path) -> None:

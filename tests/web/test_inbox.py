@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 import pytest
 from yarl import URL
 
 from core import accounts
+from core.config import Settings
 from core.store.tables import Message
+from core.web.app import create_app
+from core.web.auth import SESSION_COOKIE
 from tests.fakes.memory_channel import MemoryChannel
-from tests.web.inbox_helpers import PASSWORD, agent, client, ctx, customer_message, open_ticket, sign_in
+from tests.web.inbox_helpers import PASSWORD, agent, client, ctx, customer_message, open_ticket, sign_in, web_context
 
 __all__ = ["agent", "client", "ctx"]  # fixtures
 
@@ -126,22 +132,29 @@ async def test_an_office_signing_in_at_once_from_one_address_is_not_locked_out(c
     assert [a.status for a in answers] == [303] * len(names)
 
 
-async def test_the_session_cookie_is_secure_when_the_inbox_is_served_over_https(aiohttp_client, store, engine,
-                                                                               inbox, bus, kb) -> None:
-    """An https public_url is enough: forgetting secure_cookies must not send the session over plain HTTP."""
-    from core.config import default_settings
-    from core.web.app import create_app
-    from tests.web.inbox_helpers import web_context
-
-    settings = default_settings()
-    settings = settings.model_copy(update={"web": settings.web.model_copy(
-        update={"public_url": "https://support.example.com"})})
-    https_client = await aiohttp_client(create_app(web_context(store, engine, inbox, bus, kb, settings)))
+@pytest.mark.parametrize(("web_settings", "headers", "secure"), [
+    # an https public_url is enough: forgetting secure_cookies must not send the session over plain HTTP
+    ({"public_url": "https://support.example.com"}, {}, True),
+    ({"secure_cookies": True}, {}, True),
+    # TLS ended at our own proxy, which says so (Caddy sends both headers)
+    ({"trusted_proxies": ["127.0.0.1"]}, {"X-Forwarded-For": "203.0.113.5", "X-Forwarded-Proto": "https"}, True),
+    # anyone but our proxy saying so is not believed
+    ({"trusted_proxies": ["10.0.0.1"]}, {"X-Forwarded-For": "203.0.113.5", "X-Forwarded-Proto": "https"}, False),
+    # plain HTTP and nothing set: a Secure cookie would never come back, so the agent could not stay signed in
+    ({}, {}, False),
+])
+async def test_the_session_cookie_is_secure_when_the_inbox_is_served_over_https(
+        aiohttp_client, store, engine, inbox, bus, kb, web_settings: dict[str, Any], headers: dict[str, str],
+        secure: bool) -> None:
+    """Secure when web.public_url is https, the request came over TLS, or web.secure_cookies is set."""
+    settings = Settings.model_validate({"web": web_settings})
+    client = await aiohttp_client(create_app(web_context(store, engine, inbox, bus, kb, settings)))
     await accounts.create_agent(store, "hank", PASSWORD)
-    response = await https_client.post("/login", data={"name": "hank", "password": PASSWORD}, allow_redirects=False)
+    response = await client.post("/login", data={"name": "hank", "password": PASSWORD}, headers=headers,
+                                 allow_redirects=False)
     assert response.status == 303
-    cookie = response.headers["Set-Cookie"]
-    assert "sb_session=" in cookie and "Secure" in cookie and "HttpOnly" in cookie
+    cookie = response.cookies[SESSION_COOKIE]
+    assert cookie["httponly"] and bool(cookie["secure"]) is secure
 
 
 async def test_customer_text_is_escaped_in_list_and_thread(agent, engine) -> None:
@@ -209,6 +222,39 @@ async def test_form_posts_without_the_csrf_token_are_refused(agent, engine, stor
     assert cross.status == 403
     texts = await store.all(Message.__table__.select().with_only_columns(Message.text))
     assert "forged" not in texts
+
+
+# State-changing routes that a session cookie does not authorise, so a CSRF token would protect nothing there.
+# Every other POST/PUT/PATCH/DELETE route, including one added later, must refuse a request without the token.
+NOT_COOKIE_AUTHENTICATED = {
+    ("POST", "/login"): "no session yet; it refuses a cross-site Origin itself (asserted below)",
+}
+BEARER_ONLY_PREFIX = "/api/"  # the REST API reads Authorization: Bearer, never the cookie (asserted below)
+# The website chat's and platforms' extra routes are not mounted here: they are public and check their own
+# signatures (test_extra_routes_are_public_and_inbox_routes_stay_private).
+
+
+async def test_every_state_changing_route_refuses_a_request_without_the_csrf_token(agent) -> None:
+    """README: CSRF tokens on every form. Walks the app's router, so a new route is covered without editing this."""
+    checked: list[tuple[str, str]] = []
+    for route in agent.client.server.app.router.routes():
+        canonical = route.resource.canonical if route.resource is not None else ""
+        if route.method in ("GET", "HEAD", "OPTIONS") or (route.method, canonical) in NOT_COOKIE_AUTHENTICATED:
+            continue
+        path = re.sub(r"\{[^}]+\}", "1", canonical)
+        for form in ({}, {"csrf": "0" * 64}):  # no token, and a token that is not this session's
+            response = await agent.client.request(route.method, path, data=form, allow_redirects=False)
+            text = await response.text()
+            if canonical.startswith(BEARER_ONLY_PREFIX):
+                assert response.status == 401, (route.method, canonical, form, text)
+            else:
+                assert response.status == 403 and "CSRF" in text, (route.method, canonical, form, response.status)
+        checked.append((route.method, canonical))
+    assert ("POST", "/tickets/{ticket_id}/reply") in checked and len(checked) >= 20  # the walk saw the app
+    assert (await agent.client.get("/", allow_redirects=False)).status == 200  # still signed in: refused for CSRF
+    cross = await agent.client.post("/login", data={"name": "alice", "password": PASSWORD},
+                                    headers={"Origin": "https://evil.example"}, allow_redirects=False)
+    assert cross.status == 403
 
 
 async def test_ticket_controls_change_status_priority_assignee_and_tags(agent, engine, store) -> None:

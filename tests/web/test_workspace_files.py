@@ -4,6 +4,9 @@ served to agents, and to customers only through an unguessable link and only whe
 from __future__ import annotations
 
 import asyncio
+import math
+import re
+import string
 from pathlib import Path
 
 import pytest
@@ -66,6 +69,33 @@ async def test_an_agents_files_reach_the_channel_as_attachments(agent, engine, s
     public = await agent.client.get(image.url.replace("http://support.example.com", ""), allow_redirects=False)
     assert public.status == 200 and await public.read() == PNG  # the customer's link needs no sign-in
     assert (await agent.client.get(inbox_link, allow_redirects=False)).status == 303  # the inbox's does
+
+
+async def test_public_file_links_are_unguessable(agent, engine, store, client) -> None:
+    """README: files reach the chat from unguessable links under /f/: long random tokens, unrelated to each other,
+    and a link that is off by one character finds nothing."""
+    tid = await open_ticket(engine, "two files please")
+    response = await send(agent, tid, reply_form(agent.csrf, "Both attached.", ("a.png", PNG, "image/png"),
+                                                 ("b.pdf", b"%PDF-1.4 fake", "application/pdf")))
+    assert response.status == 200, await response.text()
+    refs = [a["ref"] for a in (await store.ticket(tid)).messages[-1].message.attachments]
+    found = [re.fullmatch(r"/f/([A-Za-z0-9_-]+)/(a\.png|b\.pdf)", ref) for ref in refs]
+    assert all(found), refs
+    tokens = [m.group(1) for m in found if m]
+    for token in tokens:  # at least 128 bits: its length times the bits of the alphabet it is written in
+        assert len(token) * math.log2(16 if set(token) <= set(string.hexdigits) else 64) >= 128, token
+    first, second = tokens
+    same = [a == b for a, b in zip(first, second, strict=False)]
+    assert same[:8].count(True) < 8 and same[-8:].count(True) < 8  # no shared prefix or suffix (a counter, a time)
+    assert same.count(True) <= len(same) // 2  # two random tokens agree in about one place in 64
+    for ref in refs:
+        assert (await client.get(ref)).status == 200
+    token, name = refs[0][len("/f/"):].split("/")
+    changed = token[:-1] + ("A" if token[-1] != "A" else "B")
+    misses = [f"/f/{changed}/{name}", f"/f/{token[1:]}/{name}", f"/f/{token[:-1]}/{name}",
+              f"/f/{token}x/{name}", f"/f/{second}/{name}"]  # the other file's token with this file's name
+    for miss in misses:
+        assert (await client.get(miss)).status == 404, miss
 
 
 async def test_an_uploaded_page_is_only_ever_a_download(agent, engine, store, client) -> None:
