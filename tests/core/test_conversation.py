@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from core.decisions import Outcome
 from core.hours import BusinessHours
-from core.models import Author, InboundMessage
+from core.knowledge import load_knowledge_base
+from core.models import Author, InboundMessage, utcnow
 from core.pipeline import Engine
 from core.store import Store
 from core.store.replies import outbound_from_row
-from core.store.tables import Message, Ticket
+from core.store.tables import Message, Outbox, Ticket
+from core.triage import Triage
 
 MEI = Author("u-mei", "Mei", language="zh-CN")
 ANN = Author("u-ann", "Ann", language="en")
+BOB = Author("u-bob", "Bob", language="en")
 _N = iter(range(10_000))
 
 
@@ -80,9 +84,29 @@ async def test_intake_answers_land_on_the_ticket_as_fields(engine, store, kb) ->
     await say(engine, "单号 TX20261129883104，金额 300 USDT，昨天晚上8点", MEI)
     [ticket] = await tickets(store)
     assert ticket.fields == {"transaction_id": "TX20261129883104", "amount": "300 USDT", "time": "昨天"}
-    assert "TX20261129883104" in ticket.subject
+    assert "TX20261129883104" in ticket.subject and "300 USDT" in ticket.subject  # the number and the amount
     assert (await bot_lines(store, MEI))[-1][0] == kb.message("intake_thanks", "zh-Hans", ticket=ticket.id)
     assert (await say(engine, "还有别的吗", MEI)).action == "joined"  # asked once; the ticket has it now
+
+
+@pytest.mark.parametrize(("who", "problem", "declines", "later"), [
+    (ANN, "my transfer has not arrived yet", "no, I don't have it", "any news?"),
+    (MEI, "转账失败了", "没有", "有进展吗"),
+])
+async def test_a_customer_who_declines_the_intake_question_keeps_the_ticket_and_is_not_asked_again(
+        engine, store, kb, who, problem, declines, later) -> None:  # type: ignore[no-untyped-def]
+    """README (Intake): "a customer who declines or goes silent still has their ticket"; the question is asked once."""
+    lang = "en" if who is ANN else "zh-Hans"
+    question = kb.message("intake_transaction", lang)
+    await say(engine, problem, who)
+    opened = await say(engine, "feedback:unsolved", who, button=True)
+    assert opened.action == "handoff" and (await bot_lines(store, who))[-1][0] == question
+    for text in (declines, later):
+        turn = await say(engine, text, who)
+        assert turn.action == "joined" and turn.ticket_id == opened.ticket_id
+    [ticket] = await tickets(store)
+    assert ticket.status == "open" and not ticket.fields
+    assert [text for text, _ in await bot_lines(store, who)].count(question) == 1
 
 
 @pytest.mark.parametrize(("text", "reason", "question"), [
@@ -182,3 +206,101 @@ async def test_a_traditional_chinese_customer_gets_traditional_everywhere(engine
     rows = [outbound_from_row(r) for r in await store.outbox_rows()]
     labels = [q.label for r in rows for q in r.quick_replies]
     assert text == kb.answer("login", "zh-Hant") and labels == ["已解決", "轉人工客服"]
+
+
+async def _written_ago(store: Store, ago: timedelta, *turns: Outcome) -> None:
+    """These turns (the customer's message and the bot's replies to it) happened ``ago`` earlier."""
+    replies = select(Outbox.message_id).where(Outbox.id.in_([i for turn in turns for i in turn.outbox_ids]))
+    async with store.transaction() as session:
+        await session.execute(update(Message).where(Message.id.in_([t.message_id for t in turns]) |
+                                                    Message.id.in_(replies)).values(created_at=utcnow() - ago))
+
+
+async def _story(store: Store, ticket_id: int | None) -> list[tuple[str, str]]:
+    assert ticket_id is not None
+    return [(m.message.author_kind, m.message.text) for m in (await store.ticket(ticket_id)).messages
+            if m.message.before_handoff]
+
+
+async def test_a_new_ticket_takes_the_story_since_the_last_finished_ticket_and_at_most_a_day(
+        engine, store, inbox, kb) -> None:  # type: ignore[no-untyped-def]
+    """README: "A new ticket takes the conversation since the customer's last finished ticket (at most 24 h)".
+    Ann: an exchange before her earlier ticket was finished (4 h ago), then one after it. Bob: an exchange 25 h old,
+    then a recent one. Each new ticket's story ("before handoff") is the later exchange only."""
+    earlier = await say(engine, "/human")
+    await inbox.set_status(earlier.ticket_id, "solved")
+    await inbox.set_status(earlier.ticket_id, "closed")
+    before = await say(engine, "how do I verify my identity?")
+    await say(engine, "my transfer has not arrived yet")
+    # Dated after the fact: Ann's identity question 5 h ago, on no ticket, her earlier case asked 6 h ago and finished
+    # 4 h ago. Only "since the last finished ticket" keeps the question off the new ticket (the 24 h do not).
+    await _written_ago(store, timedelta(hours=5), before)
+    async with store.transaction() as session:
+        await session.execute(update(Message).where(Message.ticket_id == earlier.ticket_id)
+                              .values(created_at=utcnow() - timedelta(hours=6)))
+        four_hours_ago = utcnow() - timedelta(hours=4)
+        await session.execute(update(Ticket).where(Ticket.id == earlier.ticket_id)
+                              .values(solved_at=four_hours_ago, closed_at=four_hours_ago))
+    old = await say(engine, "how do I verify my identity?", BOB)
+    await say(engine, "my transfer has not arrived yet", BOB)
+    await _written_ago(store, timedelta(hours=25), old)
+
+    for who in (ANN, BOB):
+        handoff = await say(engine, "/human", who)
+        assert handoff.action == "handoff" and handoff.ticket_id != earlier.ticket_id
+        assert await _story(store, handoff.ticket_id) == [
+            ("customer", "my transfer has not arrived yet"), ("bot", kb.answer("transaction-failed", "en"))]
+    left = await store.all(select(Message.ticket_id).where(Message.id.in_([old.message_id, before.message_id])))
+    assert left == [None, None]  # on no ticket: neither joined a new one
+
+
+async def test_no_faq_answer_while_a_ticket_is_pending(engine, store, inbox, kb) -> None:
+    """README: "no FAQ answers while a ticket is open or pending": the pending half (waiting on the customer)."""
+    opened = await say(engine, "/human")
+    await inbox.reply(opened.ticket_id, "Could you tell us when it started?")
+    await inbox.set_status(opened.ticket_id, "pending")
+    before = len(await bot_lines(store))
+    held = await say(engine, "how do I reset my password?")
+    assert held.action == "joined" and held.ticket_id == opened.ticket_id
+    new = [text for text, _ in (await bot_lines(store))[before:]]
+    assert kb.answer("login", "en") not in new
+    assert all(text.startswith(kb.message("waiting_ack", "en", ticket=opened.ticket_id)) for text in new)  # at most
+    assert (await store.ticket(opened.ticket_id)).ticket.status == "open"  # the customer's answer reopens it
+
+
+ESCALATE_AFTER_KB = """
+entries:
+  - id: card-limit
+    title: {zh-Hans: 银行卡限额, en: Card limit}
+    questions:
+      zh-Hans: [银行卡限额是多少]
+      en: [what is the card limit, how much can I spend with my card]
+    answer: {zh-Hans: 每日限额一万。, en: The card limit is 10000 a day.}
+    escalate_after: 1
+  - id: opening-hours
+    title: {zh-Hans: 营业时间, en: Opening hours}
+    questions:
+      zh-Hans: [你们几点上班]
+      en: [when are you open, what are your opening hours]
+    answer: {zh-Hans: 我们 24 小时在线。, en: We are online around the clock.}
+    escalate_after: 3
+"""
+
+
+async def test_escalate_after_of_each_entry_decides_how_many_tries_before_a_person(store, tmp_path) -> None:
+    """README: "three elsewhere, `escalate_after` per entry in the knowledge base": an entry with 1 hands off at
+    the first "still not working" after its answer; one with 3 tries again twice, then hands off."""
+    path = tmp_path / "kb.yaml"
+    path.write_text(ESCALATE_AFTER_KB, encoding="utf-8")
+    kb = load_knowledge_base(path)
+    engine = Engine(store, Triage(kb), kb)
+    assert (await say(engine, "what is the card limit?")).action == "answer"
+    first = await say(engine, "still not working")
+    assert first.action == "handoff" and (await tickets(store))[0].reason == "unresolved"
+
+    assert (await say(engine, "what are your opening hours?", BOB)).action == "answer"
+    for _ in range(2):
+        again = await say(engine, "still not working", BOB)
+        assert again.action == "answer" and (await bot_lines(store, BOB))[-1][0] == kb.message("try_again", "en")
+    third = await say(engine, "still not working", BOB)
+    assert third.action == "handoff" and third.ticket_id != first.ticket_id

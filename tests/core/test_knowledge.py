@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 
@@ -184,3 +185,68 @@ def test_malformed_uncovered_topics_are_named(tmp_path, section, expected):
     with pytest.raises(KnowledgeBaseError) as err:
         load_knowledge_base(_write(tmp_path, "entries:" + GOOD_ENTRY + section))
     assert expected in str(err.value)
+
+
+# A text ASKS for a secret when, within one sentence, a request form comes before the secret's name: "please
+# send/provide/tell/enter ...", "send us ...", "what is your ...", "请(你)发送/提供/告诉/输入...", "(把)...发给我们"
+# (the secret may come between 把 and the verb), "你的...是什么".
+# A warning names the same secrets with a negation at the request form ("never send your password", "请勿发送密码",
+# "不要把验证码发给我们"), so a request form negated within it or just before it is a warning, not a request; a negation
+# elsewhere in the sentence ("if it's not working, please send ...", "不好意思，请发送...") does not excuse a request.
+_SECRET = re.compile(r"password|passcode|\b(?:verification |sms |2fa |one-time |security )?codes?\b|\bpin\b|"
+                     r"\botp\b|recovery phrase|seed phrase|private key|mnemonic|"
+                     r"密码|密碼|验证码|驗證碼|动态码|動態碼|助记词|助記詞|私钥|私鑰|口令|\bPIN\b", re.I)
+_REQUEST = re.compile(r"\b(?:please|kindly|could you|can you|would you|we need|need you to)\b[^.?!;]{0,40}?"
+                      r"\b(?:send|provide|tell|enter|type|give|share|reply|post|dm|confirm|let us know)\b|"
+                      r"\b(?:send|tell|give|dm|message)\s+(?:us|me)\b|\bwhat(?:'s| is| are) your\b|"
+                      r"\b(?:provide|enter|type|confirm)\s+your\b|"
+                      r"(?:请|請|麻烦|麻煩)(?!勿)[^，。；！？：]{0,8}?(?:发|發|提供|告诉|告訴|输入|輸入|填写|填寫|回复|回覆|私信)|"
+                      r"(?:把|將|将)?[^，。；！？：]{0,20}?(?:发|發|告诉|告訴|提供|私信)(?:给|給)?(?:我们|我們|我|客服)|"
+                      r"(?:你|您)的[^，。；！？]{0,6}?是(?:什么|什麼|多少)",
+                      re.I)
+_NEGATION = re.compile(r"\b(?:never|don'?t|do not|not)\b|勿|不要|别|別|绝不|絕不|不会|不會|不能")
+_SENTENCE = re.compile(r"[.?!;。？！；\n]")
+
+
+def _asks_for_a_secret(text: str) -> bool:
+    for sentence in _SENTENCE.split(text):
+        for request in _REQUEST.finditer(sentence):
+            if _NEGATION.search(sentence[max(0, request.start() - 12):request.end()]):
+                continue  # "never send your password", "请勿发送密码": a warning
+            if _SECRET.search(sentence[request.start():]):
+                return True
+    return False
+
+
+@pytest.mark.parametrize("text", [
+    "Please send us the verification code you received.", "To check, please provide your password and e-mail.",
+    "What is your recovery phrase?", "Kindly enter your PIN below.", "Send us the 6-digit code from the SMS.",
+    "请发送你收到的验证码。", "请提供你的登录密码，方便我们核实。", "請告訴我們你的助記詞。", "麻烦输入你的 PIN 码。",
+    "请把登录时收到的短信验证码发给我们。", "把助记词发给客服就能帮你找回资产。", "不好意思，请发送验证码。",
+    "If it is still not working, please send us your password so we can check.",
+])
+def test_the_secret_request_check_catches_a_request(text: str) -> None:
+    """The check below is only as good as this: each of these asks, and would be caught."""
+    assert _asks_for_a_secret(text)
+
+
+@pytest.mark.parametrize("text", [
+    "Please never send us your password or codes.", "Do not tell anyone your recovery phrase, not even us.",
+    "不要把验证码发给我们或任何人。", "请勿向任何人提供密码。",
+    "Please tell us the error you see; never your password.",
+])
+def test_the_secret_request_check_lets_a_warning_through(text: str) -> None:
+    assert not _asks_for_a_secret(text)
+
+
+def test_the_bot_never_asks_for_passwords_codes_or_recovery_phrases(kb) -> None:
+    """README (Conversations): "The bot never asks for passwords, codes or recovery phrases." Every fixed text the
+    bot sends, the intake questions among them, in every language; warnings about those secrets are allowed."""
+    intake_questions = {topic.question for topic in kb.intake.values()}
+    assert intake_questions and intake_questions <= set(MESSAGE_KEYS)  # the intake prompts are checked below
+    asking = [(key, lang) for key in MESSAGE_KEYS for lang in kb.languages
+              if _asks_for_a_secret(kb.message(key, lang))]
+    assert asking == []
+    # the texts do name these secrets (as warnings): the check told warnings from requests, it did not just miss them
+    for key in ("handoff", "intake_transaction", "intake_login", "public_safety", "secret_warning_wallet"):
+        assert all(_SECRET.search(kb.message(key, lang)) for lang in kb.languages), key

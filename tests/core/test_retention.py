@@ -7,21 +7,24 @@ Age is given after the fact: the rows' times (and the "did it help?" question's)
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
 import pytest_asyncio
 from sqlalchemy import delete, func, select, update
 
-from core import escalations, pipeline
+from core import agent_files, escalations, pipeline
 from core.dispatch import Dispatcher, DispatchPolicy
 from core.housekeeping import Housekeeping
+from core.inbox import Inbox
 from core.models import Author, Escalation, MemberJoined, utcnow
 from core.pipeline import Engine
 from core.retention import prune_empty
 from core.stats import compute
 from core.store import Store
-from core.store.tables import Conversation, Customer, Identity, Message, Outbox, StatsDay, Ticket
+from core.store.records import ensure_conversation, ensure_customer, insert_inbound
+from core.store.tables import AgentFile, Conversation, Customer, Identity, Message, Outbox, StatsDay, Ticket
 from tests.conftest import PG_URL, _open_store
 from tests.fakes.memory_channel import MemoryChannel
 from tests.web.inbox_helpers import customer_message
@@ -133,6 +136,69 @@ async def test_history_without_a_ticket_goes_the_rest_stays_and_figures_do_not_c
     assert (await compute(store, start, today)).as_dict() == before
 
 
+async def test_untriaged_failing_pending_and_an_agents_file_outlive_the_retention(any_store, triage, kb,
+                                                                                  tmp_path) -> None:
+    """README (Delivery, housekeeping): nothing goes before it was handled: "not a customer message the bot has not
+    triaged yet", nothing of a conversation with a reply "failing", nothing of a conversation whose ticket is
+    "pending", "not a reply carrying an agent's file". Each is past the retention; an old finished FAQ exchange beside
+    them goes, so the pass did run with them in reach."""
+    store = any_store
+    engine, inbox = Engine(store, triage, kb), Inbox(store, kb)
+    ask = engine.handle_message
+    channel = MemoryChannel()
+    dispatcher = Dispatcher(store, {"memory": channel}, DispatchPolicy(poll_interval_seconds=0.05))
+    done = await _conversation_of(store, await ask(_memory(customer_message(FAQ, user="done"))))
+    pending = await _conversation_of(store, await ask(_memory(customer_message(FAQ, user="pending"))))
+    filed = (await ask(_memory(customer_message("/human", user="filer")))).ticket_id
+    assert filed is not None
+    await dispatcher.drain(timeout=5)
+    for conversation in (done, pending):
+        await _age(store, conversation)
+    # A ticket opened now, set pending: the old FAQ turns before it are on no ticket (older than 24 h).
+    held = (await ask(_memory(customer_message("/human", user="pending")))).ticket_id
+    assert held is not None
+    await inbox.set_status(held, "pending")
+
+    async def receipt() -> AsyncIterator[bytes]:
+        yield b"\x89PNG\r\n\x1a\n" + b"0" * 64
+
+    upload = await agent_files.save(tmp_path, "receipt.png", receipt())
+    file_reply = await inbox.reply(filed, "Here is your receipt.", files=[upload])
+    await inbox.set_status(filed, "solved")  # no longer open or pending: only the file keeps its reply
+    await dispatcher.drain(timeout=5)
+    await _age(store, int(await store.scalar(select(Ticket.conversation_id).where(Ticket.id == filed))))
+    # A reply being retried: the platform failed once (500), the row waits for its next attempt.
+    failing = await _conversation_of(store, await ask(_memory(customer_message(FAQ, user="failing"))))
+    channel.fail_next(500)
+    assert await dispatcher.run_once() == 1
+    assert await store.scalar(select(Outbox.status).join(Message, Message.id == Outbox.message_id)
+                              .where(Message.conversation_id == failing)) == "failed"
+    await _age(store, failing)
+    # Stored, never triaged (a crash between storing and deciding: recovered on the next start).
+    untriaged = customer_message("my withdrawal is missing", user="untriaged", channel="memory")
+    async with store.transaction() as session:
+        customer = await ensure_customer(session, "memory", untriaged.author)
+        place = await ensure_conversation(session, "memory", untriaged.conversation, customer, public=False)
+        stored = await insert_inbound(session, place, untriaged)
+        assert stored is not None and stored.handled_at is None
+        waiting = stored.conversation_id
+    await _age(store, waiting)
+    await ask(_memory(customer_message("hello", user="someone else")))  # the newest row stays whatever it is
+    kept = (pending, failing, waiting, int(await store.scalar(select(Message.conversation_id)
+                                                           .where(Message.id == file_reply))))
+    before = [await _count(store, Message, Message.conversation_id == c) for c in kept]
+
+    pruned = await Housekeeping(store, Settings()).run_once()
+    assert pruned is not None and pruned.history is not None
+    assert [await _count(store, Message, Message.conversation_id == c) for c in kept] == before and all(before)
+    assert pruned.history.messages == 2  # the finished FAQ exchange: the question and its answer
+    assert await _count(store, Message, Message.conversation_id == done) == 0
+    # The link /f/<token>/<name> answers while the file's row and its sent reply (direction out) are there.
+    assert (await store.all(select(Message.direction).join(AgentFile, AgentFile.message_id == Message.id)
+                            .where(AgentFile.token == upload.token))) == ["out"]
+    assert agent_files.path_of(tmp_path, upload.relative) is not None
+
+
 async def test_a_customer_comes_back_after_their_history_went(any_store, triage, kb) -> None:
     store = any_store
     engine = Engine(store, triage, kb)
@@ -154,6 +220,31 @@ async def test_a_customer_comes_back_after_their_history_went(any_store, triage,
     assert any("support" in sent.text.lower() for sent in channel.sent)
     record = await store.messages_for_conversation("memory", "conv-back")
     assert [m.message.author_kind for m in record] == ["customer", "bot"]
+
+
+async def test_under_a_day_a_customer_writing_again_after_their_history_went_counts_again_that_day(
+        any_store, triage, kb) -> None:  # type: ignore[no-untyped-def]
+    """README (Housekeeping): "With a retention under a day (for tests and benchmarks), a customer who writes again
+    the same day after their history went counts again that day." Today's figure: one more conversation."""
+    class UnderADay(Settings):
+        keep_unticketed_messages_days = 1e-9  # under a millisecond
+
+    store = any_store
+    engine = Engine(store, triage, kb)
+    first = await _conversation_of(store, await engine.handle_message(_memory(customer_message("hello", user="again"))))
+    await Dispatcher(store, {"memory": MemoryChannel()}, DispatchPolicy(poll_interval_seconds=0.05)).drain(timeout=5)
+    now = utcnow()
+    await _age(store, first, (now - now.replace(hour=0, minute=0, second=0, microsecond=0)) / 2)  # earlier today
+    await engine.handle_message(_memory(customer_message("hello", user="someone else")))  # the newest row stays
+    today = now.date()
+    assert (await compute(store, today, today)).as_dict()["totals"]["conversations"] == 2
+
+    pruned = await Housekeeping(store, UnderADay()).run_once()
+    assert pruned is not None and pruned.history is not None and pruned.history.conversations == 1
+    assert await _count(store, Conversation, Conversation.id == first) == 0  # their history went, today
+    assert (await compute(store, today, today)).as_dict()["totals"]["conversations"] == 2  # still counted once
+    await engine.handle_message(_memory(customer_message("hello again", user="again")))
+    assert (await compute(store, today, today)).as_dict()["totals"]["conversations"] == 3  # and again
 
 
 async def test_retention_off_keeps_everything(any_store, triage, kb) -> None:
