@@ -46,8 +46,9 @@ def reason(exc: BaseException) -> str:
 
 
 def backoff(attempt: int, first: float = FIRST_BACKOFF, most: float = MAX_BACKOFF) -> float:
-    """1 s, 2 s, 4 s, ... up to a minute, with jitter so several processes do not retry in step."""
-    return min(most, first * 2 ** attempt) * random.uniform(0.8, 1.2)
+    """1 s, 2 s, 4 s, ... up to a minute, with jitter so several processes do not retry in step. The jitter stays
+    under the cap, and the exponent is bounded: a channel down for days has failed thousands of times."""
+    return min(most, first * 2 ** min(attempt, 32) * random.uniform(0.8, 1.2))
 
 
 class Channels:

@@ -128,7 +128,13 @@ class SupportbotProcess:
 
     # ---- over HTTP ------------------------------------------------------------------------------
     async def readyz(self) -> tuple[int, dict[str, Any]]:
-        async with aiohttp.ClientSession() as session, session.get(self.url + "/readyz") as response:
+        return await self._status("/readyz")
+
+    async def healthz(self) -> tuple[int, dict[str, Any]]:
+        return await self._status("/healthz")
+
+    async def _status(self, path: str) -> tuple[int, dict[str, Any]]:
+        async with aiohttp.ClientSession() as session, session.get(self.url + path) as response:
             return response.status, await response.json(content_type=None)
 
     async def wait_ready(self, timeout: float = 30) -> dict[str, Any]:

@@ -3,15 +3,25 @@ customers' messages with ``/escalate`` as a reply. Real PTB, fake Bot API, real 
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlalchemy import select
 
 from core.store.tables import Ticket
 from tests.fakes.memory_channel import public_answer
-from tests.fakes.telegram_world import telegram_world
+from tests.fakes.telegram_world import telegram_world, wait_until
 
 GROUP = -1001500600700
 ADMIN = 9000
 CUSTOMER = 5001
+# Who Telegram names as the sender of an anonymous administrator's message (``sender_chat`` is the group itself)
+ANONYMOUS_ADMIN = {"id": 1087968824, "is_bot": True, "first_name": "Group", "username": "GroupAnonymousBot"}
+
+
+def _notice_for(fake, command: dict) -> dict | None:  # type: ignore[no-untyped-def]
+    """The bot's notice in the group answering ``command`` (a confirmation or a refusal), once posted."""
+    return next((m for m in fake.sent_to(GROUP)
+                 if m.get("reply_to_message", {}).get("message_id") == command["message_id"]), None)
 
 
 async def test_a_mention_is_answered_and_an_unaddressed_message_is_only_stored(
@@ -130,27 +140,76 @@ async def test_a_listed_moderator_may_escalate_and_others_are_refused(engine, st
         await fake.deliver("message", refused)
         await world.stored(store, f"{GROUP}:{problem['message_id']}")
 
-        def notice_for(command: dict) -> dict | None:
-            return next((m for m in fake.sent_to(GROUP)
-                         if m["reply_to_message"]["message_id"] == command["message_id"]), None)
-
-        from tests.fakes.telegram_world import wait_until
-
-        no = await wait_until(lambda: notice_for(refused), what="the refusal")
+        no = await wait_until(lambda: _notice_for(fake, refused), what="the refusal")
         assert no["text"] == kb.message("escalation_refused", "en")
         row = await world.stored(store, f"{GROUP}:{problem['message_id']}")
         assert row.ticket_id is None
 
         await fake.deliver("message", accepted)
-        yes = await wait_until(lambda: notice_for(accepted), what="the confirmation")
+        yes = await wait_until(lambda: _notice_for(fake, accepted), what="the confirmation")
         row = await world.stored(store, f"{GROUP}:{problem['message_id']}")
         assert row.ticket_id is not None
         assert yes["text"] == kb.message("escalated_notice", "en", ticket=row.ticket_id)
 
 
+async def test_an_anonymous_admin_may_escalate_and_a_post_as_another_chat_is_refused(engine, store, kb, tmp_path):
+    """README (Telegram): moderators include anonymous admins, who post as the group itself (``sender_chat``);
+    someone posting as another chat (their channel) is not one."""
+    async with telegram_world(engine, tmp_path) as world:
+        fake = world.fake
+        group = fake.group(GROUP, admins=[ADMIN])
+        ann = fake.user(CUSTOMER, "Ann", language_code="en")
+        problem = fake.message(group, ann, "my card payment was declined twice")
+        await fake.deliver("message", problem)
+        await world.stored(store, f"{GROUP}:{problem['message_id']}")
+
+        channel = {"id": -1009988776655, "type": "channel", "title": "OKPay Deals"}
+        as_channel = fake.message(group, {**ANONYMOUS_ADMIN, "id": 136817688, "username": "Channel_Bot",
+                                          "first_name": "Channel"}, "/escalate", reply_to=problem, sender_chat=channel)
+        await fake.deliver("message", as_channel)
+        no = await wait_until(lambda: _notice_for(fake, as_channel), what="the refusal")
+        assert no["text"] == kb.message("escalation_refused", "en")
+        assert (await world.stored(store, f"{GROUP}:{problem['message_id']}")).ticket_id is None
+
+        anonymous = fake.message(group, ANONYMOUS_ADMIN, "/escalate card declined twice", reply_to=problem,
+                                 sender_chat=group)
+        await fake.deliver("message", anonymous)
+        row = await world.stored(store, f"{GROUP}:{problem['message_id']}", until=lambda r: r.ticket_id)
+        yes = await wait_until(lambda: _notice_for(fake, anonymous), what="the confirmation")
+        assert yes["text"] == kb.message("escalated_notice", "en", ticket=row.ticket_id)
+        assert (await store.ticket(row.ticket_id)).ticket.source == "escalation"
+
+
+async def test_a_demoted_admin_is_refused_once_the_moderator_cache_expires(engine, store, kb, tmp_path):
+    """README (Telegram): administrators are checked once per chat every ``moderator_cache_seconds``."""
+    async with telegram_world(engine, tmp_path, moderator_cache_seconds=1.0) as world:
+        fake = world.fake
+        group = fake.group(GROUP, admins=[ADMIN])
+        ann = fake.user(CUSTOMER, "Ann", language_code="en")
+        mod = fake.user(ADMIN, "Mia", language_code="en")
+        problems = [fake.message(group, ann, text) for text in ("my card payment was declined twice",
+                                                                "my withdrawal is stuck since Monday",
+                                                                "my verification was rejected")]
+        for problem in problems:
+            await fake.deliver("message", problem)
+        await world.stored(store, f"{GROUP}:{problems[-1]['message_id']}")
+
+        async def escalate(problem: dict) -> dict:
+            command = fake.message(group, mod, "/escalate", reply_to=problem)
+            await fake.deliver("message", command)
+            return await wait_until(lambda: _notice_for(fake, command), what="the answer to /escalate")
+
+        assert (await escalate(problems[0]))["text"] != kb.message("escalation_refused", "en")
+        fake.admins[GROUP] = []  # Mia is demoted; the bot's list of the chat's admins is still fresh
+        assert (await escalate(problems[1]))["text"] != kb.message("escalation_refused", "en")
+        assert [m for m, _ in fake.calls].count("getchatadministrators") == 1  # once per chat
+        await asyncio.sleep(1.1)  # the cache's lifetime passes (a duration, nothing to wait for)
+        assert (await escalate(problems[2]))["text"] == kb.message("escalation_refused", "en")
+        assert (await world.stored(store, f"{GROUP}:{problems[2]['message_id']}")).ticket_id is None
+
+
 async def test_escalate_without_a_reply_gets_the_usage_and_opens_nothing(engine, store, tmp_path):
     from bots.telegram.escalation import USAGE
-    from tests.fakes.telegram_world import wait_until
 
     async with telegram_world(engine, tmp_path) as world:
         fake = world.fake
@@ -168,7 +227,6 @@ async def test_escalating_the_bots_own_answer_gets_the_usage_and_opens_nothing(
     engine, store, make_dispatcher, tmp_path
 ):
     from bots.telegram.escalation import USAGE
-    from tests.fakes.telegram_world import wait_until
 
     async with telegram_world(engine, tmp_path) as world:
         fake = world.fake

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
+import pytest
 import pytest_asyncio
 from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client import REGISTRY
 from sqlalchemy import select
 
+from core import channels as supervisor
 from core.channels import Channels
 from core.errors import ConfigError, RetryLater
 from core.models import Author, InboundMessage
@@ -54,6 +56,7 @@ async def test_a_channel_that_cannot_start_is_retried_until_it_receives(engine, 
     channel = MemoryChannel()
     channel.start_failures = [RetryLater("the API answered 502"), ConfigError("the token was rejected")]
     channels = Channels({"memory": channel}, engine, **FAST)
+    await readyz(channels)  # the test server is up before the start: its first 50 ms backoff is not spent on it
     failed = await channels.start(wait=5)
     try:
         assert failed == {"memory": "the API answered 502"}  # the operator is told why, without a class name
@@ -71,6 +74,30 @@ async def test_a_channel_that_cannot_start_is_retried_until_it_receives(engine, 
     finally:
         await channels.stop()
     assert channel.health.state == "stopped"
+
+
+@pytest.mark.parametrize("jitter", [0.8, 1.2])  # the two ends of the jitter
+def test_the_backoff_doubles_from_a_second_to_at_most_a_minute(monkeypatch: pytest.MonkeyPatch, jitter: float) -> None:
+    """README (Channels): 1 s, 2 s, 4 s ... at most a minute, for as long as the process runs (a channel down for
+    days has failed thousands of times: the delay must still be a minute, not an error)."""
+    monkeypatch.setattr(supervisor.random, "uniform", lambda low, high: jitter)
+    assert [supervisor.backoff(a) for a in range(6)] == pytest.approx([n * jitter for n in (1, 2, 4, 8, 16, 32)])
+    later = [supervisor.backoff(a) for a in range(6, 5000)]
+    assert max(later) <= 60.0 and min(later) >= 60.0 * 0.8
+
+
+async def test_a_channel_that_fails_to_start_many_times_still_ends_up_receiving(engine) -> None:
+    """README (Channels): started again with backoff for as long as the process runs: no attempt limit."""
+    channel = MemoryChannel()
+    channel.start_failures = [RetryLater("the API answered 502")] * 15
+    channels = Channels({"memory": channel}, engine, first_backoff=0.01, max_backoff=0.05)
+    await channels.start(wait=5)
+    try:
+        await eventually(lambda: channel.health.receiving, timeout=5, what="channel up after 15 failed starts")
+        assert channel.starts == 16 and channel.health.restarts == 15
+        assert (await channel.inbound.handle_message(question(1))).outbox_ids  # it receives: answered
+    finally:
+        await channels.stop()
 
 
 async def test_a_channel_whose_receiving_ends_is_started_again(engine, readyz) -> None:

@@ -16,6 +16,14 @@ from core.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
 SECRET = "7012345678:AAE-do-not-print-me"
+WEBHOOK_BLOCK = """
+    channels:
+      telegram:
+        enabled: true
+        token: ${TELEGRAM_BOT_TOKEN}
+        mode: webhook
+        webhook_secret: ${HOOK}
+"""
 
 
 def write(tmp_path: Path, text: str, name: str = "channels.yaml") -> Path:
@@ -236,18 +244,26 @@ def test_enabled_channel_missing_its_token_is_an_error(tmp_path: Path) -> None:
 
 
 def test_secrets_never_appear_in_repr_str_or_dumps(tmp_path: Path) -> None:
-    path = write(tmp_path, """
-        channels:
-          telegram:
-            enabled: true
-            token: ${TELEGRAM_BOT_TOKEN}
-            mode: webhook
-            webhook_secret: ${HOOK}
-    """)
+    path = write(tmp_path, WEBHOOK_BLOCK)
     hook = "hook_secret-do-not-print"
     loaded = load_settings(path, env={"TELEGRAM_BOT_TOKEN": SECRET, "HOOK": hook})
     for text in (repr(loaded), str(loaded), loaded.model_dump_json(), str(loaded.model_dump())):
         assert SECRET not in text and hook not in text
+    assert loaded.channels["telegram"].webhook_secret.get_secret_value() == hook
+
+
+@pytest.mark.parametrize("hook", ["x" * 257, "with space", "dot.ted", "sl/ash", "umläut", "emoji😀"])
+def test_a_webhook_secret_telegram_would_refuse_is_a_config_error(tmp_path: Path, hook: str) -> None:
+    """README (Telegram): webhook_secret is 1-256 characters of A-Z a-z 0-9 _ - (Telegram's own rule for
+    secret_token): anything else stops the start, rather than a webhook Telegram refuses to register."""
+    [problem] = problems(write(tmp_path, WEBHOOK_BLOCK), env={"TELEGRAM_BOT_TOKEN": SECRET, "HOOK": hook})
+    assert problem.startswith("channels.telegram") and "1-256 characters of A-Z a-z 0-9 _ -" in problem
+    assert hook not in problem  # a secret is never printed
+
+
+@pytest.mark.parametrize("hook", ["x", "x" * 256, "AZaz09_-"])
+def test_a_webhook_secret_within_telegrams_rule_loads(tmp_path: Path, hook: str) -> None:
+    loaded = load_settings(write(tmp_path, WEBHOOK_BLOCK), env={"TELEGRAM_BOT_TOKEN": SECRET, "HOOK": hook})
     assert loaded.channels["telegram"].webhook_secret.get_secret_value() == hook
 
 

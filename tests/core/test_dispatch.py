@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 
 from sqlalchemy import select
 
 from core.dispatch import DELIVERIES, Dispatcher, DispatchPolicy
 from core.events import EventBus
+from core.flood import FloodGate
 from core.models import Author, InboundMessage, Sent
 from core.pipeline import Engine
 from core.store import Store
@@ -95,6 +97,38 @@ async def test_two_dispatchers_never_send_a_row_twice(engine: Engine, store: Sto
     await asyncio.gather(a.drain(timeout=20), b.drain(timeout=20))
     ids = [r.outbox_id for r in channel.sent]
     assert len(ids) == 40 and len(set(ids)) == 40
+
+
+class _Timed(MemoryChannel):
+    """Records when each send began and ended at the "platform", to see whether two overlapped."""
+
+    def __init__(self) -> None:
+        super().__init__(send_delay=0.03)
+        self.spans: list[tuple[str, int, float, float]] = []  # conversation, outbox id, start, end
+
+    async def send(self, reply):  # type: ignore[no-untyped-def]
+        started = asyncio.get_running_loop().time()
+        sent = await super().send(reply)
+        self.spans.append((reply.conversation, reply.outbox_id, started, asyncio.get_running_loop().time()))
+        return sent
+
+
+async def test_two_dispatchers_never_send_to_one_conversation_at_once(any_store: Store, triage, kb) -> None:
+    """README (Scaling): a conversation's replies are leased one at a time, so no two processes send to one
+    conversation at once; each conversation's replies reach the platform one after another, in order."""
+    engine = Engine(any_store, triage, kb, flood=FloodGate(default=1_000_000))
+    for c in range(6):
+        await _queue(engine, 4, f"dm-{c}")
+    channel = _Timed()
+    policy = DispatchPolicy(base_backoff_seconds=0.01, poll_interval_seconds=0.01)
+    a, b = Dispatcher(any_store, {"memory": channel}, policy), Dispatcher(any_store, {"memory": channel}, policy)
+    await asyncio.gather(a.drain(timeout=8), b.drain(timeout=8))
+    assert len(channel.spans) == 24
+    for c in range(6):
+        spans = sorted((s for s in channel.spans if s[0] == f"dm-{c}"), key=lambda s: s[2])
+        assert [s[1] for s in spans] == sorted(s[1] for s in spans)  # in the order they were queued
+        for earlier, later in itertools.pairwise(spans):
+            assert later[2] >= earlier[3], f"two sends to dm-{c} overlapped: {earlier} and {later}"
 
 
 async def test_expired_lease_is_picked_up_again(engine: Engine, store: Store, make_dispatcher) -> None:

@@ -98,6 +98,44 @@ async def test_a_clean_stop_gives_back_unsent_rows_and_finishes_in_seconds(engin
     assert await store.scalar(select(Instance.id)) is None  # the next start takes nothing over
 
 
+class _SlowTo(MemoryChannel):
+    """A platform that takes ``delays[conversation]`` seconds to answer a send there."""
+
+    def __init__(self, delays: dict[str, float]) -> None:
+        super().__init__()
+        self.delays = delays
+
+    async def send(self, reply):  # type: ignore[no-untyped-def]
+        self.send_delay = self.delays.get(reply.conversation, 0.0)  # read by the send before its first await
+        return await super().send(reply)
+
+
+async def test_a_clean_stop_waits_up_to_3_s_for_sends_at_the_platform_then_leaves_them_to_be_sent_again(
+        engine: Engine, store: Store) -> None:
+    """README (Delivery): a clean stop lets the sends at a platform finish for up to 3 s. One that finishes in
+    that time is recorded as sent; one still at the platform is neither lost nor marked sent: the next start sends
+    it again, marked "may have been sent twice"."""
+    channel = _SlowTo({"dm-2s": 2.0, "dm-5s": 5.0})
+    [quick] = await _ask(engine, "dm-2s")
+    [slow] = await _ask(engine, "dm-5s")
+    dispatcher = Dispatcher(store, {"memory": channel}, FAST)
+    await dispatcher.start()
+    await eventually(lambda: channel.attempts == 2, timeout=5, what="both sends at the platform")
+    began = asyncio.get_running_loop().time()
+    await dispatcher.stop()
+    took = asyncio.get_running_loop().time() - began
+    assert 1.9 <= took < 3.5, took  # the 2 s send was waited for; the 5 s one not beyond the 3 s
+    statuses = {r.id: r.status for r in await store.all(select(Outbox).where(Outbox.id.in_([quick, slow])))}
+    assert statuses == {quick: "sent", slow: "sending"}  # recorded / not marked sent
+    assert [r.outbox_id for r in channel.sent] == [quick]
+
+    later = MemoryChannel()  # the next start
+    await Dispatcher(store, {"memory": later}, FAST).drain(timeout=5)
+    assert [r.outbox_id for r in later.sent] == [slow]
+    row = await store.scalar(select(Outbox).where(Outbox.id == slow))
+    assert row.status == "sent" and row.uncertain
+
+
 async def test_a_flood_wait_pauses_the_whole_channel(engine: Engine, store: Store) -> None:
     channel = MemoryChannel()
     channel.fail_next(429, retry_after=0.6, scope="channel")

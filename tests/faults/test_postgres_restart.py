@@ -79,6 +79,8 @@ async def test_the_service_rides_out_a_database_restart_under_load(
         await asyncio.sleep(1.0)
         status, body = await process.readyz()
         assert status == 503 and body["database"] == "unavailable"  # honest while the database is away
+        # README (REST API): /healthz is 200 while the database answers, 503 otherwise
+        assert (await process.healthz()) == (503, {"status": "database unavailable"})
         await restart
         await asyncio.wait_for(typing, 30)
 
@@ -89,6 +91,7 @@ async def test_the_service_rides_out_a_database_restart_under_load(
         await asyncio.sleep(0.5)
         assert process.running  # it recovered by itself: nobody restarted it
         assert (await process.readyz())[0] == 200
+        assert (await process.healthz()) == (200, {"status": "ok"})
         for page in pages:
             assert page.confirmed == set(asked[page])  # each shown as sent: acked, or stored per the history
             expected = Counter(kb.answer(QUESTIONS[q], "en") for q in list(QUESTIONS) * (MESSAGES // len(QUESTIONS)))

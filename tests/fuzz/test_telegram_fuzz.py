@@ -254,6 +254,11 @@ async def test_any_body_with_the_secret_is_a_client_error_or_ignored(hook: Hook,
     assert await inbound(hook.store) == before
 
 
+PRIVATE_TEXT: dict[str, Any] = {"update_id": 7, "message": {
+    "message_id": 1, "date": 1, "chat": {"id": 5001, "type": "private", "first_name": "Ann"},
+    "from": {"id": 5001, "is_bot": False, "first_name": "Ann"}, "text": "hi"}}
+
+
 @pytest.mark.parametrize(("body", "status", "why"), [
     ("[" * 100_000 + "]" * 100_000, 400, "malformed JSON"),
     ('{"update_id": 1, "x": ' + "[" * 5000 + "]" * 5000 + "}", 400, "malformed JSON"),
@@ -270,12 +275,25 @@ async def test_any_body_with_the_secret_is_a_client_error_or_ignored(hook: Hook,
      '"text": "hi"}}', 400, "out of range"),
     ('{"update_id": 7, "poll": {"id": []}}', 200, "ok"),
     ('{"update_id": 7}', 200, "ok"),
+    # README (Telegram): texts over 4096 characters are refused, as Telegram itself would (it counts UTF-16 units)
+    (json.dumps(PRIVATE_TEXT | {"message": PRIVATE_TEXT["message"] | {"text": "x" * 4097}}), 400,
+     "longer than Telegram's 4096 characters"),
+    (json.dumps(PRIVATE_TEXT | {"message": PRIVATE_TEXT["message"] | {"text": "😀" * 2049}}), 400,
+     "longer than Telegram's 4096 characters"),
 ])
 async def test_hostile_updates_get_a_clear_answer(hook: Hook, body: str, status: int, why: str) -> None:
     before = await inbound(hook.store)
     assert await hook.post(body.encode()) == status
     assert why in hook.answer
     assert await inbound(hook.store) == before
+
+
+async def test_a_text_of_exactly_4096_characters_is_stored(hook: Hook) -> None:
+    """The limit is Telegram's own: a text at it is a customer's message like any other."""
+    text = "😀" * 2047 + "ab"  # 4096 UTF-16 units
+    assert await hook.post(json.dumps(PRIVATE_TEXT | {"message": PRIVATE_TEXT["message"] | {"text": text}}).encode()
+                           ) == 200, hook.answer
+    assert (await inbound(hook.store))["5001:1"].text == text
 
 
 async def test_a_message_with_a_lone_surrogate_a_nul_and_odd_side_fields_is_stored_readable(hook: Hook) -> None:
