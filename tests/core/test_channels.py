@@ -11,6 +11,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client import REGISTRY
 from sqlalchemy import select
 
+from bots.base import ChannelHealth
 from core import channels as supervisor
 from core.channels import Channels
 from core.errors import ConfigError, RetryLater
@@ -30,6 +31,13 @@ def question(n: int) -> InboundMessage:
 
 def metric(name: str, channel: str, **labels: str) -> float | None:
     return REGISTRY.get_sample_value(name, {"channel": channel, **labels})
+
+
+def states(channel: str) -> set[str]:
+    """The states `supportbot_channel_state{channel,state}` sets to 1 (README: it follows the channel)."""
+    found = {state: metric("supportbot_channel_state", channel, state=state) for state in ChannelHealth.STATES}
+    assert all(value in (0.0, 1.0) for value in found.values() if value is not None), found
+    return {state for state, value in found.items() if value == 1.0}
 
 
 @pytest_asyncio.fixture
@@ -63,6 +71,7 @@ async def test_a_channel_that_cannot_start_is_retried_until_it_receives(engine, 
         status, body = await readyz(channels)
         assert status == 503 and body["not_receiving"] == ["memory"]
         assert body["channels"]["memory"]["error"] == "the API answered 502"
+        assert states("memory") == {"retrying"}  # supportbot_channel_state: one state at 1, the others at 0
 
         await eventually(lambda: channel.health.receiving, timeout=5, what="channel up")
         assert channel.starts == 3
@@ -71,6 +80,7 @@ async def test_a_channel_that_cannot_start_is_retried_until_it_receives(engine, 
         assert status == 200 and body["status"] == "ready" and "not_receiving" not in body
         assert metric("supportbot_channel_up", "memory") == 1
         assert metric("supportbot_channel_restarts_total", "memory") >= 2
+        assert states("memory") == {"receiving"}
     finally:
         await channels.stop()
     assert channel.health.state == "stopped"
