@@ -108,7 +108,7 @@ STOPWORDS = frozenset(
     啦 咧 嘞 喔 诶 欸 pls plz pleaseee thx idk wdym lol btw tbh ngl rn tho ya yo guys bro sis dude
     听说 听 说 同事 真的 是真的 新手 求教 请教 求助 其实 whether right
     先 平时 导致 会导致 些 求问 这种 那种 好点 不太会 怕 注意 要注意 一般来说
-    sometimes till ever advance myself bit 打字 如果 假如 要是 万一 要不要
+    sometimes till ever advance myself bit 打字 如果 假如 要是 万一 要不要 的话
     该 平常 担心 担忧 害怕""".split()
 )
 
@@ -134,6 +134,11 @@ _REGIONAL = {
     "俾": "给", "畀": "给", "𠮶": "那", "系咪": "是不是", "系唔系": "是不是", "系咩": "是什么", "仲系": "还是",
     "仲未": "还没", "都系": "都是", "但系": "但是", "呢边": "这边", "呢度": "这里", "就系": "就是",
     "唔系": "不是", "而家": "现在", "几时": "什么时候", "咁": "这么",
+    # how long, will it be, what to do, transferred wrongly, get it back ("幾耐", "會唔會係", "應該點做", "過錯數");
+    # 点 alone is also Mandarin's "a little" (快点), so only after a modal
+    "几耐": "多久", "会唔会系": "会不会是", "应该点做": "应该怎么做", "要点做": "要怎么做", "该点做": "该怎么做",
+    "过错数": "转错账", "唔识": "不认识", "攞返": "拿回",
+    "在哪边": "在哪里",  # Taiwan's "在哪邊": where (a page, a button)
 }
 _REGIONAL_RE = re.compile("|".join(sorted(map(re.escape, _REGIONAL), key=len, reverse=True)))
 # Pinyin typed without a Chinese keyboard ("mima wangle", "tixian 还没到", "rengong kefu"): support words only,

@@ -237,7 +237,9 @@ ACCOUNT_ROWS: list[tuple[str, str, list[str], list[str]]] = [
         r"(?:网站|链接|app|账号|群).{0,12}(?:一模一样|很像|仿冒)|解冻费|保证金|(?:交|付|充值|充).{0,8}(?:才能|"
         r"才可以)(?:提现|解冻|出金|提币)",
     ], [r"(?:how (?:do|can|to) (?:i |you )?(?:avoid|spot|recogni[sz]e|protect)|tips|防范|如何识别|怎么识别|怎么防|"
-        r"怎样防|怎么避免|如何避免|(?:新闻|报道)(?:里)?.{0,4}诈骗(?:好多|很多|太多)|诈骗(?:的)?新闻)", SCAM_QUESTION]),
+        r"怎样防|怎么避免|如何避免|(?:新闻|报道)(?:里)?.{0,4}诈骗(?:好多|很多|太多)|诈骗(?:的)?新闻)", SCAM_QUESTION,
+        # how not to be taken in, by someone who was not ("平时要留意什么才能避免被骗")
+        r"^(?!.*(?:被骗了|骗了|骗走|已经被骗)).*(?:避免|防止|以免|不被)被?骗"]),
     ("frozen_funds", "high", [
         r"frozen|freeze|froze|suspended|suspension|banned|account (?:is |was |got |has been )?restricted|"
         r"restriction on my|on hold|held my|"
@@ -323,8 +325,9 @@ ACCOUNT_ROWS: list[tuple[str, str, list[str], list[str]]] = [
         r"(?:没了|丢了|删了|被删|不见了|用不了|打不开)|"
         r"(?:旧|以前的|原来的)(?:手机号|手机号码|号码|邮箱|手机卡)(?:已经|早就)?.{0,4}(?:停用|不用了|注销|丢了|用不了|停机|"
         r"没了)|(?:手机号|手机号码|号码)(?:已经|早就)?(?:停机|停用|注销)了|"
-        r"(?:(?:手机号|手机号码|号码|手机卡|邮箱)(?:已经|早就)?(?:换了|改了|换掉了|不用了|注销了|丢了)|换了(?:新的?)?(?:手机号|"
-        r"手机号码|号码|手机卡|邮箱)).{0,16}(?:收不到|接收不到|发不到|没法接|登录不|登不|重置不|无法)",
+        r"(?:(?:手机号|手机号码|号码|手机卡|邮箱)(?:已经|早就)?(?:换了|改了|换掉了|不用了|注销了|丢了)|换(?:了|成)"
+        r"(?:新的?|当地的?|本地的?|国外的?|一张新的?|另一(?:个|张))?(?:手机号|手机号码|号码|手机卡|电话卡|sim卡|sim|电话号码|"
+        r"邮箱)).{0,16}(?:收不到|接收不到|发不到|没法接|登录不|登不|重置不|无法)",
         r"(?:changed|switched|new) (?:my )?(?:phone )?number.{0,40}(?:cant|cannot|dont|do not|no longer) "
         r"(?:get|receive)",
     ], []),
@@ -339,8 +342,13 @@ ACCOUNT_ROWS: list[tuple[str, str, list[str], list[str]]] = [
     ], [ASKS]),
     ("wrong_transfer", "high", [
         r"(?:sent|transferred|paid|wired)(?: \w+){0,4} (?:to )?(?:the |a )?wrong (?:person|account|wallet|address|"
-        r"recipient|number|phone number|account number|guy|user|id)",
-        r"(?:转|打|汇|付)(?:账|帐|款|钱)?(?:转|打|付)?错(?:了)?(?:人|账|帐|号|地址|对象|钱包)",
+        r"recipient|number|phone number|account number|guy|user|id|e-?mail|iban|reference|bill|username|handle|tag)|"
+        # any detail typed wrong, then the money gone to someone else: "typed the wrong email, it went to a stranger"
+        r"wrong\b.{0,80}(?:went|gone|go|going|sent|ended up) (?:\w+ ){0,2}(?:someone|somebody|a stranger|another "
+        r"person|a different person)",
+        r"(?:转|打|汇|付)(?:账|帐|款|钱)?(?:转|打|付)?错(?:了)?(?:人|账|帐|号|地址|对象|钱包)|"
+        r"(?:户号|账号|卡号|手机号|号码|地址|收款人|邮箱|账户)(?:填|输|写|选|打|弄)错(?:了)?.{0,30}(?:到|进|去)(?:了)?"
+        r"(?:别人|陌生人|其他人|别的人)",
     ], [ASKS]),
     ("refund_request", "normal", [
         r"(?:i want|i would like|id like|i need|requesting) (?:a |my )?(?:refund|money back)|refund me",

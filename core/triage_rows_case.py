@@ -72,7 +72,11 @@ CASE_ROWS: list[tuple[str, str, list[str], list[str]]] = [
         r"(?:picture|photo|image) was (?:sharp|clear)|"
         r"(?:says|shows|showing|getting|get) [\W]?(?:cannot cancel|too many attempts)|"
         # the screen itself sends them to support: "mine says 'account locked, contact support'"
-        r"(?:says|shows|showing|screen)\W{0,3}[^.?]{0,40}contact (?:customer )?support",
+        r"(?:says|shows|showing|screen)\W{0,3}[^.?]{0,40}contact (?:customer )?support|"
+        # ... in other words: "the app told me to contact support", "a message telling me to reach out to support"
+        r"(?:app|screen|message|error|notice|pop-?up|notification|system)(?: \w+){0,4} (?:told|tells|telling|asked|"
+        r"asks|asking|said|saying|wants)(?: me)?(?: to| i (?:need|have|must) to| i should)?(?: please)? (?:contact|"
+        r"reach out to|get in touch with|call|message|talk to) (?:customer )?(?:support|service|you)",
         r"(?:试|换|传|拍|上传|提交|申请|点|重拍|重传|重寄|重发|寄|弄)(?:了)?" + _NUM_ZH + r"(?:次|遍|回)了?.{0,10}"
         r"(?:还是|仍然|依然|都|也)?(?:说|显示|提示)?(?:被拒|不行|失败|没用|不过|没过|链接|已失效)|"
         r"(?:已经|都)(?:试|换|传|上传|提交|重寄|重发|要我重寄|要我重发)(?:了)?" + _NUM_ZH + r"(?:次|遍|回)|"
@@ -82,6 +86,8 @@ CASE_ROWS: list[tuple[str, str, list[str], list[str]]] = [
         r"(?:清了|换过了|重装了|确认是对的|确认过|没问题).{0,20}(?:还是|依然|仍然|一直)|"
         r"(?:照片|照得|拍得).{0,6}(?:很|都很|都|非常)清楚.{0,20}(?:失败|被拒|不过|没过|换了)|"
         r"(?:画面|页面|屏幕|提示|显示)(?:说|上写)?.{0,10}(?:要|请)联系客服|"
+        r"(?:app|系统|页面|画面|屏幕|消息|通知|弹窗|软件)(?:上)?(?:说|显示|提示|弹出|跳出)?.{0,8}(?:叫我|让我|要我|请我)(?:去)?"
+        r"(?:联系|找)(?:一下)?客服|"
         r"(?:资料不符|资料不一致|信息不符).{0,16}(?:但|可是|明明)|(?:一直|还是|又)(?:失败|被拒).{0,20}(?:已经|都)?(?:试|换)"
         r"(?:了)?" + _NUM_ZH + "次|"
         r"(?:已经|都)联系(?:过|了)?客服(?:了)?.{0,20}(?:但|可是|却|说)|"

@@ -8,7 +8,7 @@ Rows of the incident table (core/triage_rules.py explains their form); they come
 
 from __future__ import annotations
 
-from core.triage_shapes import LONG_WAIT, PREVENT
+from core.triage_shapes import ASKS, LONG_WAIT, PREVENT
 
 # a hypothetical ("what if the reset e-mail never comes?"): a question about the FAQ, not a case
 IF = r"(?<![a-z])(?:if|what if|in case|suppose)(?![a-z])|如果|万一|要是|假如|的话"
@@ -40,9 +40,21 @@ _RESET_EN = (
     # registered with an address or number the customer no longer has
     r"(?:work|company|school|university|uni|office|old) (?:email|e-mail|address|number|phone).{0,40}(?:left|quit|"
     r"no longer|cant access|cannot access|deactivated|closed|lost|dont have)|"
-    r"(?:code|sms|text)s? (?:\w+ ){0,3}(?:go|goes|going|sent|still go) to (?:my )?(?:old|previous|former)"
+    r"(?:code|sms|text)s? (?:\w+ ){0,3}(?:go|goes|going|sent|still go) to (?:my )?(?:old|previous|former)|"
+    # a new or local number and the codes do not reach it: "switched to a local sim abroad, the texts don't come"
+    r"(?:changed|switched|moved|got|new|local|different|foreign)(?: (?:to|my|a|an))?(?: new| local| different| "
+    r"foreign| another)?(?: phone| mobile| carrier)? (?:number|sim|sim card|carrier|phone number)\b.{0,50}(?:codes?|"
+    r"texts?|sms|otps?|verification|it|they)(?: \w+){0,2} (?:dont|do not|doesnt|arent|are not|isnt|wont|never|cant|"
+    r"cannot|not|no longer) (?:\w+ )?(?:come|coming|arrive|arriving|reach|reaching|get|getting|receive)|"
+    # the tries first: "tried resetting 3 times, the email never arrives", "requested the link twice, nothing came"
+    r"(?:tried|requested|asked for|resent|re-sent|clicked|pressed|hit)(?: (?:the|a|my|for|on))?(?: \w+){0,2} "
+    r"(?:reset|code|link|email|e-mail|otp|sms|text|forgot)\w*(?: \w+){0,3} (?:(?:\d+|two|three|four|five|several|"
+    r"many|multiple|a few) times|twice|again and again).{0,60}(?:(?:email|e-mail|mail|code|link|sms|text|otp|it|"
+    r"they)s? (?:\w+ ){0,2}(?:never|still (?:hasnt|not|doesnt|didnt)|hasnt|didnt|doesnt|wont|isnt|not) (?:\w+ )?"
+    r"(?:arrive|arrives|arrived|arriving|come|comes|came|coming|show|shows|showed|reach|reached)|nothing (?:has )?"
+    r"(?:come|came|arrived|shows? up)|no (?:email|e-mail|mail|code|link|sms|text)s?)"
 )
-_TRIES_ZH = r"(?:试|重发|发|等)了(?:好几|[两三四五几多]|\d+|一)(?:次|遍|晚上|晚|整晚|天|个小时|小时)"
+_TRIES_ZH = r"(?:试|重发|发|等|点|按|申请)了(?:好几|[两三四五几多]|\d+|一)(?:次|遍|晚上|晚|整晚|天|个小时|小时)"
 _RESET_ZH = (
     r"(?:邮件|短信|简讯|验证码|链接|信).{0,12}(?:没|收不到|没有收到|没收到|没来|不来|没到|发不到).{0,12}"
     + _TRIES_ZH + "|"
@@ -102,6 +114,19 @@ MONEY_ROWS: list[tuple[str, str, list[str], list[str]]] = [
         r"(?:不记得|没印象|印象都没有|想不起来|没(?:有)?(?:做|操作|付|买|转)过|不是我(?:做|操作|付|转)的?)|"
         r"不是我(?:本人)?(?:做|操作|发起|付|转|买)的(?:交易|转账|付款|扣款|消费)",
     ], [IF, PREVENT]),
+    # a payment in the history to a payee the customer does not know ("a transfer with someone else's name on it",
+    # "收款人的名字我不认识"); asked about ("what do I do if I see one?") it is the security answer's
+    ("stolen_funds", "urgent", [
+        r"(?:transfer|payment|charge|transaction|withdrawal|debit|deduction|purchase)s?\b.{0,60}(?:someone elses name|"
+        r"(?:name|person|recipient|payee|merchant)s? (?:i|ive|we) (?:have )?(?:never|dont|do not|cant|didnt) "
+        r"(?:seen|know|recogni[sz]e|heard of)|(?:nobody|no one|noone|someone|somebody|people|a guy) (?:i|we) "
+        r"(?:dont|do not|never|didnt) (?:know|met|heard of|recogni[sz]e)|never heard of (?:him|her|them|that|this)|"
+        r"no idea who (?:that|this|it|they|he|she)(?: is| are|s|re)?\b)",
+        r"(?:转账|付款|扣款|交易|支付|提现|转出|钱|款|账单|记录|明细).{0,30}(?:收款人|收款方|商家|商户|收款账户|那个人)"
+        r"(?:的)?(?:(?:名字|名称|姓名)?(?:我)?(?:完全|根本|都|也|从来)?(?:不认识|没见过|没听说过|没听过)|"
+        r"是谁(?:我)?(?:完全|根本|都|也)?不知道)|"
+        r"(?:付|转|打|汇)给(?:了)?(?:一个)?(?:陌生人|不认识的人|陌生的人)",
+    ], [IF, PREVENT, ASKS]),
     # money taken on one side and not landed on the other, told as a story
     ("transaction_investigation", "normal", [
         r"(?:money|it|payment|funds|cash) (?:left|came out of|was taken from|was deducted from|went out of) "

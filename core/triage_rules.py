@@ -102,7 +102,10 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
     ("asked_for_human", "normal", [
         # "can someone from your team look at my account", "is there anyone who can actually help"
         r"(?:someone|somebody|anyone|anybody) (?:from|on) (?:your|the|okpay) (?:team|staff|support|side)|"
-        r"(?:someone|somebody|anyone|anybody) (?:who|that) (?:can|could) (?:actually |really )?help|"
+        r"(?:someone|somebody|anyone|anybody) (?:who|that) (?:can|could) (?:actually |really )?(?:help|look at|"
+        r"look into|go through|go over|have a look|take a look)|"
+        r"(?:could|can|would) (?:someone|somebody|anyone|anybody) (?:please )?(?:have a look|take a look|look at|"
+        r"look into)|"
         r"(?:get|give|find|bring) me (?:a |an |some )?(?:real |actual |live )?(?:person|human|agent|staff)|human|"
         r"real person|live person|actual person|real agent|live agent|an agent|to an agent|agent please|"
         r"representative|\brep\b|operator|someone real|real someone|talk to (?:a |an )?(?:someone|somebody|person)|"
@@ -151,8 +154,10 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"fed up|rubbish|garbage|trash|joke of a|shame on|never (?:use|using) .{0,20} again|waste of time|"
         r"(?:is|what) a joke|disappoint|unhappy|not happy with|dissatisfied|compensat|scandal|outrage|incompetent|"
         r"(?:very|so|really) (?:bad|poor) service|"
-        r"poor service|bad service|frustrat|(?:nobody|no one|noone) (?:is )?(?:answer|repl|respond|help|get(?:s|"
-        r"ting)? back)|"
+        r"poor service|bad service|frustrat|(?:nobody|no one|noone) (?:is )?(?:ever |even |actually |really )?"
+        r"(?:answer|repl|respond|help|pick|get(?:s|ting)? back)|(?:chat|live chat|support|hotline|phone|agents?|"
+        r"you|you guys|your team) (?:\w+ )?never (?:answers|answered|replies|replied|responds|responded|picks up|"
+        r"gets back)|"
         r"(?:support|service|response|reply|replies|you guys|your team|agents?|staff) (?:is |are )?(?:so |too |very |"
         r"really |"
         r"extremely )?(?:slow|bad|poor|terrible|unhelpful|useless|rude|lazy)",
@@ -261,7 +266,7 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"(?:客户|买家|顾客)(?:说|表示)(?:已经)?付(?:款|钱)?(?:了)?.{0,6}(?:我|但|可)?(?:没|未)(?:有)?收到|"
         r"(?:对方|收款人|那个人|他|她)(?:不肯|不愿意|拒绝|不愿|不)(?:还|退|返还|退还|归还)(?:钱|给我)?(?![a-z\u4e00-\u9fff]*(?:怎么|吗))|"
         # ... unless asking whether that is the usual delay (dev2: "...余额没变，是延迟吗" is the delay FAQ's)
-        r"(?:扣了|被扣|已扣|扣款(?:成功|了)).{0,12}(?:但|可|却|然而)(?:是)?.{0,12}(?:没|未)(?:有)?(?:收到|到账|入账)"
+        r"(?:扣了|被扣|已扣|扣款(?:成功|了)).{0,12}(?:但|可|却|然而)(?:是)?.{0,12}(?:没|未)(?:有)?(?:收到|到账|入账|支付|付款)"
         r"(?!.{0,10}(?:是不是|是)?(?:延迟|正常)(?:吗|么|的))|"
         r"(?:失败|没成功|不成功|未成功)(?:了)?[,，、\s]?(?:钱|款|余额)(?:也|还|却|都)?(?:被)?扣(?:了|掉)|"
         r"(?:失败|没成功|不成功|未成功|取消)(?:了)?.{0,10}(?:钱|款)(?:也|还|却|都)?(?:没|没有|未)(?:退|退回|回来|返还|到账)"

@@ -28,8 +28,9 @@ PROBLEM = (
     r"lost|where is|wheres|still nothing|nothing (?:yet|arrived|came|showed)|never (?:showed|came|reached)|"
     r"hasnt (?:reached|been (?:credited|received))|not (?:reached|in my)|(?:under|in) review|processing|"
     r"no (?:response|reply|update|news|result)|没(?:有)?(?:结果|消息|回复|下文|动静|通过)|"
+    r"(?:动静|消息|回复|回音|下文|进展)(?:都|也)(?:没有|没)|"
     r"(?:hasnt|havent|didnt|not|never|still not|still hasnt) (?:got|gotten|get)\b|(?:money|funds|it) left my|"
-    r"没到|未到|没收到|没有收到|失败|扣了|被扣|卡住|卡在|不见|少了|丢了|去哪|没了|还没到|还在审核|审核中|处理中|"
+    r"没到|未到|没收到|没有收到|失败|扣了|被扣|卡住|卡在|不见|少了|丢了|去哪|没了|还没到|还在审核|审核中|处理中|一直在(?:审核|处理)|"
     r"(?:没|未)(?:有)?退(?:回|还|款|给)?|退款.{0,6}(?:没|未)(?:有)?(?:到|收到|退)|"
     r"没动静|没反应|(?:都|还|也)?没(?:有)?(?:看到|看见|见到)|"
     # less than expected: "paid 4200 usd, but I only see 3700"
@@ -86,7 +87,12 @@ LONG_WAIT = (
 # a transfer the customer dates: "on monday", "on the 5th", "5号转的", "上周五"
 DATED = (
     r"(?:(?:on|since|last) (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|the \d{1,2}(?:st|nd|rd|th))|"
-    r"(?<!\d)\d{1,2}\s?(?:号|日)(?:转|付|充|提|汇|交易|那笔|的)|(?:上周|上星期|上礼拜)[一二三四五六日天]?)"
+    # the day said without "on": "the 50 I sent her sunday", "that was thursday"
+    r"(?:sent|paid|transferred|made|did|withdrew|deposited|topped up)(?: (?!on\b)[a-z0-9]+){0,5} (?:monday|tuesday|"
+    r"wednesday|thursday|friday|saturday|sunday)(?![a-z])|(?:that|it) was (?:on )?(?:monday|tuesday|wednesday|thursday|"
+    r"friday|saturday|sunday|last week)(?![a-z])|"
+    r"(?<!\d)\d{1,2}\s?(?:号|日)(?:转|付|充|提|汇|交易|那笔|的)|(?:从|自从|自)\s?(?:(?:上个?月)?\d{1,2}\s?(?:号|日)|月初|月中|上个?月|上周|上星期|上礼拜)|"
+    r"(?:上周|上星期|上礼拜)[一二三四五六日天]?)"
 )
 MONEY_MOVE = (
     r"(?:transfer|deposit|withdraw|payment|paid|sent|send|money|funds|top ?up|refund|usdt|crypto|coins?|review|"
@@ -111,8 +117,13 @@ PREVENT = (
     r"exchange|site)s?(?![a-z])|"
     r"tips|防止|避免|防范|预防|以防|如何防|怎么防|怎样防|怎么避免|怎么识别|识别|怕被(?:人)?(?:盗|黑)|"
     # how to look for one, or what to do on finding one: the security answer ("发现异常交易应该怎么办")
-    r"(?:有没有|是否有)(?:异常|可疑)的?(?:交易|记录)|(?:怎么|如何)(?:知道|查|看)(?:有没有|是否有)(?:别人|其他人|人)|怎么查.{0,8}(?:异常|可疑)|"
-    r"^(?:发现|看到)(?:了)?(?:异常|可疑)(?:的)?交易(?:应该|要|该)?(?:怎么办|怎么处理)|"
+    r"(?:有没有|是否有)(?:异常|可疑)的?(?:交易|记录)|(?:怎么|如何|怎样)(?:才能)?(?:知道|查|看|留意|发现|确认|检查|判断)(?:我的)?"
+    r"(?:账户|账号|钱包)?(?:有没有|是否(?:有)?)(?:被)?(?:别人|其他人|人)|怎么查.{0,8}(?:异常|可疑)|"
+    # found one and asks what to do, nothing said of whose it is ("发现账户里有异常交易应该怎么办");
+    # "...不是我操作的" between them is a report
+    r"^(?:我)?(?:发现|看到|见到)(?:了)?(?:账户|账号|钱包|交易记录|记录|明细|账单)?(?:里|中|上)?(?:有)?(?:一笔|几笔|笔)?"
+    r"(?:异常|可疑|奇怪|陌生|不认识|不明)(?:的)?(?:交易|转账|扣款|付款|记录|转出)[,，]?(?:我)?(?:应该|要|该)?"
+    r"(?:怎么办|(?:怎么|如何)(?:处理|做))|"
     # a worry, not an incident: "会不会被黑", "can my account get hacked?"
     r"会不会被(?:人)?(?:黑|盗)(?!了)|容易被(?:人)?(?:黑|盗)|会被(?:人)?(?:黑|盗)(?:吗|么|嘛)|"
     r"(?:what (?:should|do|can) i do|what to do) (?:if|when)|"
