@@ -76,6 +76,26 @@ async def test_without_the_right_to_delete_the_agent_is_told_what_to_change(
         assert any(m["text"].startswith(kb.message("secret_warning", "en")) for m in fake.sent_to(GROUP))
 
 
+async def test_a_secret_older_than_48_hours_is_not_retried_and_the_agent_reads_why(
+        engine, store, kb, make_dispatcher, tmp_path):
+    """README, Telegram: "Telegram lets a bot delete messages for 48 hours only" (an update read late, after an
+    outage): even with the right to delete, the refusal is final and says why, and the customer is still warned."""
+    async with telegram_world(engine, tmp_path, cursor_store=store) as world:
+        fake = world.fake
+        group = fake.group(GROUP, admins=[OWNER, BOT_ID])  # the bot may delete
+        ann = fake.user(CUSTOMER, "Ann")
+        posted = fake.message(group, ann, SECRET)
+        posted["date"] -= 49 * 3600
+        await fake.deliver("message", posted)
+        await world.stored(store, f"{GROUP}:{posted['message_id']}")
+        await make_dispatcher({"telegram": world.adapter}).drain()
+
+        assert fake.deleted == [] and fake.failed("deleteMessage") == 1  # asked once, never again
+        row = (await _rows_by_action(store))["delete_message"]
+        assert row.status == "dead" and "older than 48 hours" in row.last_error
+        assert any(m["text"].startswith(kb.message("secret_warning", "en")) for m in fake.sent_to(GROUP))
+
+
 async def test_a_delete_done_before_a_retry_counts_as_done(tmp_path) -> None:
     async with telegram_world(Recorder(), tmp_path) as world:
         fake = world.fake
