@@ -64,7 +64,11 @@ ACCOUNT_ROWS: list[tuple[str, str, list[str], list[str]]] = [
         r"(?:account|wallet) (?:was |got |has been )?(?:accessed|logged into|used) from|"
         r"(?:accessed|logged in|signed in) from .{0,30}(?:not me|wasnt me|didnt|never)|"
         r"(?:password|2fa|email|pin)(?: was| got| has been)? (?:reset|changed).{0,40}(?:didnt|never|did not|not) "
-        r"(?:request|ask|do|make)",
+        r"(?:request|ask|do|make)|"
+        r"(?:password|pw|pwd|pass|email|e-mail|phone number|number|pin|2fa)(?: was| got| has been| been)? "
+        r"(?:reset|changed)\W{0,3}(?:but |and )?(?:not by me|(?:it )?(?:wasnt|was not|not) me|i (?:didnt|did not|"
+        r"never)\b)|(?<![a-z])i (?:didnt|did not|never) change (?:my |the )?(?:password|pw|pwd|pass|email|e-mail|phone|"
+        r"number)",
         # someone the customer names knows the password or keeps signing in ("my ex knows my password")
         r"(?:someone|somebody|he|she|they|my " + PEOPLE + r") (?:knows|has|got|stole|found|saw) my (?:password|pin|"
         r"login|credentials|2fa|seed)|(?:he|she|they|someone|somebody|my " + PEOPLE + r") (?:keeps|kept|is|was) "
@@ -81,6 +85,8 @@ ACCOUNT_ROWS: list[tuple[str, str, list[str], list[str]]] = [
         r"(?:我的)?(?:账号|账户)(?:有)?(?:登录|登陆)|"
         # the customer did not change it, yet the app says it was changed: "密码我没改过，提示密码已修改"
         r"(?:密码|邮箱|手机号|绑定)我?(?:并|根本|从来)?没(?:有)?(?:改|修改|更改|动|换)过|"
+        r"(?:密码|邮箱|手机号|绑定)(?:的)?不是我(?:本人)?(?:改|修改|更改|换|重置)的|"
+        r"我(?:并|根本|从来)?没(?:有)?(?:改|修改|更改|动|换)过(?:密码|邮箱|手机号).{0,10}(?:但|可|却|怎么|竟然|居然)|"
         r"(?:提示|显示)(?:我的)?(?:密码|邮箱|手机号)(?:已|已经)(?:被)?(?:修改|更改|重置)|"
         r"(?:有人|别人|陌生人|其他人)(?:用|拿|在)?(?:我的)?(?:账号|账户|号)?(?:登录|登陆|登上|登进)|"
         r"(?:二次验证|双重验证|两步验证|2fa|谷歌验证器?|验证器|身份验证器).{0,6}被(?:人|别人)?(?:关|关闭|关掉|解绑|改|"
@@ -122,6 +128,8 @@ ACCOUNT_ROWS: list[tuple[str, str, list[str], list[str]]] = [
         r"an? (?:address|account|"
         r"person|wallet)|people|a stranger) (?:i|we) (?:dont|do not|didnt|never) (?:know|recogni[sz]e)|"
         r"(?:i|we) (?:dont|do not|didnt) recogni[sz]e (?:this|that|these|those|a|the|some)|"
+        r"(?<![a-z])who (?:the hell |tf )?(?:is |has |just )?(?:charged|charging|billed|billing|debited|deducted|took|"
+        r"taking|withdrew|spent) (?:me\b|my\b|from\b|money|funds|\d|[$€£¥]|this\b|that\b)|"
         r"(?:theres|there is|there are|i see|i found|i noticed|i have|found|noticed|saw) (?:an? |some |two |several )?"
         r"(?:strange|suspicious|unusual|weird|odd|unknown|unauthori[sz]ed) (?:transactions?|withdrawals?|transfers?|"
         r"payments?|"
@@ -297,7 +305,7 @@ ACCOUNT_ROWS: list[tuple[str, str, list[str], list[str]]] = [
         # and still fails; "重置密码失败怎么办" asks what the login answer's second step says
         r"(?:重置|重设|找回)(?:密码)?(?:的时候|时)?(?:一直|总是|老是|还是|又)(?:失败|不成功|没成功)|"
         r"(?<!如果)(?<!万一)(?<!要是)(?:重置|重设|找回)(?:密码)?(?:的时候|时)?(?:也|都)?(?:失败|不成功|没成功)"
-        r"(?!.{0,12}(?:怎么办|咋办|怎么回事|怎么处理|会怎样|会怎么样|什么原因|为什么|吗|么))|"
+        r"(?!.{0,12}(?:怎么办|咋|怎么回事|怎么处理|会怎样|会怎么样|会如何|什么原因|为什么|吗|么))|"
         r"忘记密码.{0,16}(?:一直|总是|老是|还是|都)失败|"
         r"(?:重置|重设)(?:了|过)?(?:密码)?(?:好几|[两三四五几多]|\d+)(?:次|遍).{0,12}(?:还是|仍然|依然|都|也)(?:不行|失败|登不|"
         r"登录不|进不去|没用)|(?:重置|重设).{0,20}(?:失败|无效|不成功|没成功|过期|不行|登不|进不去).{0,12}(?:试|弄|重置|点)了"
@@ -305,8 +313,10 @@ ACCOUNT_ROWS: list[tuple[str, str, list[str], list[str]]] = [
         # a lock that asks for the holder's identity, or an account the app says is unusable
         r"(?:锁|锁定|锁住|锁了).{0,16}(?:需要|要求|让我|要我|叫我)(?:进行|做)?(?:身份验证|验证身份|人工验证|人工审核)(?!.{0,6}(?:吗|么))|"
         r"(?:提示|显示)(?:该|此|我的)?(?:账户|账号)(?:已)?(?:被)?(?:不可用|停用|禁用)",
-        r"(?:password )?reset (?:keeps|kept) failing|(?<!if )(?<!if the )(?:password )?reset (?:has )?(?:failed|fails|"
-        r"was unsuccessful|didnt work|did not work)(?!.{0,30}(?:what (?:should|do|can)|why|how))|"
+        # "if pw reset fails then what" asks what the login answer's second step says
+        r"(?:password )?reset (?:keeps|kept) failing|(?<!if )(?<!if the )(?<!if my )(?:(?:password|pw|pwd|pass) reset|"
+        r"(?<!password )(?<!pw )(?<!pwd )(?<!pass )reset) (?:has )?(?:failed|fails|was unsuccessful|didnt work|did not "
+        r"work)(?!.{0,30}(?:what (?:should|do|can|happens|now|next)|then what|now what|why|how))|"
         r"(?:cant|cannot|unable to|couldnt) (?:complete|finish) (?:the )?(?:password )?reset|"
         r"locked.{0,40}(?:verify|confirm) my identity(?!.{0,20}\?)",
     ], []),
@@ -342,7 +352,8 @@ ACCOUNT_ROWS: list[tuple[str, str, list[str], list[str]]] = [
     ], [ASKS]),
     ("wrong_transfer", "high", [
         r"(?:sent|transferred|paid|wired)(?: \w+){0,4} (?:to )?(?:the |a )?wrong (?:person|account|wallet|address|"
-        r"recipient|number|phone number|account number|guy|user|id|e-?mail|iban|reference|bill|username|handle|tag)|"
+        r"recipient|number|phone number|account number|guy|user|id|e-?mail|iban|reference|bill|username|handle|tag|"
+        r"addr|addy|acct|acc|no\.|num|card)(?![a-z])|"
         # any detail typed wrong, then the money gone to someone else: "typed the wrong email, it went to a stranger"
         r"wrong\b.{0,80}(?:went|gone|go|going|sent|ended up) (?:\w+ ){0,2}(?:someone|somebody|a stranger|another "
         r"person|a different person)",
@@ -351,8 +362,10 @@ ACCOUNT_ROWS: list[tuple[str, str, list[str], list[str]]] = [
         r"(?:别人|陌生人|其他人|别的人)",
     ], [ASKS]),
     ("refund_request", "normal", [
-        r"(?:i want|i would like|id like|i need|requesting) (?:a |my )?(?:refund|money back)|refund me",
-        r"(?:我)?(?:要|想|想要|需要)(?:申请)?退款|请(?:帮我)?退款|帮我退款",
+        r"(?<![a-z])(?:i )?(?:want|would like|id like|need|wanna|requesting|demand) (?:a |my |the )?(?:full )?"
+        r"(?:refund|money back)|refund me|(?<![a-z])refund (?:it |this |that )?(?:pls|please|plz|now|asap)|"
+        r"(?:pls|please|plz) refund",
+        r"(?:我)?(?:要|想|想要|需要)(?:申请)?退(?:款|钱)|请(?:帮我)?退(?:款|钱)|帮我退款|^\W*退(?:款|钱)(?:啊|吧|呀|!|！)+\W*$",
     ], [ASKS]),
     ("review_problem", "normal", [
         r"(?<![a-z])(?:kyc|verification(?! code)|identity check|(?<!transaction )(?<!order )id|selfie|photo|passport|"

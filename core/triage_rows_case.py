@@ -17,6 +17,9 @@ _IF = (r"(?<![a-z])(?:if|what if|in case|suppose|hypothetically|ever)(?![a-z])|"
 _NUM_ZH = r"(?:[两二三四五六七八九十几]|好几|\d+)"
 _OWN_MONEY_ZH = r"(?:钱|款|余额|账户|帐户|银行卡|信用卡|卡)"
 
+# "the 3rd time", "for the fifth time"
+_NTH = r"(?:2nd|second|3rd|third|4th|fourth|5th|fifth|6th|sixth|\d+th)"
+
 CASE_ROWS: list[tuple[str, str, list[str], list[str]]] = [
     # money that left one side and did not land: charged and the balance unchanged, "completed" on their side and
     # nothing on mine, "refunded" and nothing back, a refund promised and not paid, only half refunded
@@ -67,6 +70,11 @@ CASE_ROWS: list[tuple[str, str, list[str], list[str]]] = [
         r"(?:resubmit\w*|re-?upload\w*|retried|tried again|sent it again|did it again).{0,40}(?:failed|rejected|"
         r"declined|denied)|still (?:rejected|declined)|"
         r"(?:rejected|failed|declined|denied) (?:for )?the (?:2nd|second|3rd|third|4th|fourth|5th|fifth|\d+th) time|"
+        r"(?:fail\w*|declin\w*|reject\w*|denied)(?: \w+){0,3}\W{0,3}(?:this is |its |thats |for )?(?:the )?" + _NTH
+        + r" time|" + _NTH + r" time(?: \w+){0,4} (?:it |its |that )?(?:fail\w*|declin\w*|reject\w*|denied)|"
+        r"(?:reset|changed|re-?set)(?: (?:my|the))? (?:password|pw|pwd|pass)(?: \w+)? (?:(?:\d+|two|three|four|five|"
+        r"several|many|multiple) times|twice).{0,30}(?:still|but|and) (?:cant|cannot|can not|not|no|doesnt|wont|"
+        r"unable)|"
         r"(?:rejected|denied) (?:\d+|two|three|four|five) times|"
         r"(?:checked|tried|did) everything.{0,60}still|(?:its|it is) not my (?:internet|wifi|connection|network)|"
         r"(?:picture|photo|image) was (?:sharp|clear)|"
@@ -81,6 +89,8 @@ CASE_ROWS: list[tuple[str, str, list[str], list[str]]] = [
         r"(?:还是|仍然|依然|都|也)?(?:说|显示|提示)?(?:被拒|不行|失败|没用|不过|没过|链接|已失效)|"
         r"(?:已经|都)(?:试|换|传|上传|提交|重寄|重发|要我重寄|要我重发)(?:了)?" + _NUM_ZH + r"(?:次|遍|回)|"
         r"第[二三四五六七八九十]次(?:了)?(?:被拒|失败|被退)|(?:被拒|失败|被退)(?:了)?第[二三四五六七八九十]次|"
+        r"(?:被拒|失败|被退|没过|没成功|不成功)(?:了)?.{0,8}第(?:[二三四五六七八九十]|\d+)次|"
+        r"第(?:[二三四五六七八九十]|\d+)次(?:了)?(?:又|还是|也|都)(?:被拒|失败|被退|没过|没成功|不成功)|"
         r"要我(?:重寄|重发|重传)" + _NUM_ZH + r"次|已经.{0,12}" + _NUM_ZH + r"(?:次|遍|回)了?\W?(?:还是|仍然|依然|也)|"
         r"(?:上传|重传|传|提交|拍|重拍|试|换|申请)(?:了)?" + _NUM_ZH + r"(?:次|遍|回)了?\W?(?:还是|仍然|依然)|"
         r"(?:清了|换过了|重装了|确认是对的|确认过|没问题).{0,20}(?:还是|依然|仍然|一直)|"

@@ -77,9 +77,14 @@ DONE_ROWS: list[tuple[str, str, list[str], list[str]]] = [
         r"(?:phone |mobile )?number (?:is |was |has )?(?:change|changed|gone|expired|cancell?ed).{0,40}(?:code|sms|"
         r"otp|cannot|cant)|old (?:number|phone|sim|email) (?:cannot|cant|can not|no longer|doesnt|is dead)|"
         r"(?:email|e-mail|address|number|hotmail|gmail)(?: \w+){0,4} (?:i |which i |that i )?(?:cant|cannot|can no "
-        r"longer|no longer) (?:get into|access|use)(?: it)? ?(?:anymore|any more)",
-        r"(?:手机号|号码|手机|邮箱|电话)(?:已经)?(?:到期|停用|停机|注销|不用了|用不了|没了|丢了).{0,24}"
-        r"(?:收不到|没收到|收不了)(?:验证码|短信|邮件|码)|"
+        r"longer|no longer) (?:get into|access|use)(?: it)? ?(?:anymore|any more)|"
+        r"(?:changed|switched|new|lost|lost access to|no longer have|dont have) (?:my |the |a )?(?:old )?"
+        r"(?:phone number|phone|number|email|e-mail|mail|sim|mobile)(?: address| card| number)?\b.{0,40}(?:(?:cant|"
+        r"cannot|dont|do not|no longer|never) (?:get|receive) (?:any |the |a |my )?(?:reset )?(?:links?|codes?|emails?|"
+        r"sms|texts?|otps?)|(?<![a-z])no (?:more )?(?:reset )?(?:links?|codes?|emails?|sms|texts?|otps?)\b|(?:links?|"
+        r"codes?|emails?|sms|texts?|otps?) (?:never|dont|doesnt|wont|isnt|arent|not) )",
+        r"(?:手机号|号码|手机|邮箱|电话)(?:已经)?(?:到期|停用|停机|注销|不用了|用不了|没了|没有了|没用了|不能用了|丢了).{0,24}"
+        r"(?:收不到|没收到|收不了).{0,4}(?:验证码|短信|邮件|码|code|otp|sms|链接|link)|"
         r"(?:码|验证码|短信|邮件).{0,4}(?:寄|发|送|传|send|sent)\s?(?:去|到)(?:了)?(?:我)?(?:的)?(?:旧|以前|原来|前)|"
         r"验证码.{0,6}(?:去了|发到|到了)(?:他|她|我(?:妈|爸|老公|老婆|女儿|儿子|女|仔))(?:的)?(?:部)?(?:手机|电话)|"
         r"手机(?:坏了|丢了|没了|送修).{0,8}收不到(?:验证)?码|(?:邮箱|信箱)(?:已经)?(?:用不到|用不了|登不进去|进不去)",

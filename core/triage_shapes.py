@@ -15,7 +15,13 @@ AMOUNT = (
     r"bucks|euros?|pounds?|pesos?|baht|元|块|美元|美金|刀|港币|港元|台币|新台币|日元|比索|泰铢|u(?![a-z0-9])|个u)|"
     r"[一二两三四五六七八九十百千万]+(?:块|元)|(?:金额|amount)\s?(?:是|为|of|[:：])?\s?\d[\d,.]*|"
     # "a payment of 45.99": the word says it is money even without a currency
-    r"(?<![a-z])(?:payment|transfer|deposit|withdrawal|top ?up|refund|charge|purchase)s? of \d[\d,.]*)"
+    r"(?<![a-z])(?:payment|transfer|deposit|withdrawal|top ?up|refund|charge|purchase)s? of \d[\d,.]*|"
+    # no currency, the verb says it is money: "提现2000还没到", "withdrew 500"; not a count or a time ("sent it 10 mins
+    # ago")
+    r"(?<![a-z])(?:withdrew|withdrawn|sent|transferred|deposited|paid|topped up|cashed out|wired)(?: (?:out|in|over|"
+    r"back))? \d{2,}(?![\d,.]|\s?(?:x\b|times?|hours?|hrs?|h\b|days?|mins?\b|minutes?|weeks?|months?|am\b|pm\b|"
+    r"st\b|nd\b|rd\b|th\b))|(?:提现|提领|提币|转账|转|充值|充|汇款|汇|付款|付|打款|打|提)了?\s?\d{2,}(?![\d,.]|\s?(?:次|遍|回|小时|"
+    r"个|天|分钟|号|日|点|笔|周|月|年|岁|秒)))"
 )
 PROBLEM = (
     r"(?:fail|not (?:received|arrived|showing|credited)|didnt (?:arrive|receive|get|go)|never (?:arrived|got|came)|"
