@@ -149,14 +149,15 @@ class Triage:
         self._analyzer.learn(texts)
         faq_ids = [e.id for e in kb.entries]
         docs: list[tuple[int, list[str]]] = []
+        declared: list[set[str]] = []  # each entry's own words: its titles' and keywords'
         for i, e in enumerate(kb.entries):
+            titles = {lang: self._analyzer.terms(prepare(title)) for lang, title in e.title.items()}
+            keywords = [self._analyzer.terms(prepare(k)) for ks in e.keywords.values() for k in ks]
             for lang, qs in e.questions.items():
                 docs.extend((i, self._analyzer.terms(prepare(q))) for q in qs)
-                docs.append((i, self._analyzer.terms(prepare(e.title.get(lang, "")))))
-            for ks in e.keywords.values():
-                docs.extend((i, self._analyzer.terms(prepare(k))) for k in ks)
-        declared = [{t for text in (*e.title.values(), *(k for ks in e.keywords.values() for k in ks))
-                     for t in self._analyzer.terms(prepare(text))} for e in kb.entries]
+                docs.append((i, titles.get(lang, [])))
+            docs.extend((i, terms) for terms in keywords)
+            declared.append({t for terms in (*titles.values(), *keywords) for t in terms})
         self._index = Index(faq_ids, [d for d in docs if d[1]], declared)
         # generic incidents first; this knowledge base's uncovered topics break ties after them
         topics = tuple(Rule("not_covered", "normal", t.pattern, t.unless) for t in kb.not_covered.values())
@@ -213,8 +214,7 @@ class Triage:
         if kind in ("thanks", "ack") and CLOSING.search(prepared) and not CLOSING_OPEN.search(rest):
             return Greet("thanks", lang, self.kb.message("thanks", lang), 0.9)  # "thanks, it works now"
         if VAGUE.search(rest.strip()) or VAGUE.search(prepared.strip()):
-            return Clarify("vague", tuple(e.id for e in self.kb.entries), lang,
-                           self.kb.message("clarify_vague", lang), 0.9)
+            return self._vague(lang, 0.9)
         terms = self._analyzer.terms(rest)
         if kind is not None and len(terms) <= 2 and not any(self._index.known(t) for t in terms) and (
                 not URGENT.search(prepared)):
@@ -222,8 +222,7 @@ class Triage:
         if not terms:
             return self._handoff("low_confidence", "normal", lang, 0.0)
         if self._only_trouble(terms):
-            return Clarify("vague", tuple(e.id for e in self.kb.entries), lang,
-                           self.kb.message("clarify_vague", lang), 0.8)
+            return self._vague(lang, 0.8)
         scores = self._scores(text, terms)
         known = sum(1 for t in terms if self._index.known(t))
         coverage = min(1.0, known / min(len(terms), QUERY_TERMS))  # long messages carry context words
@@ -309,6 +308,11 @@ class Triage:
         if top >= self.min_guess and top >= self.choice_lead * runner_up:
             return Answer(faq_id, round(min(1.0, top), 4), lang, self._answer(faq_id, lang))
         return self.decide(f"{ctx.earlier} {text}".strip(), both)
+
+    def _vague(self, lang: str, confidence: float) -> Clarify:
+        """What is it about? Every topic offered."""
+        return Clarify("vague", tuple(e.id for e in self.kb.entries), lang, self.kb.message("clarify_vague", lang),
+                       confidence)
 
     def _clarify(self, lang: str, confidence: float, *faq_ids: str | None) -> Clarify:
         options = tuple(f for f in faq_ids if f)
