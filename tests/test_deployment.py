@@ -49,6 +49,11 @@ def _caddy_blocks(text: str) -> dict[str, list[list[str]]]:
     return blocks
 
 
+def _ours(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The services that run supportbot (the image the compose file builds), by name."""
+    return {name: s for name, s in compose["services"].items() if s.get("image") == "supportbot:latest"}
+
+
 def _role(service: dict[str, Any]) -> str:
     command = service["command"]
     return command[command.index("--role") + 1] if "--role" in command else "all"
@@ -84,15 +89,14 @@ def test_the_image_installs_what_the_compose_file_runs(compose: dict[str, Any]) 
     assert re.search(r"^RUN pip install --require-hashes -r requirements/run\.lock$", dockerfile, re.M)
     exposed = re.search(r"^EXPOSE (\d+)$", dockerfile, re.M)
     assert exposed is not None
-    for name, service in compose["services"].items():
-        if service.get("image") == "supportbot:latest":
-            assert service["command"][0] in scripts, name
-            assert _port(service) == exposed.group(1), name
+    for name, service in _ours(compose).items():
+        assert service["command"][0] in scripts, name
+        assert _port(service) == exposed.group(1), name
 
 
 def test_compose_runs_every_role_on_postgresql_with_secrets_from_the_env_file(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    ours = {name: s for name, s in services.items() if s.get("image") == "supportbot:latest"}
+    ours = _ours(compose)
     roles = {name: _role(s) for name, s in ours.items()}
     assert set(roles.values()) == {"web", "dispatcher", "channels"} and set(roles.values()) <= set(ROLES)
     assert sorted(n for n, r in roles.items() if r == "web") == ["web-a", "web-b"]  # two copies behind the proxy
@@ -113,7 +117,7 @@ def test_every_service_has_a_health_check_on_its_own_readiness(compose: dict[str
     for name, service in compose["services"].items():
         check = service.get("healthcheck")
         assert check and check.get("test"), name
-        if service.get("image") == "supportbot:latest":
+        if name in _ours(compose):
             probe = " ".join(check["test"])
             assert f"http://127.0.0.1:{_port(service)}/readyz" in probe, name
             assert check["timeout"] and check["interval"], name
@@ -126,9 +130,8 @@ def test_only_the_proxy_is_believed_for_forwarded_addresses(compose: dict[str, A
     pool = compose["networks"]["backend"]["ipam"]["config"][0]
     assert proxy_address in ipaddress.ip_network(pool["subnet"])
     assert proxy_address not in ipaddress.ip_network(pool["ip_range"])
-    for name, service in compose["services"].items():
-        if service.get("image") == "supportbot:latest":
-            assert service["environment"]["SUPPORTBOT_TRUSTED_PROXIES"] == str(proxy_address), name
+    for name, service in _ours(compose).items():
+        assert service["environment"]["SUPPORTBOT_TRUSTED_PROXIES"] == str(proxy_address), name
 
 
 def test_the_proxy_sends_one_client_to_one_web_process_and_streams_unbuffered(compose: dict[str, Any]) -> None:
@@ -139,8 +142,7 @@ def test_the_proxy_sends_one_client_to_one_web_process_and_streams_unbuffered(co
     proxy_line = next(opener for opener in blocks if opener.startswith("reverse_proxy"))
     proxy = {d[0]: d[1:] for d in blocks[proxy_line]}
     upstreams = set(proxy_line.split()[1:])
-    webs = {f"{name}:{_port(s)}" for name, s in compose["services"].items()
-            if s.get("image") == "supportbot:latest" and _role(s) == "web"}
+    webs = {f"{name}:{_port(s)}" for name, s in _ours(compose).items() if _role(s) == "web"}
     assert upstreams == webs
     assert proxy["lb_policy"] == ["ip_hash"]
     assert proxy["flush_interval"] == ["-1"]
