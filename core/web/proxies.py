@@ -6,6 +6,10 @@ but from anyone else that header is a lie anyone can tell. aiohttp-remotes' ``XF
 walks X-Forwarded-For from the right past trusted addresses to the first one that is not (and takes
 X-Forwarded-Proto and -Host from the same hop); here it runs only when the direct peer is one of
 ``web.trusted_proxies``. Any other request keeps its own peer address and headers are ignored.
+
+A trusted proxy or load balancer that ends TLS may send X-Forwarded-Proto (and -Host) without
+X-Forwarded-For; ``XForwardedFiltered`` would then ignore them all, and the inbox would think it is
+served over plain HTTP (no Secure session cookie). Those are taken from the direct peer's hop here.
 """
 
 from __future__ import annotations
@@ -13,9 +17,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 from ipaddress import ip_address
 
-from aiohttp import web
+from aiohttp import hdrs, web
 from aiohttp_remotes import XForwardedFiltered
-from aiohttp_remotes.exceptions import UntrustedIP
+from aiohttp_remotes.exceptions import RemoteError, UntrustedIP
 from aiohttp_remotes.utils import check_ip
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -32,7 +36,23 @@ class TrustedProxies(XForwardedFiltered):
             check_ip(self._trusted, ip_address(peer[0] if isinstance(peer, tuple | list) else ""))
         except (UntrustedIP, ValueError):  # not from our proxy: its forwarding headers mean nothing
             return await handler(request)
-        return await super().middleware(request, handler)
+        if request.headers.getall(hdrs.X_FORWARDED_FOR, []):
+            return await super().middleware(request, handler)
+        return await handler(self._from_peer(request))
+
+    def _from_peer(self, request: web.Request) -> web.Request:
+        """Scheme and host as our proxy says (the right-most entry: its own hop), the address unchanged."""
+        try:
+            proto, host = self.get_forwarded_proto(request.headers), self.get_forwarded_host(request.headers)
+        except RemoteError as exc:  # two headers of one kind: as XForwardedFiltered answers, 400
+            exc.log(request)
+            raise web.HTTPBadRequest() from exc
+        overrides: dict[str, str] = {}
+        if proto:
+            overrides["scheme"] = proto[-1]
+        if host:
+            overrides["host"] = host[-1]
+        return request.clone(**overrides)  # type: ignore[arg-type]
 
 
 def proxies_middleware(trusted: Iterable[str]) -> Callable[..., Awaitable[web.StreamResponse]] | None:

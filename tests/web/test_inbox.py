@@ -140,6 +140,9 @@ async def test_an_office_signing_in_at_once_from_one_address_is_not_locked_out(c
     ({"trusted_proxies": ["127.0.0.1"]}, {"X-Forwarded-For": "203.0.113.5", "X-Forwarded-Proto": "https"}, True),
     # anyone but our proxy saying so is not believed
     ({"trusted_proxies": ["10.0.0.1"]}, {"X-Forwarded-For": "203.0.113.5", "X-Forwarded-Proto": "https"}, False),
+    # a load balancer ending TLS may send only the scheme: believed from it, from no one else
+    ({"trusted_proxies": ["127.0.0.1"]}, {"X-Forwarded-Proto": "https"}, True),
+    ({"trusted_proxies": ["10.0.0.1"]}, {"X-Forwarded-Proto": "https"}, False),
     # plain HTTP and nothing set: a Secure cookie would never come back, so the agent could not stay signed in
     ({}, {}, False),
 ])

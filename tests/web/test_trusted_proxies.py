@@ -29,18 +29,21 @@ async def _seen(aiohttp_client: Client, trusted: list[str]) -> TestClient:
     return await aiohttp_client(app)
 
 
-@pytest.mark.parametrize(("trusted", "forwarded", "remote"), [
-    (["127.0.0.1"], "203.0.113.5", "203.0.113.5"),  # from our proxy: the client it names
-    (["127.0.0.0/8"], "198.51.100.7, 127.0.0.2", "198.51.100.7"),  # past every trusted hop
-    (["10.0.0.1"], "203.0.113.5", "127.0.0.1"),  # not from our proxy: the header is anyone's lie
+@pytest.mark.parametrize(("trusted", "forwarded", "remote", "scheme"), [
+    (["127.0.0.1"], "203.0.113.5", "203.0.113.5", "https"),  # from our proxy: the client it names
+    (["127.0.0.0/8"], "198.51.100.7, 127.0.0.2", "198.51.100.7", "https"),  # past every trusted hop
+    (["10.0.0.1"], "203.0.113.5", "127.0.0.1", "http"),  # not from our proxy: the header is anyone's lie
+    # a load balancer that ends TLS and names no client: still https, the address stays its own
+    (["127.0.0.1"], None, "127.0.0.1", "https"),
+    (["10.0.0.1"], None, "127.0.0.1", "http"),  # and from anyone else still nothing is believed
 ])
-async def test_the_forwarded_address_is_believed_only_from_a_trusted_proxy(aiohttp_client: Client, trusted: list[str],
-                                                                           forwarded: str, remote: str) -> None:
+async def test_forwarded_headers_are_believed_only_from_a_trusted_proxy(aiohttp_client: Client, trusted: list[str],
+                                                                        forwarded: str | None, remote: str,
+                                                                        scheme: str) -> None:
     client = await _seen(aiohttp_client, trusted)
-    response = await client.get("/", headers={"X-Forwarded-For": forwarded, "X-Forwarded-Proto": "https"})
-    body = await response.json()
-    assert body["remote"] == remote
-    assert body["scheme"] == ("http" if remote == "127.0.0.1" else "https")
+    headers = {"X-Forwarded-Proto": "https", **({"X-Forwarded-For": forwarded} if forwarded else {})}
+    body = await (await client.get("/", headers=headers)).json()
+    assert (body["remote"], body["scheme"]) == (remote, scheme)
 
 
 def test_trusted_proxies_are_addresses_or_networks() -> None:
