@@ -25,6 +25,7 @@ from core.store.tables import Cursor, Identity, Outbox
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 MIGRATION_LOCK = 0x5B07_0001  # pg advisory lock held while migrating
+MIGRATION_LOCK_POLL = 0.2  # seconds between attempts to take it
 WRITE_ATTEMPTS = 3
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -57,6 +58,37 @@ async def written_again_if_deleted(write: Callable[[], Awaitable[T]], what: str)
                 raise
             attempt += 1
             log.info("%s: a row it refers to was pruned meanwhile; writing it again", what)
+
+
+def upgrade_schema(connection: Any, target: str = "head") -> None:
+    """Alembic's upgrade on ``connection`` (a sync one: under ``run_sync``); on PostgreSQL outside a transaction."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["connection"] = connection
+    command.upgrade(cfg, target)
+
+
+@asynccontextmanager
+async def _migrating_alone(conn: AsyncConnection) -> AsyncIterator[None]:
+    """Hold the migration lock (PostgreSQL) on ``conn``, which is left outside a transaction for the migrations.
+
+    Asked for again and again, never waited for in one statement: a waiting statement holds a snapshot, and
+    CREATE INDEX CONCURRENTLY in the migrating process waits for every older snapshot in the database, so two
+    processes starting together would deadlock."""
+    lock = text("SELECT pg_try_advisory_lock(:k)")
+    while not (await conn.execute(lock, {"k": MIGRATION_LOCK})).scalar():
+        await conn.commit()
+        await asyncio.sleep(MIGRATION_LOCK_POLL)
+    await conn.commit()
+    try:
+        yield
+    finally:
+        try:
+            await conn.rollback()  # what a failed migration left open
+            await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK})
+            await conn.commit()
+        except (SQLAlchemyError, OSError):  # closing the session releases the lock; the pool must not keep it
+            await conn.invalidate()
 
 
 def normalise_url(url: str) -> str:
@@ -130,19 +162,18 @@ class Store:
         return store
 
     async def migrate(self) -> None:
-        """Bring the schema to the newest Alembic revision (safe to run on every start)."""
-        cfg = Config()
-        cfg.set_main_option("script_location", str(MIGRATIONS))
+        """Bring the schema to the newest Alembic revision (safe to run on every start).
 
-        def upgrade(connection: Any) -> None:
-            if connection.dialect.name == "postgresql":  # processes starting together migrate one after another
-                connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK})
-            cfg.attributes["connection"] = connection
-            command.upgrade(cfg, "head")
-
+        SQLite: all in one transaction. PostgreSQL: one transaction per revision (env.py), since a revision may
+        build an index CONCURRENTLY, outside any transaction; processes starting together migrate one after
+        another by a session lock (`_migrating_alone`), which those commits do not release."""
         try:
-            async with self.engine.begin() as conn:
-                await conn.run_sync(upgrade)
+            if self.dialect != "postgresql":
+                async with self.engine.begin() as conn:
+                    await conn.run_sync(upgrade_schema)
+                return
+            async with self.engine.connect() as conn, _migrating_alone(conn):
+                await conn.run_sync(upgrade_schema)
         except (SQLAlchemyError, OSError) as exc:
             raise StorageError(f"cannot migrate {self.safe_url}: {exc}") from exc
 

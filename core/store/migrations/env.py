@@ -17,6 +17,9 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        # a revision may step outside its transaction (autocommit_block: CREATE INDEX CONCURRENTLY); the revisions
+        # before it stay committed. A caller's transaction (SQLite: Store.migrate) still holds them all.
+        transaction_per_migration=True,
     )
     with context.begin_transaction():
         context.run_migrations()
