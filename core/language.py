@@ -138,6 +138,8 @@ _REGIONAL = {
     # 点 alone is also Mandarin's "a little" (快点), so only after a modal
     "几耐": "多久", "会唔会系": "会不会是", "应该点做": "应该怎么做", "要点做": "要怎么做", "该点做": "该怎么做",
     "过错数": "转错账", "唔识": "不认识", "攞返": "拿回",
+    # Taiwan's 裝置 (a device: "新裝置登入"), Hong Kong's 前日 (the day before yesterday)
+    "装置": "设备", "前日": "前天",
     "在哪边": "在哪里",  # Taiwan's "在哪邊": where (a page, a button)
 }
 _REGIONAL_RE = re.compile("|".join(sorted(map(re.escape, _REGIONAL), key=len, reverse=True)))

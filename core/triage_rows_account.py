@@ -247,7 +247,13 @@ ACCOUNT_ROWS: list[tuple[str, str, list[str], list[str]]] = [
     ], [r"(?:how (?:do|can|to) (?:i |you )?(?:avoid|spot|recogni[sz]e|protect)|tips|防范|如何识别|怎么识别|怎么防|"
         r"怎样防|怎么避免|如何避免|(?:新闻|报道)(?:里)?.{0,4}诈骗(?:好多|很多|太多)|诈骗(?:的)?新闻)", SCAM_QUESTION,
         # how not to be taken in, by someone who was not ("平时要留意什么才能避免被骗")
-        r"^(?!.*(?:被骗了|骗了|骗走|已经被骗)).*(?:避免|防止|以免|不被)被?骗"]),
+        r"^(?!.*(?:被骗了|骗了|骗走|已经被骗)).*(?:避免|防止|以免|不被)被?骗",
+        # whether staff would ever ask for a code or password: the security answer's ("客服会不会找我要验证码")
+        r"^(?!.*(?:gave|sent|told|already|给了|发了|告诉了|已经)).*(?:(?<![a-z])(?:would|will|do|does|can|could|"
+        r"might) (?:okpay|you|your (?:staff|team|support|agents?)|(?:okpay )?(?:staff|support|agents?|employees?)|"
+        r"customer (?:service|support)|an? (?:okpay )?(?:employee|agent|staff member))(?: \w+){0,2} (?:ever )?"
+        r"(?:ask|request|need)|(?:客服|官方|工作人员|你们|okpay)(?:会不会|是否会|会|可能会|有没有可能)(?:主动)?(?:找|向|跟|问|"
+        r"叫|让|要)(?:我)?(?:要|索要|提供|给)?.{0,6}(?:验证码|密码|助记词|私钥)(?:吗|么|[?？]|$))"]),
     ("frozen_funds", "high", [
         r"frozen|freeze|froze|suspended|suspension|banned|account (?:is |was |got |has been )?restricted|"
         r"restriction on my|on hold|held my|"
@@ -289,7 +295,11 @@ ACCOUNT_ROWS: list[tuple[str, str, list[str], list[str]]] = [
         r"(?:limit|limits) (?:was |were |got |has been |have been )?(?:lowered|reduced|cut|decreased)",
     # "an sms says my account is abnormal and to click a link: is this a scam? I haven't clicked" asks about a message
     ], [r"(?=.*(?:短信|邮件|消息|私信|电话|sms|email|text|message|call).{0,12}(?:说|称|saying|says|claiming))"
-        + SCAM_QUESTION]),
+        + SCAM_QUESTION,
+        # about payments or accounts in general, nobody's own: "why would a payment be put on hold?", "when do
+        # transfers get held?" (the transaction answer's delays); "why would my account be frozen" stays a case
+        r"^(?!.*(?<![a-z])(?:my|mine|our|me)(?![a-z])).*(?<![a-z])(?:why|when|how) (?:would|do|does|might|can|could|"
+        r"will) (?:a|an|payments|transfers|withdrawals|accounts|funds|money)(?![a-z])"]),
     # the guide's own step 2: a reset that did not lift the lock needs support to verify the holder; a lock with
     # money behind it is not a login question either ("重置过两次了还是锁着", "reset it but it still says locked")
     ("account_locked", "high", [
@@ -340,13 +350,22 @@ ACCOUNT_ROWS: list[tuple[str, str, list[str], list[str]]] = [
         r"邮箱)).{0,16}(?:收不到|接收不到|发不到|没法接|登录不|登不|重置不|无法)",
         r"(?:changed|switched|new) (?:my )?(?:phone )?number.{0,40}(?:cant|cannot|dont|do not|no longer) "
         r"(?:get|receive)",
-    ], []),
+        # "that" one: "I don't have access to that email anymore"
+        r"(?:no longer|dont|do not) have access to (?:that|this) (?:old |registered |work )?(?:phone number|number|sim|"
+        r"email|e-mail|inbox|gmail|address)",
+    # "what now" asked ("邮箱换了收不到验证码怎么办") or the case supposed ("如果绑定的邮箱不用了，还能重置吗"): the
+    # login answer, as the policy says of "what now"; "还能登吗" after the story, or how to change the number, stays
+    # a case
+    ], [r"怎么办|咋办|怎么处理|(?:该|要)怎么做|(?<![a-z])(?:what (?:now|should i do|do i do|can i do)|now what|what if|"
+        r"if|in case)(?![a-z])|如果|万一|要是|假如|的话"]),
     # the customer states their own blocking case that only a person can resolve (the guide sends it to support:
     # a lock, money already sent to the wrong party, a refund, a review refused with no reason); asking how/whether
     # ("帐号被锁定了怎么解锁", "转错人了怎么办") stays the FAQ answer, unless it asks the team to act on it
     ("account_locked", "high", [
         r"(?:account|acc|acct|wallet)(?: \w+){0,2} (?:is |was |got |has been |been |s )?(?:now )?(?:locked|blocked)|"
-        r"locked out",
+        r"locked out|"
+        # the participle dropped, as non-native writers do: "my account is lock since 2 day"
+        r"(?:account|acc|acct|wallet) (?:is|was|got|been|has been|is been) (?:lock|block)(?![a-z])",
         r"(?:账户|账号|帐号|帐户|钱包)(?:现在)?(?:已经|已|又)?(?:被)?(?:锁定|锁住|锁死|锁了)|(?:被锁|锁定|锁住|锁死)了|"
         r"提示.{0,6}(?:已)?(?:被)?锁定",
     ], [ASKS]),
@@ -362,7 +381,8 @@ ACCOUNT_ROWS: list[tuple[str, str, list[str], list[str]]] = [
         r"(?:别人|陌生人|其他人|别的人)",
     ], [ASKS]),
     ("refund_request", "normal", [
-        r"(?<![a-z])(?:i )?(?:want|would like|id like|need|wanna|requesting|demand) (?:a |my |the )?(?:full )?"
+        r"(?<![a-z])(?:i )?(?:(?:really |just |honestly |would really |d really )?(?:want|would like|id like|need|"
+        r"wanna)|id (?:really|honestly|just) like|requesting|demand) (?:a |my |the )?(?:full )?"
         r"(?:refund|money back)|refund me|(?<![a-z])refund (?:it |this |that )?(?:pls|please|plz|now|asap)|"
         r"(?:pls|please|plz) refund",
         r"(?:我)?(?:要|想|想要|需要)(?:申请)?退(?:款|钱)|请(?:帮我)?退(?:款|钱)|帮我退款|^\W*退(?:款|钱)(?:啊|吧|呀|!|！)+\W*$",

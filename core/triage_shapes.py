@@ -64,7 +64,8 @@ ASKS = (
     r"^(?!.*(?:帮我|帮忙|替我|麻烦你|can you|could you|would you|can u|could u|help me|"
     r"(?:please|pls|plz) (?:cancel|reverse|refund|unlock|fix|help|undo|return|stop|check|look))).*"
     r"(?:怎么|怎样|如何|咋|哪|能不能|可不可以|会不会|有没有|是否|可以.{0,12}吗|吗|呢|多久|多长|为什么|什么|[?？]|"
-    r"(?<![a-z])(?:how|hows|what|whats|why|when|where|can|could|is it|is there|do i|should i)(?![a-z]))|"
+    r"(?<![a-z])(?:how|hows|what|whats|why|when|where|can(?! not(?![a-z]))|could|is it|is there|do i|should i)"
+    r"(?![a-z]))|"
     r"(?<![a-z])(?:if|what if|in case)(?![a-z])|如果|万一|要是|假如"
 )
 # transaction / order references: "订单号 2024...", "tx id: ab12cd34ef", "order #123456", long digit runs
@@ -110,7 +111,8 @@ GROUPED_NUMBER = r"(?<!\d)\d{3,6}(?:[ -]\d{2,6}){2,}(?!\d)"
 CHECK_MINE = (
     r"(?:(?:(?:can|could|would) (?:you|u|someone)|pls|plz|please|help me) (?:check|look into|look at|take a look|"
     r"have a look|look|investigate|trace|track|confirm|guarantee)|"
-    r"帮我查|帮忙查|给我查|(?<!检)查一下|(?<!检)查查|核实一下|帮我看看)"  # "检查一下余额" is the customer's own check
+    # "检查一下余额" is the customer's own check
+    r"帮我查|帮忙查|给我查|(?<!检)查一下|(?<!检)查查|核实一下|帮我看看|帮(?:我|手|忙)看(?:下|一下|吓)|帮我check)"
 )
 PREVENT = (
     # prevention questions only: "what if my account is hacked" may be a customer who is hacked now
