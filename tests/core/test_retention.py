@@ -8,7 +8,7 @@ Age is given after the fact: the rows' times (and the "did it help?" question's)
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 import pytest_asyncio
@@ -55,6 +55,12 @@ async def _age(store: Store, conversation_id: int, by: timedelta = OLD) -> None:
             conversation.state = state
         customer = await session.get(Customer, conversation.customer_id)
         customer.created_at -= by
+
+
+async def _move_to(store: Store, conversation_id: int, day: date, hour: int) -> None:
+    """The conversation began at ``hour`` o'clock UTC of ``day`` (all of it moved back by as much)."""
+    began = await store.scalar(select(func.min(Message.created_at)).where(Message.conversation_id == conversation_id))
+    await _age(store, conversation_id, began - datetime.combine(day, time(hour), UTC))
 
 
 async def _conversation_of(store: Store, outcome) -> int:  # type: ignore[no-untyped-def]
@@ -225,26 +231,32 @@ async def test_a_customer_comes_back_after_their_history_went(any_store, triage,
 async def test_under_a_day_a_customer_writing_again_after_their_history_went_counts_again_that_day(
         any_store, triage, kb) -> None:  # type: ignore[no-untyped-def]
     """README (Housekeeping): "With a retention under a day (for tests and benchmarks), a customer who writes again
-    the same day after their history went counts again that day." Today's figure: one more conversation."""
+    the same day after their history went counts again that day." That day's figure: one more conversation.
+
+    The day is yesterday, each conversation moved to an hour of it: "the same day" never depends on the time of
+    day the test runs at (just after midnight, or across it)."""
     class UnderADay(Settings):
         keep_unticketed_messages_days = 1e-9  # under a millisecond
 
     store = any_store
+    day = utcnow().date() - timedelta(days=1)
     engine = Engine(store, triage, kb)
     first = await _conversation_of(store, await engine.handle_message(_memory(customer_message("hello", user="again"))))
     await Dispatcher(store, {"memory": MemoryChannel()}, DispatchPolicy(poll_interval_seconds=0.05)).drain(timeout=5)
-    now = utcnow()
-    await _age(store, first, (now - now.replace(hour=0, minute=0, second=0, microsecond=0)) / 2)  # earlier today
-    await engine.handle_message(_memory(customer_message("hello", user="someone else")))  # the newest row stays
-    today = now.date()
-    assert (await compute(store, today, today)).as_dict()["totals"]["conversations"] == 2
+    await _move_to(store, first, day, 9)
+    other = await _conversation_of(store, await engine.handle_message(  # the newest row stays
+        _memory(customer_message("hello", user="someone else"))))
+    await _move_to(store, other, day, 10)
+    assert (await compute(store, day, day)).as_dict()["totals"]["conversations"] == 2
 
     pruned = await Housekeeping(store, UnderADay()).run_once()
     assert pruned is not None and pruned.history is not None and pruned.history.conversations == 1
-    assert await _count(store, Conversation, Conversation.id == first) == 0  # their history went, today
-    assert (await compute(store, today, today)).as_dict()["totals"]["conversations"] == 2  # still counted once
-    await engine.handle_message(_memory(customer_message("hello again", user="again")))
-    assert (await compute(store, today, today)).as_dict()["totals"]["conversations"] == 3  # and again
+    assert await _count(store, Conversation, Conversation.id == first) == 0  # their history went, that day
+    assert (await compute(store, day, day)).as_dict()["totals"]["conversations"] == 2  # still counted once
+    again = await _conversation_of(store, await engine.handle_message(
+        _memory(customer_message("hello again", user="again"))))
+    await _move_to(store, again, day, 11)  # written later that day
+    assert (await compute(store, day, day)).as_dict()["totals"]["conversations"] == 3  # and again
 
 
 async def test_retention_off_keeps_everything(any_store, triage, kb) -> None:
