@@ -1,8 +1,9 @@
 """Secrets a customer sends are never kept: redaction before storage.
 
 Recovery phrases (BIP-39 word lists in English and Chinese), private keys (64 hex digits, WIF,
-extended keys), card numbers (Luhn), passwords written in text and one-time / 2FA codes, in
-Simplified Chinese, Traditional Chinese and English. The secret is replaced by a marker such as
+extended keys), card numbers (Luhn) and the card's security code (CVV/CVC), passwords, PINs, passphrases
+and security-question answers written in text, one-time / 2FA codes and 2FA backup codes, in Simplified
+Chinese, Traditional Chinese and English. The secret is replaced by a marker such as
 ``[redacted: recovery phrase]`` in the text (and in every string of the platform payload), so it is
 never stored, indexed, shown, exported or logged.
 
@@ -25,7 +26,8 @@ from mnemonic import Mnemonic
 from stdnum import luhn
 
 PHRASE, KEY, CARD, PASSWORD, CODE = "recovery phrase", "private key", "card number", "password", "one-time code"
-KINDS = (PHRASE, KEY, CARD, PASSWORD, CODE)
+CVC = "card security code"
+KINDS = (PHRASE, KEY, CARD, CVC, PASSWORD, CODE)
 MIN_WORDS = 12
 PHRASE_LENGTHS = frozenset({12, 15, 18, 21, 24})
 
@@ -38,18 +40,40 @@ _HEX64 = re.compile(r"(?<![0-9A-Za-z])(?:0x)?[0-9a-fA-F]{64}(?![0-9A-Za-z])")
 _BASE58 = re.compile(r"(?<![0-9A-Za-z])[1-9A-HJ-NP-Za-km-z]{50,112}(?![0-9A-Za-z])")
 _EXTENDED = re.compile(r"(?<![0-9A-Za-z])[xyzt]prv[1-9A-HJ-NP-Za-km-z]{100,112}(?![0-9A-Za-z])")
 _CARD = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])")
+_PW_WORD = r"(?:pass(?:word|code|wd)?|pwd|pw|pin(?:\s*(?:code|number|no\.?))?)"
 _PASSWORD_EN = re.compile(
-    r"\b(?P<cue>(?:pass(?:word|code|wd)|pwd|pin)(?:\s+(?:is|was|=)|\s*[:=：])\s*)(?P<value>\"[^\"\n]{1,64}\"|'[^'\n]{1,64}'|\S{1,64})",
+    rf"\b(?P<cue>{_PW_WORD}(?:\s+(?:is|was|=)|\s*[:=：])\s*)(?P<value>\"[^\"\n]{{1,64}}\"|'[^'\n]{{1,64}}'|\S{{1,64}})",
     re.I)
+# "PIN 1234", "password hunter22": no "is" or colon, so the value must carry a digit to be taken for one.
+_PASSWORD_BARE = re.compile(rf"\b(?P<cue>{_PW_WORD}\s+)(?P<value>(?=[!-~]*\d)[!-~]{{4,64}})", re.I)
+# A passphrase or a security question's answer may be several words: up to the end of the clause.
+_PASSPHRASE = re.compile(
+    r"(?P<cue>\b(?:pass\s?phrase|security (?:question )?answer|(?:answer to|answer for) (?:my|the) security "
+    r"question)(?:\s+(?:is|was|=)|\s*[:=：])\s*|(?:密保(?:问题|問題)?的?答案|安全(?:问题|問題)的?答案|密保)"
+    r"\s*(?:是|为|為|[:=：])\s*)(?P<value>\"[^\"\n]{1,64}\"|'[^'\n]{1,64}'|[^\n,.;!?，。；！？]{1,64})", re.I)
+# "支付密码123456", "密碼 abc12345", "密码是我生日19900101": the separator may be missing, a few words may stand
+# between it and the value.
 _PASSWORD_ZH = re.compile(
-    r"(?P<cue>(?:密码|密碼|口令|PIN码|PIN碼|pin码|pin碼)\s*(?:是|为|為|[:=：])\s*)(?P<value>[!-~]{1,64})")
+    r"(?P<cue>(?:密码|密碼|口令|PIN码|PIN碼|pin码|pin碼)(?:\s*(?:是|为|為|[:=：])\s*(?:[\u4e00-\u9fff]{1,4}\s*)?|\s?))"
+    r"(?P<value>[!-~]{1,64})")
 _CODE_ZH = re.compile(
-    r"(?P<cue>(?:验证码|驗證碼|校验码|校驗碼|动态码|動態碼|短信码|簡訊碼|安全码|安全碼|确认码|確認碼|二次验证码|2FA)"
-    r"[^\d\n]{0,6})(?P<value>\d{4,8})(?!\d)")
+    r"(?P<cue>(?:验证码|驗證碼|校验码|校驗碼|动态码|動態碼|短信码|簡訊碼|安全码|安全碼|确认码|確認碼|二次验证码|2FA|"
+    r"谷歌验证器?|谷歌驗證器?)[^\d\n]{0,6})(?P<value>\d{3}[ -]\d{3}(?!\d)|\d{4,8}(?!\d))")
 _CODE_EN = re.compile(
     r"(?P<cue>\b(?:otp|2fa|mfa|one[- ]time (?:code|password|pin)|(?:verification|security|confirmation|auth|"
-    r"authenticator|sms|login|access) code|code)\b[^\d\n]{0,12}?)(?P<value>\d{4,8})(?!\d)", re.I)
-_NOT_AN_OTP = re.compile(r"(?:error|err|zip|postal|post|country|area|promo|referral|invite|invitation|coupon|"
+    r"authenticator|sms|login|access) code|code|authenticator|google auth|authy)\b[^\d\n]{0,20}?)"
+    r"(?P<value>\d{3}[ -]\d{3}(?![\d ]*\d)|\d{4,8}(?!\d))", re.I)
+# 2FA backup / recovery codes: letter-and-digit groups ("8H3K-2J9D", "ABCD-EFGH-IJKL").
+_BACKUP_CODE = re.compile(
+    r"(?P<cue>\b(?:backup|recovery|rescue|emergency|2fa)\s+codes?\b\s*(?:is|was|are|=|[:：])?\s*|"
+    r"(?:备用码|備用碼|恢复码|恢復碼|救援码|救援碼|备份码|備份碼)\s*(?:是|为|為|[:=：])?\s*)"
+    r"(?P<value>[A-Za-z0-9]{4,10}(?:[- ][A-Za-z0-9]{4,10}){0,7})", re.I)
+# The card's security code: three or four digits after its name ("cvv 123", "安全码 123", "背面三位数是 321").
+_CVC = re.compile(
+    r"(?P<cue>\b(?:cvv2?|cvc2?|cvn|csc|cid|card (?:security|verification) code|security code)\b[^\d\n]{0,12}?|"
+    r"(?:安全码|安全碼|卡?(?:片)?背面的?(?:三|3)位[数數]?字?|cvv码|cvv碼)[^\d\n]{0,6})(?P<value>\d{3,4})(?!\d)", re.I)
+_NOT_AN_OTP = re.compile(r"(?:error|err|zip|postal|post|country|area|promo|referral|invite|invitation|coupon|order|"
+                         r"invoice|voucher|gift|discount|"
                          r"status|reason|bank|swift|sort|branch|product|tracking)\s*$", re.I)
 # "my password is wrong": a plain word from this list after "password is" is a complaint, not a password.
 COMPLAINT_WORDS = frozenset({
@@ -118,9 +142,14 @@ def _secrets(text: str) -> list[tuple[str, int, int]]:
     found += [(KEY, m.start(), m.end()) for m in _HEX64.finditer(text) if not _labelled(text, m.start())]
     found += [(CARD, m.start(), m.end()) for m in _CARD.finditer(text) if _is_card(m.group()) and not _labelled(
         text, m.start())]
-    for pattern in (_PASSWORD_EN, _PASSWORD_ZH):
+    found += [(CVC, m.start("value"), m.end("value")) for m in _CVC.finditer(text)]
+    for pattern in (_PASSWORD_EN, _PASSWORD_ZH, _PASSWORD_BARE):
         found += [(PASSWORD, m.start("value"), m.end("value")) for m in pattern.finditer(text)
                   if _looks_like_password(m.group("value"))]
+    found += [(PASSWORD, m.start("value"), m.end("value") - _trailing_space(m.group("value")))
+              for m in _PASSPHRASE.finditer(text) if _looks_like_answer(m.group("value"))]
+    found += [(CODE, m.start("value"), m.end("value")) for m in _BACKUP_CODE.finditer(text)
+              if _looks_like_backup_code(m.group("value"))]
     found += [(CODE, m.start("value"), m.end("value")) for m in _CODE_ZH.finditer(text)]
     found += [(CODE, m.start("value"), m.end("value")) for m in _CODE_EN.finditer(text)
               if not _NOT_AN_OTP.search(text[max(0, m.start() - 20):m.start()])]
@@ -167,16 +196,30 @@ def _phrases(text: str) -> list[tuple[int, int]]:
             run.append(m)
         else:
             close()
-            if len(token) in PHRASE_LENGTHS and all(c in chinese for c in token) and _valid_chinese(token):
+            if len(token) in PHRASE_LENGTHS and all(c in chinese for c in token) and _valid_chinese(token) \
+                    and not _reads_as_chinese(token):
                 spans.append((m.start(), m.end()))
     close()
     for cue in _PHRASE_CUE.finditer(text):  # "助记词是" and the characters written without spaces
         end = cue.end()
         while end < len(text) and text[end] in chinese and end - cue.end() < max(PHRASE_LENGTHS):
             end += 1
-        if end - cue.end() >= MIN_WORDS:
+        run = text[cue.end():end]
+        if len(run) >= MIN_WORDS and (_valid_chinese(run) or not _reads_as_chinese(run)):
             spans.append((cue.end(), end))
     return spans
+
+
+def _reads_as_chinese(run: str) -> bool:
+    """A sentence, not a phrase: most of its characters form words. The wordlists hold 2,048 everyday
+    characters and a 12-word checksum has 4 bits, so one everyday 12-character sentence in 16 passes as a
+    valid phrase ("还没完成的交易可以取消吗"); a sentence segments into two-character words (half of its
+    characters and more), a generated phrase rarely (at most a third of its characters in 8,000 generated)."""
+    from core.language import _jieba, to_simplified
+
+    simplified = to_simplified(run)
+    in_words = sum(len(word) for word in _jieba().cut(simplified, HMM=False) if len(word) >= 2)
+    return in_words >= 0.45 * len(simplified)
 
 
 @cache
@@ -215,7 +258,7 @@ def _labelled(text: str, start: int) -> bool:
 
 def _looks_like_password(value: str) -> bool:
     bare = value.strip("\"'").rstrip(".,!?;:，。！？")
-    if len(bare) < 4 or bare.startswith("[redacted"):
+    if len(bare) < 4 or bare.startswith("[redacted") or _RANGE.fullmatch(bare):
         return False
     if value[:1] in "\"'":
         return True
@@ -223,3 +266,22 @@ def _looks_like_password(value: str) -> bool:
         return False
     plain_word = bare.islower() or (bare[:1].isupper() and bare[1:].islower())  # "wrong", "Wrong"; not "wRoNg"
     return not (plain_word and bare.lower() in COMPLAINT_WORDS)
+
+
+_RANGE = re.compile(r"\d{1,2}(?:-|~|到|至)\d{1,2}")  # "密码6-20位": the rule for a password, not one
+
+
+def _looks_like_answer(value: str) -> bool:
+    bare = value.strip().strip("\"'")
+    first = bare.split()[0].lower() if bare.split() else ""
+    return bool(bare) and first not in COMPLAINT_WORDS and not bare.startswith(("什么", "什麼", "多少", "啥", "不"))
+
+
+def _trailing_space(value: str) -> int:
+    return len(value) - len(value.rstrip())
+
+
+def _looks_like_backup_code(value: str) -> bool:
+    """A code has a digit or is upper-case groups; "backup code doesn't work" names one without giving it."""
+    groups = re.split(r"[- ]", value)
+    return any(c.isdigit() for c in value) or (len(groups) > 1 and all(g.isupper() for g in groups))
