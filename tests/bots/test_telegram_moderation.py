@@ -243,8 +243,10 @@ async def test_a_moderator_reports_an_impersonator_with_a_reply(engine, store, k
         assert await wait_until(lambda: notice(reported)) == kb.message("impersonator_notice", "en",
                                                                          ticket=ticket.id)
         assert notice(refused) == kb.message("escalation_refused", "en")
-        assert notice(bare) == IMPERSONATOR_USAGE
-        assert fake.sent_to(MOD)[-1]["text"] == IMPERSONATOR_USAGE_PRIVATE
+        # the commands after the report are answered after it (a group's replies are paced): wait for theirs too
+        assert await wait_until(lambda: notice(bare), what="the usage reply in the group") == IMPERSONATOR_USAGE
+        assert await wait_until(lambda: fake.sent_to(MOD) and fake.sent_to(MOD)[-1]["text"],
+                                what="the usage reply in private") == IMPERSONATOR_USAGE_PRIVATE
         assert "impersonator" in ticket.tags
         record = await store.ticket(ticket.id)
         assert "asked two members for codes in DMs" in record.texts
