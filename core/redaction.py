@@ -68,6 +68,9 @@ _BACKUP_CODE = re.compile(
     r"(?P<cue>\b(?:backup|recovery|rescue|emergency|2fa)\s+codes?\b\s*(?:is|was|are|=|[:：])?\s*|"
     r"(?:备用码|備用碼|恢复码|恢復碼|救援码|救援碼|备份码|備份碼)\s*(?:是|为|為|[:=：])?\s*)"
     r"(?P<value>[A-Za-z0-9]{4,10}(?:[- ][A-Za-z0-9]{4,10}){0,7})", re.I)
+_DIGIT = re.compile(r"\d")
+# A word every password, passphrase, answer and backup-code cue above contains.
+_CUE_WORD = re.compile(r"pass|pw|pin|answer|backup|recovery|rescue|emergency|2fa|密|口令|备|備|恢|救", re.I)
 # The card's security code: three or four digits after its name ("cvv 123", "安全码 123", "背面三位数是 321").
 _CVC = re.compile(
     r"(?P<cue>\b(?:cvv2?|cvc2?|cvn|csc|cid|card (?:security|verification) code|security code)\b[^\d\n]{0,12}?|"
@@ -135,24 +138,30 @@ def scrub(value: Any) -> Any:
 
 
 def _secrets(text: str) -> list[tuple[str, int, int]]:
+    # Every message passes here before it is stored: the patterns whose value needs a digit, or whose cue needs
+    # one of a few words, are searched only when the text has one (most messages have neither).
+    digits, cued = _DIGIT.search(text) is not None, _CUE_WORD.search(text) is not None
     found: list[tuple[str, int, int]] = []
     found += [(PHRASE, s, e) for s, e in _phrases(text)]
     found += [(KEY, m.start(), m.end()) for m in _EXTENDED.finditer(text)]
     found += [(KEY, m.start(), m.end()) for m in _BASE58.finditer(text) if _is_wif(m.group())]
     found += [(KEY, m.start(), m.end()) for m in _HEX64.finditer(text) if not _labelled(text, m.start())]
-    found += [(CARD, m.start(), m.end()) for m in _CARD.finditer(text) if _is_card(m.group()) and not _labelled(
-        text, m.start())]
-    found += [(CVC, m.start("value"), m.end("value")) for m in _CVC.finditer(text)]
-    for pattern in (_PASSWORD_EN, _PASSWORD_ZH, _PASSWORD_BARE):
-        found += [(PASSWORD, m.start("value"), m.end("value")) for m in pattern.finditer(text)
-                  if _looks_like_password(m.group("value"))]
-    found += [(PASSWORD, m.start("value"), m.end("value") - _trailing_space(m.group("value")))
-              for m in _PASSPHRASE.finditer(text) if _looks_like_answer(m.group("value"))]
-    found += [(CODE, m.start("value"), m.end("value")) for m in _BACKUP_CODE.finditer(text)
-              if _looks_like_backup_code(m.group("value"))]
-    found += [(CODE, m.start("value"), m.end("value")) for m in _CODE_ZH.finditer(text)]
-    found += [(CODE, m.start("value"), m.end("value")) for m in _CODE_EN.finditer(text)
-              if not _NOT_AN_OTP.search(text[max(0, m.start() - 20):m.start()])]
+    if digits:
+        found += [(CARD, m.start(), m.end()) for m in _CARD.finditer(text) if _is_card(m.group()) and not _labelled(
+            text, m.start())]
+        found += [(CVC, m.start("value"), m.end("value")) for m in _CVC.finditer(text)]
+    if cued:
+        for pattern in (_PASSWORD_EN, _PASSWORD_ZH, *((_PASSWORD_BARE,) if digits else ())):
+            found += [(PASSWORD, m.start("value"), m.end("value")) for m in pattern.finditer(text)
+                      if _looks_like_password(m.group("value"))]
+        found += [(PASSWORD, m.start("value"), m.end("value") - _trailing_space(m.group("value")))
+                  for m in _PASSPHRASE.finditer(text) if _looks_like_answer(m.group("value"))]
+        found += [(CODE, m.start("value"), m.end("value")) for m in _BACKUP_CODE.finditer(text)
+                  if _looks_like_backup_code(m.group("value"))]
+    if digits:
+        found += [(CODE, m.start("value"), m.end("value")) for m in _CODE_ZH.finditer(text)]
+        found += [(CODE, m.start("value"), m.end("value")) for m in _CODE_EN.finditer(text)
+                  if not _NOT_AN_OTP.search(text[max(0, m.start() - 20):m.start()])]
     return found
 
 
@@ -171,12 +180,40 @@ _PHRASE_CUE = re.compile(r"(?:助记词|助記詞|记忆词|記憶詞|恢复短�
                          r"种子词|種子詞|钱包短语|錢包短語|seed|mnemonic|recovery phrase)"
                          r"\s*(?:是|为|為|[:：])?\s*", re.I)
 _TOKEN = re.compile(r"[A-Za-z]+|" + _CJK + r"+|\d{1,2}[.)、:：]|\S")
+# Where a run of MIN_WORDS words could be (a word: 3+ letters, or one Chinese character standing alone; between
+# words only spaces, separators and numbering): the word-by-word walk below runs only there, so an ordinary
+# message costs one regex search instead of the walk.
+_WORD = rf"(?:(?<![A-Za-z])[A-Za-z]{{3,}}(?![A-Za-z])|(?<!{_CJK}){_CJK}(?!{_CJK}))"
+_GAP = r"(?:\s|[,，、;；.·|/]|\d{1,2}[.)、:：])*"
+_MAYBE_RUN = re.compile(rf"{_WORD}(?:{_GAP}{_WORD}){{{MIN_WORDS - 1}}}")
+_UNITS = re.compile(rf"[A-Za-z]{{3,}}|{_CJK}")  # fewer than MIN_WORDS of these: no run can be there
+_CJK_RUN = re.compile(rf"{_CJK}{{{MIN_WORDS},}}")
 
 
 def _phrases(text: str) -> list[tuple[int, int]]:
     """Runs of 12+ BIP-39 words (English by their unique 4-letter prefix, typos after it included;
     Chinese single characters set apart by spaces or commas), or a contiguous run of Chinese
     characters whose length and checksum make it a valid phrase."""
+    spans: list[tuple[int, int]] = []
+    chinese = _chinese()
+    if len(_UNITS.findall(text)) >= MIN_WORDS and _MAYBE_RUN.search(text):
+        spans += _runs(text, chinese)
+    for m in _CJK_RUN.finditer(text):
+        token = m.group()
+        if len(token) in PHRASE_LENGTHS and all(c in chinese for c in token) and _valid_chinese(token) \
+                and not _reads_as_chinese(token):
+            spans.append((m.start(), m.end()))
+    for cue in _PHRASE_CUE.finditer(text):  # "助记词是" and the characters written without spaces
+        end = cue.end()
+        while end < len(text) and text[end] in chinese and end - cue.end() < max(PHRASE_LENGTHS):
+            end += 1
+        run = text[cue.end():end]
+        if len(run) >= MIN_WORDS and (_valid_chinese(run) or not _reads_as_chinese(run)):
+            spans.append((cue.end(), end))
+    return spans
+
+
+def _runs(text: str, chinese: frozenset[str]) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     run: list[re.Match[str]] = []
 
@@ -185,28 +222,17 @@ def _phrases(text: str) -> list[tuple[int, int]]:
             spans.append((run[0].start(), run[-1].end()))
         run.clear()
 
-    english, chinese = _english(), _chinese()
+    english = _english()
     for m in _TOKEN.finditer(text):
         token = m.group()
         if re.fullmatch(r"\d{1,2}[.)、:：]|[,，、;；.·|/]", token):
             continue  # numbering and separators between words
-        word = (token.isascii() and token.isalpha() and len(token) >= 3
-                and (token[:4].lower() in english)) or (len(token) == 1 and token in chinese)
-        if word:
+        if (token.isascii() and token.isalpha() and len(token) >= 3 and token[:4].lower() in english) \
+                or (len(token) == 1 and token in chinese):
             run.append(m)
         else:
             close()
-            if len(token) in PHRASE_LENGTHS and all(c in chinese for c in token) and _valid_chinese(token) \
-                    and not _reads_as_chinese(token):
-                spans.append((m.start(), m.end()))
     close()
-    for cue in _PHRASE_CUE.finditer(text):  # "助记词是" and the characters written without spaces
-        end = cue.end()
-        while end < len(text) and text[end] in chinese and end - cue.end() < max(PHRASE_LENGTHS):
-            end += 1
-        run = text[cue.end():end]
-        if len(run) >= MIN_WORDS and (_valid_chinese(run) or not _reads_as_chinese(run)):
-            spans.append((cue.end(), end))
     return spans
 
 
