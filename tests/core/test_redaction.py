@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 from pathlib import Path
+from typing import Any
 
 import base58
 import pytest
@@ -212,3 +213,91 @@ async def test_the_customer_is_warned_in_their_language_and_the_ticket_never_hol
     assert phrase not in record.ticket.subject and "[redacted: recovery phrase]" in record.ticket.subject
     bot = [m.message.text for m in record.messages if m.message.author_kind == "bot"]
     assert bot[0] == kb.message("secret_warning_wallet", "zh-Hans")
+
+
+# ---- secrets as wallets, keyboards and chat apps write them (an outside probe found each of these kept) --------
+PHRASE12 = "sunset caution fragile clap assault appear decade bean wheat regret cave front".split()
+ZH12 = "尖 堡 幕 枝 试 减 侧 姻 疏 计 朋 根".split()
+HEX = "38b74aecad65167c6f238bb97d2c1e9a2e86c5ef64a8b05a079c0b9a89013273"
+
+
+def _full_width(text: str) -> str:
+    """What a Chinese input method types in its full-width mode."""
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else ("\u3000" if c == " " else c) for c in text)
+
+
+@pytest.mark.parametrize(("said", "kind", "gone"), [
+    (" ".join(f"({i}) {w}" for i, w in enumerate(PHRASE12, 1)), PHRASE, "caution"),
+    (" ".join(f"#{i} {w}" for i, w in enumerate(PHRASE12, 1)), PHRASE, "caution"),
+    ("\n".join(f"{i} - {w}" for i, w in enumerate(PHRASE12, 1)), PHRASE, "caution"),
+    (" ".join(f"{i} {w}" for i, w in enumerate(PHRASE12, 1)), PHRASE, "caution"),
+    ("\n".join(f"• {w}" for w in PHRASE12), PHRASE, "caution"),
+    ("\n".join(f"* {w}" for w in PHRASE12), PHRASE, "caution"),
+    ("-".join(PHRASE12), PHRASE, "caution"),
+    ("_".join(PHRASE12), PHRASE, "caution"),
+    ("+".join(PHRASE12), PHRASE, "caution"),
+    (", ".join(f'"{w}"' for w in PHRASE12), PHRASE, "caution"),
+    (str(PHRASE12), PHRASE, "caution"),
+    (" -> ".join(PHRASE12), PHRASE, "caution"),
+    (" and ".join(PHRASE12), PHRASE, "caution"),
+    (_full_width(" ".join(PHRASE12)), PHRASE, "ｃａｕｔｉｏｎ"),
+    ("\u200b".join(PHRASE12), PHRASE, "caution"),
+    ("\u200b ".join(PHRASE12), PHRASE, "caution"),
+    (" ".join(PHRASE12).replace("a", "\u0430"), PHRASE, "c\u0430ution"),  # Cyrillic а
+    ("\n".join(ZH12), PHRASE, "堡 幕"),
+    (f"key {' '.join(HEX[i:i + 8] for i in range(0, 64, 8))}", KEY, HEX[8:16]),
+    (f"key\n{HEX[:32]}\n{HEX[32:]}", KEY, HEX[:32]),
+    (_full_width(HEX), KEY, _full_width(HEX[:8])),
+    ("0X" + HEX.upper(), KEY, HEX.upper()[:8]),
+    (f"the transaction wallet key: {HEX}", KEY, HEX[:8]),
+    ("4111.1111.1111.1111", CARD, "4111"),
+    ("4111/1111/1111/1111", CARD, "4111"),
+    ("4111\n1111\n1111\n1111", CARD, "4111"),
+    (_full_width("4111 1111 1111 1111"), CARD, "４１１１"),
+    ("٤١١١١١١١١١١١١١١١", CARD, "٤١١١"),  # Arabic-Indic digits
+    ("order failed: paid with 4111-1111-1111-1111", CARD, "4111"),
+    ("the 3 digits on the back are 123", CVC, "123"),
+    ("password - Hunter22!", PASSWORD, "Hunter22"),
+    (_full_width("password: Hunter22!"), PASSWORD, "Ｈｕｎｔｅｒ"),
+    ("密码：ａｂｃ１２３４５", PASSWORD, "ａｂｃ"),
+    ("code 4 8 2 9 1 3", CODE, "4 8 2 9"),
+    ("pin1234", PASSWORD, "1234"),
+])
+def test_secrets_written_the_ways_people_paste_and_type_them_are_redacted(said: str, kind: str, gone: str) -> None:
+    result = redact(said)
+    assert kind in result.kinds and gone not in result.text
+
+
+def test_the_words_around_a_phrase_are_kept_and_only_the_phrase_goes() -> None:
+    """"my wallet seed: <12 words>": "wallet" and "seed" are BIP-39 words too, the checksum says where it starts."""
+    phrase = EN.generate(128)
+    result = redact(f"please help my wallet seed: {phrase} thanks a lot")
+    assert result.text == "please help my wallet seed: [redacted: recovery phrase] thanks a lot"
+
+
+@pytest.mark.parametrize("said", [
+    "my transaction hash is 0x" + "ab" * 32, "txid: " + "cd" * 32, "order no. 4111111111111111",
+    "訂單號：4111111111111111", "I sent it to 0x" + "ab" * 20 + " yesterday",  # an address: agents need it
+    "password-protected file", "the 2.5.1 version and 1.2.3.4 address", "I paid 1,234.56 USD on 2026.11.29",
+])
+def test_references_addresses_and_numbers_stay(said: str) -> None:
+    assert redact(said).kinds == ()
+
+
+STYLES = st.sampled_from([
+    lambda ws: " ".join(ws), lambda ws: "\n".join(ws), lambda ws: " ".join(f"{i}) {w}" for i, w in enumerate(ws, 1)),
+    lambda ws: " ".join(f"({i}) {w}" for i, w in enumerate(ws, 1)), lambda ws: "\n".join(f"- {w}" for w in ws),
+    lambda ws: ", ".join(f'"{w}"' for w in ws), lambda ws: "-".join(ws), lambda ws: " ".join(ws).upper(),
+])
+
+
+@settings(max_examples=60, deadline=None)
+@given(entropy=ENTROPY, style=STYLES, full_width=st.booleans(), before=AROUND, after=AROUND)
+def test_a_generated_phrase_in_any_usual_format_is_redacted(entropy: bytes, style: Any, full_width: bool,
+                                                          before: str, after: str) -> None:
+    words = EN.to_mnemonic(entropy).split()
+    written = style(words)
+    result = redact(f"{before} {_full_width(written) if full_width else written} {after}")
+    folded = result.text.lower().translate({c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)})
+    assert PHRASE in result.kinds
+    assert not any(" ".join(words[i:i + 3]) in " ".join(re.findall(r"[a-z]+", folded)) for i in range(len(words) - 2))
