@@ -109,7 +109,8 @@ STOPWORDS = frozenset(
     听说 听 说 同事 真的 是真的 新手 求教 请教 求助 其实 whether right
     先 平时 导致 会导致 些 求问 这种 那种 好点 不太会 怕 注意 要注意 一般来说
     sometimes till ever advance myself bit 打字 如果 假如 要是 万一 要不要 的话
-    该 平常 担心 担忧 害怕""".split()
+    该 平常 担心 担忧 害怕
+    po lah leh kena excuse teach sir madam 急急急""".split()
 )
 
 # Variant spellings OpenCC keeps: 帐 for 账 (账户, 到账), and the Taiwan spelling 身分 for 身份
@@ -141,6 +142,10 @@ _REGIONAL = {
     # Taiwan's 裝置 (a device: "新裝置登入"), Hong Kong's 前日 (the day before yesterday)
     "装置": "设备", "前日": "前天",
     "在哪边": "在哪里",  # Taiwan's "在哪邊": where (a page, a button)
+    # mainland regional speech (Sichuan, the north-east): 啥子 is 什么, 咋个 怎么, 遭 the passive 被 ("账号遭盗了"),
+    # 整不明白 "can't figure it out"; Taiwan's 刷不過 is a card or payment declined
+    "啥子": "什么", "咋个": "怎么", "遭盗": "被盗", "遭冻结": "被冻结", "遭锁": "被锁", "遭封": "被封",
+    "整不明白": "", "这玩意儿": "这个", "刷不过": "付款失败", "刷不了": "付款失败",
 }
 _REGIONAL_RE = re.compile("|".join(sorted(map(re.escape, _REGIONAL), key=len, reverse=True)))
 # Pinyin typed without a Chinese keyboard ("mima wangle", "tixian 还没到", "rengong kefu"): support words only,

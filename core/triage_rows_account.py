@@ -115,7 +115,10 @@ ACCOUNT_ROWS: list[tuple[str, str, list[str], list[str]]] = [
         # "账户好像有人在用" ("可以让家人用我的账户吗" asks whether)
         r"(?:(?:有人|别人|陌生人|其他人)(?:在)?(?:用|使用|盗用)(?:着)?我的(?:账户|账号|钱包)|(?:账户|账号|钱包)(?:好像|似乎|"
         r"可能)?(?:被)?(?:有人|别人|陌生人)(?:在)?(?:用|使用))(?!.{0,8}(?:吗|么|可以|能不能))",
-    ], [PREVENT]),
+    # the app calls the password wrong though the customer never changed it ("提示密码错误，可我没改过密码啊"): sure
+    # of the password, not saying someone changed it; the login answer's question
+    ], [PREVENT, r"^(?!.*(?:盗|黑|hack|有人|别人|陌生)).*(?:密码错误|密码不对|密码不正确|密码有误).{0,20}(?:可|但|可是)"
+        r"(?:是)?我(?:并|根本|从来)?没(?:有)?(?:改|修改|更改)过?(?:密码)?"]),
     ("stolen_funds", "urgent", [
         r"stolen|steal|stole|theft|被盗|被偷|盗走|偷走|盗刷|被转走|转走了|被人转|被划走|被提走|被取走",
         r"(?:someone|somebody|they|a hacker|hackers?) (?:else )?(?:withdrew|withdrawn|transferred|moved|sent|spent|"
@@ -247,7 +250,12 @@ ACCOUNT_ROWS: list[tuple[str, str, list[str], list[str]]] = [
     ], [r"(?:how (?:do|can|to) (?:i |you )?(?:avoid|spot|recogni[sz]e|protect)|tips|防范|如何识别|怎么识别|怎么防|"
         r"怎样防|怎么避免|如何避免|(?:新闻|报道)(?:里)?.{0,4}诈骗(?:好多|很多|太多)|诈骗(?:的)?新闻)", SCAM_QUESTION,
         # how not to be taken in, by someone who was not ("平时要留意什么才能避免被骗")
-        r"^(?!.*(?:被骗了|骗了|骗走|已经被骗)).*(?:避免|防止|以免|不被)被?骗",
+        r"^(?!.*(?:被骗了|骗了|骗走|已经被骗)).*(?:避免|防止|以免|不被|(?:才|就)不会|不要|别|不会再)被?骗",
+        # whether OKPay is safe, scams heard of from others ("is OKPay safe? my aunt said there are many scams")
+        r"^(?!.*(?:i was|i got|ive been|we were|fell for|i lost|i gave|i sent|i paid|被骗了|骗了|骗走)).*(?:(?:is|are) "
+        r"(?:okpay|it|this app|the app|your app|this wallet) (?:really |actually )?(?:safe|secure|legit)|"
+        r"安全(?:吗|不|么)|"
+        r"安不安全|靠谱吗).{0,60}(?:said|say|says|heard|told me|听说|说)",
         # whether staff would ever ask for a code or password: the security answer's ("客服会不会找我要验证码")
         r"^(?!.*(?:gave|sent|told|already|给了|发了|告诉了|已经)).*(?:(?<![a-z])(?:would|will|do|does|can|could|"
         r"might) (?:okpay|you|your (?:staff|team|support|agents?)|(?:okpay )?(?:staff|support|agents?|employees?)|"
@@ -294,7 +302,8 @@ ACCOUNT_ROWS: list[tuple[str, str, list[str], list[str]]] = [
         r"(?:限额|额度)(?:突然|莫名|无故)?(?:被)?(?:降低|下调|调低|减少|降)了",
         r"(?:limit|limits) (?:was |were |got |has been |have been )?(?:lowered|reduced|cut|decreased)",
     # "an sms says my account is abnormal and to click a link: is this a scam? I haven't clicked" asks about a message
-    ], [r"(?=.*(?:短信|邮件|消息|私信|电话|sms|email|text|message|call).{0,12}(?:说|称|saying|says|claiming))"
+    ], [r"(?=.*(?:短信|邮件|消息|私信|电话|微信|加我|sms|email|text|message|call|whatsapp|telegram|dm)"
+        r".{0,12}(?:说|称|saying|says|claiming))"
         + SCAM_QUESTION,
         # about payments or accounts in general, nobody's own: "why would a payment be put on hold?", "when do
         # transfers get held?" (the transaction answer's delays); "why would my account be frozen" stays a case

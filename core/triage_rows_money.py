@@ -8,7 +8,7 @@ Rows of the incident table (core/triage_rules.py explains their form); they come
 
 from __future__ import annotations
 
-from core.triage_shapes import ASKS, LONG_WAIT, PREVENT
+from core.triage_shapes import ASKS, LONG_WAIT, PREVENT, REFERENCE_QUESTION
 
 # a hypothetical ("what if the reset e-mail never comes?"): a question about the FAQ, not a case
 IF = r"(?<![a-z])(?:if|what if|in case|suppose)(?![a-z])|如果|万一|要是|假如|的话"
@@ -164,7 +164,7 @@ MONEY_ROWS: list[tuple[str, str, list[str], list[str]]] = [
         r"(?:发|转|付|打|汇)(?:出去|过去|走|出)?了|"
         r"(?:已经|都)(?:发|转|付|打|汇)(?:出去|过去|走|给)?.{0,12}了.{0,24}(?:(?:复制|输|填|写|打)(?:错|少|多)|"
         r"(?:少|多)(?:输|打|填|写))",
-    ], [IF]),
+    ], [IF, REFERENCE_QUESTION]),
     # the customer asks the team to act on their own payment: cancel, stop, change, return it
     ("transaction_investigation", "normal", [
         r"(?:can|could|would) u (?:\w+ ){0,2}(?:cancel|reverse|stop|undo|recall)(?: \w+){0,2} "

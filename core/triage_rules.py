@@ -27,6 +27,7 @@ from core.triage_shapes import (
     LONG_WAIT,
     MISDIRECTED,
     OVERDUE,
+    REFERENCE_QUESTION,
     STEP_EN,
     VERIFYING,
 )
@@ -317,7 +318,10 @@ _TABLE: list[tuple[str, str, list[str], list[str]]] = [
         r"(?:也|都|一直|还)不回(?:我|复|消息|私信)?|谁(?:来)?(?:管|负责)(?:啊|呢|吗)?(?:[?？!！。,，]|$)",
     ], [r"how long|usually|normally|多久|多长时间|要几天|几天(?:能|可以|会|才)|一般|正常要"]),
     ("transaction_investigation", "normal", MISDIRECTED, []),
-    ("transaction_investigation", "normal", CASE_DETAILS, []),
+    # a reference pasted beside a general question the FAQ answers, nothing asked of the team
+    # ("交易编号TX99812显示失败，要检查什么", "Order #200184 is still pending, can it be cancelled before it
+    # completes?")
+    ("transaction_investigation", "normal", CASE_DETAILS, [REFERENCE_QUESTION]),
     # past the promised 24 hours; "how long does it usually take, 3 days?" asks about delays
     ("transaction_investigation", "normal", OVERDUE, [
         r"how long|how many days|usually|normally|多久|多长时间|要几天|几天(?:能|可以|会|才)|多少天|一般|正常要"]),

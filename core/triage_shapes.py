@@ -63,7 +63,7 @@ ON_CHAIN = (
 ASKS = (
     r"^(?!.*(?:帮我|帮忙|替我|麻烦你|can you|could you|would you|can u|could u|help me|"
     r"(?:please|pls|plz) (?:cancel|reverse|refund|unlock|fix|help|undo|return|stop|check|look))).*"
-    r"(?:怎么|怎样|如何|咋|哪|能不能|可不可以|会不会|有没有|是否|可以.{0,12}吗|吗|呢|多久|多长|为什么|什么|[?？]|"
+    r"(?:怎么|怎样|如何|咋|哪|能不能|可不可以|会不会|有没有|是否|可以.{0,12}吗|吗|呢|多久|多长|为什么|什么(?!都|也)|[?？]|"
     r"(?<![a-z])(?:how|hows|what|whats|why|when|where|can(?! not(?![a-z]))|could|is it|is there|do i|should i)"
     r"(?![a-z]))|"
     r"(?<![a-z])(?:if|what if|in case)(?![a-z])|如果|万一|要是|假如"
@@ -76,6 +76,16 @@ REFERENCE = (
     r"(?<![a-z])(?:order|tx|txn|transaction|payment|transfer|ticket|case|订单|交易|转账|工单)\s*[:：#]?\s*\d{5,}|"
     r"(?<![a-z])(?:order|订单|invoice|ticket)\s*(?:no\.?|number)?\s*#\s*\d{3,}|"
     r"#\s?\d{5,}|(?<![a-z0-9])(?=[a-z0-9]*\d)(?=[a-z0-9]*[a-z])[a-z0-9]{12,}(?![a-z0-9])|\d{9,}|0x[0-9a-f]{8,})"
+)
+# a reference pasted beside a general question the FAQ answers, nothing asked of the team: "交易编号TX99812显示失败，
+# 要检查什么", "Order #200184 is still pending, can it be cancelled before it completes?"
+REFERENCE_QUESTION = (
+    r"^(?!.*(?:帮我|帮忙|给我|麻烦|can you|could you|would you|can u|please|pls|plz|help me|for me)).*"
+    r"(?:(?:要|该|应该|需要)(?:先)?(?:检查|查看|确认)(?:些|哪些)?(?:什么|啥|哪些)|要点检查|(?:要|该)?怎么(?:检查|排查)|"
+    r"what (?:should|do|can|must) (?:i|we) (?:check|look at)|"
+    r"(?:可以|能|可不可以|能不能|还能)(?:被)?(?:取消|撤销|撤回)(?:吗|么|[?？]|$)|"
+    r"can (?:it|this|that|the (?:order|payment|transfer|transaction)) (?:still )?be (?:cancell?ed|canceled|"
+    r"undone|reversed|stopped))"
 )
 # waits past the promised 24 hours: "3 days", "a week", "三天", "一个星期", "好几天"
 LONG_WAIT = (
@@ -165,7 +175,9 @@ SCAM_QUESTION = (
     r"(?:能|可以|能不能|可不可以)给(?:吗|他|她|他们)?(?:吗|[?？]|$)|"
     r"(?:havent|have not|didnt|did not) (?:clicked|replied|responded|opened|given|sent|entered)|"
     r"分辨|辨别|辨认|判断|区分|真的假的|是不是(?:诈骗|骗|真的|假的|钓鱼)|是(?:诈骗|骗局|钓鱼|真的|假的)吗|"
-    r"还没(?:有)?(?:点|回|回复|给|发|输))"
+    r"还没(?:有)?(?:点|回|回复|给|发|输)|"
+    # whether to answer it at all: "should I reply?", "should she answer?", "要不要回"
+    r"should (?:i|she|he|we|they|my \w+) (?:reply|answer|respond|text back|write back)|要不要回|该不该回|能不能回)"
 )
 # people close to the customer: "my ex", "my brother"
 PEOPLE = (
