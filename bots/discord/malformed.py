@@ -33,6 +33,8 @@ import discord.utils
 from discord.gateway import ReconnectWebSocket
 from discord.shard import EventItem, EventType, Shard
 
+from core.redaction import redact
+
 log = logging.getLogger(__name__)
 
 Parser = Callable[[Any], None]
@@ -50,6 +52,11 @@ def _ident(data: Any) -> str:
     if isinstance(data, dict):
         return f"id {str(data.get('id'))[:40]}, channel {str(data.get('channel_id'))[:40]}"
     return f"a {type(data).__name__}, not an object"
+
+
+def _why(exc: BaseException) -> str:
+    """What discord.py said, for the log: it may quote a value of the payload, so secrets are redacted."""
+    return redact(str(exc)[:200]).text
 
 
 def _lighter(data: Any) -> Iterator[tuple[dict[str, Any], list[str]]]:
@@ -70,7 +77,7 @@ def _guarded(event: str, parse: Parser) -> Parser:
             parse(data)
         except Exception as exc:
             log.error("discord: dropped a %s event discord.py could not read (%s): %s: %s", event, _ident(data),
-                      type(exc).__name__, str(exc)[:200])
+                      type(exc).__name__, _why(exc))
 
     return parse_or_drop
 
@@ -95,10 +102,10 @@ def _salvaging(parse: Parser) -> Parser:
             except Exception:
                 continue
             log.warning("discord: message (%s) read without the parts discord.py could not read: %s (%s: %s)",
-                        _ident(data), ", ".join(left_out), type(first).__name__, str(first)[:200])
+                        _ident(data), ", ".join(left_out), type(first).__name__, _why(first))
             return
         log.error("discord: dropped a message discord.py could not read (%s): %s: %s", _ident(data),
-                  type(first).__name__, str(first)[:200])
+                  type(first).__name__, _why(first))
 
     return parse_message
 
@@ -139,7 +146,7 @@ class SteadyShard(Shard):
                 await self.ws.poll_event()
             except (ValueError, RecursionError) as exc:  # json.loads refused this frame: drop it, not the client
                 log.error("discord: shard %s dropped a gateway frame it could not decode: %s: %s", self.id,
-                          type(exc).__name__, str(exc)[:200])
+                          type(exc).__name__, _why(exc))
                 continue
             except ReconnectWebSocket as e:
                 etype = EventType.resume if e.resume else EventType.identify

@@ -5,14 +5,15 @@ the engine has committed it. A storage failure (the database is down) is never t
 it is not confirmed and comes again, as often as it takes (the engine dedupes redeliveries). Any
 other failure that repeats for the same update is a poison update (a bug, a shape we cannot
 read): after ``poison_attempts`` tries it is written to the dead-letter folder for an operator
-and confirmed, so one bad update never blocks the bot.
+and confirmed, so one bad update never blocks the bot. What is written there, and what the log says of
+a failure, has the customer's secrets redacted (``core.kept_files``): the update is kept, its secrets not.
 """
 
 from __future__ import annotations
 
 import enum
-import json
 import logging
+import traceback
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -20,6 +21,8 @@ from pathlib import Path
 from telegram import Update
 
 from core.errors import StorageError
+from core.kept_files import keep_json
+from core.redaction import redact
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +61,7 @@ class Handover:
         return Handed.STORED
 
     def _failed(self, update: Update, exc: Exception) -> Handed:
-        self.last_error = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+        self.last_error = redact(f"{type(exc).__name__}: {exc}".splitlines()[0][:300]).text
         if is_storage_failure(exc):
             log.warning("telegram: update %s not stored (will come again): %s", update.update_id, self.last_error)
             return Handed.RETRY
@@ -68,10 +71,10 @@ class Handover:
             while len(self._failures) > REMEMBERED_FAILURES:
                 self._failures.popitem(last=False)
             log.warning("telegram: update %s failed (%d of %d tries): %s", update.update_id, count,
-                        self._poison_attempts, self.last_error, exc_info=exc)
+                        self._poison_attempts, _redacted_traceback(exc))
             return Handed.RETRY
-        log.error("telegram: update %s failed %d times; kept in %s for replay", update.update_id, count,
-                  self._dead_letters, exc_info=exc)
+        log.error("telegram: update %s failed %d times; kept in %s for replay: %s", update.update_id, count,
+                  self._dead_letters, _redacted_traceback(exc))
         if not self.dead_letter(update):
             self._failures[update.update_id] = count  # not on disk either: it must stay with Telegram
             return Handed.RETRY
@@ -83,18 +86,19 @@ class Handover:
 
     def keep(self, update_id: int, data: object, *, why: str | None = None) -> bool:
         """Write ``data`` (an update, or what Telegram sent when nothing could read it) to the dead-letter
-        folder; False if that failed. ``why``: an unreadable update, logged once here."""
+        folder, its secrets redacted and readable by the bot's user only; False if that failed. ``why``: an
+        unreadable update, logged once here."""
         if why is not None:
-            log.error("telegram: update %s cannot be read (%s); kept in %s", update_id, why, self._dead_letters)
+            log.error("telegram: update %s cannot be read (%s); kept in %s", update_id, redact(why).text,
+                      self._dead_letters)
         try:
-            self._dead_letters.mkdir(parents=True, exist_ok=True)
-            text = json.dumps(data, ensure_ascii=False, default=str)
-            try:
-                body = text.encode("utf-8")
-            except UnicodeEncodeError:  # a lone surrogate: kept as the JSON escape Telegram sent
-                body = json.dumps(data, default=str).encode()
-            (self._dead_letters / f"{update_id}.json").write_bytes(body)
+            keep_json(self._dead_letters / f"{update_id}.json", data)
         except (OSError, TypeError, ValueError, RecursionError):
             log.exception("telegram: could not write failed update %s", update_id)
             return False
         return True
+
+
+def _redacted_traceback(exc: BaseException) -> str:
+    """The traceback for the log, with any secret its messages quote (an update's text) redacted."""
+    return redact("".join(traceback.format_exception(exc)).rstrip()).text

@@ -31,6 +31,7 @@ from bots.telegram.handover import Handed, Handover
 from bots.telegram.outbound import retry_after_seconds
 from bots.telegram.updates import Unreadable, read_update, update_id_of
 from core.errors import ConfigError
+from core.redaction import scrub
 
 log = logging.getLogger(__name__)
 
@@ -188,7 +189,7 @@ class UpdatePoller:
         for item in items:
             update_id = update_id_of(item)
             if update_id is None:  # no id to confirm it by: nothing Telegram sends (the offset moves past it)
-                log.error("telegram: getUpdates held an item without an update id; skipped: %.200r", item)
+                log.error("telegram: getUpdates held an item without an update id; skipped: %.200r", scrub(item))
                 continue
             ids.append(update_id)
             if update_id in self._done or (self.offset is not None and update_id < self.offset):

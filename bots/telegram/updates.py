@@ -35,6 +35,8 @@ from pydantic import (
 )
 from telegram import Bot, Update
 
+from core.redaction import redact
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -221,7 +223,7 @@ def read_update(data: Any, bot: Bot) -> Update:
     try:
         return Update.de_json(shape.model_dump(by_alias=True, exclude_none=True), bot)
     except (Exception, RecursionError) as exc:  # a field PTB reads and this adapter does not
-        failure = f"{type(exc).__name__}: {exc}"[:200]
+        failure = redact(f"{type(exc).__name__}: {exc}"[:200]).text  # PTB may quote a value: logged and answered
     try:  # the message still counts: read again without the fields the adapter does not use
         update = Update.de_json(_read_fields(shape), bot)
     except (Exception, RecursionError):

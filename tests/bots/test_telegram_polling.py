@@ -17,6 +17,7 @@ from bots.telegram import handover, polling
 from bots.telegram.adapter import TelegramAdapter
 from core.errors import ConfigError, StorageError
 from core.store.tables import Message
+from tests.bots.test_telegram_webhook import PHRASE, assert_kept_privately
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.telegram_world import DatabaseOutage, Recorder, settings_for, telegram_world, wait_until
 
@@ -91,7 +92,7 @@ class Buggy(Recorder):
         self.tries = 0
 
     async def handle_message(self, message):  # type: ignore[no-untyped-def]
-        if message.text == "boom":
+        if message.text.startswith("boom"):
             self.tries += 1
             raise ValueError("a bug the message trips over")
         return await self.inner.handle_message(message)
@@ -112,6 +113,16 @@ async def test_a_poison_update_is_kept_on_disk_and_the_bot_moves_on(engine, stor
         assert buggy.tries == handover.POISON_ATTEMPTS
         await wait_until(lambda: fake.pending == [], what="everything confirmed")
         assert world.adapter.health.receiving
+
+
+async def test_a_poison_update_is_kept_without_the_customers_secrets_for_the_bot_only(engine, tmp_path):
+    async with telegram_world(Buggy(engine), tmp_path) as world:
+        fake = world.fake
+        ann = fake.user(5001, "Ann")
+        said = f"boom, my phrase is {PHRASE}"
+        poison = await fake.deliver("message", fake.message(fake.private_chat(ann), ann, said))
+        await wait_until(lambda: fake.pending == [], what="the poison update confirmed", timeout=10)
+        assert_kept_privately(tmp_path / "telegram" / "failed-updates" / f"{poison['update_id']}.json", says="boom")
 
 
 async def test_a_storage_error_is_never_written_off_as_poison(tmp_path):

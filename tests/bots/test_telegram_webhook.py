@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import stat
+from pathlib import Path
 
+import pytest
 from aiohttp import ClientSession
 from sqlalchemy import func, select
 
@@ -124,7 +128,7 @@ async def test_when_storing_fails_the_webhook_answers_503_and_telegrams_retry_st
 
 class Buggy(Recorder):
     async def handle_message(self, message):  # type: ignore[no-untyped-def]
-        raise ValueError("a bug this message trips over")
+        raise ValueError(f"a bug this message trips over: {message.text!r}")  # as a bug's message may quote it
 
 
 async def test_a_poison_update_is_kept_on_disk_and_then_acknowledged(tmp_path):
@@ -135,6 +139,62 @@ async def test_a_poison_update_is_kept_on_disk_and_then_acknowledged(tmp_path):
         assert fake.webhook_statuses == [503] * (handover.POISON_ATTEMPTS - 1) + [200]
         kept = tmp_path / "telegram" / "failed-updates" / f"{update['update_id']}.json"
         assert json.loads(kept.read_text())["message"]["text"] == "boom"
+
+
+async def test_a_poison_update_is_kept_and_logged_without_the_customers_secrets(
+        tmp_path, caplog: pytest.LogCaptureFixture):
+    fake = FakeTelegram(webhook_retry_seconds=0.01, webhook_retry_max_seconds=0.05)
+    caplog.set_level(logging.INFO)
+    async with fake, telegram_world(Buggy(), tmp_path, fake=fake, mode="webhook") as world:
+        ann = fake.user(5001, "Ann")
+        update = await fake.deliver("message", fake.message(fake.private_chat(ann), ann,
+                                                            f"please help, my phrase is {PHRASE}"))
+        assert fake.webhook_statuses[-1] == 200
+        assert_kept_privately(tmp_path / "telegram" / "failed-updates" / f"{update['update_id']}.json",
+                              says="please help")
+        assert "a bug this message trips over" in (world.adapter.health.error or "")
+        assert PHRASE not in (world.adapter.health.error or "")
+    assert "a bug this message trips over" in caplog.text and PHRASE not in caplog.text
+
+
+PHRASE = "sunset caution fragile clap assault appear decade bean wheat regret cave front"  # a valid one
+CARD = "4111 1111 1111 1111"
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def assert_kept_privately(kept: Path, *, says: str) -> None:
+    """The update is on disk for an operator, with what the customer said, but not their secrets."""
+    assert _mode(kept) == 0o600 and _mode(kept.parent) == 0o700
+    body = kept.read_text()
+    assert says in body and "[redacted: recovery phrase]" in body
+    assert "sunset caution" not in body and CARD not in body and "4111111111111111" not in body
+    assert [p.name for p in kept.parent.iterdir()] == [kept.name]  # no temporary file left behind
+
+
+async def test_an_unreadable_update_is_kept_without_the_customers_secrets_and_for_the_bot_only(
+        tmp_path, caplog: pytest.LogCaptureFixture):
+    """One bad field makes a signed update unreadable (400): kept on disk all the same, the secrets redacted."""
+    caplog.set_level(logging.INFO)
+    async with telegram_world(Recorder(), tmp_path, mode="webhook") as world:
+        fake = world.fake
+        eve = fake.user(6001, "Eve")
+        odd_date = {"update_id": 502, "message": fake.message(
+            fake.private_chat(eve), eve, f"please help: my card {CARD} and {PHRASE}")}
+        odd_date["message"]["date"] = "yesterday"
+        too_long = {"update_id": 501, "message": fake.message(
+            fake.private_chat(eve), eve, f"please help, my seed phrase is {PHRASE} " + "." * 4100)}
+        headers = {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
+        async with ClientSession() as http:
+            for update in (odd_date, too_long):
+                async with http.post(world.webhook_url, data=json.dumps(update), headers=headers) as resp:
+                    assert resp.status == 400
+                kept = tmp_path / "telegram" / "failed-updates" / f"{update['update_id']}.json"
+                assert_kept_privately(kept, says="please help")
+                kept.unlink()
+    assert PHRASE not in caplog.text and CARD not in caplog.text
 
 
 async def test_without_a_public_url_the_webhook_is_assumed_set_elsewhere(tmp_path):
