@@ -326,7 +326,7 @@ class TelegramAdapter:
         assert self._inbound is not None
         text = message.text if message.text is not None else message.caption
         edited = to_inbound(message, self.bot).text if text is not None else None
-        await self._inbound.handle_edit(
+        outcome = await self._inbound.handle_edit(
             MessageEdit(
                 channel=CHANNEL,
                 platform_id=message_id(message.chat.id, message.message_id),
@@ -334,6 +334,10 @@ class TelegramAdapter:
                 edited_at=message.edit_date or utcnow(),
             )
         )
+        if getattr(outcome, "action", None) == "unknown":
+            # An edit of a message we never saw (a group message edited to mention the bot, one sent while the
+            # bot was not in the chat): its text is all there is of it, so it is a new message, not lost.
+            await self._on_message(message)
 
     async def _on_button(self, query: CallbackQuery) -> None:
         assert self._inbound is not None

@@ -152,6 +152,23 @@ async def test_an_edit_is_reflected_on_the_stored_message(engine, store, tmp_pat
         await wait_until(edited, what="the edit stored")
 
 
+async def test_an_edit_of_a_message_never_seen_is_stored_and_answered_as_a_new_one(engine, store, make_dispatcher,
+                                                                                    tmp_path):
+    """Telegram sends an edit of a message the bot never received (sent while it was away, or a group message
+    edited to mention it): the edited text is the customer's message; dropping it would lose it."""
+    async with telegram_world(engine, tmp_path) as world:
+        fake = world.fake
+        ann = fake.user(5001, "Ann")
+        unseen = fake.message(fake.private_chat(ann), ann, "hi")
+        edited = {**unseen, "text": "How do I verify my identity?", "edit_date": unseen["date"] + 30}
+        await fake.deliver("edited_message", edited)
+        row = await world.stored(store, "5001:1")
+        assert row.text == "How do I verify my identity?"
+        await make_dispatcher({"telegram": world.adapter}).drain()
+        [answer] = fake.sent_to(5001)
+        assert "verif" in answer["text"].lower()  # the identity-verification answer
+
+
 async def test_a_polling_restart_does_not_fetch_old_updates_again(engine, store, make_dispatcher, tmp_path):
     fake = FakeTelegram()
     async with fake:
