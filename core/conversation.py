@@ -30,7 +30,7 @@ from sqlalchemy import select, update
 
 from core.decisions import Decision, Outcome, as_record
 from core.hours import BusinessHours
-from core.intake import DECLINE, read_fields, topic_for
+from core.intake import DECLINE, IntakeTopic, read_fields, topic_for
 from core.models import QuickReply, utcnow
 from core.store.records import Place
 from core.store.replies import queue_reply
@@ -194,7 +194,7 @@ class Conversations:
         ticket_id = await self._open_ticket(session, row, conversation, decision, outbox)
         ticket = await session.get(Ticket, ticket_id)
         assert ticket is not None
-        await self._take_story(session, conversation, ticket, row)
+        story = await self._take_story(session, conversation, ticket, row)
         now = utcnow()
         if not self.hours.is_open(now):
             opens = when(self.hours.next_open(now), decision.lang)
@@ -203,7 +203,7 @@ class Conversations:
         topic = topic_for(self.kb.intake, decision.faq_id or state.get("last_faq"), decision.reason)
         for key in ("pending", "unhelpful", "angry"):
             state.pop(key, None)
-        if topic is not None and not conversation.public:
+        if topic is not None and not conversation.public and not _given(session, ticket, topic, [*story, row]):
             outbox.append((await queue_reply(session, conversation, self.kb.message(topic.question, decision.lang),
                                              author_kind="bot", ticket_id=ticket_id)).outbox_id)
             state["pending"] = _ask("intake", ticket=ticket_id, topic=topic.name)
@@ -211,7 +211,7 @@ class Conversations:
         return Outcome("handoff", row.id, ticket_id, None, tuple(outbox))
 
     async def _take_story(self, session: Any, conversation: Place | Conversation, ticket: Ticket,
-                          row: Message) -> None:
+                          row: Message) -> list[Message]:
         """The conversation since the customer's last finished ticket (at most a day) joins the new ticket,
         marked "before handoff"; the subject becomes the problem, not the words that asked for a person."""
         since = utcnow() - STORY_SPAN
@@ -233,6 +233,7 @@ class Conversations:
             ticket.subject = subject
         if story:
             record(session, ticket, "story", "system", messages=len(story))
+        return story
 
     def _subject(self, said: list[Message], lang: str) -> str | None:
         """The first thing the customer said that states a problem; else the FAQ they were answered with."""
@@ -288,12 +289,7 @@ class Conversations:
         if not found and not row.attachments:
             return []
         if found:
-            before = dict(ticket.fields or {})
-            ticket.fields = {**before, **found}
-            record(session, ticket, "fields", "customer", before=before, after=ticket.fields)
-            details = [found[k] for k in ("transaction_id", "amount") if k in found]
-            if details and ticket.subject and " · " not in ticket.subject:
-                ticket.subject = " · ".join([ticket.subject, *details])[:250]
+            _keep_fields(session, ticket, found)
         queued = await queue_reply(session, conversation, self.kb.message("intake_thanks", lang, ticket=ticket.id),
                                    author_kind="bot", ticket_id=ticket.id)
         return [queued.outbox_id]
@@ -403,3 +399,29 @@ async def ask_for_rating(session: Any, kb: Any, ticket: Ticket, conversation: Co
     _remember(state, buttons)
     conversation.state = state
     return queued.outbox_id
+
+
+# Fields a customer states in so many words; "error" and "country" are whatever they answer to the question.
+STATED = ("transaction_id", "amount", "time")
+
+
+def _given(session: Any, ticket: Ticket, topic: IntakeTopic, said: list[Message]) -> bool:
+    """Whether the customer already gave everything the intake question asks for (before or in the message that
+    handed off: "txn TX2026..., 500 USD, yesterday, still not arrived"): what they gave lands on the ticket now,
+    and the question is asked only for what is missing."""
+    stated = tuple(field for field in topic.fields if field in STATED)
+    if not stated:
+        return False
+    found = read_fields(" \n".join(m.text for m in said if m.direction == "in" and not m.raw.get("button")), stated)
+    if found:
+        _keep_fields(session, ticket, found)
+    return set(topic.fields) <= set(found)
+
+
+def _keep_fields(session: Any, ticket: Ticket, found: dict[str, str]) -> None:
+    before = dict(ticket.fields or {})
+    ticket.fields = {**before, **found}
+    record(session, ticket, "fields", "customer", before=before, after=ticket.fields)
+    details = [found[k] for k in ("transaction_id", "amount") if k in found]
+    if details and ticket.subject and " · " not in ticket.subject:
+        ticket.subject = " · ".join([ticket.subject, *details])[:250]

@@ -89,6 +89,27 @@ async def test_intake_answers_land_on_the_ticket_as_fields(engine, store, kb) ->
     assert (await say(engine, "还有别的吗", MEI)).action == "joined"  # asked once; the ticket has it now
 
 
+async def test_what_the_customer_already_said_lands_on_the_ticket_and_is_not_asked_again(engine, store, kb) -> None:
+    """An outside probe: the intake question asked for the transaction number and amount the first message gave."""
+    handed = await say(engine, "transfer TX20261129883104 of 500 USDT yesterday still hasn't arrived")
+    [ticket] = await tickets(store)
+    assert handed.action == "handoff"
+    assert ticket.fields == {"transaction_id": "TX20261129883104", "amount": "500 USDT", "time": "yesterday"}
+    assert "TX20261129883104" in ticket.subject  # found by its number at once
+    assert kb.message("intake_transaction", "en") not in [text for text, _ in await bot_lines(store)]
+
+
+async def test_what_is_missing_is_still_asked_for_and_what_was_given_is_kept(engine, store, kb) -> None:
+    await say(engine, "我转了300 USDT还没到账", MEI)
+    await say(engine, "feedback:unsolved", MEI, button=True)
+    [ticket] = await tickets(store)
+    assert ticket.fields == {"amount": "300 USDT"}
+    assert (await bot_lines(store, MEI))[-1][0] == kb.message("intake_transaction", "zh-Hans")
+    await say(engine, "单号 TX20261129883104，昨天晚上", MEI)
+    [ticket] = await tickets(store)
+    assert ticket.fields == {"amount": "300 USDT", "transaction_id": "TX20261129883104", "time": "昨天"}
+
+
 @pytest.mark.parametrize(("who", "problem", "declines", "later"), [
     (ANN, "my transfer has not arrived yet", "no, I don't have it", "any news?"),
     (MEI, "转账失败了", "没有", "有进展吗"),
