@@ -189,7 +189,8 @@ ACCOUNT_ROWS: list[tuple[str, str, list[str], list[str]]] = [
         r"(?:转出|扣款|交易|转账|消费|支付|付款|提现).{0,30}(?:那时候|那时|当时|那会儿)?(?:我)?(?:正|明明)?在睡觉"
         r"(?!.{0,8}(?:会不会|吗|么))|"
         r"(?:交易记录|账单|流水)(?:里|上|中)?(?:出现|有|多)了?.{0,8}(?:国外|境外|陌生|不认识|奇怪)的?(?:消费|交易|转账|扣款)",
-    ], [PREVENT]),
+    # ... not a worry whether it could ("余额会不会一夜之间没了？")
+    ], [PREVENT, r"(?:钱|余额|资金|资产|存款|积蓄)(?:会不会|会唔会|有没有可能|可不可能|会)"]),
     ("scam", "high", [
         r"scam|scammed|scammer|fraud|fraudster|phishing|impersonat|pretend(?:ing|ed)? to be|"
         # gave a login away through a link someone sent: "clicked a link in an email ... and entered my password"
@@ -247,7 +248,16 @@ ACCOUNT_ROWS: list[tuple[str, str, list[str], list[str]]] = [
         r"(?:导师|带单|mentor).{0,20}(?:投资|充值|转账|提现|税|费)|代充值|代充|"
         r"(?:网站|链接|app|账号|群).{0,12}(?:一模一样|很像|仿冒)|解冻费|保证金|(?:交|付|充值|充).{0,8}(?:才能|"
         r"才可以)(?:提现|解冻|出金|提币)",
-    ], [r"(?:how (?:do|can|to) (?:i |you )?(?:avoid|spot|recogni[sz]e|protect)|tips|防范|如何识别|怎么识别|怎么防|"
+    # how not to be taken in; the tricks in general ("what are common tricks scammers use?"); a scam supposed
+    # ("如果被骗了钱还能取消吗")
+    ], [r"(?:how (?:do|can|to) (?:i |you )?(?:avoid|spot|recogni[sz]e|protect)|tips|防范|"
+        r"(?<![a-z])(?:common|usual|typical|latest) (?:\w+ )?(?:tricks|scams|frauds|signs)(?![a-z])|"
+        r"^\W*(?:如果|万一|要是|假如)(?:我|你|有人)?(?:被骗|上当)|"
+        r"^\W*(?:what if|if) (?:i|someone|you|we) (?:get|gets|got|am|is|was|were|have been) (?:scammed|tricked|conned|"
+        r"cheated)(?![a-z])|^\W*(?:如果|万一|要是|假如)(?:我|你|有人)?(?:收到|接到)|"
+        # whether OKPay sends such messages at all ("do you send sms with links to unlock accounts?")
+        r"(?<![a-z])(?:do|does|would|will) (?:you|okpay|your (?:team|staff|support)) (?:ever )?(?:send|text|email|"
+        r"call)(?![a-z])|如何识别|怎么识别|怎么防|"
         r"怎样防|怎么避免|如何避免|(?:新闻|报道)(?:里)?.{0,4}诈骗(?:好多|很多|太多)|诈骗(?:的)?新闻)", SCAM_QUESTION,
         # how not to be taken in, by someone who was not ("平时要留意什么才能避免被骗")
         r"^(?!.*(?:被骗了|骗了|骗走|已经被骗)).*(?:避免|防止|以免|不被|(?:才|就)不会|不要|别|不会再)被?骗",

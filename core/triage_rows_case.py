@@ -9,11 +9,13 @@ Rows of the incident table (core/triage_rules.py explains their form); they come
 
 from __future__ import annotations
 
-from core.triage_shapes import ASKS, PREVENT
+from core.triage_shapes import AMOUNT, ASKS, PREVENT, RECEIVED_LURE, SCAM_QUESTION
 
 # asked hypothetically or in general: the FAQ's question ("万一账号被锁了怎么办", "what if I ever get locked out")
 _IF = (r"(?<![a-z])(?:if|what if|in case|suppose|hypothetically|ever)(?![a-z])|"
        r"如果|万一|要是|假如|的话|以后|哪天")
+# supposed, not told: "what if ...", "如果..." ("ever" is no sign here: "nothing ever came" is a story)
+_SUPPOSE = r"(?<![a-z])(?:if|what if|in case|suppose|hypothetically)(?![a-z])|如果|万一|要是|假如|的话|以后|哪天"
 _NUM_ZH = r"(?:[两二三四五六七八九十几]|好几|\d+)"
 _OWN_MONEY_ZH = r"(?:钱|款|余额|账户|帐户|银行卡|信用卡|卡)"
 
@@ -287,6 +289,78 @@ CASE_ROWS: list[tuple[str, str, list[str], list[str]]] = [
         r"(?:withdrawals?|transfers?|payments?) (?:are |is |have been |has been )?(?:disabled|paused|unavailable|"
         r"switched off)(?! (?:if|when|during))",
     ], [_IF, r"(?<![a-z])(?:why (?:would|do|does|might)|usually|in general)(?![a-z])|一般|通常|为什么会"]),
+    # an outside probe's classes: money at stake, asked as a question whose words an FAQ owns ("I was tricked into
+    # sending money, can I cancel the payment?"). A scam the customer fell for (tricked, conned, fooled, cheated, a
+    # fake seller / buyer / landlord / investment, 上当, 受骗, 俾人呃), in en, zh-Hans, zh-Hant and Cantonese; how not
+    # to be taken in, or what if one were, stays the security answer's
+    ("scam", "high", [
+        r"(?<![a-z])(?:was|were|got|get|been|being|getting|am|im) (?:\w+ )?(?:tricked|conned|fooled|cheated|duped|"
+        r"swindled|deceived|defrauded|hoodwinked|catfished|ripped off|taken in)(?![a-z])|"
+        r"(?<![a-z])(?:tricked|conned|fooled|cheated|duped|swindled|deceived|defrauded|hoodwinked|scammed) (?:me|us|"
+        r"my \w+|him|her|them|into|out of)(?![a-z])|"
+        r"(?<![a-z])fell for (?:an? |the |this |that |his |her |their |some )?(?:\w+ ){0,2}(?:scam|trick|con|fake|lie|"
+        r"story|scheme|hoax)|"
+        r"(?:paid|sent|gave|transferred|wired|deposited|invested)(?: \w+){0,6} (?:to |with |in |into )?"
+        r"(?:an? |the |this |that |some )?fake (?:seller|buyer|shop|store|landlord|agent|broker|investment|exchange|"
+        r"platform|website|site|company|job|employer|recruiter|lender|charity|ticket|vendor|merchant)|"
+        r"fake (?:seller|buyer|shop|store|landlord|broker|investment|exchange|platform|employer|recruiter|lender|"
+        r"charity|vendor|merchant|invoice)s?(?: \w+){0,4} (?:took|has|got|stole|kept|tricked|conned|cheated|wont|"
+        r"blocked|disappeared|vanished)",
+        r"上当|上了当|受骗|(?:给|被|让)(?:人|他|她|佢|对方|骗子|个骗子)?呃|呃(?:了|走)?(?:我|钱|我的钱)|呃了\s?(?:\d|"
+        r"[一二两三四五六七八九十百千万几])|"
+        r"(?:遇到|碰到|遇上|撞到)(?:了)?(?:一个)?(?:假|骗)|(?:付|转|给|打)(?:了)?(?:钱|款)?给(?:了)?(?:一个)?假(?:的)?"
+        r"(?:卖家|买家|商家|房东|中介|客服|平台|网站|投资)",
+    ], [_SUPPOSE, PREVENT, SCAM_QUESTION,
+        r"(?<![a-z])(?:how|ways?) (?:do|can|to|should|would) (?:i |you |we |people |someone )?(?:avoid|spot|tell|know|"
+        r"recogni[sz]e|identify|protect|stay safe|not (?:get|be))|(?:common|usual|typical|latest|new) (?:\w+ )?"
+        r"(?:tricks|scams|frauds|signs)|avoid|dont (?:get|be) (?:tricked|fooled|conned|cheated)|"
+        r"防|避免|识别|分辨|辨别|(?:才|就|先)不会|不被|(?:怎样|怎么|如何)(?:才|才能|能|可以)?不|不会再|不上当|不受骗"]),
+    # the money gone with an amount, overnight or "just like that", also in sarcasm ("5k gone overnight. So how do I
+    # turn on 2FA, genius?", "一夜之间钱没了，怎么开二次验证"); whether money can vanish stays the security answer's
+    ("stolen_funds", "urgent", [
+        r"(?:" + AMOUNT + r"|(?<![\w.])\d[\d,.]*\s?k(?![a-z0-9])|(?:all )?(?:my |the )?(?:money|funds|balance|savings|"
+        r"coins|crypto|usdt|btc|everything))(?: (?:\w+ ){0,3})?(?:was |is |has |have |had |just |all |got |been )*"
+        r"(?:gone|vanished|disappeared|drained|wiped(?: out)?|evaporated)(?![a-z]).{0,40}(?:overnight|over night|"
+        r"last night|in my sleep|while i (?:was )?(?:slept|sleeping|asleep)|out of nowhere|just like that|"
+        r"(?:all of a )?sudden)|"
+        r"(?:overnight|over night|last night|in my sleep|while i (?:was )?(?:slept|sleeping|asleep)|woke up|wake up|"
+        r"out of nowhere|just like that|all of a sudden|suddenly).{0,40}(?:" + AMOUNT + r"|(?<![\w.])\d[\d,.]*\s?k"
+        r"(?![a-z0-9])|money|funds|balance|savings|coins|crypto|usdt|btc|everything)(?: (?:\w+ ){0,3})?"
+        r"(?:was |is |has |have |had |just |all |got |been )*(?:gone|vanished|disappeared|drained|wiped(?: out)?|"
+        r"evaporated)(?![a-z])|"
+        r"(?<![\w.])\d[\d,.]*\s?k(?![a-z0-9])(?: (?:just|all|is|was|has|had|got|been))* (?:gone|vanished|disappeared|"
+        r"drained)(?![a-z])",
+        r"(?:一觉醒来|睡醒|睡一觉|醒来|起床|一夜之间|一晚上|一个晚上|一夜|昨晚|半夜|突然|莫名其妙|平白无故)(?:起来)?.{0,16}"
+        r"(?:钱|余额|资产|存款|积蓄|币|u|usdt|\d|[一二两三四五六七八九十百千万]+(?:块|元))?.{0,6}"
+        r"(?:不见了|没了|没有了|没有晒|没晒|清空了|清零了|蒸发|全没|被清空)",
+    ], [_SUPPOSE, PREVENT, r"会不会|会唔会|可不可能|有没有可能|(?<![a-z])(?:can|could|would|might|will|does|do) "
+        r"(?:my |the |your )?(?:money|funds|balance|savings|crypto|it)(?: ever| just)? (?:be )?(?:disappear|vanish|go|"
+        r"get|gone)"]),
+    # a message someone got that asks to click a link or says the account is locked, told as received and not asked
+    # about ("I got an email saying my account is locked and to click a link, how do I log in?"); whether it is real,
+    # "I haven't clicked", or what to do on getting one stays the security answer's
+    ("scam", "high", RECEIVED_LURE, [_SUPPOSE, PREVENT, SCAM_QUESTION,
+        r"(?<![a-z])(?:should|do|would|will|does) (?:i|we|you|okpay) (?:ever )?(?:click|open|tap|follow|send|reply)|"
+        r"(?:你们|官方|okpay)(?:会|会不会)|要不要点|该不该点|能不能点|可以点吗"]),
+    # a transaction in one's own history one does not know, then how to cancel it ("我不认识这笔交易，怎么取消？")
+    ("stolen_funds", "urgent", [
+        r"(?:不认识|不认得|没见过|不记得|没印象)(?:这|那|呢|嗰)(?:一)?笔|(?:这|那|呢|嗰)笔(?:交易|扣款|付款|转账|消费|"
+        r"记录|钱|支出|转出)?(?:我)?(?:完全|根本|都|也|并)?(?:不认识|不认得|没见过|不记得|没印象)",
+    ], [_SUPPOSE, PREVENT]),
+    # paid for something and it never came (a marketplace, a shop online): a dispute, even asked as how to cancel;
+    # asked hypothetically ("what if I pay and never receive it") it is the cancel answer's
+    ("merchant_dispute", "normal", [
+        r"(?:paid for|bought|ordered|purchased|paid (?:a |the )?(?:seller|shop|store|vendor|merchant))(?: \w+){0,8}"
+        r".{0,40}(?:and|but|,)(?: i| we)?(?: still| just)? (?:never|didnt|did not|havent|have not|hasnt|has not) "
+        r"(?:got|get|gotten|received|receive|been shipped|been delivered)(?! (?:a |an |any |the |my )?(?:confirmation|"
+        r"receipt|email|e-mail|code|sms|otp|notification|refund|money|funds|payment|reply|response))|"
+        r"(?:paid for|bought|ordered|purchased)(?: \w+){0,8}.{0,40}(?:nothing|it|they|the \w+|my \w+) (?:ever )?"
+        r"(?:never )?(?:came|arrived|showed up|was delivered|were delivered|got delivered)(?! (?:back|through))"
+        r"(?<!\bit came)(?<!\bthey came)(?<!\bit arrived)(?<!\bthey arrived)",
+        r"(?:买|购买|订|下单|拍)(?:了|咗)?.{0,20}(?:付|给|转|畀|俾)(?:了|咗)?(?:钱|款).{0,20}(?:(?:没|没有|未|冇)(?:收到|到|发)"
+        r"(?:货|东西|商品|包裹|快递)|(?:货|东西|商品|包裹|快递)(?:一直|都|还|到现在)?(?:没|没有|未|冇)(?:到|来|收到|发)|"
+        r"(?:收|到)(?:不|唔)到(?:货|东西|商品|包裹|快递))",
+    ], [_SUPPOSE, r"(?<![a-z])(?:usually|normally|policy|in general)(?![a-z])|一般|通常"]),
     # staff of a shop given their own sign-in on the owner's account: the FAQs do not cover it
     ("not_covered", "normal", [
         r"(?:cashier|staff|employee|worker|assistant|team member)s?(?: \w+){0,3} (?:own|separate) (?:login|account|"

@@ -179,6 +179,20 @@ SCAM_QUESTION = (
     # whether to answer it at all: "should I reply?", "should she answer?", "要不要回"
     r"should (?:i|she|he|we|they|my \w+) (?:reply|answer|respond|text back|write back)|要不要回|该不该回|能不能回)"
 )
+# a message the customer got that asks to click a link or says the account is locked or frozen, told as received ("I got
+# an email saying my account is locked and to click a link", "收到短信说账户被冻结，叫我点链接"): a lure (the scam row's
+# shape; when the message also says the account is frozen or a link was clicked, the frozen or hacked row may take it)
+RECEIVED_LURE = [
+    r"(?:got|get|getting|received|receiving|had|was sent|been sent|sent me|texted me|emailed me|called me|"
+    r"messaged me)(?: \w+){0,3} (?:email|e-mail|mail|sms|text|message|msg|dm|whatsapp|call|voicemail|"
+    r"notification)s?\b.{0,80}(?:(?:click|tap|press|open|follow|use)(?:ing)? (?:on )?(?:an? |the |this |that |"
+    r"their |its |some )?(?:link|url|button|website|site)|(?:account|wallet|okpay|acc)(?: \w+){0,2} (?:is|was|"
+    r"has been|had been|will be|would be|got|being|gets) (?:\w+ )?(?:locked|frozen|suspended|blocked|closed|"
+    r"restricted|compromised|deactivated|disabled|hacked|terminated))",
+    r"收到(?:了)?(?:一|几)?(?:条|封|个|通)?(?:陌生|奇怪|可疑)?的?(?:短信|邮件|简讯|消息|信息|电话|私信|通知|email)"
+    r".{0,30}(?:(?:点|点击|点开|打开|揿|按|click)(?:一下)?(?:这|那|个|条|该|一个)?(?:链接|网址|连结|连接|link)|"
+    r"(?:账户|账号|帐号|钱包|户口)(?:已|已经|要|会|将)?(?:被)?(?:冻结|锁|封|停用|异常|限制|盗))",
+]
 # people close to the customer: "my ex", "my brother"
 PEOPLE = (
     r"(?:ex|wife|husband|brother|sister|friend|son|daughter|girlfriend|boyfriend|partner|colleague|roommate|mother|"
