@@ -311,10 +311,13 @@ class Conversations:
             conversation.state = state
             return Outcome("stored", row.id)
         if payload.startswith(RATE):
-            score = int(payload[len(RATE):]) if payload[len(RATE):].isdigit() else 0
-            if 1 <= score <= 5:
-                ticket.rating, ticket.rated_at = score, utcnow()
-                record(session, ticket, "rated", "customer", rating=score)
+            score = _score(payload[len(RATE):])
+            if score is None:  # not one of the buttons sent (an old client, a forged payload): nothing to thank for
+                conversation.state = state
+                asked = await _request_rating(session, self.kb, ticket, conversation, decision.lang)
+                return Outcome("stored", row.id, ticket.id, None, (asked,))
+            ticket.rating, ticket.rated_at = score, utcnow()
+            record(session, ticket, "rated", "customer", rating=score)
             state["pending"] = _ask("comment", ticket=ticket.id)
             key = "rating_thanks"
         else:
@@ -326,6 +329,11 @@ class Conversations:
         queued = await queue_reply(session, conversation, self.kb.message(key, decision.lang), author_kind="bot",
                                    ticket_id=ticket.id)
         return Outcome("rated", row.id, ticket.id, None, (queued.outbox_id,))
+
+
+def _score(value: str) -> int | None:
+    """The rating a button's payload gives: one digit 1-5 (a full-width "５" too); anything else is none."""
+    return int(value) if len(value) == 1 and value.isdecimal() and 1 <= int(value) <= 5 else None
 
 
 def _ask(kind: str, **data: Any) -> dict[str, Any]:
@@ -390,7 +398,12 @@ async def ask_for_rating(session: Any, kb: Any, ticket: Ticket, conversation: Co
     """After "your ticket is solved": a 1-5 rating as choices; the answer lands on this ticket (see _satisfaction)."""
     if kb is None:
         return None
-    lang = ticket.language or "en"
+    return await _request_rating(session, kb, ticket, conversation, ticket.language or "en")
+
+
+async def _request_rating(session: Any, kb: Any, ticket: Ticket, conversation: Place | Conversation,
+                          lang: str) -> int:
+    """The 1-5 rating question with its buttons, in ``lang``; the next tap lands on ``ticket``."""
     buttons = tuple(QuickReply(str(n), f"{RATE}{n}") for n in range(1, 6))
     queued = await queue_reply(session, conversation, kb.message("rating_request", lang), author_kind="bot",
                                ticket_id=ticket.id, quick_replies=buttons)

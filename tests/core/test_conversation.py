@@ -220,6 +220,22 @@ async def test_a_rating_lands_on_the_solved_ticket_and_reopens_nothing(engine, s
     assert (await store.ticket(opened.ticket_id)).ticket.status == "solved"  # a thank-you reopens nothing
 
 
+async def test_a_rating_that_is_not_one_of_the_buttons_is_asked_again_not_thanked(engine, store, inbox, kb) -> None:
+    """"Thank you for your rating!" for rate:999 while nothing was recorded: the customer believed they had rated."""
+    opened = await say(engine, "/human", MEI)
+    await inbox.set_status(opened.ticket_id, "solved")
+    ask = (kb.message("rating_request", "zh-Hans"), [f"rate:{n}" for n in range(1, 6)])
+    assert (await bot_lines(store, MEI))[-1] == ask
+    for payload in ("rate:999", "rate:0", "rate:-1", "rate:1e9", "rate:", "rate:²", "rate:+5"):
+        before = len(await bot_lines(store, MEI))
+        await say(engine, payload, MEI, button=True)
+        assert (await bot_lines(store, MEI))[before:] == [ask], payload  # asked again, in her language
+    assert (await store.ticket(opened.ticket_id)).ticket.rating is None
+    await say(engine, "rate:５", MEI, button=True)  # a full-width digit is still a 5
+    assert (await store.ticket(opened.ticket_id)).ticket.rating == 5
+    assert (await bot_lines(store, MEI))[-1][0] == kb.message("rating_thanks", "zh-Hans")
+
+
 async def test_a_traditional_chinese_customer_gets_traditional_everywhere(engine, store, kb) -> None:
     yu = Author("u-yu", "Yu", language="zh-TW")
     await say(engine, "忘記密碼怎麼辦", yu)
