@@ -529,6 +529,59 @@ NEAR_QUESTIONS_4 = [
     ("App說密碼不對，但我從來沒改過密碼", "login"), ("they want pictures of my i d card, what for?", "verification"),
     ("客服几点开始上班", "contact"),
 ]
+# An outside probe's classes, where money is at stake and the words are an FAQ's (fresh wordings, none in a set): a scam
+# the customer fell for asked as "how do I cancel" (tricked, conned, cheated, fell for, a fake seller / buyer / agent,
+# 上当, 受骗, 被騙, 俾人呃), money gone overnight said in sarcasm beside a 2FA question, a message received asking to
+# click a link or saying the account is locked, a transaction in one's own history nobody knows, a purchase paid and
+# never received
+MILD_CASES_5 = [
+    # the probe's own messages
+    ("I was tricked into sending money, can I cancel the payment?", "scam"),
+    ("can I cancel a payment? I was tricked into sending it", "scam"),
+    ("Oh wonderful, 5k gone overnight. So how do I turn on 2FA, genius?", "stolen_funds"),
+    ("How do I log in? I got an email saying my account is locked and to click a link", "scam"),
+    ("I paid for a PS5 on Facebook Marketplace and never got it, how do I cancel the payment?", "merchant_dispute"),
+    ("我不认识这笔交易，怎么取消？", "stolen_funds"),
+    # fresh wordings of their classes
+    ("a guy on a dating app tricked me into sending him 400 dollars, can okpay reverse it?", "scam"),
+    ("we got cheated by a fake buyer who sent a fake receipt, how do we get the money back?", "scam"),
+    ("I've been conned by an online trader, how long do refunds take?", "scam"),
+    ("my sister fell for a fake job offer and paid a training fee, can she cancel?", "scam"),
+    ("paid a fake seller on Carousell for concert tickets, how do I cancel the transaction?", "scam"),
+    ("我上当了，给一个假中介转了押金，怎么撤回？", "scam"), ("受骗了，刚转的两千块能取消吗？", "scam"),
+    ("被一個假買家騙了，錢可以拿回來嗎？", "scam"), ("我阿媽俾人呃咗五千蚊，點樣攞返？", "scam"),
+    ("terrific, 2k vanished while I was asleep. how do I set up an authenticator, genius?", "stolen_funds"),
+    ("my 800 usdt just disappeared out of nowhere, how do I change my pw?", "stolen_funds"),
+    ("一觉醒来三千块没了，怎么改登录密码？", "stolen_funds"),
+    ("帳戶的錢一夜之間全沒了，要怎麼開啟雙重驗證？", "stolen_funds"),
+    ("got a text telling me to tap a link to verify my wallet, how do I log in now?", "scam"),
+    ("I received an email that my account would be closed unless I click a link, what should I do?", "scam"),
+    ("收到一封邮件说账户被锁了，让我点击链接，怎么重新登录？", "hacked_account"),
+    ("收到簡訊說帳戶被凍結，叫我點連結，現在要怎麼辦？", "frozen_funds"),
+    ("這筆扣款我不認得，可以取消嗎？", "stolen_funds"), ("我完全不记得这笔转账，要怎么撤销？", "stolen_funds"),
+    ("I ordered a laptop on a marketplace, paid, and never got it. how do I cancel?", "merchant_dispute"),
+    ("bought concert tickets online, paid 120 dollars, nothing ever arrived, can I get a refund?", "merchant_dispute"),
+    ("在网上买了双鞋，付了款一直没收到货，怎么退款？", "merchant_dispute"),
+]
+# ... and the same asked hypothetically or in general, which keep their FAQ (how to spot one, what if one came)
+NEAR_QUESTIONS_5 = [
+    ("how can I tell if a seller is fake?", "security"),
+    ("what if I'm tricked into paying someone, can the payment be cancelled?", "cancel-transaction"),
+    ("tips to avoid getting conned online?", "security"), ("怎样才能不上当受骗？", "security"),
+    ("如何识别假买家？", "security"), ("點樣分辨假賣家？", "security"),
+    ("what are common tricks scammers use?", "security"), ("how do I spot a scam?", "security"),
+    ("what should I do if I get a text asking me to tap a link?", "security"),
+    ("do you send sms with links to unlock accounts?", "security"),
+    ("如果收到邮件让我点击链接，要怎么办？", "security"),
+    ("can my balance vanish overnight if I don't turn on 2FA?", "security"), ("余额会不会一夜之间没了？", "security"),
+    ("如果被骗了钱还能取消吗", "cancel-transaction"),
+    ("what should I do if I see a payment I don't recognise?", "security"),
+    ("如果发现一笔不认识的交易，要怎么处理？", "security"),
+    ("how do I cancel a payment I made by mistake?", "cancel-transaction"),
+    ("how do I turn on 2FA so nobody can empty my wallet?", "security"), ("怎么开启二次验证，防止钱被盗？", "security"),
+    ("how do I know if an sms is really from okpay?", "security"), ("怎么分辨短信是不是你们发的？", "security"),
+    ("如果买东西付了钱没收到货，可以取消吗？", "cancel-transaction"),
+]
 GUIDE_QUESTIONS = [
     ("重置密码失败了，怎么办", "login"), ("Password reset failed, what should I do?", "login"),
     ("手机号换了怎么改绑定", "login"), ("取消订单后钱会退回吗", "cancel-transaction"),
@@ -591,7 +644,7 @@ NEAR_QUESTIONS = [
      ("switched networks, still failing, status page says all fine", "tried_already"),
      ("whats the usdt to twd rate", "not_covered"), ("how do i buy crypto", "not_covered"),
      ("what's the daily withdrawal limit", "not_covered"), ("提现手续费是多少", "not_covered"), *MILD_CASES,
-     *GUIDE_CASES, *MILD_CASES_2, *SHORT_CASES, *MILD_CASES_3, *MILD_CASES_4],
+     *GUIDE_CASES, *MILD_CASES_2, *SHORT_CASES, *MILD_CASES_3, *MILD_CASES_4, *MILD_CASES_5],
 )
 def test_incidents_and_cases_phrased_as_customers_write_them_go_to_a_person(triage, text, reason):
     d = triage.decide(text)
@@ -674,7 +727,7 @@ def test_a_stated_blocking_case_goes_to_a_person_who_asks_for_its_details(triage
       "transaction-failed"), ("能打电话找客服吗，还是只能网上留言", "contact"),
      ("can I leave a message for support somewhere", "contact"), *NEAR_QUESTIONS,
      *GUIDE_QUESTIONS, *ASKED_CASES, *NEAR_QUESTIONS_2, *SHORT_QUESTIONS, *NEAR_QUESTIONS_3,
-     *NEAR_QUESTIONS_4],
+     *NEAR_QUESTIONS_4, *NEAR_QUESTIONS_5],
 )
 def test_questions_that_only_sound_like_incidents_are_answered(triage, text, faq_id):
     d = triage.decide(text)
