@@ -9,6 +9,7 @@ from core.agent_files import PUBLIC_PREFIX
 from core.store.queries import TicketRow
 from core.store.reads import ThreadMessage
 from core.store.tables import Ticket
+from core.web.template_filters import without_bidi_controls
 
 AUTHOR = {"customer": "customer", "bot": "bot", "agent": "agent", "note": "note", "moderator": "note"}
 DELIVERY = {"queued": "queued", "sending": "queued", "sent": "sent", "failed": "failed", "dead": "dead"}
@@ -123,6 +124,7 @@ def ticket_json(row: TicketRow) -> dict[str, Any]:
 
 
 def transcript_text(ticket: Ticket, entries: list[ThreadEntry], brand: str) -> str:
+    """The ticket as plain text for the download, with the pages' protection against bidirectional overrides."""
     lines = [f"{brand} support - ticket #{ticket.id}: {ticket.subject}",
              f"channel: {ticket.channel}   status: {ticket.status}   opened: {ticket.created_at:%Y-%m-%d %H:%M} UTC",
              ""]
@@ -140,4 +142,4 @@ def transcript_text(ticket: Ticket, entries: list[ThreadEntry], brand: str) -> s
         lines.append(f"[{e.created_at:%Y-%m-%d %H:%M}] {e.author} {e.name}{tag}{marks}:")
         lines.extend("    " + line for line in (e.text or "").splitlines() or [""])
         lines.extend(f"    attachment: {a.name} ({a.size or '?'} bytes)" for a in e.attachments)
-    return "\n".join(lines) + "\n"
+    return without_bidi_controls("\n".join(lines) + "\n")  # as on the pages: no override reverses a line

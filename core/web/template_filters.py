@@ -53,12 +53,18 @@ def safe_link(url: Any) -> str | None:
 _BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
+def without_bidi_controls(text: str) -> str:
+    """``text`` without bidirectional overrides and isolates: a right-to-left override in a subject or a name must
+    not reverse the rest of the line (or disguise a link or an amount). For pages and downloads alike."""
+    return _BIDI_CONTROLS.sub("", text) if _BIDI_CONTROLS.search(text) else text
+
+
 def finalize(value: Any) -> Any:
-    """Every value a page shows loses its bidirectional overrides and isolates: a right-to-left override
-    in a subject or a name must not reverse the rest of the line (or disguise a link or an amount)."""
-    if isinstance(value, str) and _BIDI_CONTROLS.search(value):
-        cleaned = _BIDI_CONTROLS.sub("", value)
-        return Markup(cleaned) if isinstance(value, Markup) else cleaned
+    """Every value a page shows loses its bidirectional controls (``without_bidi_controls``)."""
+    if isinstance(value, str):
+        cleaned = without_bidi_controls(value)
+        if cleaned is not value:
+            return Markup(cleaned) if isinstance(value, Markup) else cleaned
     return value
 
 

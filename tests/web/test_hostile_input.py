@@ -59,3 +59,13 @@ async def test_direction_overrides_never_reach_a_page_and_tags_are_bounded(clien
     assert (await store.ticket(tid)).ticket.tags == []
     await agent.post(f"/tickets/{tid}/update", {"action": "tags", "tags": "vip\x00,\u202ebank"})
     assert (await store.ticket(tid)).ticket.tags == ["bank", "vip"]
+
+
+async def test_direction_overrides_never_reach_a_transcript_download_either(store, engine, agent) -> None:
+    """The text transcript kept the overrides the pages remove: opened in an editor, "\u202e0001$" reads "$1000"."""
+    tid = await open_ticket(engine, "I sent \u202e0001$\u202c to \u2067Bob\u2069 and \u202dnothing\u202a came",
+                            name="Ann \u202eevil")
+    for fmt in ("txt", "html"):
+        body = await (await agent.client.get(f"/tickets/{tid}/transcript.{fmt}")).text()
+        assert not any(c in body for c in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"), fmt
+        assert "I sent 0001$ to Bob and nothing came" in body, fmt  # only the controls go: the words stay
