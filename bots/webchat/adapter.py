@@ -10,9 +10,12 @@ dedupes on.
 
 A visitor's message carries the page's own id for it; the stored message's platform id is
 ``<visitor id>:<client id>``, so a resent frame is stored once (the engine's insert is idempotent).
-The server answers ``{"type": "ack", "id": <client id>}`` only after the engine committed it (a
-duplicate is acknowledged too, and queues nothing); until then the page keeps the message and sends
-it again after reconnecting. A message the engine could not store gets an error frame and no ack.
+The server answers ``{"type": "ack", "id": <client id>}`` only after the engine committed it (an
+exact resend is acknowledged too, and queues nothing); until then the page keeps the message and sends
+it again after reconnecting. A message the engine could not store gets an error frame and no ack. An id
+already used for a different message gets an error (``duplicate_id``): the first one is what was kept.
+An id the server does not take (not 1-64 of ``A-Za-z0-9_-``) gets an error (``bad_id``) and nothing is
+stored; a frame without an id gets one from the server, named in its ack.
 """
 
 from __future__ import annotations
@@ -38,7 +41,19 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from bots.base import ChannelHealth, ChannelSettings, Inbound, TypingSeen, split_text
-from bots.webchat.frames import FROM, TYPING_FRAME, file_links, language_tag, reply_frame, send_error, storable
+from bots.webchat.frames import (
+    FROM,
+    ID_RULE,
+    TYPING_FRAME,
+    client_id,
+    file_links,
+    frame_size_limit,
+    language_tag,
+    reply_frame,
+    same_message,
+    send_error,
+    storable,
+)
 from bots.webchat.settings import WebchatSettings
 from core.language import normalise_hint
 from core.models import Author, InboundMessage, OutboundMessage, Sent, utcnow
@@ -52,7 +67,6 @@ HISTORY_LIMIT = 200
 STARTING_WAIT = 10.0  # seconds a visitor arriving during start-up waits for the chat
 TYPING_SHOWN = 6.0  # seconds the agent's page shows a visitor typing after one typing frame
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
-_CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 UI_TEXT: dict[str, dict[str, str]] = {
     "en": {"title": "{brand} support", "placeholder": "Type your question…", "send": "Send",
@@ -248,9 +262,9 @@ class WebchatAdapter:
             raise web.HTTPTooManyRequests(text="too many chats are open from your network; close one and try again")
         if not await self._welcome(visitor_id(token), address, fresh):
             raise web.HTTPTooManyRequests(text="too many new chats from your network; try again in a minute")
-        limit = self.settings.max_message_length
         # timeout: how long close() waits for the browser's answer (a shutdown must not hang on a dead tab)
-        ws = web.WebSocketResponse(heartbeat=30, timeout=3.0, max_msg_size=limit * 6 + 4096)
+        ws = web.WebSocketResponse(heartbeat=30, timeout=3.0,
+                                   max_msg_size=frame_size_limit(self.settings.max_message_length))
         if fresh:
             self._set_cookie(ws, token, request)
         await ws.prepare(request)
@@ -348,56 +362,77 @@ class WebchatAdapter:
         if kind == "typing":
             self._visitor_typing(conversation, visitor)
             return
-        raw_id = frame.get("id")
-        client_id = raw_id if isinstance(raw_id, str) and _CLIENT_ID.match(raw_id) else None
+        given = client_id(frame.get("id"))
         if kind not in ("message", "button"):
             named = repr(kind) if isinstance(kind, str) and len(kind) <= 32 else f"of JSON type {type(kind).__name__}"
-            await send_error(ws, f"unknown frame type {named}; use 'message' or 'button'", client_id)
+            await send_error(ws, f"unknown frame type {named}; use 'message' or 'button'", given)
+            return
+        if frame.get("id") is not None and given is None:  # a new id each time would store each resend again
+            await send_error(ws, f"bad id: {ID_RULE}; nothing was stored", code="bad_id")
             return
         text = frame.get("text" if kind == "message" else "payload")
         if isinstance(text, str):
             text = storable(text).strip()
         if not isinstance(text, str) or not text:
-            await send_error(ws, "empty message" if kind == "message" else "a button needs a payload", client_id)
+            await send_error(ws, "empty message" if kind == "message" else "a button needs a payload", given)
             return
         if len(text) > self.settings.max_message_length:
             await send_error(ws, f"message too long: {len(text)} characters, at most "
-                                 f"{self.settings.max_message_length}", client_id, code="too_long")
+                                 f"{self.settings.max_message_length}", given, code="too_long")
             return
         if not self._limiter(visitor).has_capacity():
-            await send_error(ws, "too many messages; please wait a moment and send again", client_id,
+            await send_error(ws, "too many messages; please wait a moment and send again", given,
                              code="rate_limited")
             return
         await self._limiter(visitor).acquire()
-        client_id = client_id or uuid.uuid4().hex
+        given = given or uuid.uuid4().hex
         message = InboundMessage(
-            channel=CHANNEL, platform_id=f"{visitor}:{client_id}", conversation=conversation,
+            channel=CHANNEL, platform_id=f"{visitor}:{given}", conversation=conversation,
             author=Author(platform_user_id=visitor, display_name=f"Web visitor {visitor[:6]}", language=language),
             text=text, received_at=utcnow(), raw={"button": True} if kind == "button" else {})
         inbound = self._inbound
         if inbound is None:
-            await send_error(ws, "the chat is restarting; send again in a moment", client_id, code="unavailable")
+            await send_error(ws, "the chat is restarting; send again in a moment", given, code="unavailable")
             return
         try:
             outcome = await inbound.handle_message(message)
         except Exception:
             log.exception("storing a chat message of %s failed", conversation)
-            await send_error(ws, "your message could not be saved; please send it again", client_id,
+            await send_error(ws, "your message could not be saved; please send it again", given,
                              code="unavailable")
             return
-        # committed: only now may the page forget it (a resend of a stored one is acknowledged the same way)
+        duplicate = getattr(outcome, "action", None) == "duplicate"
+        if duplicate and not await self._resent_as_kept(ws, message, given):
+            return
+        # committed: only now may the page forget it (an exact resend of a stored one is acknowledged the same way)
         try:
-            await ws.send_str(json.dumps({"type": "ack", "id": client_id}))
+            await ws.send_str(json.dumps({"type": "ack", "id": given}))
         except Exception:  # the tab went away after the commit: its resend is a duplicate, acknowledged then
             log.debug("ack to a closed tab", exc_info=True)
-        echo = json.dumps({"type": "message", "from": "customer", "id": client_id, "text": text,
+        echo = json.dumps({"type": "message", "from": "customer", "id": given, "text": text,
                            "at": message.received_at.isoformat(), "quick_replies": []}, ensure_ascii=False)
-        duplicate = getattr(outcome, "action", None) == "duplicate"
         for tab in [ws] if duplicate else list(self._sockets.get(conversation, ())):
             try:
                 await tab.send_str(echo)
             except Exception:
                 log.debug("echo to a closed tab", exc_info=True)
+
+    async def _resent_as_kept(self, ws: web.WebSocketResponse, message: InboundMessage, given: str) -> bool:
+        """A message whose id is stored already: True if it is the one stored (a resend after a reconnect). Else
+        the visitor is told it was not stored (acked, it would look sent while only the first text was kept)."""
+        store = getattr(self._inbound, "store", None)
+        try:
+            row = await store.message(CHANNEL, message.platform_id) if store is not None else None
+        except Exception:
+            log.exception("reading the stored chat message %s failed", message.platform_id)
+            await send_error(ws, "your message could not be checked; please send it again", given,
+                             code="unavailable")
+            return False
+        if row is None or same_message(row.text, row.raw or {}, message.text, button=bool(message.raw)):
+            return True
+        await send_error(ws, "this id was already used for a different message, which is the one kept; this one "
+                             "was not stored: send it with a new id", given, code="duplicate_id")
+        return False
 
     def _limiter(self, visitor: str) -> AsyncLimiter:
         limiter = self._limits.get(visitor)

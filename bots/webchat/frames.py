@@ -13,6 +13,7 @@ from aiohttp import web
 
 from core.agent_files import PUBLIC_PREFIX
 from core.models import Attachment, OutboundMessage, utcnow
+from core.redaction import redact
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +21,29 @@ FROM = {"agent": "agent", "customer": "customer"}  # everything else we send is 
 TYPING_FRAME = json.dumps({"type": "typing", "from": "agent"})  # an agent is writing a reply (ephemeral, no id)
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _TAG = re.compile(r"[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*")
+_CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+ID_RULE = "an id is a string of 1 to 64 letters A-Z or a-z, digits, '_' or '-' (or none: the server gives one)"
+ESCAPED_BYTES = 12  # the most one character of text takes in a JSON frame: "\ud83d\ude00" for one emoji
+
+
+def client_id(value: Any) -> str | None:
+    """The page's id for a message, if it is one the server takes as sent (it is acknowledged as sent)."""
+    return value if isinstance(value, str) and _CLIENT_ID.fullmatch(value) else None
+
+
+def same_message(stored_text: str, stored_raw: dict[str, Any], text: str, *, button: bool) -> bool:
+    """Whether a message (or button) resent under a stored id says what was stored: the store keeps a text with
+    its secrets redacted, and a button's label with its payload beside it."""
+    said = redact(text).text
+    if button:
+        return bool(stored_raw.get("button")) and stored_raw.get("payload") == said
+    return not stored_raw.get("button") and stored_text == said
+
+
+def frame_size_limit(max_message_length: int) -> int:
+    """Bytes a frame may have: any text within ``max_message_length`` characters, however JSON escapes it, and
+    room for the rest of the frame. A longer text then gets its too_long error instead of a closed socket."""
+    return max_message_length * ESCAPED_BYTES + 4096
 
 
 def language_tag(accept_language: str) -> str | None:

@@ -21,7 +21,8 @@ from core.errors import StorageError
 from core.models import utcnow
 from core.store import sqlite_driver
 from core.store.reads import ThreadMessage, TicketRecord, conversation_messages, ticket_record
-from core.store.tables import Cursor, Identity, Outbox
+from core.store.records import find_message
+from core.store.tables import Cursor, Identity, Message, Outbox
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 MIGRATION_LOCK = 0x5B07_0001  # pg advisory lock held while migrating
@@ -251,6 +252,11 @@ class Store:
     async def messages_for_conversation(self, channel: str, address: str) -> list[ThreadMessage]:
         async with self.sessions() as session:
             return await conversation_messages(session, channel, address)
+
+    async def message(self, channel: str, platform_id: str) -> Message | None:
+        """The message stored under this platform identity (a redelivery is compared with what was kept)."""
+        async with self.sessions() as session:
+            return await find_message(session, channel, platform_id)
 
     async def outbox_rows(self) -> list[Outbox]:
         return await self.all(select(Outbox).order_by(Outbox.id))

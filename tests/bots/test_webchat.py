@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import re
 import sqlite3
 import time
@@ -33,6 +34,7 @@ from tests.web.inbox_helpers import web_context
 chat = make_chat_fixture(WebchatSettings(max_message_length=500))
 strict_chat = make_chat_fixture(WebchatSettings(visitor_messages_per_minute=3,
                                                 allowed_origins=["https://www.okpay.example"]))
+default_chat = make_chat_fixture(WebchatSettings())
 
 
 async def _ticket_of(store: Store, conversation: str) -> Ticket:
@@ -245,6 +247,63 @@ async def test_resending_the_same_client_id_stores_it_once(chat: Chat, store: St
     assert [f for f in visitor.frames if f.get("from") == "bot"] == []  # answered once
     rows = await store.all(select(Message).where(Message.channel == "webchat", Message.direction == "in"))
     assert len(rows) == 1
+
+
+async def _inbound_texts(store: Store) -> list[str]:
+    return await store.all(select(Message.text).where(Message.channel == "webchat", Message.direction == "in")
+                           .order_by(Message.id))
+
+
+async def test_an_id_used_again_for_another_text_is_refused_and_an_exact_resend_still_acked(
+        chat: Chat, store: Store) -> None:
+    """Only the first text of an id is kept: a different one must not look sent (acked, echoed)."""
+    visitor = await chat.visitor()
+    await visitor.say("my transfer of 500 USD failed", client_id="dup1")
+    await visitor.next(lambda f: f["type"] == "ack" and f["id"] == "dup1")
+    await visitor.say("actually it was 9000 USD, please hurry", client_id="dup1")
+    error = await visitor.error()
+    assert error["code"] == "duplicate_id" and error["id"] == "dup1" and "not stored" in error["error"]
+    await visitor.say("my transfer of 500 USD failed", client_id="dup1")  # the page's resend after a reconnect
+    await visitor.next(lambda f: f["type"] == "ack" and f["id"] == "dup1")
+    await visitor.send({"type": "button", "payload": "human", "id": "b1"})
+    await visitor.next(lambda f: f["type"] == "ack" and f["id"] == "b1")
+    await visitor.send({"type": "button", "payload": "solved", "id": "b1"})
+    assert (await visitor.error())["code"] == "duplicate_id"
+    await visitor.say("human", client_id="b1")  # a typed message under a button's id is another message
+    assert (await visitor.error())["code"] == "duplicate_id"
+    await asyncio.sleep(0.3)
+    assert not [f for f in visitor.frames if f["type"] == "ack" or f.get("text", "").startswith("actually")]
+    assert await _inbound_texts(store) == ["my transfer of 500 USD failed", "human"]
+
+
+@pytest.mark.parametrize("bad", [123, 1.5, True, "", "x" * 65, "id with space", "ключ", "abc\n", ["x"], {"a": 1}])
+async def test_an_id_the_server_does_not_take_gets_an_error_and_nothing_is_stored(
+        chat: Chat, store: Store, bad: Any) -> None:
+    """Replaced by an id of its own, the ack never named the client's: a client resending until it is acked
+    resent forever, and each resend was stored again."""
+    visitor = await chat.visitor()
+    await visitor.send({"type": "message", "text": "my card was charged twice", "id": bad})
+    error = await visitor.error()
+    assert error["code"] == "bad_id" and "1 to 64" in error["error"] and "id" not in error
+    await visitor.send({"type": "message", "text": "and where is my refund"})  # no id: the server gives one
+    ack = await visitor.next(lambda f: f["type"] == "ack")
+    assert re.fullmatch("[0-9a-f]{32}", ack["id"])
+    assert await _inbound_texts(store) == ["and where is my refund"]
+
+
+async def test_text_at_the_limit_is_taken_however_json_escapes_it(default_chat: Chat, store: Store) -> None:
+    """4,000 emoji written as JSON escapes ("\\ud83d\\ude00", 12 bytes each, as Python's json.dumps writes them)
+    closed the socket (1009) though within the limit; one more is a too_long error, the socket stays open."""
+    visitor = await default_chat.visitor()
+    for count, name in ((4000, "at-limit"), (4001, "over")):
+        frame = json.dumps({"type": "message", "id": name, "text": "\U0001F600" * count})
+        assert frame.count("\\ud83d\\ude00") == count  # 12 bytes a character
+        await visitor.send(frame)
+    await visitor.next(lambda f: f["type"] == "ack" and f["id"] == "at-limit")
+    error = await visitor.error()
+    assert error["code"] == "too_long" and error["id"] == "over" and "4001" in error["error"]
+    assert await _inbound_texts(store) == ["\U0001F600" * 4000]
+    assert visitor.ws is not None and not visitor.ws.closed
 
 
 async def test_same_client_id_from_two_visitors_is_two_messages(chat: Chat, store: Store) -> None:

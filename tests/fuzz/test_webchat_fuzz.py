@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from bots.webchat.adapter import COOKIE, WebchatAdapter, WebchatSettings, visitor_id
+from bots.webchat.frames import frame_size_limit
 from core.store import Store
 from core.store.tables import Conversation, Identity, Message
 from core.web.app import create_app
@@ -35,7 +36,7 @@ from tests.web.inbox_helpers import web_context
 LIMIT = 2000  # characters a visitor's message may have
 SETTINGS = WebchatSettings(max_message_length=LIMIT, visitor_messages_per_minute=100_000,
                            new_visitors_per_address_per_minute=100_000)
-MAX_FRAME = LIMIT * 6 + 4096  # the socket's max_msg_size for that limit
+MAX_FRAME = frame_size_limit(LIMIT)  # the socket's max_msg_size for that limit
 FUZZ = settings(max_examples=50, deadline=None, suppress_health_check=[
     HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large])
 SURROGATE = re.compile("[\ud800-\udfff]")
