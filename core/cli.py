@@ -181,6 +181,9 @@ async def run(args: argparse.Namespace) -> int:
 
     settings = load_settings(args.config)
     check_role(args.role, settings.database_url)  # before any logging or connecting: a clear error
+    # Everything the server writes holds customers' words or files (the SQLite database, screenshots downloaded
+    # from Telegram, agents' uploads, kept updates): readable by the account that runs it only.
+    os.umask(0o077)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     await serve(settings, host=args.host, port=args.port, role=args.role)

@@ -189,6 +189,8 @@ async def test_run_serves_creates_the_first_admin_once_and_stops_cleanly(tmp_pat
     secret = tmp_path / "data" / "first-admin-password.txt"  # the output (a container's log) never holds it
     assert str(secret) in out or "data/first-admin-password.txt" in out
     assert secret.stat().st_mode & 0o777 == 0o600
+    written = [tmp_path / "supportbot.db", tmp_path / "data", *(tmp_path / "data").rglob("*")]
+    assert [p for p in written if p.stat().st_mode & 0o077] == []  # customers' words: the server's account only
     password = secret.read_text().split("password: ", 1)[1].split()[0]
     assert password not in out + err
     assert out.rstrip().endswith("stopped")
