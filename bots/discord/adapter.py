@@ -303,8 +303,21 @@ class DiscordAdapter:
     async def on_edit(self, event: discord.RawMessageUpdateEvent) -> None:
         async with self._lock(event.channel_id):
             item = tr.edit(event.message, bot_id=self.bot_id)
-            if item is not None:
-                await self._hand_over(self._require().handle_edit, item, item.platform_id)
+            if item is None:
+                return
+            outcome = await self._hand_over(self._require().handle_edit, item, item.platform_id)
+            if getattr(outcome, "action", None) == "unknown":
+                await self._unseen_edit(event.message)
+
+    async def _unseen_edit(self, message: discord.Message) -> None:
+        """An edit of a message we never stored (a channel message edited to mention the bot): the edited text is
+        all there is of it, so it is handed over as a new message, not lost. The read position does not move."""
+        item = tr.inbound(message, bot_id=self.bot_id, settings=self.settings)
+        if item is None:
+            return
+        self._where(message, tr.guild_of(message), item.public)
+        item = await self._in_private_thread(item, message.channel)
+        await self._hand_over(self._require().handle_message, item, item.platform_id)
 
     async def on_delete(self, channel_id: int, message_ids: list[int]) -> None:
         async with self._lock(channel_id):

@@ -166,6 +166,21 @@ async def test_edits_and_deletions_are_reflected_after_a_restart(engine, store, 
         assert own["id"] not in h.tap.handled
 
 
+async def test_an_edit_of_a_message_never_seen_is_stored_as_a_new_one(engine, store):
+    """A message the bot never received (chatter that was not for it) edited to mention it: the edited text is the
+    customer's question; dropping it as an edit of nothing would lose it."""
+    scene = build()
+    fake = scene.fake
+    async with running(engine, scene) as h:
+        unseen = fake.new_message(scene.general, scene.alice["id"], "hmm", mentions=[fake.bot["id"]])
+        unseen["mentions"][0]["member"] = fake.member(scene.okpay["id"], fake.bot["id"])
+        await fake.edit_message(unseen, f"<@{fake.bot['id']}> {ACCOUNT_QUESTION}")
+        outcome = await h.handled(unseen["id"], count=2)  # the edit of nothing, then the message
+        assert outcome.action == "handoff"
+        row = await stored(store, unseen["id"])
+        assert row is not None and ACCOUNT_QUESTION in row.text
+
+
 async def test_a_failed_add_to_the_private_thread_is_made_good_on_the_retry(engine, store, kb, make_dispatcher,
                                                                            monkeypatch):
     """Adding the customer failed once (a 503): the retried reply must not land in a thread the
