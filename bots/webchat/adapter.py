@@ -41,6 +41,7 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from bots.base import ChannelHealth, ChannelSettings, Inbound, TypingSeen, split_text
+from bots.lru import LRU
 from bots.webchat.frames import (
     FROM,
     ID_RULE,
@@ -64,6 +65,8 @@ COOKIE = "supportbot_visitor"
 COOKIE_MAX_AGE = 180 * 24 * 3600
 CHANNEL = "webchat"
 HISTORY_LIMIT = 200
+WELCOMED_KEPT = 50_000  # visitors welcomed lately who have not written yet, remembered (bounded)
+WELCOMED_SECONDS = 3600.0
 STARTING_WAIT = 10.0  # seconds a visitor arriving during start-up waits for the chat
 TYPING_SHOWN = 6.0  # seconds the agent's page shows a visitor typing after one typing frame
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
@@ -117,6 +120,7 @@ class WebchatAdapter:
         self._limits: OrderedDict[str, AsyncLimiter] = OrderedDict()
         self._per_address: dict[str, int] = {}  # open sockets per client address
         self._new_visitors = MovingWindowRateLimiter(MemoryStorage())
+        self._welcomed: LRU[str, bool] = LRU(WELCOMED_KEPT, ttl=WELCOMED_SECONDS)  # counted once as new
         self._new_visitor_limit = RateLimitItemPerMinute(settings.new_visitors_per_address_per_minute)
         self._template: jinja2.Template | None = None
         self.health = ChannelHealth(CHANNEL)
@@ -302,12 +306,19 @@ class WebchatAdapter:
 
     async def _welcome(self, visitor: str, address: str, fresh: bool) -> bool:
         """A visitor the store has never seen counts against its address's new visitors per minute (a cookie
-        minted by /chat is as new as none at all); a returning visitor is always welcome."""
+        minted by /chat is as new as none at all), once: a visitor welcomed lately who has not written yet (a
+        phone's socket dropping and coming back, a reload) is not new again, or customers behind one carrier's
+        address would use the allowance up by reconnecting. A returning visitor is always welcome."""
         if not fresh:
+            if visitor in self._welcomed:
+                return True
             store = getattr(self._inbound, "store", None)
             if store is not None and await store.identity_exists(CHANNEL, visitor):
                 return True
-        return self._new_visitors.hit(self._new_visitor_limit, address)
+        if not self._new_visitors.hit(self._new_visitor_limit, address):
+            return False
+        self._welcomed.put(visitor, True)
+        return True
 
     def _origin_allowed(self, request: web.Request) -> bool:
         origin = request.headers.get("Origin")

@@ -46,6 +46,28 @@ async def test_one_network_cannot_mint_customers_by_the_hundred(limited: Chat, s
             await session.close()
 
 
+async def test_a_visitor_who_reconnects_before_writing_is_not_new_again(limited: Chat) -> None:
+    """A phone's chat drops and comes back, a page is reloaded: one visitor, counted once against the address's
+    new visitors (an outside probe was refused at the 16th reconnect of one cookie, for a minute and more)."""
+    jar = aiohttp.CookieJar(unsafe=True)
+    async with aiohttp.ClientSession(cookie_jar=jar) as page:  # the page mints the visitor's cookie
+        async with page.get(limited.server.make_url("/chat")) as loaded:
+            assert loaded.status == 200
+    limited.sockets = []
+    try:
+        for _ in range(12):  # more than the 5 new visitors a minute this address may bring
+            assert await _open(limited, jar) == 101
+            session, ws = limited.sockets.pop()
+            await ws.close()
+            await session.close()
+        others = [await _open(limited) for _ in range(5)]  # four more new visitors, then the limit
+        assert others[:4] == [101] * 4 and others[4] == 429
+    finally:
+        for session, ws in limited.sockets:
+            await ws.close()
+            await session.close()
+
+
 async def test_a_returning_visitor_is_welcome_and_open_chats_are_capped(limited: Chat) -> None:
     known = await limited.visitor()  # talks, so the store knows them
     await known.say("hello")
