@@ -120,12 +120,15 @@ class ListQuery(_Body):
     @field_validator("limit", mode="before")
     @classmethod
     def _digits(cls, value: Any) -> Any:
-        if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+        if isinstance(value, str) and not (value.isascii() and value.lstrip("-").isdigit() and value.strip("-")):
             raise ValueError("must be an integer")
-        return value
+        return value  # "-1" is an integer: the range check says what is wrong with it
 
 
 async def list_view(request: web.Request) -> web.Response:
+    repeated = sorted({k for k in request.query if len(request.query.getall(k)) > 1})
+    if repeated:  # "limit=50&limit=60": which one was meant is a guess; say so instead of taking one
+        raise InvalidQuery(f"given more than once: {', '.join(repeated)}")
     query = ListQuery.model_validate({k: request.query[k] for k in request.query})
     agent = request.get(AGENT)
     f = TicketFilter(status=query.status, channel=query.channel, assignee=query.assignee, priority=query.priority,

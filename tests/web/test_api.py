@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+import pytest
 import pytest_asyncio
 
 from core import accounts
@@ -87,6 +90,17 @@ async def test_bad_filters_are_422(api) -> None:
         response = await api.get(f"/api/v1/tickets?{query}", headers=api.auth)
         assert response.status == 422, query
         assert (await response.json())["error"]["status"] == 422
+
+
+@pytest.mark.parametrize(("query", "said"), [
+    ("limit=-1", "greater than or equal to 1"),  # the range, not "must be an integer"
+    ("limit=50&limit=60", "given more than once: limit"),  # not one of them taken silently
+    ("status=open&q=a&status=solved", "given more than once: status"),
+])
+async def test_a_bad_filter_is_explained(api, query: str, said: str) -> None:
+    response = await api.get(f"/api/v1/tickets?{query}", headers=api.auth)
+    assert response.status == 422
+    assert said in json.dumps(await response.json())
 
 
 async def test_ticket_detail_maps_authors_and_delivery(api) -> None:
