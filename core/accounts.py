@@ -64,11 +64,21 @@ def csrf_token(session_token: str) -> str:
     return hmac.new(session_token.encode(), b"csrf", hashlib.sha256).hexdigest()
 
 
+NAME_MAX = 64
+
+
+def sign_in_name(typed: str) -> str:
+    """The one form of a typed name that both the lookup and the sign-in throttle use. A longer one is cut just
+    past NAME_MAX, so it matches no agent: were it cut to NAME_MAX after the strip, "dave" + 60 spaces + "x" would
+    sign in as dave under a throttle key of its own, each padding a fresh one (an outside probe did just that)."""
+    return typed.strip()[:NAME_MAX + 1]
+
+
 async def create_agent(store: Store, name: str, password: str, *, role: str = "agent",
                        display_name: str = "") -> int:
     """A new agent; the name is the sign-in name. Raises Conflict for a taken name or a bad role."""
     name = name.strip()
-    if not name or len(name) > 64:
+    if not name or len(name) > NAME_MAX:
         raise Conflict("an agent name needs 1 to 64 characters")
     if role not in ROLES:
         raise Conflict(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
@@ -89,7 +99,7 @@ async def create_agent(store: Store, name: str, password: str, *, role: str = "a
 async def verify_password(store: Store, name: str, password: str) -> int | None:
     """The agent's id when name and password match an active agent, else None."""
     async with store.sessions() as session:
-        agent = await session.scalar(select(Agent).where(Agent.name == name.strip()))
+        agent = await session.scalar(select(Agent).where(Agent.name == sign_in_name(name)))
     stored = agent.password_hash if agent is not None and agent.active and agent.password_hash else None
     try:
         await asyncio.to_thread(_hasher.verify, stored or _DUMMY_HASH, password)

@@ -239,7 +239,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     if not _same_origin(request):
         raise web.HTTPForbidden(text="cross-site request refused")
     form = await request.post()
-    name = str(form.get("name", "")).strip()[:64]
+    name = accounts.sign_in_name(str(form.get("name", "")))
     password = str(form.get("password", ""))[:1024]
     target = _safe_next(str(form.get("next", "/")))
     throttle = request.app[THROTTLE]

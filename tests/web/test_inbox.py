@@ -93,6 +93,11 @@ async def test_repeated_failures_lock_the_name_from_that_address_only(aiohttp_cl
     dave = await client.post("/login", data={"name": "dave", "password": PASSWORD}, allow_redirects=False,
                              headers={"X-Test-Remote": "198.51.100.7"})
     assert dave.status == 303
+    # the same name padded with whitespace is the same name to the throttle, or it is no name at all
+    for padding in (" " * 60 + "x", "\t" * 30 + "\u3000" * 29 + "y", "\u2003" * 70, " "):
+        padded = await client.post("/login", data={"name": "dave" + padding, "password": PASSWORD},
+                                   allow_redirects=False, headers=attacker)
+        assert padded.status in (401, 429), repr(padding)
 
 
 def test_guesses_from_many_addresses_slow_the_name_down() -> None:
