@@ -7,6 +7,10 @@ PostgreSQL carries every process's events (core/events_pg.py); when its link to 
 was re-established (``resync``) the page is told ``ready`` again and re-reads, as after its own reconnect.
 A customer typing (core/typing_indicators.py) goes out as ``typing`` with the ticket id and how long to show it;
 it changes nothing stored, so it refreshes nothing.
+A stream outlives the request that checked its session: it re-reads the session from the store every
+``SESSION_CHECK_SECONDS`` (not from the per-process cache, which would hide a `user disable` run elsewhere) and
+ends when the agent signed out, was disabled or had the password reset; that re-read is also what keeps a
+watching agent online, so a disabled agent is never marked seen.
 """
 
 from __future__ import annotations
@@ -25,12 +29,13 @@ from prometheus_client import Gauge
 from core import accounts
 from core.events import RESYNC, Event
 from core.typing_indicators import TYPING
-from core.web.auth import AGENT
+from core.web.auth import SESSION_COOKIE, SESSIONS
 from core.web.context import CONTEXT, AppContext
 
 log = logging.getLogger(__name__)
 KINDS = frozenset({"message", "ticket", "delivery"})
 KEEPALIVE_SECONDS = 15.0
+SESSION_CHECK_SECONDS = 10.0  # how late a stream notices its session ended (sign-out, disable, new password)
 SNOOZE_CHECK_SECONDS = 30.0  # how late a snoozed ticket may come back to the list
 LISTENERS = Gauge("supportbot_inbox_live_listeners", "Open live-update streams")
 STREAMS: web.AppKey[set[asyncio.Task[Any]]] = web.AppKey("live_streams", set)
@@ -146,15 +151,26 @@ async def events(request: web.Request) -> web.StreamResponse:
         streams.add(task)
     LISTENERS.inc()
     try:
-        seen = asyncio.get_running_loop().time()
+        token = request.cookies.get(SESSION_COOKIE, "")
+        loop = asyncio.get_running_loop()
+        checked = wrote = loop.time()
         async with inbox_events(request.app[CONTEXT]) as queue:
             await response.write(b"retry: 2000\nevent: ready\ndata: {}\n\n")
             while True:
                 try:
-                    event = await asyncio.wait_for(queue.get(), KEEPALIVE_SECONDS)
+                    event: Event | None = await asyncio.wait_for(queue.get(), min(KEEPALIVE_SECONDS,
+                                                                                  SESSION_CHECK_SECONDS))
                 except TimeoutError:
-                    await response.write(b": keepalive\n\n")
-                    seen = await _still_here(request, seen)
+                    event = None
+                now = loop.time()
+                if now - checked >= SESSION_CHECK_SECONDS:
+                    if not await _still_signed_in(request, token):
+                        break
+                    checked = now
+                if event is None:
+                    if now - wrote >= KEEPALIVE_SECONDS:
+                        await response.write(b": keepalive\n\n")
+                        wrote = now
                     continue
                 if event.kind in KINDS:
                     await response.write(encode(event))
@@ -180,14 +196,15 @@ def _seconds(data: dict[str, object]) -> int:
         return 6
 
 
-async def _still_here(request: web.Request, last: float) -> float:
-    """An agent watching the live inbox makes no requests: keep them online for auto-assignment."""
-    now = asyncio.get_running_loop().time()
-    agent = request.get(AGENT)
-    if agent is None or now - last < accounts.SEEN_EVERY.total_seconds():
-        return last
-    await accounts.mark_seen(request.app[CONTEXT].store, agent.id)
-    return now
+async def _still_signed_in(request: web.Request, token: str) -> bool:
+    """Re-read the stream's session from the store (which also marks a watching agent seen, if still active).
+
+    The cache entry goes too, so this process's pages stop accepting the ended session at once.
+    """
+    if token and await accounts.session_agent(request.app[CONTEXT].store, token) is not None:
+        return True
+    request.app[SESSIONS].drop(token)
+    return False
 
 
 async def _close_streams(app: web.Application) -> None:

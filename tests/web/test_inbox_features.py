@@ -7,6 +7,7 @@ import asyncio
 import json
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from core import accounts
@@ -213,7 +214,7 @@ async def test_a_burst_of_refreshes_after_an_event_costs_one_list_query(agent, e
 async def test_an_agent_watching_the_live_inbox_stays_online(agent, store, monkeypatch) -> None:
     from core.web import live
 
-    monkeypatch.setattr(live, "KEEPALIVE_SECONDS", 0.1)
+    monkeypatch.setattr(live, "SESSION_CHECK_SECONDS", 0.1)
     monkeypatch.setattr(accounts, "SEEN_EVERY", timedelta(seconds=0.2))
     async with store.transaction() as session:  # last request long ago
         await session.execute(update(Agent).where(Agent.id == agent.id).values(seen_at=utcnow() - timedelta(hours=1)))
@@ -223,3 +224,35 @@ async def test_an_agent_watching_the_live_inbox_stays_online(agent, store, monke
     stream.close()
     seen = await store.scalar(select(Agent.seen_at).where(Agent.id == agent.id))
     assert utcnow() - seen < timedelta(seconds=5)
+
+
+async def _end_by_signing_out(agent, store) -> None:
+    assert (await agent.post("/logout", {})).status == 303
+
+
+async def _end_by_disabling(agent, store) -> None:
+    assert await accounts.set_agent_active(store, agent.name, False)  # what `supportbot user disable` runs
+
+
+async def _end_by_new_password(agent, store) -> None:
+    assert await accounts.reset_password(store, agent.name, "another-pass-999")  # `supportbot user reset-password`
+
+
+@pytest.mark.parametrize("end_session", [_end_by_signing_out, _end_by_disabling, _end_by_new_password])
+async def test_an_open_live_stream_ends_with_its_session(agent, engine, store, monkeypatch, end_session) -> None:
+    from core.web import live
+
+    monkeypatch.setattr(live, "SESSION_CHECK_SECONDS", 0.2)
+    monkeypatch.setattr(accounts, "SEEN_EVERY", timedelta(seconds=0.1))
+    stream = await agent.client.get("/events")
+    await next_event(stream, lambda kind, _: kind == "ready")
+    await end_session(agent, store)
+    long_ago = utcnow() - timedelta(hours=1)
+    async with store.transaction() as session:
+        await session.execute(update(Agent).where(Agent.id == agent.id).values(seen_at=long_ago))
+    await asyncio.sleep(0.6)  # past the check interval
+    await open_ticket(engine, "published after the session ended")
+    body = await asyncio.wait_for(stream.content.read(), 3)  # the stream ends by itself, within the bound
+    assert b"event: message" not in body and b"event: ticket" not in body
+    seen = await store.scalar(select(Agent.seen_at).where(Agent.id == agent.id))
+    assert seen == long_ago.replace(tzinfo=seen.tzinfo)  # a watcher whose session ended is not kept online
