@@ -17,6 +17,7 @@ import unicodedata
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from core.errors import Conflict
 from core.models import Attachment, AttachmentKind
@@ -40,15 +41,30 @@ def sniff_image(head: bytes) -> str | None:
     return None
 
 
+MAX_NAME_CHARS = 120
+MAX_NAME_BYTES = 240  # a file system's limit is 255 bytes a name; "中" is 3 bytes, an emoji 4
+
+
 def safe_name(raw: str) -> str:
-    """A file name fit for a path and a header: no folders, controls or direction marks; at most 120 characters."""
+    """A file name fit for a path and a header: no folders, controls or direction marks; at most 120 characters
+    and 240 UTF-8 bytes (cut between characters, keeping a short extension), so the disk never refuses it."""
     name = os.path.basename(raw.replace("\\", "/")).strip()
-    name = "".join(c for c in name if unicodedata.category(c) not in ("Cc", "Cf", "Zl", "Zp"))
+    name = "".join(c for c in name if unicodedata.category(c) not in ("Cc", "Cf", "Zl", "Zp", "Cs"))
     name = re.sub(r'[<>:"|?*]+', "_", name).strip(". ") or "file"
     stem, dot, ext = name.rpartition(".")
-    if len(name) > 120:
-        name = (stem[: 120 - len(ext) - 1] + "." + ext) if dot and len(ext) <= 10 else name[:120]
-    return name
+    if not dot or len(ext) > 10 or not stem:
+        stem, ext = name, ""
+    suffix = "." + ext if ext else ""
+    stem = stem[: MAX_NAME_CHARS - len(suffix)]
+    while len((stem + suffix).encode()) > MAX_NAME_BYTES:
+        stem = stem[:-1]
+    return (stem.rstrip(". ") + suffix) or "file"
+
+
+def file_link(prefix: str, token: str, name: str) -> str:
+    """``<prefix>/<token>/<name>`` with the name percent-encoded: a ``#``, ``?`` or ``%`` in it is the file's,
+    not the URL's (the route decodes it back to the stored name)."""
+    return f"{prefix}/{token}/{quote(name, safe='')}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +81,7 @@ class Upload:
 
     @property
     def link(self) -> str:
-        return f"{PUBLIC_PREFIX}/{self.token}/{self.name}"
+        return file_link(PUBLIC_PREFIX, self.token, self.name)
 
     def attachment(self, public_url: str | None) -> Attachment:
         return Attachment(AttachmentKind.IMAGE if self.kind == "image" else AttachmentKind.DOCUMENT, self.link,

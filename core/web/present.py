@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
-from core.agent_files import PUBLIC_PREFIX
+from core.agent_files import PUBLIC_PREFIX, file_link
 from core.store.queries import TicketRow
 from core.store.reads import ThreadMessage
 from core.store.tables import Ticket
@@ -39,7 +40,10 @@ class Attachment:
 
 def _attachment(a: dict[str, Any]) -> Attachment:
     ref = str(a.get("ref") or "")
-    inbox_url = "/files/" + ref[len(PUBLIC_PREFIX) + 1:] if ref.startswith(PUBLIC_PREFIX + "/") else None
+    inbox_url = None
+    if ref.startswith(PUBLIC_PREFIX + "/"):  # an agent's file: the same file under the inbox's signed-in route
+        token, _, rest = ref[len(PUBLIC_PREFIX) + 1:].partition("/")
+        inbox_url = file_link("/files", token, str(a.get("name") or unquote(rest)))
     return Attachment(str(a.get("name") or a.get("ref") or "file"), a.get("size") if isinstance(a.get("size"), int)
                       else None, a.get("url"), str(a.get("kind", "other")), inbox_url)
 

@@ -30,7 +30,7 @@ def ctx(store, engine, inbox, bus, kb, tmp_path) -> AppContext:  # type: ignore[
 
 
 def reply_form(csrf: str, text: str, *files: tuple[str, bytes, str], internal: bool = False) -> FormData:
-    form = FormData()
+    form = FormData(quote_fields=False)  # names as a browser sends them: UTF-8, not percent-encoded
     form.add_field("csrf", csrf)
     form.add_field("text", text)
     form.add_field("internal", "1" if internal else "")
@@ -147,3 +147,39 @@ def test_file_names_cannot_leave_their_folder_or_hide_their_type() -> None:
     assert safe_name("invoice\u202egnp.exe") == "invoicegnp.exe"
     assert safe_name("") == "file" and safe_name("...") == "file"
     assert len(safe_name("a" * 300 + ".pdf")) == 120 and safe_name("a" * 300 + ".pdf").endswith(".pdf")
+
+
+LONG_NAMES = ["中" * 119 + ".txt", "😀" * 100 + ".png", "é" * 200 + ".pdf", "x" * 300 + ".txt"]
+ODD_NAMES = ["receipt #12.pdf", "50% off.pdf", "my file.pdf", "a%20b.pdf", "%2e%2e%2fenc", "收据 №1.pdf",
+             "q?.pdf", "a&b=c;d.pdf", "😀.pdf", "+plus+.pdf"]
+
+
+@pytest.mark.parametrize("name", LONG_NAMES + ODD_NAMES)
+async def test_any_file_name_reaches_the_chat_as_a_link_that_downloads_it(name, agent, engine, make_dispatcher,
+                                                                          ctx) -> None:
+    """A name too long for the disk, or with characters that mean something in a URL (#, %, ?, spaces, unicode):
+    the reply is sent, and the link the chat receives and the one the inbox shows both download the file."""
+    tid = await open_ticket(engine, "send me the file")
+    data = f"the file {name}".encode()
+    response = await send(agent, tid, reply_form(agent.csrf, "Attached.", (name, data, "application/pdf")))
+    assert response.status == 200, await response.text()
+    channel = MemoryChannel()
+    await make_dispatcher({"webchat": channel}).drain(timeout=5)
+    (sent,) = [r for r in channel.sent if r.text == "Attached."]
+    (file,) = sent.attachments
+    shown = safe_name(name)
+    assert file.name == shown and len(shown.encode()) <= 255
+    stem, ext = name.rsplit(".", 1) if "." in name else (name, "")
+    assert shown.endswith("." + ext if ext else "") and shown.startswith(stem[:20].replace("?", "_"))
+    if len(name.encode()) <= 120:
+        assert shown == name.replace("?", "_")  # a short name is shown to the customer as it was given
+    page = await (await agent.client.get(f"/tickets/{tid}")).text()
+    inbox_link = re.search(r'href="(/files/[^"]+)"', page)
+    assert inbox_link, page
+    served = await agent.client.get(inbox_link.group(1).replace("&amp;", "&"))
+    assert served.status == 200 and await served.read() == data
+    assert file.url and file.url.startswith("http://support.example.com/f/")
+    public = await agent.client.get(file.url.replace("http://support.example.com", ""), allow_redirects=False)
+    assert public.status == 200 and await public.read() == data
+    assert file.ref == file.url.replace("http://support.example.com", "")  # what the website chat links to
+
