@@ -10,12 +10,14 @@ from __future__ import annotations
 import json
 import logging
 import time
+import traceback
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Histogram, generate_latest
 from pydantic import ValidationError
 
@@ -50,6 +52,24 @@ def _page_error(request: web.Request, status: int, message: str) -> web.Response
     response = aiohttp_jinja2.render_template("error.html", request, {"status": status, "message": message},
                                               status=status)
     return response
+
+
+def _malformed_body(exc: Exception) -> bool:
+    """aiohttp could not parse the body (a form's part headers, boundaries, a body cut short): the sender's
+    fault, a 400 wherever the form is read (a view, the CSRF check), never a 500. A ValueError of our own
+    code is still a bug."""
+    if isinstance(exc, HttpProcessingError):
+        return True
+    frames = traceback.extract_tb(exc.__traceback__)
+    return bool(frames) and Path(frames[-1].filename).name in _BODY_PARSERS and "aiohttp" in frames[-1].filename
+
+
+_BODY_PARSERS = {"multipart.py", "web_request.py"}
+
+
+def _body_problem(exc: Exception) -> str:
+    text = exc.message if isinstance(exc, HttpProcessingError) else str(exc)
+    return (text or type(exc).__name__).replace("\x00", "")[:200]
 
 
 @web.middleware
@@ -91,7 +111,11 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         log.error("storage error on %s: %s", request.path, exc)
         return json_error(503, "the database is unavailable") if is_api(request) else _page_error(
             request, 503, "the database is unavailable; try again shortly")
-    except Exception:
+    except Exception as exc:
+        if _malformed_body(exc):
+            status = 400
+            message = f"malformed request body: {_body_problem(exc)}"
+            return json_error(400, message) if is_api(request) else _page_error(request, 400, message)
         log.exception("unhandled error on %s %s", request.method, request.path)
         return json_error(500, "internal error") if is_api(request) else _page_error(request, 500, "internal error")
     finally:

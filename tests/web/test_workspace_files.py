@@ -183,3 +183,48 @@ async def test_any_file_name_reaches_the_chat_as_a_link_that_downloads_it(name, 
     assert public.status == 200 and await public.read() == data
     assert file.ref == file.url.replace("http://support.example.com", "")  # what the website chat links to
 
+
+BOUNDARY = "----probe"
+
+
+def _multipart(*parts: tuple[str, bytes], closed: bool = True) -> bytes:
+    out = b"".join(f"--{BOUNDARY}\r\n{head}\r\n\r\n".encode() + data + b"\r\n" for head, data in parts)
+    return out + (f"--{BOUNDARY}--\r\n".encode() if closed else b"")
+
+
+TEXT_PART = ('Content-Disposition: form-data; name="text"', b"should never be sent")
+MALFORMED = {
+    "a NUL byte in a file name": (_multipart(TEXT_PART, (
+        'Content-Disposition: form-data; name="files"; filename="a\x00b.txt"\r\nContent-Type: text/plain', b"x")),
+        f"multipart/form-data; boundary={BOUNDARY}"),
+    "no closing boundary": (_multipart(TEXT_PART, closed=False)[:-2], f"multipart/form-data; boundary={BOUNDARY}"),
+    "no closing boundary after a file": (_multipart(TEXT_PART, (
+        'Content-Disposition: form-data; name="files"; filename="a.txt"', b"data"), closed=False),
+        f"multipart/form-data; boundary={BOUNDARY}"),
+    "no boundary": (b"xxx", "multipart/form-data"),
+    "a header without a colon": (f"--{BOUNDARY}\r\nContent-Disposition form-data\r\n\r\nabc\r\n--{BOUNDARY}--\r\n"
+                                 .encode(), f"multipart/form-data; boundary={BOUNDARY}"),
+    "garbage": (b"\x00\xff" * 100, f"multipart/form-data; boundary={BOUNDARY}"),
+}
+
+
+@pytest.mark.parametrize("with_script", [True, False], ids=["page script", "plain form"])
+@pytest.mark.parametrize("case", list(MALFORMED))
+async def test_a_malformed_reply_form_is_a_400_and_nothing_is_stored_or_sent(case, with_script, agent, engine, store,
+                                                                            ctx) -> None:
+    tid = await open_ticket(engine, "my problem")
+    before = [m.message.text for m in (await store.ticket(tid)).messages], len(await store.outbox_rows())
+    body, content_type = MALFORMED[case]
+    headers = {"Content-Type": content_type, "Accept": "application/json"}
+    if with_script:
+        headers["X-CSRF-Token"] = agent.csrf
+    else:
+        body = body.replace(b"--" + BOUNDARY.encode() + b"\r\n", (
+            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="csrf"\r\n\r\n{agent.csrf}\r\n--{BOUNDARY}\r\n')
+            .encode(), 1)
+    response = await agent.client.post(f"/tickets/{tid}/reply", data=body, headers=headers)
+    assert response.status == 400, (response.status, await response.text())
+    assert "malformed" in (await response.text())
+    assert ([m.message.text for m in (await store.ticket(tid)).messages], len(await store.outbox_rows())) == before
+    folder = ctx.data_dir / "attachments"
+    assert not folder.exists() or not any(folder.iterdir())
