@@ -82,30 +82,66 @@ class ApiSession:
         await self._session.close()
 
 
+WINDOW_SECONDS = 900.0  # X's per-endpoint rate windows are 15 minutes: no wait is longer
+DAY_SECONDS = 86_400.0  # except the 24-hour user cap, where its own headers say it applies
+_COUNT = re.compile(r"[0-9]{1,12}")
+
+
+def header_count(headers: Mapping[str, str], name: str) -> int | None:
+    """A rate-limit header as X sends it (a non-negative integer); anything else ("inf", "nan", "-5", "soon") is None.
+
+    A malformed header must not decide how long a loop sleeps: ``float("inf")`` once stopped DM polling for good.
+    """
+    value = headers.get(name)
+    return int(value.strip()) if value is not None and _COUNT.fullmatch(value.strip()) else None
+
+
 @dataclass
 class RateWindow:
-    """What the last ``x-rate-limit-*`` headers of one endpoint said."""
+    """What the last ``x-rate-limit-*`` headers of one endpoint said.
+
+    Waits are clamped to X's real windows (``WINDOW_SECONDS``; ``DAY_SECONDS`` for the 24-hour user cap), so a
+    reset far in the future costs one window, not forever; ``overlong`` tells the channel's health about it.
+    """
 
     remaining: int | None = None
     reset: float | None = None  # epoch seconds
+    daily: bool = False  # the 24-hour user cap set this window
 
     def update(self, headers: Mapping[str, str]) -> None:
-        try:
-            if "x-rate-limit-remaining" in headers:
-                self.remaining = int(headers["x-rate-limit-remaining"])
-            if "x-rate-limit-reset" in headers:
-                self.reset = float(headers["x-rate-limit-reset"])
-        except ValueError:
-            pass
-        day_left = headers.get("x-user-limit-24hour-remaining")
-        if day_left == "0" and "x-user-limit-24hour-reset" in headers:
-            self.remaining, self.reset = 0, float(headers["x-user-limit-24hour-reset"])
+        if "x-rate-limit-remaining" in headers or "x-rate-limit-reset" in headers:
+            remaining = header_count(headers, "x-rate-limit-remaining")
+            reset = header_count(headers, "x-rate-limit-reset")
+            if remaining is None or reset is None:  # unreadable: forget it, the default pacing applies
+                self.remaining = self.reset = None
+            else:
+                self.remaining, self.reset = remaining, float(reset)
+            self.daily = False
+        day_reset = header_count(headers, "x-user-limit-24hour-reset")
+        if header_count(headers, "x-user-limit-24hour-remaining") == 0 and day_reset is not None:
+            self.remaining, self.reset, self.daily = 0, float(day_reset), True
+
+    @property
+    def longest(self) -> float:
+        """The longest wait X's own rules allow for this window."""
+        return DAY_SECONDS if self.daily else WINDOW_SECONDS
+
+    def _left(self, now: float | None) -> float:
+        assert self.reset is not None
+        return min(self.reset - (time.time() if now is None else now), self.longest)
+
+    def overlong(self, now: float | None = None) -> float | None:
+        """Seconds X's reset claims when that is beyond the window (then clamped), else None."""
+        if self.reset is None:
+            return None
+        left = self.reset - (time.time() if now is None else now)
+        return left if left > self.longest else None
 
     def next_delay(self, floor: float, now: float | None = None) -> float:
         """Spread the calls left over the rest of the window, never faster than ``floor``."""
         if self.remaining is None or self.reset is None:
             return floor
-        left = max(0.0, self.reset - (time.time() if now is None else now))
+        left = max(0.0, self._left(now))
         if self.remaining <= 0:
             return max(floor, left + 1.0)
         return max(floor, left / self.remaining)
@@ -114,17 +150,17 @@ class RateWindow:
         """Seconds until the window reopens when it is used up, else None."""
         if self.remaining is None or self.reset is None or self.remaining > 0:
             return None
-        left = self.reset - (time.time() if now is None else now)
+        left = self._left(now)
         return left + 1.0 if left > 0 else None
 
 
 def retry_after(exc: tweepy.HTTPException, now: float | None = None) -> float:
-    """Seconds until X accepts the call again, from the 429's own headers."""
+    """Seconds until X accepts the call again, from the 429's own headers (within X's windows)."""
     window = RateWindow()
     window.update(exc.response.headers)
     wait = window.blocked_for(now) if window.remaining == 0 else None
     if wait is None and window.reset is not None:
-        wait = window.reset - (time.time() if now is None else now) + 1.0
+        wait = window._left(now) + 1.0
     return max(1.0, wait) if wait is not None else DEFAULT_RETRY_AFTER
 
 

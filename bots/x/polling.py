@@ -21,7 +21,7 @@ from core.errors import RateLimited, RetryLater
 
 log = logging.getLogger(__name__)
 
-MAX_BACKOFF = 900.0  # seconds; X's rate windows are 15 minutes
+MAX_BACKOFF = 900.0  # seconds; X's rate windows are 15 minutes (bots.x.http.WINDOW_SECONDS clamps X's own resets)
 # seconds a loop may take to finish its round on stop; then it is cancelled, which is safe: a handover
 # not committed is rolled back and the cursor did not move past it, so the next start reads it again
 STOP_GRACE = 2.0
@@ -99,10 +99,18 @@ class PollLoops:
                 log.exception("x: polling %s failed; retry in %.0fs", family, delay)
             else:
                 failures = 0
-                delay = self.client.window(family).next_delay(self.interval)
-                self._ok.add(family)
-                if self._ok == set(self.polls) and not self.health.receiving:
-                    self.health.up()
+                window = self.client.window(family)
+                delay = window.next_delay(self.interval)
+                claimed = window.overlong()
+                if claimed is not None:  # X's headers claim a wait past its own window: waited out, but shown
+                    self._trouble(family, f"{family}: X asked to wait {claimed:.0f}s, beyond its "
+                                          f"{window.longest:.0f}s window; next poll in {delay:.0f}s")
+                    log.warning("x: %s rate reset %.0fs away, past the window; next poll in %.0fs",
+                                family, claimed, delay)
+                else:
+                    self._ok.add(family)
+                    if self._ok == set(self.polls) and not self.health.receiving:
+                        self.health.up()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), timeout=delay)
 

@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from bots.x import http
 from bots.x.adapter import DM_CURSOR, MENTIONS_CURSOR
 from bots.x.http import RateWindow
 from core.errors import RateLimited, RetryLater, Undeliverable
@@ -70,6 +71,55 @@ def test_rate_window_arithmetic():
     w.update({"x-rate-limit-remaining": "5", "x-user-limit-24hour-remaining": "0",
               "x-user-limit-24hour-reset": str(int(now + 7200))})
     assert w.blocked_for(now) == pytest.approx(7201.0)  # the daily cap outranks the 15-minute window
+    w.update({"x-user-limit-24hour-remaining": "0", "x-user-limit-24hour-reset": str(int(now + 10**9))})
+    assert w.blocked_for(now) == pytest.approx(86_401.0)  # ... but never past its 24 hours
+    w.update({"x-rate-limit-remaining": "1", "x-rate-limit-reset": str(int(now + 10**9))})
+    assert w.next_delay(5.0, now) == pytest.approx(900.0) and w.overlong(now) == pytest.approx(10**9)
+    for odd in ("inf", "nan", "-5", "1e12", "12.5", "soon", ""):
+        w.update({"x-rate-limit-remaining": "0", "x-rate-limit-reset": odd})
+        assert w.next_delay(5.0, now) == 5.0 and w.blocked_for(now) is None  # unreadable: the default pacing
+        w.update({"x-rate-limit-remaining": odd, "x-rate-limit-reset": str(int(now + 300))})
+        assert w.next_delay(5.0, now) == 5.0
+
+
+@pytest.mark.parametrize("reset", ["inf", "nan", "-5", "1e12", "soon", "decades"])
+async def test_a_429_with_an_odd_reset_header_backs_off_and_polling_resumes(monkeypatch, reset):
+    monkeypatch.setattr(http, "DEFAULT_RETRY_AFTER", 0.5)  # the default backoff, made short
+    monkeypatch.setattr(http, "WINDOW_SECONDS", 1.0)  # X's 15-minute window, made short
+    rec = Recorder()
+    async with XHarness(rec) as x:
+        x.customer("5001")
+        x.fake.fail_next("dm_events", 429)
+        x.fake.odd_headers("dm_events", {"x-rate-limit-reset": str(int(time.time()) + 10**9)
+                                         if reset == "decades" else reset})
+        event = x.fake.dm("5001", "written while polling backs off")
+        await x.until_handed(DM_CURSOR, event, timeout=5)
+        assert x.fake.too_many.get("dm_events") == 1
+    assert [m.platform_id for m in rec.messages] == [event]
+
+
+async def test_a_rate_reset_beyond_xs_window_is_waited_out_within_it_and_shown_as_trouble(monkeypatch):
+    monkeypatch.setattr(http, "WINDOW_SECONDS", 2.0)  # X's 15-minute window, made short
+    fake = FakeX()
+    for family in ("mentions", "dm_events"):
+        fake.set_limit(family, 100_000, window=1)  # its ordinary resets within that window
+    rec = Recorder()
+    async with XHarness(rec, fake=fake) as x:
+        health = x.adapter.health
+        await x._until(_async(lambda: health.receiving), "receiving")
+        x.fake.odd_headers("mentions", {"x-rate-limit-remaining": "1",
+                                        "x-rate-limit-reset": str(int(time.time()) + 10**9)})
+        await x._until(_async(lambda: health.state == "trouble"), "trouble", timeout=5)
+        assert "beyond its 2s window" in (health.error or "")
+        tweet = await x.mention("written while X said to wait 30 years")  # handed over within the clamp
+        await x._until(_async(lambda: health.receiving), "receiving again", timeout=5)
+    assert tweet in [m.platform_id for m in rec.messages]
+
+
+def _async(check):  # type: ignore[no-untyped-def]
+    async def probe() -> bool:
+        return bool(check())
+    return probe
 
 
 async def test_a_backlog_larger_than_a_page_is_handed_over_in_order():

@@ -84,6 +84,7 @@ class FakeX:
     send_latency: float = 0.0  # seconds X takes to carry out a post or a DM (it finishes even if the caller died)
     too_many: dict[str, int] = field(default_factory=dict)  # 429 answers given, per family
     accepted_at: list[float] = field(default_factory=list)  # time.monotonic() of each post or DM carried out
+    _odd_headers: dict[str, list[dict[str, str]]] = field(default_factory=dict)  # per family: headers to put on
 
     def __post_init__(self) -> None:
         self.add_user(BOT_ID, BOT_HANDLE, "OKPay Support")
@@ -111,6 +112,11 @@ class FakeX:
         """The next call of ``family`` is answered 200 with ``body`` exactly as given (any JSON, or not JSON):
         what a normaliser must survive when X's answer is not what its documents promise."""
         self._served.setdefault(family, []).append(body)
+
+    def odd_headers(self, family: str, headers: dict[str, str], *, count: int = 1) -> None:
+        """The next ``count`` answers of ``family`` (of any status) carry ``headers`` over their own: a rate-limit
+        header X should never send ("inf", a reset decades away) must not stop a loop."""
+        self._odd_headers.setdefault(family, []).extend([headers] * count)
 
     def fail_next(self, family: str, status: int, *, count: int = 1, retry_after: float | None = None,
                   after: int = 0) -> None:
@@ -197,6 +203,13 @@ class FakeX:
 
     def _wrap(self, family: str, handler: Any) -> Any:
         async def wrapped(request: web.Request) -> web.StreamResponse:
+            response = await answer(request)
+            odd = self._odd_headers.get(family)
+            if odd:
+                response.headers.update(odd.pop(0))
+            return response
+
+        async def answer(request: web.Request) -> web.StreamResponse:
             self.calls.append((family, request.path, dict(request.query)))
             window = self.windows.setdefault(family, Window(100_000, 100_000, int(time.time()) + 900))
             if window.reset <= time.time():
