@@ -33,7 +33,6 @@ KINDS = (PHRASE, KEY, CARD, CVC, PASSWORD, CODE)
 MIN_WORDS = 12
 PHRASE_LENGTHS = frozenset({12, 15, 18, 21, 24})
 
-_SEP = r"(?:[\s,，、;；.·|/]|\d{1,2}[.)、:：])*"  # what may stand between the words of a phrase
 _CJK = r"[\u3400-\u9fff]"
 # A reference the customer labels as one, the label right before it ("txid ...", "order no. ...", "交易哈希：...");
 # "order failed: paid with <card>" names an order but labels nothing.
@@ -275,7 +274,7 @@ def _phrases(text: str, lower: str) -> list[tuple[int, int]]:
         spans += _runs(text, chinese)
     for m in _CJK_RUN.finditer(text):
         token = m.group()
-        if len(token) in PHRASE_LENGTHS and all(c in chinese for c in token) and _valid_chinese(token) \
+        if len(token) in PHRASE_LENGTHS and all(c in chinese for c in token) and _checksum_holds(list(token)) \
                 and not _reads_as_chinese(token):
             spans.append((m.start(), m.end()))
     cues = _PHRASE_CUE.finditer(text) if _any_in(lower, _PHRASE_HINTS) else ()
@@ -284,7 +283,7 @@ def _phrases(text: str, lower: str) -> list[tuple[int, int]]:
         while end < len(text) and text[end] in chinese and end - cue.end() < max(PHRASE_LENGTHS):
             end += 1
         run = text[cue.end():end]
-        if len(run) >= MIN_WORDS and (_valid_chinese(run) or not _reads_as_chinese(run)):
+        if len(run) >= MIN_WORDS and (_checksum_holds(list(run)) or not _reads_as_chinese(run)):
             spans.append((cue.end(), end))
     return spans
 
@@ -336,15 +335,11 @@ def _exact_phrase(words: list[str]) -> tuple[int, int]:
 
 
 def _checksum_holds(words: list[str]) -> bool:
+    """Whether ``words`` (English words, or Chinese characters one by one) make a phrase whose checksum holds in
+    one of the wordlists (a word outside a list fails that list's check)."""
     langs = ("english",) if words[0].isascii() else ("chinese_simplified", "chinese_traditional")
     phrase = " ".join(w.lower() for w in words)
-    for lang in langs:
-        try:
-            if _checker(lang).check(phrase):
-                return True
-        except (LookupError, ValueError):  # a word not in that list
-            continue
-    return False
+    return any(_checker(lang).check(phrase) for lang in langs)
 
 
 def _reads_as_chinese(run: str) -> bool:
@@ -363,10 +358,6 @@ def _reads_as_chinese(run: str) -> bool:
 def _checker(lang: str) -> Mnemonic:
     return Mnemonic(lang)
 
-
-def _valid_chinese(run: str) -> bool:
-    words = " ".join(run)
-    return any(_checker(lang).check(words) for lang in ("chinese_simplified", "chinese_traditional"))
 
 
 # ---- keys, cards, passwords -----------------------------------------------------------------------
